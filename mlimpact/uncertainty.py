@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Z95", "wilson_interval", "benjamini_hochberg"]
+__all__ = [
+    "Z95",
+    "wilson_interval",
+    "benjamini_hochberg",
+    "normal_p_value",
+    "two_proportion_test",
+    "hanley_mcneil_variance",
+    "normal_interval",
+    "compact_cells",
+    "multinomial_resample",
+    "run_bootstrap",
+    "percentile_interval",
+    "bootstrap_p_value",
+]
 
 #: two-sided 95% normal quantile
 Z95 = 1.959963984540054
@@ -58,3 +71,182 @@ def benjamini_hochberg(p_values) -> np.ndarray:
     res[order] = q
     out[ok] = res
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# closed forms: normal tests, DeLong / Hanley–McNeil for ROC AUC
+# ---------------------------------------------------------------------------------------------
+
+
+def normal_p_value(z) -> np.ndarray:
+    """Two-sided p-value of a standard normal statistic, elementwise (NaN stays NaN).
+
+    >>> round(float(normal_p_value(1.959963984540054)), 6)
+    0.05
+    """
+    from scipy.special import ndtr
+
+    z = np.asarray(z, dtype=float)
+    return 2.0 * ndtr(-np.abs(z))
+
+
+def two_proportion_test(k1, n1, k2, n2) -> tuple[np.ndarray, np.ndarray]:
+    """Pooled two-proportion z test of ``k1/n1`` against ``k2/n2``; returns ``(z, p_value)``.
+
+    NaN where either sample is empty; ``p = 1`` when both proportions are equal and pooled
+    variance is zero (e.g. both 0 or both 1).
+
+    >>> z, p = two_proportion_test(30, 100, 50, 100)
+    >>> round(float(z), 3), round(float(p), 4)
+    (-2.887, 0.0039)
+    """
+    k1, n1, k2, n2 = (np.asarray(a, dtype=float) for a in (k1, n1, k2, n2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p1, p2 = k1 / n1, k2 / n2
+        pool = (k1 + k2) / (n1 + n2)
+        se = np.sqrt(pool * (1 - pool) * (1 / n1 + 1 / n2))
+        z = (p1 - p2) / se
+        z = np.where((se == 0) & (p1 == p2), 0.0, z)
+    ok = (n1 > 0) & (n2 > 0)
+    z = np.where(ok, z, np.nan)
+    return z, normal_p_value(z)
+
+
+def hanley_mcneil_variance(auc, n_pos, n_neg) -> np.ndarray:
+    """Hanley–McNeil (1982) variance of an ROC AUC from the AUC and the class counts.
+
+    >>> round(float(hanley_mcneil_variance(0.8, 50, 50)), 6)
+    0.001855
+    """
+    a = np.asarray(auc, dtype=float)
+    n1 = np.asarray(n_pos, dtype=float)
+    n0 = np.asarray(n_neg, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q1 = a / (2 - a)
+        q2 = 2 * a * a / (1 + a)
+        var = (a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a)) / (n1 * n0)
+    return np.where((n1 > 0) & (n0 > 0), np.maximum(var, 0.0), np.nan)
+
+
+def normal_interval(value, variance, *, z: float = Z95, lower=0.0, upper=1.0):
+    """``value ± z * sqrt(variance)``, clipped to ``[lower, upper]``; NaN where either is NaN.
+
+    >>> [round(float(v), 4) for v in normal_interval(0.8, 0.0025)]
+    [0.702, 0.898]
+    """
+    v = np.asarray(value, dtype=float)
+    half = z * np.sqrt(np.asarray(variance, dtype=float))
+    return np.clip(v - half, lower, upper), np.clip(v + half, lower, upper)
+
+
+# ---------------------------------------------------------------------------------------------
+# stratified bootstrap on per-group cell counts
+# ---------------------------------------------------------------------------------------------
+
+
+def compact_cells(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per group, the column indices of its non-empty cells, padded: ``(index (G, K), valid (G, K))``.
+
+    Resampling only non-empty cells keeps the multinomial draws proportional to the data.
+
+    >>> idx, ok = compact_cells(np.array([[0, 3, 0, 1], [2, 0, 0, 0]]))
+    >>> idx.tolist(), ok.tolist()
+    ([[1, 3], [0, 1]], [[True, True], [True, False]])
+    """
+    nz = counts > 0
+    k = max(int(nz.sum(axis=1).max()) if counts.size else 0, 1)
+    idx = np.argsort(~nz, axis=1, kind="stable")[:, :k]
+    valid = np.take_along_axis(nz, idx, axis=1)
+    return idx, valid
+
+
+def multinomial_resample(counts: np.ndarray, n_rep: int, rng: np.random.Generator) -> np.ndarray:
+    """Resample each group's cell counts: ``(n_rep, G, K)`` draws of Multinomial(n_g, counts_g / n_g).
+
+    When each cell holds rows that are interchangeable for the statistic (the confusion cells for
+    F1, a confusion matrix for macro F1), this is exactly the row-level bootstrap stratified by group.
+
+    >>> rng = np.random.default_rng(0)
+    >>> multinomial_resample(np.array([[5, 5], [0, 0]]), 3, rng).sum(axis=2).tolist()
+    [[10, 0], [10, 0], [10, 0]]
+    """
+    counts = np.asarray(counts)
+    n = counts.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(n[:, None] > 0, counts / n[:, None], 0.0)
+    p[n == 0, 0] = 1.0
+    return rng.multinomial(n, p, size=(n_rep, counts.shape[0]))
+
+
+def run_bootstrap(replicate, *, n_boot: int, seed: int, time_budget_s: float | None, chunk: int):
+    """Call ``replicate(rng, size)`` in seeded chunks until ``n_boot`` replicates or the time budget.
+
+    ``replicate`` returns a dict of arrays with the replicate axis first; chunks are concatenated.
+    Chunk ``i`` always uses the ``i``-th child of ``SeedSequence(seed)``, so a run that completes the
+    same number of chunks gives identical results. At least one chunk always runs.
+    Returns ``(dict of arrays, replicates used)``.
+
+    >>> out, used = run_bootstrap(lambda rng, b: {"x": rng.random(b)}, n_boot=10, seed=0,
+    ...                           time_budget_s=None, chunk=4)
+    >>> out["x"].shape, used
+    ((10,), 10)
+    """
+    import time
+
+    chunk = max(1, min(int(chunk), int(n_boot)))
+    n_chunks = -(-int(n_boot) // chunk)
+    seeds = np.random.SeedSequence(seed).spawn(n_chunks)
+    start = time.perf_counter()
+    parts: list[dict] = []
+    done = 0
+    for i in range(n_chunks):
+        size = min(chunk, n_boot - done)
+        parts.append(replicate(np.random.default_rng(seeds[i]), size))
+        done += size
+        elapsed = time.perf_counter() - start
+        if time_budget_s is not None and done < n_boot:
+            # stop if the next chunk would overrun the budget
+            if elapsed * (done + chunk) / done > time_budget_s:
+                break
+    out = {k: np.concatenate([p[k] for p in parts], axis=0) for k in parts[0]}
+    return out, done
+
+
+def percentile_interval(replicates: np.ndarray, *, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval along axis 0, ignoring NaN replicates; NaN where all are NaN.
+
+    >>> lo, hi = percentile_interval(np.arange(101.0)[:, None])
+    >>> float(lo[0]), float(hi[0])
+    (2.5, 97.5)
+    """
+    r = np.asarray(replicates, dtype=float)
+    a = (1 - level) / 2
+    ok = ~np.isnan(r)
+    if ok.all():
+        q = np.quantile(r, [a, 1 - a], axis=0)
+    else:
+        q = np.full((2,) + r.shape[1:], np.nan)
+        cols = ok.any(axis=0)
+        if cols.any():
+            q[:, cols] = np.nanquantile(r[:, cols], [a, 1 - a], axis=0)
+    return q[0], q[1]
+
+
+def bootstrap_p_value(diff, diff_replicates) -> np.ndarray:
+    """Two-sided p-value for an observed difference, using the bootstrap standard error of it.
+
+    ``z = diff / sd(diff_replicates)`` (normal approximation); p = 1 when the difference and its
+    spread are both zero, NaN when the spread cannot be estimated.
+
+    >>> rng = np.random.default_rng(0)
+    >>> round(float(bootstrap_p_value(0.0, rng.normal(size=(500, 1)))[0]), 3)
+    1.0
+    """
+    d = np.asarray(diff, dtype=float)
+    r = np.asarray(diff_replicates, dtype=float)
+    good = (~np.isnan(r)).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sd = np.where(good >= 2, np.nanstd(np.where(good >= 2, r, 0.0), axis=0, ddof=1), np.nan)
+        z = d / sd
+        z = np.where((sd == 0) & (d == 0), 0.0, z)
+    return normal_p_value(z)

@@ -1,0 +1,44 @@
+"""Safe exports: CSV cells that a spreadsheet would run as formulas are neutralised."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = ["FORMULA_PREFIXES", "neutralize_formulas", "to_safe_csv"]
+
+#: A text cell starting with one of these runs as a formula in Excel/LibreOffice/Sheets (CWE-1236).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _fix(value):
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy where text cells and column names starting with ``= + - @ TAB CR`` get a leading ``'``.
+
+    Numbers (including negatives) are left alone.
+
+    >>> neutralize_formulas(pd.DataFrame({"a": ["=1+1", "ok"], "b": [-2, 3]})).to_dict("list")
+    {'a': ["'=1+1", 'ok'], 'b': [-2, 3]}
+    """
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if s.dtype == object or pd.api.types.is_string_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype):
+            out[col] = s.astype(object).map(_fix)
+    out.columns = [_fix(str(c)) for c in out.columns]
+    return out
+
+
+def to_safe_csv(frame: pd.DataFrame, *, header_lines: list[str] | None = None) -> bytes:
+    """UTF-8 CSV bytes with formulas neutralised; optional ``# comment`` lines first (assumptions).
+
+    >>> to_safe_csv(pd.DataFrame({"x": ["@SUM(A1)"]})).decode()
+    "x\\n'@SUM(A1)\\n"
+    """
+    body = neutralize_formulas(frame).to_csv(index=False, lineterminator="\n")
+    head = "".join(f"# {_fix(line)}\n" for line in (header_lines or []))
+    return (head + body).encode("utf-8")

@@ -1,0 +1,238 @@
+"""The shared frame: data source, column roles and threshold, in the sidebar of every page.
+
+``app.py`` renders it once per run, before the page, so its widgets keep their state
+across pages. A page opened by direct link on a freshly started server runs *without*
+``app.py`` (Streamlit's legacy ``pages/`` discovery, see DESIGN.md); :func:`current`
+notices and renders the same frame itself, so every page stands on its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import streamlit as st
+
+from mlimpact.combine import combine_frames
+from mlimpact.dataset import Dataset, build_dataset
+from mlimpact.errors import InputError
+from mlimpact.io import read_predictions
+from mlimpact.roles import MULTI_ROLES, TASKS, Roles, infer_roles, normalize_labels
+from mlimpact.samples import DEFAULT_SAMPLE, SAMPLES, sample_path
+
+from . import safe, state
+
+UPLOAD_CHOICE = "upload"
+UPLOAD_TYPES = ["csv", "tsv", "txt", "gz", "zip", "parquet", "xlsx"]
+NONE = "(none)"
+
+
+@dataclass
+class FrameState:
+    """What every page needs: the source, the Dataset (or why there is none) and the threshold."""
+
+    source: state.LoadedSource | None
+    dataset: Dataset | None
+    threshold: float
+    error: str | None = None
+
+
+def current() -> FrameState:
+    """The frame's result for this run; renders the frame first when app.py did not.
+
+    Call it once per page run (``require_dataset`` does): app.py stores its result for the
+    duration of the run only, so a page run without app.py renders the frame here.
+    """
+    result = st.session_state.get(state.FRAME_RAN)
+    if result is None:
+        result = render()
+    return result
+
+
+def require_dataset() -> tuple[Dataset, FrameState]:
+    """The Dataset for pages that need one; otherwise shows why not and stops the page."""
+    fs = current()
+    if fs.dataset is None:
+        if fs.error:
+            safe.error(fs.error)
+        else:
+            st.info("Pick a sample or upload a predictions file in the sidebar to begin.", icon=":material/upload_file:")
+        st.stop()
+    return fs.dataset, fs
+
+
+# ----------------------------------------------------------------------------- loading
+def _load_sample(key: str) -> state.LoadedSource:
+    path = sample_path(key)
+    data = path.read_bytes()
+    frame, report = read_predictions(data, name=path.name)
+    return state.LoadedSource(name=path.name, frame=frame, reports=[report], content_hash=report.content_hash,
+                              guess=infer_roles(frame), notes=list(report.notes), is_sample=True)
+
+
+def _load_uploads(files) -> state.LoadedSource:
+    frames, reports = [], []
+    for f in files:
+        frame, report = read_predictions(f.getvalue(), name=f.name)
+        frames.append((f.name, frame))
+        reports.append(report)
+    combined, combine_notes = combine_frames(frames)
+    if len(reports) == 1:
+        content_hash = reports[0].content_hash
+    else:
+        content_hash = hashlib.sha256("".join(r.content_hash for r in reports).encode()).hexdigest()
+    notes = [f"{r.source}: {n}" if len(reports) > 1 else n for r in reports for n in r.notes] + combine_notes
+    return state.LoadedSource(name=", ".join(f.name for f in files), frame=combined, reports=reports,
+                              content_hash=content_hash, guess=infer_roles(combined), notes=notes)
+
+
+def _source_widget() -> str:
+    options = list(SAMPLES) + [UPLOAD_CHOICE]
+    labels = {k: f"Sample: {s.title}" for k, s in SAMPLES.items()} | {UPLOAD_CHOICE: "Upload my files"}
+    if state.SOURCE not in st.session_state:
+        st.session_state[state.SOURCE] = DEFAULT_SAMPLE
+    return st.selectbox("Data", options, format_func=labels.__getitem__, key=state.SOURCE)
+
+
+def _select_source(choice: str) -> state.LoadedSource | None:
+    """Load the chosen source (once per content) and make it current."""
+    if choice != UPLOAD_CHOICE:
+        key = ("sample", choice)
+        if st.session_state[state.UPLOAD_KEY] != key or state.current_source() is None:
+            with st.spinner(f"Loading the {SAMPLES[choice].title} sample…"):
+                source = _load_sample(choice)
+            state.remember_loaded(source)
+            st.session_state[state.UPLOAD_KEY] = key
+        return state.current_source()
+    files = st.file_uploader(
+        "Prediction files", type=UPLOAD_TYPES, accept_multiple_files=True, key=state.UPLOADS,
+        help="CSV/TSV (also gzip or zip), Parquet or Excel. Several files with the same columns are stacked; "
+             "files with different columns are joined on a shared id column.")
+    st.caption("Files over the upload limit: run the command line on them instead: "
+               "`python -m mlimpact summarize FILE`.")
+    if not files:
+        if isinstance(st.session_state[state.UPLOAD_KEY], tuple) and st.session_state[state.UPLOAD_KEY][:1] == ("sample",):
+            return None
+        return state.current_source() if st.session_state[state.UPLOAD_KEY] else None
+    key = tuple((f.name, f.file_id) for f in files)
+    if st.session_state[state.UPLOAD_KEY] != key:
+        with st.spinner("Reading the upload…"):
+            source = _load_uploads(files)
+        state.remember_loaded(source)
+        st.session_state[state.UPLOAD_KEY] = key
+    return state.current_source()
+
+
+# ----------------------------------------------------------------------------- roles
+def _pick(label: str, options: list[str], default: str | None, key: str, help: str | None = None) -> str | None:
+    opts = [NONE] + options
+    index = opts.index(default) if default in opts else 0
+    value = st.selectbox(label, opts, index=index, key=key, help=help)
+    return None if value == NONE else value
+
+
+def _roles_widgets(source: state.LoadedSource) -> Roles:
+    h = source.content_hash[:12]
+    guess = source.guess.roles
+    saved: Roles = st.session_state[state.ROLES].get(source.content_hash, guess)
+    cols = [str(c) for c in source.frame.columns]
+    with st.expander("Columns and task", expanded=False):
+        label = _pick("Label (true outcome)", cols, saved.label, f"role_label_{h}")
+        task_opts = list(TASKS)
+        task = st.selectbox("Task", task_opts, index=task_opts.index(saved.task) if saved.task in task_opts else 0,
+                            key=f"role_task_{h}")
+        positive = None
+        if task == "binary" and label is not None:
+            values = sorted(normalize_labels(source.frame[label]).dropna().unique().tolist())[:50]
+            if values:
+                default = saved.positive if saved.positive in values else values[-1]
+                positive = st.selectbox("Positive class", values, index=values.index(default), key=f"role_pos_{h}")
+        score = _pick("Score (model output)", cols, saved.score, f"role_score_{h}",
+                      help="A probability or any real-valued score; binary rows are flagged when score ≥ threshold.")
+        prediction = _pick("Predicted class / value", cols, saved.prediction, f"role_pred_{h}")
+        segments = st.multiselect("Segment columns", cols, default=[c for c in saved.segments if c in cols],
+                                  key=f"role_segments_{h}")
+        time = _pick("Time", cols, saved.time, f"role_time_{h}")
+        id_col = _pick("Id", cols, saved.id, f"role_id_{h}")
+        amount = _pick("Amount (money per row)", cols, saved.amount, f"role_amount_{h}")
+        other = st.multiselect("Other models' scores", cols, default=[c for c in saved.other_scores if c in cols],
+                               key=f"role_other_{h}")
+        class_scores = saved.class_scores
+        uncertainty = saved.uncertainty
+        if task == "multiclass":
+            class_scores = tuple(st.multiselect("Class probability columns", cols,
+                                                default=[c for c in saved.class_scores if c in cols],
+                                                key=f"role_classes_{h}"))
+        if task == "regression":
+            uncertainty = _pick("Uncertainty (std. dev.)", cols, saved.uncertainty, f"role_unc_{h}")
+    roles = Roles(label=label, score=score, prediction=prediction, class_scores=tuple(class_scores),
+                  segments=tuple(segments), time=time, id=id_col, amount=amount, other_scores=tuple(other),
+                  uncertainty=uncertainty, task=task, positive=positive)
+    st.session_state[state.ROLES][source.content_hash] = roles
+    return roles
+
+
+def _dataset(source: state.LoadedSource, roles: Roles) -> Dataset:
+    cached = state.cached_dataset(source.content_hash, roles)
+    if cached is None:
+        cached = build_dataset(source.frame, roles, source=source.name, content_hash=source.content_hash,
+                               notes=source.notes)
+        state.remember_dataset(source.content_hash, roles, cached)
+    return cached
+
+
+def _threshold_widget(source: state.LoadedSource, dataset: Dataset) -> float:
+    saved = st.session_state[state.THRESHOLD]
+    key = f"threshold_{source.content_hash[:12]}"
+    if dataset.task != "binary" or dataset.score is None:
+        return saved.get(source.content_hash, 0.5)
+    if dataset.scores_are_probabilities:
+        lo, hi, step, default = 0.0, 1.0, 0.01, 0.5
+    else:
+        lo, hi = float(dataset.score.min()), float(dataset.score.max())
+        step = max((hi - lo) / 200, 1e-6)
+        default = lo + (hi - lo) / 2
+    value = st.slider("Threshold (flag when score ≥ threshold)", lo, hi,
+                      float(saved.get(source.content_hash, default)), step=step, key=key)
+    saved[source.content_hash] = float(value)
+    return float(value)
+
+
+def render() -> FrameState:
+    """Render the sidebar frame and return the current data. Safe to call once per run."""
+    state.init()
+    result = FrameState(source=None, dataset=None, threshold=0.5)
+    with st.sidebar:
+        choice = _source_widget()
+        try:
+            source = _select_source(choice)
+        except InputError as exc:
+            result.error = str(exc)
+            source = None
+        result.source = source
+        if source is not None:
+            roles = _roles_widgets(source)
+            try:
+                dataset = _dataset(source, roles)
+            except InputError as exc:
+                result.error = str(exc)
+                dataset = None
+            result.dataset = dataset
+            if dataset is not None:
+                result.threshold = _threshold_widget(source, dataset)
+                used = f"{dataset.n:,} of {dataset.n_total:,} rows used"
+                if dataset.n_excluded:
+                    used += f" ({dataset.n_excluded:,} excluded; see Data)"
+                st.caption(used)
+            else:
+                st.error("These columns cannot be analysed; see the message on the page.", icon=":material/error:")
+    return result
+
+
+def run_page(page) -> None:
+    """app.py: render the frame, then the page; the frame's result lives for this run only."""
+    st.session_state[state.FRAME_RAN] = render()
+    try:
+        page.run()
+    finally:
+        st.session_state.pop(state.FRAME_RAN, None)

@@ -1,0 +1,38 @@
+"""Rendering helpers that never let uploaded text become HTML or Markdown."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from mlimpact.export import to_safe_csv
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
+
+
+def md_escape(text: object) -> str:
+    """Escape every Markdown/HTML-significant character, so user text shows literally in st.markdown sinks."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+def error(message: object) -> None:
+    """Show an error message (which may quote column names or values from the file) literally."""
+    st.error(md_escape(message), icon=":material/error:")
+
+
+def warning(message: object) -> None:
+    st.warning(md_escape(message), icon=":material/warning:")
+
+
+def info(message: object) -> None:
+    st.info(md_escape(message), icon=":material/info:")
+
+
+def table(frame: pd.DataFrame, *, key: str, file_name: str, header_lines: list[str] | None = None,
+          column_config: dict | None = None, height: int | str = "auto", label: str = "Download CSV") -> None:
+    """A dataframe plus a formula-safe CSV download beside it (the grid's own export is disabled in config)."""
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=column_config, height=height, key=key)
+    st.download_button(label, to_safe_csv(frame, header_lines=header_lines), file_name=file_name,
+                       mime="text/csv", key=f"{key}_csv", on_click="ignore", icon=":material/download:")

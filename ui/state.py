@@ -1,0 +1,92 @@
+"""Every session-state key the app uses, declared in one place, with small typed accessors.
+
+Per-user data lives only in ``st.session_state`` (never module globals, never the global
+``st.cache_data``), so one person's upload is never visible to another session.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import pandas as pd
+import streamlit as st
+
+from mlimpact.dataset import Dataset
+from mlimpact.io import LoadReport
+from mlimpact.roles import RoleGuess, Roles
+
+# --- keys (widget keys included, so no page invents its own spelling) ---
+SOURCE = "mi_source"                # selected data source: a sample key or "upload"
+UPLOADS = "mi_uploads"              # file_uploader widget key
+LOADED = "mi_loaded"                # OrderedDict content_hash -> LoadedSource (bounded)
+UPLOAD_KEY = "mi_upload_key"        # (name, file_id) tuples of the files currently loaded from the uploader
+CURRENT = "mi_current"              # content hash of the source in use
+ROLES = "mi_roles"                  # dict content_hash -> Roles chosen by the user
+DATASETS = "mi_datasets"            # OrderedDict (content_hash, Roles) -> Dataset (bounded)
+THRESHOLD = "mi_threshold"          # dict content_hash -> float
+FRAME_RAN = "mi_frame_ran"          # set while app.py's frame has run in this script run
+SELECTED_SEGMENT = "mi_selected_segment"  # (column, value) chosen on the Segments page, or None
+SEGMENT_COLUMNS = "mi_segment_columns"    # columns picked on the Segments page
+
+MAX_LOADED = 2     # parsed files kept per session (the current one and the previous one)
+MAX_DATASETS = 4   # role mappings kept per session
+
+
+@dataclass
+class LoadedSource:
+    """A parsed data source: one file, several files combined, or a sample."""
+
+    name: str
+    frame: pd.DataFrame
+    reports: list[LoadReport]
+    content_hash: str
+    guess: RoleGuess
+    notes: list[str] = field(default_factory=list)
+    is_sample: bool = False
+
+
+def init() -> None:
+    """Create the session's keys once (never re-run loaders on every rerun)."""
+    defaults = {
+        LOADED: OrderedDict(),
+        ROLES: {},
+        DATASETS: OrderedDict(),
+        THRESHOLD: {},
+        CURRENT: None,
+        UPLOAD_KEY: None,
+        SELECTED_SEGMENT: None,
+        SEGMENT_COLUMNS: None,
+    }
+    for key, value in defaults.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+
+
+def remember_loaded(source: LoadedSource) -> None:
+    loaded: OrderedDict = st.session_state[LOADED]
+    loaded[source.content_hash] = source
+    loaded.move_to_end(source.content_hash)
+    while len(loaded) > MAX_LOADED:
+        old, _ = loaded.popitem(last=False)
+        st.session_state[ROLES].pop(old, None)
+        for key in [k for k in st.session_state[DATASETS] if k[0] == old]:
+            del st.session_state[DATASETS][key]
+    st.session_state[CURRENT] = source.content_hash
+
+
+def current_source() -> LoadedSource | None:
+    h = st.session_state.get(CURRENT)
+    return st.session_state[LOADED].get(h) if h else None
+
+
+def cached_dataset(content_hash: str, roles: Roles) -> Dataset | None:
+    return st.session_state[DATASETS].get((content_hash, roles))
+
+
+def remember_dataset(content_hash: str, roles: Roles, dataset: Dataset) -> None:
+    cache: OrderedDict = st.session_state[DATASETS]
+    cache[(content_hash, roles)] = dataset
+    cache.move_to_end((content_hash, roles))
+    while len(cache) > MAX_DATASETS:
+        cache.popitem(last=False)
