@@ -62,5 +62,9 @@ def evaluate(dataset: Dataset, *, threshold: float = 0.5, metrics=None, codes: n
     from .metrics import compute_metrics
 
     metrics = list(metrics) if metrics else default_metrics(dataset)
-    return compute_metrics(dataset.task, **dataset_arrays(dataset), codes=codes, n_groups=n_groups,
-                           threshold=threshold, metrics=metrics, **options)
+    table = compute_metrics(dataset.task, **dataset_arrays(dataset), codes=codes, n_groups=n_groups,
+                            threshold=threshold, metrics=metrics, **options)
+    # rows in the order asked for (groups first), so tables and exports list metrics consistently
+    rank = {m: i for i, m in enumerate(metrics)}
+    order = np.lexsort((table["metric"].map(rank).to_numpy(), table["group"].to_numpy()))
+    return table.iloc[order].reset_index(drop=True)

@@ -26,6 +26,7 @@ import hashlib
 import io
 import os
 import re
+import threading
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -101,7 +102,7 @@ class LoadReport:
 class _Parsed:
     """A parsed table plus what was detected, before the shared clean-up."""
 
-    table: pa.Table
+    table: pa.Table | None
     format: str
     encoding: str | None = None
     delimiter: str | None = None
@@ -142,7 +143,7 @@ def read_predictions(
     ([0.87, 0.5], ';', ',')
     """
     data, label = _read_source(source, name)
-    content_hash = hashlib.sha256(data).hexdigest()
+    hasher = _Hasher(data)  # hashing releases the GIL: overlap it with parsing
     try:
         parsed, compression = _parse_any(data, label, max_rows)
         frame, notes, coerced = _finish(parsed, label, max_rows)
@@ -162,7 +163,7 @@ def read_predictions(
         decimal=parsed.decimal,
         n_rows=len(frame),
         n_columns=frame.shape[1],
-        content_hash=content_hash,
+        content_hash=hasher.hexdigest(),
         notes=notes,
         coerced=coerced,
     )
@@ -171,6 +172,23 @@ def read_predictions(
 
 # ---------------------------------------------------------------------------------------------
 # source and format detection
+
+
+class _Hasher(threading.Thread):
+    """SHA-256 of the raw bytes, computed in a background thread."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(daemon=True)
+        self._data, self._digest = data, ""
+        self.start()
+
+    def run(self) -> None:
+        self._digest = hashlib.sha256(self._data).hexdigest()
+        self._data = b""
+
+    def hexdigest(self) -> str:
+        self.join()
+        return self._digest
 
 
 def _read_source(source, name: str | None) -> tuple[bytes, str]:
@@ -192,7 +210,9 @@ def _read_source(source, name: str | None) -> tuple[bytes, str]:
         label = name or (os.path.basename(file_name) if isinstance(file_name, str) else None) or "<bytes>"
         data = source.getvalue() if isinstance(source, io.BytesIO) else source.read()
         if isinstance(data, str):
-            raise InputError(f"could not read `{label}`: the file was opened as text; open it in binary mode ('rb')")
+            raise InputError(
+                f"could not read `{label}`: the file was opened as text; open it in binary mode ('rb')"
+            )
         return bytes(data), label
     raise InputError(
         f"could not read a predictions file from a {type(source).__name__}; pass bytes, a path or a binary file"
@@ -217,10 +237,14 @@ def _parse_any(data: bytes, label: str, max_rows: int | None) -> tuple[_Parsed, 
             if len(members) != 1:
                 listed = ", ".join(m.filename for m in members[:5]) + (", ..." if len(members) > 5 else "")
                 held = "no file" if not members else f"{len(members)} files ({listed})"
-                raise InputError(f"{label}: the zip archive holds {held}; put exactly one predictions file in it")
+                raise InputError(
+                    f"{label}: the zip archive holds {held}; put exactly one predictions file in it"
+                )
             compression, data = "zip", zf.read(members[0])
     if compression and (data[:2] == b"\x1f\x8b" or data[:4] == b"PK\x03\x04"):
-        raise InputError(f"{label}: the archive holds another archive; compress the predictions file only once")
+        raise InputError(
+            f"{label}: the archive holds another archive; compress the predictions file only once"
+        )
     if not data:
         raise _empty(label)
     if data[:4] == b"PAR1":
@@ -249,6 +273,10 @@ def _too_many_columns(label: str, n: int) -> InputError:
         f"{label}: {n:,} columns, more than the limit of {MAX_COLUMNS:,}; "
         "keep only the columns you need (label, score, segments) and export again"
     )
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _short(exc: BaseException) -> str:
@@ -340,7 +368,7 @@ def _sniff_decimal(rows: list[list[str]], delimiter: str) -> str:
 def _read_text(data: bytes, label: str) -> _Parsed:
     """Parse delimited text with pyarrow; fall back to pandas' C parser to fill short rows."""
     encoding, start = _detect_encoding(data, label)
-    if not data[start:].strip():
+    if not data[start : start + SAMPLE_BYTES].strip() and not re.compile(rb"\S").search(data, start):
         raise _empty(label)
     text, _whole = _sample_records(data, start, encoding)
     delimiter, rows = _sniff_delimiter(text)
@@ -486,21 +514,29 @@ def _read_xlsx(data: bytes, label: str, max_rows: int | None) -> _Parsed:
     """Read the first sheet of an .xlsx workbook with openpyxl."""
     import openpyxl
 
-    workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
-        sheet = workbook.worksheets[0]
-        rows_iter = sheet.iter_rows(values_only=True)
-        header = list(next(rows_iter, ()) or ())
-        if len(header) > MAX_COLUMNS:
-            raise _too_many_columns(label, len(header))
-        rows: list[tuple] = []
-        limit = None if max_rows is None else max_rows + 1
-        for row in rows_iter:
-            rows.append(row)
-            if limit is not None and len(rows) > limit + 1000:  # leave room for trailing blank rows
-                break
-    finally:
-        workbook.close()
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            rows_iter = sheet.iter_rows(values_only=True)
+            header = list(next(rows_iter, ()) or ())
+            if len(header) > MAX_COLUMNS:
+                raise _too_many_columns(label, len(header))
+            rows: list[tuple] = []
+            limit = None if max_rows is None else max_rows + 1
+            for row in rows_iter:
+                rows.append(row)
+                if limit is not None and len(rows) > limit + 1000:  # leave room for trailing blank rows
+                    break
+        finally:
+            workbook.close()
+    except InputError:
+        raise
+    except Exception as exc:  # openpyxl raises its own and XML parser exceptions on broken workbooks
+        raise InputError(
+            f"could not read `{label}` as an Excel workbook: {_short(exc)}; "
+            "open it in Excel and save it again, or export the predictions as CSV"
+        ) from exc
     while rows and all(v is None or (isinstance(v, str) and not v.strip()) for v in rows[-1]):
         rows.pop()
     width = max([len(header), *(len(r) for r in rows)])
@@ -555,12 +591,12 @@ def _check_rows(label: str, n_rows: int, max_rows: int | None) -> None:
 
 def _finish(parsed: _Parsed, label: str, max_rows: int | None) -> tuple[pd.DataFrame, list[str], dict]:
     """Apply the limits, rename columns, settle dtypes, coerce numbers; return (frame, notes, coerced)."""
-    table = parsed.table
+    table, parsed.table = parsed.table, None  # drop references so to_pandas can free Arrow memory early
     if table.num_columns > MAX_COLUMNS:
         raise _too_many_columns(label, table.num_columns)
     if table.num_rows == 0:
         raise InputError(
-            f"{label}: the file has a header row ({table.num_columns} columns) but no data rows; "
+            f"{label}: the file has a header row ({_plural(table.num_columns, 'column')}) but no data rows; "
             "export the predictions with at least one data row"
         )
     _check_rows(label, table.num_rows, max_rows)
@@ -574,12 +610,15 @@ def _finish(parsed: _Parsed, label: str, max_rows: int | None) -> tuple[pd.DataF
         column = _settle_type(column, parsed.text_temporal)
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             column, bad, examples = _coerce_numeric(column, parsed.decimal or ".")
-            if bad is not None:
-                if bad:
-                    coerced[name] = bad
-                    shown = ", ".join(repr(e if len(e) <= 20 else e[:17] + "...") for e in examples)
-                    what = "1 value is not a number and is" if bad == 1 else f"{bad:,} values are not numbers and are"
-                    notes.append(f"column `{name}`: {what} treated as missing (e.g. {shown})")
+            if bad:
+                coerced[name] = bad
+                shown = ", ".join(repr(e if len(e) <= 20 else e[:17] + "...") for e in examples)
+                what = (
+                    "1 value is not a number and is"
+                    if bad == 1
+                    else f"{bad:,} values are not numbers and are"
+                )
+                notes.append(f"column `{name}`: {what} treated as missing (e.g. {shown})")
         if pa.types.is_floating(column.type):
             n_inf = pc.sum(pc.is_inf(column)).as_py() or 0
             if n_inf:
@@ -590,8 +629,9 @@ def _finish(parsed: _Parsed, label: str, max_rows: int | None) -> tuple[pd.DataF
             bool_with_nulls.append(name)
         columns.append(column)
     table = pa.table(columns, names=[f"c{j}" for j in range(len(columns))])
+    columns.clear()
     frame = table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
-    del table, columns
+    del table
     frame.columns = names
     for name in bool_with_nulls:
         frame[name] = frame[name].astype("boolean")
@@ -607,9 +647,10 @@ def _clean_names(raw: list[str]) -> tuple[list[str], list[str]]:
     names = []
     for k, name in enumerate(stripped, start=1):
         if not name:
-            new = f"column_{k}"
+            new, i = f"column_{k}", 1
             while new in taken:
-                new += "_"
+                i += 1
+                new = f"column_{k}_{i}"
             taken.add(new)
             notes.append(f"column {k} has no name; it is called `{new}`")
             names.append(new)
@@ -652,8 +693,9 @@ def _coerce_numeric(column: pa.ChunkedArray, decimal: str):
     if n_present == 0:
         return column, None, []
     # cheap look at a spread-out sample first: most text columns are plainly not numbers
-    step = max(1, len(column) // 2000)
-    sample = column.take(pa.array(np.arange(0, len(column), step)))
+    sample = pa.chunked_array(
+        [c for k in range(8) for c in column.slice(k * len(column) // 8, 256).chunks], column.type
+    )
     n_sample_numbers = pc.sum(_number_mask(sample, decimal)).as_py() or 0
     if n_sample_numbers < 0.5 * (len(sample) - sample.null_count):
         return column, None, []

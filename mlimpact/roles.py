@@ -207,6 +207,10 @@ def infer_task(label: pd.Series, *, class_scores: tuple[str, ...] = ()) -> tuple
     distinct = values.nunique()
     if distinct <= 2:
         return "binary", f"{distinct} distinct values"
+    counts = normalize_labels(values).value_counts()
+    other = int(counts.iloc[2:].sum())
+    if other <= 0.01 * len(values) and not class_scores:
+        return "binary", f"2 main values ({other:,} rows hold other values)"
     if len(class_scores) >= 2:
         return "multiclass", f"{distinct} classes with a probability column each"
     if _is_numeric(label):
@@ -245,7 +249,12 @@ def infer_positive(label: pd.Series) -> tuple[str | None, str]:
                 return other, f"'{v}' reads as the negative class"
         rare = counts.index[-1]
         return rare, f"'{rare}' is the rarer of the two values"
-    return values[-1], f"'{values[-1]}' is the only value seen"
+    only = values[-1]
+    counterpart = {"0": "1", "false": "True", "f": "t", "no": "yes", "n": "y", "negative": "positive", "neg": "pos"}
+    if only.lower() in counterpart:
+        guess = counterpart[only.lower()]
+        return guess, f"only '{only}' occurs, which reads as the negative class"
+    return only, f"'{only}' is the only value seen"
 
 
 # ----------------------------------------------------------------------------- inference

@@ -116,7 +116,7 @@ def hanley_mcneil_variance(auc, n_pos, n_neg) -> np.ndarray:
     """Hanley–McNeil (1982) variance of an ROC AUC from the AUC and the class counts.
 
     >>> round(float(hanley_mcneil_variance(0.8, 50, 50)), 6)
-    0.001855
+    0.00198
     """
     a = np.asarray(auc, dtype=float)
     n1 = np.asarray(n_pos, dtype=float)
@@ -171,7 +171,7 @@ def multinomial_resample(counts: np.ndarray, n_rep: int, rng: np.random.Generato
     [[10, 0], [10, 0], [10, 0]]
     """
     counts = np.asarray(counts)
-    n = counts.sum(axis=1)
+    n = np.rint(counts.sum(axis=1)).astype(np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(n[:, None] > 0, counts / n[:, None], 0.0)
     p[n == 0, 0] = 1.0
@@ -201,7 +201,8 @@ def run_bootstrap(replicate, *, n_boot: int, seed: int, time_budget_s: float | N
     done = 0
     for i in range(n_chunks):
         size = min(chunk, n_boot - done)
-        parts.append(replicate(np.random.default_rng(seeds[i]), size))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            parts.append(replicate(np.random.default_rng(seeds[i]), size))
         done += size
         elapsed = time.perf_counter() - start
         if time_budget_s is not None and done < n_boot:
@@ -216,7 +217,7 @@ def percentile_interval(replicates: np.ndarray, *, level: float = 0.95) -> tuple
     """Percentile interval along axis 0, ignoring NaN replicates; NaN where all are NaN.
 
     >>> lo, hi = percentile_interval(np.arange(101.0)[:, None])
-    >>> float(lo[0]), float(hi[0])
+    >>> round(float(lo[0]), 6), round(float(hi[0]), 6)
     (2.5, 97.5)
     """
     r = np.asarray(replicates, dtype=float)

@@ -90,3 +90,20 @@ def remember_dataset(content_hash: str, roles: Roles, dataset: Dataset) -> None:
     cache.move_to_end((content_hash, roles))
     while len(cache) > MAX_DATASETS:
         cache.popitem(last=False)
+
+
+MEMO = "mi_memo"        # OrderedDict key -> computed result (per session, bounded)
+MAX_MEMO = 48
+
+
+def memo(key: tuple, compute):
+    """Per-session memo of a computation keyed by content hash and settings (never by a sampled frame hash)."""
+    cache: OrderedDict = st.session_state.setdefault(MEMO, OrderedDict())
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    value = compute()
+    cache[key] = value
+    while len(cache) > MAX_MEMO:
+        cache.popitem(last=False)
+    return value

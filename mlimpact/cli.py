@@ -1,0 +1,115 @@
+"""``python -m mlimpact``: the same numbers as the app, for scripts, cron and CI.
+
+Exit codes: 0 fine; 1 a check is out of range (``check``); 2 bad input or usage, with one
+clear message on stderr. Roles left out are inferred, and what was inferred is printed
+(to stderr, so ``--format json`` output stays machine-readable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import InputError
+
+__all__ = ["main", "build_parser", "load_dataset"]
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _role_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("columns (inferred when left out)")
+    g.add_argument("--label", help="column with the true outcome")
+    g.add_argument("--score", help="column with the model's score or probability")
+    g.add_argument("--prediction", help="column with the predicted class or value")
+    g.add_argument("--segment", action="append", help="segment column (repeat for several)")
+    g.add_argument("--time", help="column with the time of each row")
+    g.add_argument("--positive", help="the positive class of a binary label (e.g. 1, yes, fraud)")
+    g.add_argument("--task", choices=["binary", "multiclass", "regression"], help="override the inferred task")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used by the docs test)."""
+    parser = argparse.ArgumentParser(prog="python -m mlimpact",
+                                     description="What a model is worth, from a file of predictions.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("summarize", help="headline metrics with intervals, and metrics per segment")
+    s.add_argument("file", help="predictions file: CSV/TSV (also .gz/.zip), Parquet or Excel")
+    _role_options(s)
+    s.add_argument("--threshold", type=float, default=0.5, help="flag a row when score >= threshold (default 0.5)")
+    s.add_argument("--format", choices=["json", "markdown", "html"], default="json")
+    s.add_argument("--out", help="write to this file instead of standard output")
+    s.add_argument("--seed", type=int, default=0, help="seed of the bootstrap intervals")
+    return parser
+
+
+def load_dataset(args: argparse.Namespace, *, quiet: bool = False):
+    """Read the file, infer roles, apply the options, validate; prints inferred roles to stderr."""
+    from .dataset import build_dataset
+    from .io import read_predictions
+    from .roles import infer_roles
+
+    path = Path(args.file)
+    if not path.exists():
+        raise InputError(f"{args.file}: no such file; check the path")
+    if path.is_dir():
+        raise InputError(f"{args.file}: is a folder; give the predictions file")
+    frame, report = read_predictions(path, name=path.name)
+    guess = infer_roles(frame)
+    changes = {k: getattr(args, k) for k in ("label", "score", "prediction", "time", "positive", "task")
+               if getattr(args, k, None) is not None}
+    if getattr(args, "segment", None):
+        changes["segments"] = tuple(args.segment)
+    if "label" in changes and "task" not in changes:
+        changes["task"] = None  # re-infer the task (and positive class) for the chosen label
+        changes.setdefault("positive", None)
+    roles = guess.roles.replace(**changes)
+    if not quiet:
+        inferred = [f"{k}={getattr(roles, k)!r} ({why})" for k, why in guess.reasons.items()
+                    if k not in changes and not (k == "segments" and "segments" in changes)]
+        for line in inferred:
+            print(f"inferred {line}", file=sys.stderr)
+    return build_dataset(frame, roles, source=path.name, content_hash=report.content_hash, notes=report.notes)
+
+
+def _write(text: str, out: str | None) -> None:
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def _summarize(args: argparse.Namespace) -> int:
+    from .summary import summarize, summary_markdown
+
+    dataset = load_dataset(args)
+    summary = summarize(dataset, threshold=args.threshold, seed=args.seed)
+    if args.format == "json":
+        _write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", args.out)
+    elif args.format == "markdown":
+        _write(summary_markdown(summary), args.out)
+    else:
+        from .report import summary_html
+
+        _write(summary_html(summary), args.out)
+    return EXIT_OK
+
+
+COMMANDS = {"summarize": _summarize}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as exc:
+        print(f"mlimpact: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        print(f"mlimpact: error: {getattr(exc, 'filename', '') or ''} {exc.strerror or exc}".strip(), file=sys.stderr)
+        return EXIT_BAD_INPUT

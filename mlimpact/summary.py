@@ -1,0 +1,135 @@
+"""The summary: headline metrics and per-segment metrics in the JSON contract of DESIGN.md.
+
+The CLI's ``summarize`` prints it; the app's exports are built from the same dict.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .dataset import Dataset
+
+__all__ = ["summarize", "summary_markdown", "metric_cell"]
+
+
+def _num(x):
+    if x is None:
+        return None
+    try:
+        xf = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(xf) else xf
+
+
+def metric_cell(row) -> dict:
+    """``{"value", "low", "high", "note"}`` from one row of a metrics table (NaN becomes null)."""
+    note = row.get("note")
+    return {"value": _num(row.get("value")), "low": _num(row.get("low")), "high": _num(row.get("high")),
+            "note": None if note is None or (isinstance(note, float) and math.isnan(note)) else str(note)}
+
+
+def summarize(dataset: Dataset, *, threshold: float = 0.5, segments=None, metrics=None, seed: int = 0,
+              min_size: int = 30) -> dict:
+    """Headline metrics with 95% intervals and metrics per value of each segment column.
+
+    Parameters
+    ----------
+    dataset: a validated Dataset.
+    threshold: binary decision threshold (``score >= threshold`` is positive).
+    segments: segment columns (default: the Dataset's segment role).
+    metrics: metric names (default: :func:`mlimpact.evaluate.default_metrics`).
+
+    Returns
+    -------
+    dict in the shape of DESIGN.md's ``summarize --format json``.
+    """
+    from .evaluate import default_metrics, evaluate
+    from .slicing import segment_table
+
+    roles = dataset.roles
+    metrics = list(metrics) if metrics else default_metrics(dataset)
+    overall = evaluate(dataset, threshold=threshold, metrics=metrics, seed=seed)
+    out = {
+        "task": dataset.task,
+        "columns": {"label": roles.label, "score": roles.score, "prediction": roles.prediction,
+                    "segments": list(segments if segments is not None else roles.segments), "time": roles.time},
+        "threshold": threshold if dataset.task == "binary" else None,
+        "positive": roles.positive,
+        "source": {"file": dataset.source, "sha256": dataset.content_hash},
+        "rows": dataset.summary(),
+        "notes": list(dataset.notes),
+        "overall": {r["metric"]: metric_cell(r) for r in overall.to_dict("records")},
+        "segments": [],
+    }
+    for column in out["columns"]["segments"]:
+        table = segment_table(dataset, [column], threshold=threshold, metrics=metrics, seed=seed, min_size=min_size,
+                              sort_by="metric")
+        for value, rows in table.groupby(column, sort=False):
+            first = rows.iloc[0]
+            out["segments"].append({
+                "column": column, "value": str(value), "n": int(first["n"]),
+                "positives": None if pd.isna(first["positives"]) else int(first["positives"]),
+                "small": bool(first["small"]),
+                "metrics": {r["metric"]: metric_cell(r) | {"significantly_worse": bool(r["significantly_worse"])}
+                            for r in rows.to_dict("records")},
+            })
+    return out
+
+
+def _fmt(cell: dict, percent: bool) -> str:
+    v = cell.get("value")
+    if v is None:
+        return "n/a" + (f" ({_md_text(cell['note'])})" if cell.get("note") else "")
+    scale, unit = (100.0, "%") if percent else (1.0, "")
+    text = f"{v * scale:.1f}{unit}" if percent else f"{v:.4g}"
+    if cell.get("low") is not None and cell.get("high") is not None:
+        lo, hi = cell["low"] * scale, cell["high"] * scale
+        text += f" ({lo:.1f}–{hi:.1f}{unit})" if percent else f" ({lo:.4g}–{hi:.4g})"
+    return text
+
+
+def _md_text(text: object) -> str:
+    """Escape Markdown so values from the file show literally."""
+    out = str(text)
+    for ch in "\\`*_{}[]()#+-.!|<>~$":
+        out = out.replace(ch, "\\" + ch)
+    return out.replace("\n", " ")
+
+
+def summary_markdown(summary: dict) -> str:
+    """The summary as Markdown (file values escaped, so they can never become links or HTML)."""
+    from .metrics import METRICS
+
+    lines = [f"# Model summary: {_md_text(summary['source']['file'])}", ""]
+    rows = summary["rows"]
+    lines.append(f"- Task: {summary['task']}; rows used {rows['used']:,} of {rows['total']:,}"
+                 + (f"; threshold {summary['threshold']:g}" if summary.get("threshold") is not None else ""))
+    for reason, count in rows["excluded"].items():
+        lines.append(f"- Excluded: {count:,} rows ({_md_text(reason)})")
+    for note in summary.get("notes", []):
+        lines.append(f"- Note: {_md_text(note)}")
+    lines += ["", "## Headline metrics (95% intervals)", "", "| metric | value |", "|---|---|"]
+    for name, cell in summary["overall"].items():
+        m = METRICS[name]
+        lines.append(f"| {m.label} | {_fmt(cell, m.kind == 'proportion')} |")
+    by_column: dict[str, list] = {}
+    for seg in summary["segments"]:
+        by_column.setdefault(seg["column"], []).append(seg)
+    for column, segs in by_column.items():
+        names = list(segs[0]["metrics"])
+        lines += ["", f"## By {_md_text(column)}", "",
+                  "| value | n | " + " | ".join(METRICS[n].label for n in names) + " |",
+                  "|---|---:|" + "---|" * len(names)]
+        for seg in segs:
+            cells = []
+            for n in names:
+                cell = seg["metrics"][n]
+                text = _fmt(cell, METRICS[n].kind == "proportion")
+                cells.append(text + (" ⚠" if cell.get("significantly_worse") else ""))
+            lines.append(f"| {_md_text(seg['value'])} | {seg['n']:,} | " + " | ".join(cells) + " |")
+        lines.append("")
+        lines.append("⚠ = significantly worse than the rest (Benjamini–Hochberg, 5%).")
+    return "\n".join(lines) + "\n"
