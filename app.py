@@ -1,8 +1,6 @@
-"""mlimpact: entry point. Routes pages and renders the shared frame (data, columns, threshold)."""
+"""mlimpact: entry point. Only routes: every page renders the shared frame itself (see ui/frame.py)."""
 
 import streamlit as st
-
-from ui import frame
 
 st.set_page_config(page_title="mlimpact: what is the model worth?", page_icon=":material/insights:",
                    layout="wide")
@@ -13,5 +11,4 @@ PAGES = [
     st.Page("pages/data.py", title="Data", icon=":material/table:"),
 ]
 
-page = st.navigation(PAGES)
-frame.run_page(page)
+st.navigation(PAGES).run()

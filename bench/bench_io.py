@@ -1,9 +1,9 @@
 """Benchmark ``mlimpact.io.read_predictions`` against ``pandas.read_csv(engine="pyarrow")``.
 
 Generates a CSV (ids, floats, ints, categorical strings, a timestamp string column) into a temporary
-directory, plus a semicolon/decimal-comma copy, then times each reader in a fresh subprocess (best of
-3) and measures its peak RSS and its peak Python allocations (tracemalloc, a separate run). Prints
-Markdown for the README.
+directory, plus a semicolon/decimal-comma copy, then times each reader (best of
+3, the two readers interleaved so that a busy machine slows both alike), then measures each reader's
+peak RSS and peak Python allocations (tracemalloc) in a fresh process. Prints Markdown for the README.
 
     python bench/bench_io.py --rows 1000000
 """
@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 
+READERS = ("pandas", "mlimpact")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -57,49 +58,47 @@ def write_files(rows: int, directory: str) -> dict[str, str]:
     return paths
 
 
-def child(reader: str, path: str, kind: str, repeats: int) -> None:
-    """Run one reader in this (fresh) process and print JSON: best time, peak RSS, tracemalloc peak."""
-    import tracemalloc
-
+def _reader(reader: str, path: str, kind: str):
     import pandas as pd
 
     sys.path.insert(0, ROOT)
     from mlimpact.io import read_predictions
 
     if reader == "mlimpact":
+        return lambda: read_predictions(path)[0]
+    if kind == "semicolon":
+        return lambda: pd.read_csv(path, engine="pyarrow", sep=";", decimal=",")
+    return lambda: pd.read_csv(path, engine="pyarrow")
 
-        def run():
-            return read_predictions(path)[0]
-    elif kind == "semicolon":
 
-        def run():
-            return pd.read_csv(path, engine="pyarrow", sep=";", decimal=",")
-    else:
-
-        def run():
-            return pd.read_csv(path, engine="pyarrow")
-
-    base_mib = _rss_mib("VmRSS")
-    times = []
-    shape = None
+def child_time(path: str, kind: str, repeats: int) -> None:
+    """Time both readers interleaved in this process (fair when the machine's load varies); print JSON."""
+    runs = {reader: _reader(reader, path, kind) for reader in READERS}
+    for run in runs.values():  # warm-up: page cache, Arrow thread pool, lazy imports
+        run()
+    times: dict[str, list[float]] = {reader: [] for reader in READERS}
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        frame = run()
-        times.append(time.perf_counter() - t0)
-        shape = frame.shape
-        del frame
+        for reader, run in runs.items():
+            t0 = time.perf_counter()
+            frame = run()
+            times[reader].append(time.perf_counter() - t0)
+            del frame
+    print(json.dumps({reader: min(ts) for reader, ts in times.items()}))
+
+
+def child_memory(reader: str, path: str, kind: str) -> None:
+    """Read once in this fresh process; print JSON: peak RSS, its growth, and the tracemalloc peak."""
+    import tracemalloc
+
+    run = _reader(reader, path, kind)
+    base_mib = _rss_mib("VmRSS")
+    run()
     peak_mib = _rss_mib("VmHWM")  # per process image: not inherited from the parent like ru_maxrss
     tracemalloc.start()
     run()
     traced = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    result = {
-        "best_s": min(times),
-        "peak_mib": peak_mib,
-        "growth_mib": peak_mib - base_mib,
-        "traced_mib": traced,
-    }
-    print(json.dumps({**result, "shape": shape}))
+    print(json.dumps({"peak_mib": peak_mib, "growth_mib": peak_mib - base_mib, "traced_mib": traced}))
 
 
 def _rss_mib(field: str) -> float:
@@ -114,17 +113,8 @@ def _rss_mib(field: str) -> float:
     return float("nan")
 
 
-def measure(reader: str, path: str, kind: str, repeats: int) -> dict:
-    cmd = [
-        sys.executable,
-        os.path.abspath(__file__),
-        "--child",
-        reader,
-        path,
-        kind,
-        "--repeats",
-        str(repeats),
-    ]
+def _run_child(*args: str) -> dict:
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", *args]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -135,39 +125,42 @@ def main() -> None:
     )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--child", nargs=3, metavar=("READER", "PATH", "KIND"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(*args.child, repeats=args.repeats)
+        if args.child[0] == "time":
+            child_time(*args.child[1:], repeats=args.repeats)
+        else:
+            child_memory(*args.child[1:])
         return
     with tempfile.TemporaryDirectory(prefix="bench_io_") as tmp:
         t0 = time.perf_counter()
         paths = write_files(args.rows, tmp)
         sizes = {k: os.path.getsize(p) / 2**20 for k, p in paths.items()}
         print(f"<!-- generated {args.rows:,} rows in {time.perf_counter() - t0:.1f} s -->\n")
-        print(
-            f'### `read_predictions` vs `pandas.read_csv(engine="pyarrow")`, {args.rows:,} rows x 10 columns\n'
-        )
+        title = f'`read_predictions` vs `pandas.read_csv(engine="pyarrow")`, {args.rows:,} rows x 10 columns'
+        print(f"### {title}\n")
         print(
             f"| file | reader | best of {args.repeats} (s) | time vs pandas | peak RSS (MiB) "
             "| RSS growth (MiB) | peak traced Python (MiB) |"
         )
         print("|---|---|---:|---:|---:|---:|---:|")
         for kind, path in paths.items():
-            base = measure("pandas", path, kind, args.repeats)
-            ours = measure("mlimpact", path, kind, args.repeats)
+            best = _run_child("time", path, kind, "--repeats", str(args.repeats))
             label = f"{kind} ({sizes[kind]:.0f} MiB)"
-            for reader, m in (("pandas pyarrow", base), ("mlimpact", ours)):
-                ratio = m["best_s"] / base["best_s"]
+            for reader in READERS:
+                m = _run_child("memory", reader, path, kind)
+                shown = "pandas pyarrow" if reader == "pandas" else reader
                 print(
-                    f"| {label} | {reader} | {m['best_s']:.3f} | {ratio:.2f}x | {m['peak_mib']:.0f} "
-                    f"| {m['growth_mib']:.0f} | {m['traced_mib']:.0f} |"
+                    f"| {label} | {shown} | {best[reader]:.3f} | {best[reader] / best['pandas']:.2f}x "
+                    f"| {m['peak_mib']:.0f} | {m['growth_mib']:.0f} | {m['traced_mib']:.0f} |"
                 )
         print(
-            "\nEach reader runs in its own process. Peak RSS includes the interpreter and imports; RSS growth "
-            "is the peak minus the RSS after imports; traced Python memory counts Python allocations only "
-            "(e.g. the raw bytes that `read_predictions` holds for hashing), not Arrow buffers. "
-            f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}."
+            "\nTimes: both readers interleaved in one process after a warm-up, best of "
+            f"{args.repeats}. Memory: each reader once in its own fresh process; peak RSS includes the "
+            "interpreter and imports, RSS growth is the peak minus the RSS after imports, traced Python "
+            "memory counts Python allocations only (e.g. the raw bytes that `read_predictions` keeps for "
+            f"hashing), not Arrow buffers. Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}."
         )
 
 

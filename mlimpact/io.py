@@ -312,8 +312,8 @@ def _detect_encoding(data: bytes, label: str) -> tuple[str, int]:
     return "cp1252", 0
 
 
-def _sample_records(data: bytes, start: int, encoding: str) -> tuple[str, bool]:
-    """Decode the first ~64 KiB (at least the whole header line); return (text, whole_file)."""
+def _sample_text(data: bytes, start: int, encoding: str) -> str:
+    """Decode the first ~64 KiB (at least the whole header line), without a partial last line."""
     end = start + SAMPLE_BYTES
     if encoding != "utf-16":
         first_newline = data.find(b"\n", start)
@@ -326,7 +326,7 @@ def _sample_records(data: bytes, start: int, encoding: str) -> tuple[str, bool]:
     if not whole:  # drop the partial last line
         cut = text.rfind("\n")
         text = text[: cut + 1] if cut > 0 else text
-    return text, whole
+    return text
 
 
 def _split(text: str, delimiter: str) -> list[list[str]]:
@@ -370,7 +370,7 @@ def _read_text(data: bytes, label: str) -> _Parsed:
     encoding, start = _detect_encoding(data, label)
     if not data[start : start + SAMPLE_BYTES].strip() and not re.compile(rb"\S").search(data, start):
         raise _empty(label)
-    text, _whole = _sample_records(data, start, encoding)
+    text = _sample_text(data, start, encoding)
     delimiter, rows = _sniff_delimiter(text)
     header = rows[0] if rows else []
     if len(header) > MAX_COLUMNS:
@@ -430,6 +430,8 @@ def _read_text(data: bytes, label: str) -> _Parsed:
 
 def _line_of(data: bytes, start: int, text: str, encoding: str) -> int | None:
     """1-based physical line number of the first line whose bytes equal ``text`` (None if not found)."""
+    if "\n" in text or encoding == "utf-16":
+        return None
     try:
         needle = text.encode("utf-8" if encoding.startswith("utf-8") else encoding)
     except UnicodeError:
@@ -457,15 +459,17 @@ def _handle_invalid(data, start, label, encoding, delimiter, decimal, table, inv
                 "the header is missing a column name (or every row ends with an extra delimiter); "
                 "fix the header or re-export the file"
             )
-        first = long_rows[0]
-        line = _line_of(data, start, first[3], encoding) if "\n" not in first[3] else None
+        # with threads the handler sees rows out of order: the first is the one with the lowest line
+        located = [(_line_of(data, start, r[3], encoding), r[1]) for r in long_rows[:1000]]
+        found = [x for x in located if x[0] is not None]
+        line, actual = min(found) if found else (None, long_rows[0][1])
         where = f"line {line}" if line is not None else "a row"
         raise InputError(
-            f"{label}, {where}: {first[1]} fields where the header has {expected}; "
+            f"{label}, {where}: {actual} fields where the header has {expected}; "
             "fix the row or re-export the file"
         )
     names = table.column_names
-    lines = [_line_of(data, start, r[3], encoding) for r in invalid[:1000] if "\n" not in r[3]]
+    lines = [_line_of(data, start, r[3], encoding) for r in invalid[:1000]]
     first_line = min((x for x in lines if x is not None), default=None)
     frame = pd.read_csv(
         io.BytesIO(data),

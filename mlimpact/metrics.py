@@ -132,7 +132,7 @@ _BY_TASK = {
 }
 
 #: score bins used by the binary bootstrap (global quantiles, the threshold always an edge)
-BOOT_SCORE_BINS = 12
+BOOT_SCORE_BINS = 10
 #: finer score bins for the rest-of-data average precision
 REST_AP_BINS = 256
 #: bins of the per-row loss (multiclass log loss) and of truth x error (regression) for the bootstrap
@@ -262,6 +262,7 @@ _NO_ROWS = "this group has no rows"
 
 def _binary(y, score, pred, codes, G, *, threshold, want, opts, attrs):
     y = np.asarray(y).astype(bool)
+    opts["pred_given"] = pred is not None
     if pred is None:
         pred = score >= threshold
     pred = np.asarray(pred).astype(bool)
@@ -372,16 +373,29 @@ def _binary_bootstrap(y, score, pred, codes, G, n, outs, boot, threshold, prob_o
     compare = opts["compare"]
     if score is not None:
         so = opts["order"] if isinstance(opts["order"], ScoreOrder) else score_order(y, score, order=opts["order"])
-        order = so.order
-        ys, ps, cs = so.y, pred[order], codes[order]
+        ys, cs = so.y, codes[so.order]
         bins, n_bins = _quantile_bin_ids(so.score, BOOT_SCORE_BINS, [threshold])
         p_sorted = so.score
+        ps = pred[so.order] if opts["pred_given"] else p_sorted >= threshold
     else:
         ys, ps, cs = y, pred, codes
         bins, n_bins = np.zeros(len(y), dtype=np.int64), 1
-    C = 4 * n_bins
-    cell4 = 2 * (~ps) + (~ys)
-    flat = cs.astype(np.int64) * C + bins * 4 + cell4
+    # cells: (bin, y) when the decision follows from the score bin (threshold is a bin edge),
+    # otherwise (bin, tp/fp/fn/tn)
+    if score is not None and not opts["pred_given"]:
+        stride = 2
+        local = bins * 2 + ys
+        pred_of_bin = np.bincount(bins, weights=ps, minlength=n_bins) > 0
+        b_of, y_of = np.repeat(np.arange(n_bins), 2), np.tile([False, True], n_bins)
+        cell4_of = 2 * (~pred_of_bin[b_of]) + (~y_of)
+        pos_of = y_of
+    else:
+        stride = 4
+        local = bins * 4 + (2 * (~ps) + (~ys))
+        cell4_of = np.tile(np.arange(4), n_bins)
+        pos_of = np.tile([True, False, True, False], n_bins)
+    C = stride * n_bins
+    flat = cs.astype(np.int64) * C + local
     counts = np.bincount(flat, minlength=G * C).reshape(G, C)
     moments = {}
     if prob_ok:
@@ -391,8 +405,8 @@ def _binary_bootstrap(y, score, pred, codes, G, n, outs, boot, threshold, prob_o
             if name in boot:
                 mu, var = _cell_moments(flat, G * C, x)
                 moments[name] = (mu.reshape(G, C), var.reshape(G, C))
-    cell_of = np.tile(np.arange(4), n_bins)
-    onehot = (cell_of[:, None] == np.arange(4)).astype(float)  # (C, 4)
+    onehot = (cell4_of[:, None] == np.arange(4)).astype(float)  # (C, 4)
+    pos_w = pos_of.astype(float)
     n_all = n.sum()
 
     def replicate(rng, b):
@@ -410,8 +424,8 @@ def _binary_bootstrap(y, score, pred, codes, G, n, outs, boot, threshold, prob_o
             if compare:
                 res[name + "_rest"] = (s.sum(axis=1, keepdims=True) - s) / (n_all - n)
         if "average_precision" in boot:
-            mb = m.reshape(b, G, n_bins, 4)
-            pb, tb = mb[..., 0] + mb[..., 2], mb.sum(axis=-1)
+            pb = (m * pos_w).reshape(b, G, n_bins, stride).sum(axis=-1)
+            tb = m.reshape(b, G, n_bins, stride).sum(axis=-1)
             res["average_precision"] = _binned_ap(pb, tb)
             if compare:
                 res["average_precision_rest"] = _binned_ap(pb.sum(axis=1, keepdims=True) - pb,
@@ -423,8 +437,9 @@ def _binary_bootstrap(y, score, pred, codes, G, n, outs, boot, threshold, prob_o
     attrs["n_boot"] = min(attrs.get("n_boot", used), used)
     shift = {}
     if "average_precision" in boot:
-        cb = counts.reshape(G, n_bins, 4).astype(float)
-        pb, tb = cb[..., 0] + cb[..., 2], cb.sum(axis=-1)
+        cb = counts.astype(float)
+        pb = (cb * pos_w).reshape(G, n_bins, stride).sum(axis=-1)
+        tb = cb.reshape(G, n_bins, stride).sum(axis=-1)
         shift["average_precision"] = outs["average_precision"].value - _binned_ap(pb, tb)
         if compare:
             outs["average_precision"].rest = _rest_ap_fine(so, cs, G)
@@ -737,7 +752,7 @@ def compute_metrics(
     intervals: bool = True,
     seed: int = 0,
     n_boot: int = 1000,
-    time_budget_s: float | None = 0.25,
+    time_budget_s: float | None = 0.1,
     compare_to_rest: bool = False,
     min_group_size: int = 30,
     order=None,
@@ -782,8 +797,9 @@ def compute_metrics(
     (the sum of the other groups' stratified replicates) and z = difference / bootstrap SD of the
     difference. The rest's average precision is computed from 256 score-quantile bins.
 
-    Bootstrap schemes (percentile intervals, stratified by group): binary — cells of (12 score
-    quantile bins with the threshold as an edge) x (tp, fp, fn, tn): exact for f1; log loss and Brier
+    Bootstrap schemes (percentile intervals, stratified by group): binary — cells of (10 score
+    quantile bins with the threshold as an edge) x (label; or tp/fp/fn/tn when pred is given): exact
+    for f1; log loss and Brier
     exact in mean and variance (within-cell spread added as a normal term); average precision
     recomputed on binned scores and shifted to the exact value. Multiclass — the confusion matrix
     (exact for balanced accuracy, macro and weighted F1); log loss on 16 loss-quantile cells (as above).

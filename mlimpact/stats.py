@@ -94,16 +94,18 @@ def multiclass_confusion(y, pred, codes, n_groups: int, n_classes: int) -> np.nd
 class ScoreOrder:
     """One global ascending sort of the score, reusable by every grouping of the same rows.
 
-    Holds the order, the sorted score and label, and each row's global placements (the numbers of
-    opposite-class rows below/above it, ties counted half) that the rest-of-data AUC needs.
-    Build it with :func:`score_order`.
+    Holds the order, the sorted score and label, whether any scores tie, the sorted positions of the
+    positives, and the global placements (opposite-class rows below/above, ties counted half) that the
+    rest-of-data AUC needs. Build it with :func:`score_order`.
     """
 
     order: np.ndarray  #: argsort of the score (ascending)
     score: np.ndarray  #: score[order]
     y: np.ndarray  #: y[order] as bool
-    neg_below: np.ndarray  #: per sorted row: negatives with lower score + half the tied negatives
-    pos_above: np.ndarray  #: per sorted row: positives with higher score + half the tied positives
+    has_ties: bool  #: any two scores equal
+    pos_idx: np.ndarray  #: sorted positions of the positives
+    pos_neg_below: np.ndarray  #: per positive (pos_idx order): negatives below it, ties half
+    neg_pos_above: np.ndarray  #: per sorted row: positives above it if it is a negative (ties half), else 0
     u_total: float  #: Mann–Whitney U of all rows (positive above negative, ties half)
 
 
@@ -111,8 +113,8 @@ def score_order(y, score, *, order=None) -> ScoreOrder:
     """Sort the score once and compute global placements; pass the result to every grouping.
 
     >>> so = score_order([0, 1, 1, 0], [0.1, 0.8, 0.4, 0.4])
-    >>> so.u_total / (2 * 2)
-    0.875
+    >>> so.u_total / (2 * 2), so.has_ties
+    (0.875, True)
     """
     score = np.asarray(score, dtype=float)
     if order is None:
@@ -120,29 +122,34 @@ def score_order(y, score, *, order=None) -> ScoreOrder:
     s = score[order]
     yy = np.asarray(y)[order].astype(bool)
     n = len(s)
+    pos_idx = np.flatnonzero(yy)
+    n1 = len(pos_idx)
     if n == 0:
         e = np.zeros(0)
-        return ScoreOrder(order, s, yy, e, e, 0.0)
+        return ScoreOrder(order, s, yy, False, pos_idx, e, e, 0.0)
     new = np.empty(n, dtype=bool)
     new[0] = True
     np.not_equal(s[1:], s[:-1], out=new[1:])
     starts = np.flatnonzero(new)
+    if len(starts) == n:  # no ties: each row is its own run
+        neg_below_pos = (pos_idx - np.arange(n1)).astype(float)
+        pos_above = (n1 - np.cumsum(yy)).astype(float)
+        neg_pos_above = np.where(yy, 0.0, pos_above)
+        return ScoreOrder(order, s, yy, False, pos_idx, neg_below_pos, neg_pos_above,
+                          float(neg_below_pos.sum()))
     lens = np.diff(np.append(starts, n))
     run_pos = np.add.reduceat(yy.astype(np.int64), starts)
     run_neg = lens - run_pos
     neg_before = np.cumsum(run_neg) - run_neg
     pos_before = np.cumsum(run_pos) - run_pos
-    n1 = int(run_pos.sum())
     neg_below_run = neg_before + 0.5 * run_neg
     pos_above_run = (n1 - pos_before - run_pos) + 0.5 * run_pos
-    u_total = float(np.dot(run_pos, neg_below_run))
+    run_of = np.repeat(np.arange(len(starts)), lens)
     return ScoreOrder(
-        order=order,
-        score=s,
-        y=yy,
-        neg_below=np.repeat(neg_below_run, lens),
-        pos_above=np.repeat(pos_above_run, lens),
-        u_total=u_total,
+        order=order, score=s, y=yy, has_ties=True, pos_idx=pos_idx,
+        pos_neg_below=neg_below_run[run_of[pos_idx]],
+        neg_pos_above=np.where(yy, 0.0, pos_above_run[run_of]),
+        u_total=float(np.dot(run_pos, neg_below_run)),
     )
 
 
@@ -190,7 +197,7 @@ def rank_statistics(y, score, codes, n_groups: int, *, order=None) -> RankStats:
     cs = codes[so.order]  # codes in global score order
     ys = so.y
     n_g = np.bincount(cs, minlength=G).astype(float)
-    n1 = np.bincount(cs, weights=ys, minlength=G)
+    n1 = np.bincount(cs[so.pos_idx], minlength=G).astype(float)
     n0 = n_g - n1
     nan = np.full(G, np.nan)
     if n_rows == 0:
@@ -198,54 +205,29 @@ def rank_statistics(y, score, codes, n_groups: int, *, order=None) -> RankStats:
         return RankStats(z, z, z, nan, nan, nan, nan, z, z)
 
     o2 = np.argsort(cs, kind="stable")
-    g = cs[o2]
-    s = so.score[o2]
-    yg = ys[o2]
-    new = np.empty(n_rows, dtype=bool)
-    new[0] = True
-    new[1:] = (g[1:] != g[:-1]) | (s[1:] != s[:-1])
-    starts = np.flatnonzero(new)
-    lens = np.diff(np.append(starts, n_rows)).astype(float)
-    rg = g[starts]
-    run_pos = np.add.reduceat(yg.astype(np.int64), starts).astype(float)
-    run_neg = lens - run_pos
     group_pos_start = np.cumsum(n1) - n1
-    group_neg_start = np.cumsum(n0) - n0
     group_row_start = np.cumsum(n_g) - n_g
-    pos_before = np.cumsum(run_pos) - run_pos - group_pos_start[rg]
-    neg_before = np.cumsum(run_neg) - run_neg - group_neg_start[rg]
-    rows_before = starts - group_row_start[rg]
-
     with np.errstate(divide="ignore", invalid="ignore"):
-        # Mann–Whitney: each positive scores its negatives below, ties half
-        neg_below = neg_before + 0.5 * run_neg
-        pos_above = (n1[rg] - pos_before - run_pos) + 0.5 * run_pos
-        u = np.bincount(rg, weights=run_pos * neg_below, minlength=G)
+        if not so.has_ties:
+            u, sq_pos, sq_neg, ap_sum = _runs_without_ties(ys, cs, o2, n_g, n1, group_pos_start,
+                                                           group_row_start, G)
+        else:
+            u, sq_pos, sq_neg, ap_sum = _runs_with_ties(so, cs, o2, n_g, n1, n0, group_pos_start,
+                                                        group_row_start, G)
         both = (n1 > 0) & (n0 > 0)
         auc = np.where(both, u / (n1 * n0), np.nan)
-
-        # DeLong: placements V10 (per positive) and V01 (per negative)
-        v10 = neg_below / n0[rg]
-        v01 = pos_above / n1[rg]
-        s10 = np.bincount(rg, weights=run_pos * v10, minlength=G)
-        ss10 = np.bincount(rg, weights=run_pos * v10 * v10, minlength=G)
-        s01 = np.bincount(rg, weights=run_neg * v01, minlength=G)
-        ss01 = np.bincount(rg, weights=run_neg * v01 * v01, minlength=G)
+        # DeLong: V10 = (negatives below a positive) / n0, V01 = (positives above a negative) / n1;
+        # sum V10 = sum V01 * (n1 / n0) ... both equal U over the other class size
+        s10, ss10 = u / n0, sq_pos / (n0 * n0)
+        s01, ss01 = u / n1, sq_neg / (n1 * n1)
         var10 = (ss10 - s10 * s10 / n1) / (n1 - 1)
         var01 = (ss01 - s01 * s01 / n0) / (n0 - 1)
         auc_var = np.where((n1 >= 2) & (n0 >= 2), np.maximum(var10, 0) / n1 + np.maximum(var01, 0) / n0,
                            np.nan)
-
-        # average precision: sum over tie-runs of (positives in run / n1) * precision at that threshold
-        tp_at = n1[rg] - pos_before
-        pp_at = n_g[rg] - rows_before
-        ap = np.bincount(rg, weights=run_pos * tp_at / pp_at, minlength=G) / n1
-        ap = np.where(n1 > 0, ap, np.nan)
-
-        # rest of data: U_rest = U_total - U_gg - U_gc - U_cg, via global minus within-group placements
-        u_gc = np.bincount(cs, weights=np.where(ys, so.neg_below, 0.0), minlength=G) - u
-        u_cg_all = np.bincount(cs, weights=np.where(ys, 0.0, so.pos_above), minlength=G)
-        u_cg = u_cg_all - np.bincount(rg, weights=run_neg * pos_above, minlength=G)
+        ap = np.where(n1 > 0, ap_sum / n1, np.nan)
+        # rest of data: U_rest = U_total - U_gg - U_gc - U_cg, from global placements
+        u_gc = np.bincount(cs[so.pos_idx], weights=so.pos_neg_below, minlength=G) - u
+        u_cg = np.bincount(cs, weights=so.neg_pos_above, minlength=G) - u
         n1r = n1.sum() - n1
         n0r = n0.sum() - n0
         u_rest = so.u_total - u - u_gc - u_cg
@@ -254,3 +236,49 @@ def rank_statistics(y, score, codes, n_groups: int, *, order=None) -> RankStats:
         n=n_g, n_pos=n1, n_neg=n0, auc=auc, auc_var=auc_var, average_precision=ap,
         auc_rest=auc_rest, n_pos_rest=n1r, n_neg_rest=n0r,
     )
+
+
+def _runs_without_ties(ys, cs, o2, n_g, n1, group_pos_start, group_row_start, G):
+    """U, sum over positives of (negatives below)^2, sum over negatives of (positives above)^2 and the
+    AP numerator per group, touching only the positives (no tied scores anywhere)."""
+    ipos = np.flatnonzero(ys[o2])  # positions of positives in the grouped order
+    gp = cs[o2[ipos]]
+    k = np.arange(len(ipos))
+    neg_before = (ipos - k - (group_row_start - group_pos_start)[gp]).astype(float)
+    above = (n1[gp] - (k - group_pos_start[gp]) - 1).astype(float)  # positives above, same group
+    u = np.bincount(gp, weights=neg_before, minlength=G)
+    sq_pos = np.bincount(gp, weights=neg_before * neg_before, minlength=G)
+    # sum_j (positives above negative j)^2 = sum over ordered positive pairs of negatives below both
+    sq_neg = np.bincount(gp, weights=neg_before * (2 * above + 1), minlength=G)
+    pp_at = group_row_start[gp] + n_g[gp] - ipos
+    ap_sum = np.bincount(gp, weights=(above + 1) / pp_at, minlength=G)
+    return u, sq_pos, sq_neg, ap_sum
+
+
+def _runs_with_ties(so, cs, o2, n_g, n1, n0, group_pos_start, group_row_start, G):
+    """The same four sums with tied scores: runs of equal (group, score), midranks counted half."""
+    n_rows = len(o2)
+    g = cs[o2]
+    s = so.score[o2]
+    yg = so.y[o2]
+    new = np.empty(n_rows, dtype=bool)
+    new[0] = True
+    new[1:] = (g[1:] != g[:-1]) | (s[1:] != s[:-1])
+    starts = np.flatnonzero(new)
+    lens = np.diff(np.append(starts, n_rows)).astype(float)
+    rg = g[starts]
+    run_pos = np.add.reduceat(yg.astype(np.int64), starts).astype(float)
+    run_neg = lens - run_pos
+    group_neg_start = np.cumsum(n0) - n0
+    pos_before = np.cumsum(run_pos) - run_pos - group_pos_start[rg]
+    neg_before = np.cumsum(run_neg) - run_neg - group_neg_start[rg]
+    rows_before = starts - group_row_start[rg]
+    neg_below = neg_before + 0.5 * run_neg
+    pos_above = (n1[rg] - pos_before - run_pos) + 0.5 * run_pos
+    u = np.bincount(rg, weights=run_pos * neg_below, minlength=G)
+    sq_pos = np.bincount(rg, weights=run_pos * neg_below * neg_below, minlength=G)
+    sq_neg = np.bincount(rg, weights=run_neg * pos_above * pos_above, minlength=G)
+    tp_at = n1[rg] - pos_before
+    pp_at = n_g[rg] - rows_before
+    ap_sum = np.bincount(rg, weights=run_pos * tp_at / pp_at, minlength=G)
+    return u, sq_pos, sq_neg, ap_sum

@@ -323,6 +323,9 @@ class _Level:
     sq: np.ndarray  # sums of squared errors
     sm: np.ndarray  # max error
 
+    def __len__(self) -> int:
+        return len(self.key)
+
     def take(self, idx) -> _Level:
         return _Level(self.g[idx], self.key[idx], self.ss[idx], self.se[idx], self.sq[idx], self.sm[idx])
 
@@ -818,8 +821,9 @@ def _search_sliceline(engine: _Engine, max_l: int, min_sup: int, k: int, alpha: 
             )
             min_score = top_sc[-1] if len(top_sc) else -np.inf
             g = g[(ub > min_score) & (ub > 0)]
+            count = len(g)
 
-            def tick(f, level=level, count=len(g)):
+            def tick(f, level=level, count=count):
                 report((level - 1 + f) / max_l, f"level {level}: evaluating {count:,} candidates")
 
             current = engine.evaluate(g, tick)
@@ -836,23 +840,34 @@ def _select_balanced(levels: list[_Level], avg: float, k: int, min_sup: int, bin
     """Top k by the lower bound of the error-rate ratio, after the redundancy filters."""
     if avg <= 0:
         return []
-    cands = []  # (level index, positions, low, rate)
+    # redundancy: a child must be clearly worse than every parent. Its p-value against a parent
+    # tests it against the parent's other rows; the largest over the parents (intersection-union)
+    # goes through Benjamini-Hochberg over every evaluated child.
+    p_red = []
     for li, lv in enumerate(levels):
-        if len(lv.ss) == 0:
+        level = lv.g.shape[1]
+        if level == 1 or len(lv) == 0:
+            continue
+        parent_lv = levels[li - 1]
+        worst = np.zeros(len(lv))
+        for drop in range(level):
+            pos = parent_lv.find(engine.keys(np.delete(lv.g, drop, axis=1)))
+            pos = np.maximum(pos, 0)  # parents of an evaluated slice are always evaluated
+            p = _p_values(lv.ss, lv.se, lv.sq, parent_lv.ss[pos].astype(float), parent_lv.se[pos],
+                          parent_lv.sq[pos], binary)
+            worst = np.maximum(worst, p)
+        p_red.append(worst)
+    q_red = benjamini_hochberg(np.concatenate(p_red)) if p_red else np.empty(0)
+    cands = []  # (level index, positions, score, size)
+    offset = 0
+    for li, lv in enumerate(levels):
+        if len(lv) == 0:
             continue
         low, _ = _intervals(lv.ss, lv.se, lv.sq, binary, confidence)
         ok = low > avg
-        level = lv.g.shape[1]
-        if level > 1 and ok.any():
-            idx = np.flatnonzero(ok)
-            parent_lv = levels[li - 1]
-            prate = parent_lv.se / parent_lv.ss
-            for drop in range(level):
-                sub = np.delete(lv.g[idx], drop, axis=1)
-                pos = parent_lv.find(engine.keys(sub))
-                # not clearly worse than this parent -> redundant
-                clearly = np.where(pos >= 0, low[idx] > prate[np.maximum(pos, 0)], True)
-                ok[idx[~clearly]] = False
+        if lv.g.shape[1] > 1:
+            ok &= q_red[offset: offset + len(lv)] <= 1 - confidence
+            offset += len(lv)
         idx = np.flatnonzero(ok)
         cands.append((np.full(len(idx), li), idx, low[idx] / avg, lv.ss[idx]))
     if not cands:
@@ -886,5 +901,47 @@ def _select_balanced(levels: list[_Level], avg: float, k: int, min_sup: int, bin
             r_low, _ = _intervals(np.maximum(r_ss, 1), np.maximum(r_se, 0), np.maximum(r_sq, 0), binary, confidence)
         not_worse = (r_ss < 1) | ~(r_low > avg)
         explained[a_idx[not_worse]] = True
-    keep = pool[~explained][:k]
-    return [(int(li_all[i]), int(pos_all[i]), float(sc_all[i])) for i in keep]
+    # greedy, best first: a slice is listed only if its rows not covered by the slices listed above
+    # it (other than its own ancestors) are still clearly worse than average and than each parent
+    # on those rows -- so overlaps of two listed effects do not fill the list
+    codes, e = engine.codes, engine.e
+    e2 = e if binary else engine.e2
+    ordered = pool[~explained]
+    alpha_test = (1 - confidence) / max(len(ordered), 1)  # Bonferroni over the slices examined here
+
+    def mask_of(preds) -> np.ndarray:
+        mask = np.ones(engine.n, dtype=bool)
+        for gid in preds:
+            f = engine.feat_of[gid]
+            mask &= codes[:, f] == gid - engine.offsets[f]
+        return mask
+
+    chosen: list[tuple[int, frozenset, np.ndarray]] = []
+    for i in ordered:
+        if len(chosen) == k:
+            break
+        g = levels[li_all[i]].g[pos_all[i]]
+        preds = frozenset(int(x) for x in g)
+        others = [m for _, sp, m in chosen if not sp < preds]
+        if not others:
+            chosen.append((int(i), preds, mask_of(g)))
+            continue
+        covered = np.logical_or.reduce(others)
+        mask = mask_of(g)
+        rest = mask & ~covered
+        n_r = int(rest.sum())
+        if n_r == 0:
+            continue
+        se_r, sq_r = float(e[rest].sum()), float(e2[rest].sum())
+        low_r, _ = _intervals(np.array([n_r]), np.array([se_r]), np.array([sq_r]), binary, confidence)
+        ok = bool(low_r[0] > avg)
+        for drop in range(len(g) if len(g) > 1 else 0):
+            if not ok:
+                break
+            pmask = mask_of(np.delete(g, drop)) & ~covered
+            p = _p_values(np.array([n_r]), np.array([se_r]), np.array([sq_r]), float(pmask.sum()),
+                          float(e[pmask].sum()), float(e2[pmask].sum()), binary)
+            ok = bool(p[0] <= alpha_test)
+        if ok:
+            chosen.append((int(i), preds, mask))
+    return [(int(li_all[i]), int(pos_all[i]), float(sc_all[i])) for i, _, _ in chosen]

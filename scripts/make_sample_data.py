@@ -84,7 +84,7 @@ def _seconds_in_day(rng: np.random.Generator, hour_weights: np.ndarray, size: in
 
 def _day_weights(start: str, n_days: int, weekday_weights: list[float]) -> np.ndarray:
     days = pd.date_range(start, periods=n_days, freq="D")
-    w = np.asarray(weekday_weights, dtype=float)[days.dayofweek]
+    w = np.asarray(weekday_weights, dtype=float)[days.day_of_week]
     return w / w.sum()
 
 
@@ -441,7 +441,7 @@ DELIVERY_START = "2026-03-01"
 DELIVERY_DAYS = 61  # 2026-03-01 .. 2026-04-30
 CITIES = ["lisbon", "porto", "madrid", "barcelona", "valencia", "seville"]
 VEHICLES = ["bike", "scooter", "car"]
-PORTO_DRIFT_MINUTES = 6.0  # how much longer Porto deliveries take after the training period
+PORTO_DRIFT_MINUTES = 6.3  # how much longer Porto deliveries take after the training period
 
 
 def _delivery_population(rng: np.random.Generator, n_rows: int, porto_drift: float) -> pd.DataFrame:
@@ -524,3 +524,142 @@ def make_delivery_times(n_rows: int = DELIVERY_ROWS, seed: int = DELIVERY_SEED) 
     out = out.sort_values("order_time", kind="stable").reset_index(drop=True)
     out.insert(0, "order_id", [f"ord_{i:06d}" for i in range(1, len(out) + 1)])
     return out
+
+
+# ------------------------------------------------------------------------------------------ write, check
+MAKERS = {
+    "fraud.csv": make_fraud,
+    "ads_ctr.csv": make_ads_ctr,
+    "support_tickets.csv": make_support_tickets,
+    "delivery_times.csv": make_delivery_times,
+}
+MAX_BYTES = 10 * 1024 * 1024
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> int:
+    """Write ``frame`` as UTF-8 CSV with ``\\n`` line endings and fixed decimals; return the size in bytes."""
+    formatted = frame.copy()
+    for column, decimals in DECIMALS.items():
+        if column in formatted:
+            formatted[column] = formatted[column].map(f"{{:.{decimals}f}}".format)
+    data = formatted.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    path.write_bytes(data)
+    return len(data)
+
+
+def planted_figures(out: Path) -> dict[str, float]:
+    """Measure every planted effect on the written files (the figures quoted in the README)."""
+    from sklearn.metrics import accuracy_score, precision_score, recall_score, roc_auc_score
+
+    fig: dict[str, float] = {}
+    fraud = pd.read_csv(out / "fraud.csv")
+    y, flagged, flagged_v2 = fraud["is_fraud"], fraud["fraud_score"] >= 0.5, fraud["fraud_score_v2"] >= 0.5
+    fig["fraud.rows"] = len(fraud)
+    fig["fraud.fraud_rate"] = y.mean()
+    fig["fraud.recall"] = recall_score(y, flagged)
+    fig["fraud.precision"] = precision_score(y, flagged)
+    fig["fraud.roc_auc"] = roc_auc_score(y, fraud["fraud_score"])
+    fig["fraud.recall_v2"] = recall_score(y, flagged_v2)
+    fig["fraud.precision_v2"] = precision_score(y, flagged_v2)
+    fig["fraud.roc_auc_v2"] = roc_auc_score(y, fraud["fraud_score_v2"])
+    weak = (fraud["merchant_category"] == "electronics") & (fraud["channel"] == "online")
+    fig["fraud.weak.share"] = weak.mean()
+    fig["fraud.weak.recall"] = recall_score(y[weak], flagged[weak])
+    fig["fraud.weak.recall_v2"] = recall_score(y[weak], flagged_v2[weak])
+    unknown = fraud["device"] == "unknown"
+    error = flagged != (y == 1)
+    fig["fraud.unknown.share"] = unknown.mean()
+    fig["fraud.unknown.fraud_rate"] = y[unknown].mean()
+    fig["fraud.unknown.error_rate"] = error[unknown].mean()
+    fig["fraud.error_rate"] = error.mean()
+    fig["fraud.unknown.error_ratio"] = error[unknown].mean() / error.mean()
+    day = fraud["timestamp"].str.slice(0, 10)
+    west = fraud["region"] == "west"
+    incident = west & day.between("2026-04-06", "2026-04-19")
+    fig["fraud.west_incident.frauds"] = y[incident].sum()
+    fig["fraud.west_incident.recall"] = recall_score(y[incident], flagged[incident])
+    fig["fraud.west_incident.recall_v2"] = recall_score(y[incident], flagged_v2[incident])
+    fig["fraud.west_other.recall"] = recall_score(y[west & ~incident], flagged[west & ~incident])
+    fig["fraud.other_regions_incident_weeks.recall"] = recall_score(
+        y[~west & day.between("2026-04-06", "2026-04-19")], flagged[~west & day.between("2026-04-06", "2026-04-19")])
+    week = pd.to_datetime(fraud["timestamp"]).dt.isocalendar().week
+    per_cell = y.groupby([fraud["region"], week]).sum()
+    full_weeks = per_cell[(per_cell.index.get_level_values(1) > 1) & (per_cell.index.get_level_values(1) < 27)]
+    fig["fraud.min_frauds_per_full_region_week"] = full_weeks.min()
+    fig["fraud.min_frauds_per_region_week"] = per_cell.min()
+    phone = fraud["channel"] == "phone"
+    fig["fraud.phone.roc_auc"] = roc_auc_score(y[phone], fraud["fraud_score"][phone])
+    fig["fraud.phone.roc_auc_v2"] = roc_auc_score(y[phone], fraud["fraud_score_v2"][phone])
+    fig["fraud.phone.recall"] = recall_score(y[phone], flagged[phone])
+    fig["fraud.phone.recall_v2"] = recall_score(y[phone], flagged_v2[phone])
+    middle = fraud["fraud_score"].between(0.2, 0.8)
+    fig["fraud.middle.share_of_rows"] = middle.mean()
+    fig["fraud.middle.share_of_frauds"] = middle[y == 1].mean()
+    fig["fraud.middle.share_of_scores_above_0.2"] = middle.sum() / (fraud["fraud_score"] >= 0.2).sum()
+    fig["fraud.middle.fraud_rate"] = y[middle].mean()
+
+    ads = pd.read_csv(out / "ads_ctr.csv")
+    fig["ads.rows"] = len(ads)
+    fig["ads.click_rate"] = ads["clicked"].mean()
+    fig["ads.mean_predicted_ctr"] = ads["predicted_ctr"].mean()
+    fig["ads.roc_auc"] = roc_auc_score(ads["clicked"], ads["predicted_ctr"])
+    for placement in PLACEMENTS:
+        part = ads[ads["placement"] == placement]
+        fig[f"ads.{placement}.roc_auc"] = roc_auc_score(part["clicked"], part["predicted_ctr"])
+    top = ads["predicted_ctr"] >= ads["predicted_ctr"].quantile(0.9)
+    fig["ads.top_decile.mean_predicted"] = ads["predicted_ctr"][top].mean()
+    fig["ads.top_decile.click_rate"] = ads["clicked"][top].mean()
+    top1 = ads["predicted_ctr"] >= ads["predicted_ctr"].quantile(0.99)
+    fig["ads.top_percent.mean_predicted"] = ads["predicted_ctr"][top1].mean()
+    fig["ads.top_percent.click_rate"] = ads["clicked"][top1].mean()
+
+    support = pd.read_csv(out / "support_tickets.csv")
+    fig["support.rows"] = len(support)
+    fig["support.accuracy"] = accuracy_score(support["true_queue"], support["predicted_queue"])
+    for language in LANGUAGES:
+        part = support[support["language"] == language]
+        fig[f"support.{language}.accuracy"] = accuracy_score(part["true_queue"], part["predicted_queue"])
+    for a, b in [("returns", "shipping"), ("shipping", "returns")]:
+        part = support[support["true_queue"] == a]
+        fig[f"support.{a}_predicted_as_{b}"] = (part["predicted_queue"] == b).mean()
+        fig[f"support.{a}.recall"] = (part["predicted_queue"] == a).mean()
+    for name in QUEUES:
+        fig[f"support.share.{name}"] = (support["true_queue"] == name).mean()
+
+    delivery = pd.read_csv(out / "delivery_times.csv")
+    error = delivery["predicted_minutes"] - delivery["actual_minutes"]
+    fig["delivery.rows"] = len(delivery)
+    fig["delivery.mae"] = error.abs().mean()
+    fig["delivery.mean_error"] = error.mean()
+    for city in CITIES:
+        fig[f"delivery.{city}.mean_error"] = error[delivery["city"] == city].mean()
+    for vehicle in VEHICLES:
+        fig[f"delivery.{vehicle}.mae"] = error[delivery["vehicle"] == vehicle].abs().mean()
+    fig["delivery.std_abs_error_corr"] = np.corrcoef(delivery["prediction_std"], error.abs())[0, 1]
+    not_porto = delivery["city"] != "porto"
+    z = error[not_porto] / delivery["prediction_std"][not_porto]
+    fig["delivery.coverage_95_outside_porto"] = (z.abs() <= 1.96).mean()
+    return {key: float(value) for key, value in fig.items()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: sample_data/)")
+    parser.add_argument("--figures", action="store_true", help="also print the measured planted figures")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    for name, make in MAKERS.items():
+        t0 = time.perf_counter()
+        size = write_csv(make(), args.out / name)
+        if size >= MAX_BYTES:
+            raise SystemExit(f"{name} is {size} bytes, over the {MAX_BYTES}-byte limit")
+        print(f"{name:<22} {size / 1e6:6.2f} MB  {time.perf_counter() - t0:5.1f} s")
+    print(f"total {time.perf_counter() - started:.1f} s")
+    if args.figures:
+        for key, value in planted_figures(args.out).items():
+            print(f"{key:<48} {value:.4f}")
+
+
+if __name__ == "__main__":
+    main()

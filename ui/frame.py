@@ -1,9 +1,12 @@
 """The shared frame: data source, column roles and threshold, in the sidebar of every page.
 
-``app.py`` renders it once per run, before the page, so its widgets keep their state
-across pages. A page opened by direct link on a freshly started server runs *without*
-``app.py`` (Streamlit's legacy ``pages/`` discovery, see DESIGN.md); :func:`current`
-notices and renders the same frame itself, so every page stands on its own.
+Every page calls :func:`current` (or :func:`require_dataset`) first, once per run. The frame
+is rendered by the page, not by ``app.py``: while a folder named ``pages/`` exists, Streamlit
+runs a deep-linked page on a fresh server *without* ``app.py``, and AppTest re-runs skip
+``app.py`` after the first run (both reproduced, see README "Design notes"). Rendering the
+frame from the page makes both paths identical. What the widgets choose is kept under the
+app's own session keys (:mod:`ui.state`) and fed back as their defaults, so choices survive
+page switches even though each page owns its widget instances.
 """
 
 from __future__ import annotations
@@ -38,15 +41,8 @@ class FrameState:
 
 
 def current() -> FrameState:
-    """The frame's result for this run; renders the frame first when app.py did not.
-
-    Call it once per page run (``require_dataset`` does): app.py stores its result for the
-    duration of the run only, so a page run without app.py renders the frame here.
-    """
-    result = st.session_state.get(state.FRAME_RAN)
-    if result is None:
-        result = render()
-    return result
+    """Render the shared frame in the sidebar and return the current data. Call once per page run."""
+    return render()
 
 
 def require_dataset() -> tuple[Dataset, FrameState]:
@@ -64,6 +60,8 @@ def require_dataset() -> tuple[Dataset, FrameState]:
 # ----------------------------------------------------------------------------- loading
 def _load_sample(key: str) -> state.LoadedSource:
     path = sample_path(key)
+    if not path.exists():
+        raise InputError(f"sample file {path.name} is missing; run `python scripts/make_sample_data.py`")
     data = path.read_bytes()
     frame, report = read_predictions(data, name=path.name)
     return state.LoadedSource(name=path.name, frame=frame, reports=[report], content_hash=report.content_hash,
@@ -89,9 +87,11 @@ def _load_uploads(files) -> state.LoadedSource:
 def _source_widget() -> str:
     options = list(SAMPLES) + [UPLOAD_CHOICE]
     labels = {k: f"Sample: {s.title}" for k, s in SAMPLES.items()} | {UPLOAD_CHOICE: "Upload my files"}
-    if state.SOURCE not in st.session_state:
-        st.session_state[state.SOURCE] = DEFAULT_SAMPLE
-    return st.selectbox("Data", options, format_func=labels.__getitem__, key=state.SOURCE)
+    saved = st.session_state.get(state.SOURCE) or DEFAULT_SAMPLE
+    choice = st.selectbox("Data", options, index=options.index(saved) if saved in options else 0,
+                          format_func=labels.__getitem__, key=state.SOURCE_WIDGET)
+    st.session_state[state.SOURCE] = choice
+    return choice
 
 
 def _select_source(choice: str) -> state.LoadedSource | None:
@@ -199,7 +199,7 @@ def _threshold_widget(source: state.LoadedSource, dataset: Dataset) -> float:
 
 
 def render() -> FrameState:
-    """Render the sidebar frame and return the current data. Safe to call once per run."""
+    """Render the sidebar frame and return the current data (once per run: widget keys are fixed)."""
     state.init()
     result = FrameState(source=None, dataset=None, threshold=0.5)
     with st.sidebar:
@@ -228,11 +228,3 @@ def render() -> FrameState:
                 st.error("These columns cannot be analysed; see the message on the page.", icon=":material/error:")
     return result
 
-
-def run_page(page) -> None:
-    """app.py: render the frame, then the page; the frame's result lives for this run only."""
-    st.session_state[state.FRAME_RAN] = render()
-    try:
-        page.run()
-    finally:
-        st.session_state.pop(state.FRAME_RAN, None)

@@ -18,6 +18,7 @@ from mlimpact.roles import RoleGuess, Roles
 
 # --- keys (widget keys included, so no page invents its own spelling) ---
 SOURCE = "mi_source"                # selected data source: a sample key or "upload"
+SOURCE_WIDGET = "mi_source_select"  # its selectbox (each page owns its widget; SOURCE is the truth)
 UPLOADS = "mi_uploads"              # file_uploader widget key
 LOADED = "mi_loaded"                # OrderedDict content_hash -> LoadedSource (bounded)
 UPLOAD_KEY = "mi_upload_key"        # (name, file_id) tuples of the files currently loaded from the uploader
@@ -25,7 +26,6 @@ CURRENT = "mi_current"              # content hash of the source in use
 ROLES = "mi_roles"                  # dict content_hash -> Roles chosen by the user
 DATASETS = "mi_datasets"            # OrderedDict (content_hash, Roles) -> Dataset (bounded)
 THRESHOLD = "mi_threshold"          # dict content_hash -> float
-FRAME_RAN = "mi_frame_ran"          # set while app.py's frame has run in this script run
 SELECTED_SEGMENT = "mi_selected_segment"  # (column, value) chosen on the Segments page, or None
 SEGMENT_COLUMNS = "mi_segment_columns"    # columns picked on the Segments page
 
