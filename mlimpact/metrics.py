@@ -235,8 +235,8 @@ def _resampled_sum(m, mu, var, rng):
     the mean, whose variance is ``m * within-cell variance``; that part is drawn from a normal. The
     first two moments equal those of the row-level bootstrap exactly.
     """
-    base = (m * mu).sum(axis=-1)
-    spread = np.sqrt((m * var).sum(axis=-1))
+    base = np.einsum("bgc,gc->bg", m, mu)
+    spread = np.sqrt(np.einsum("bgc,gc->bg", m, var))
     return base + spread * rng.standard_normal(base.shape)
 
 
@@ -310,7 +310,7 @@ def _binary(y, score, pred, codes, G, *, threshold, want, opts, attrs):
     else:
         so = opts["order"]
         if not isinstance(so, ScoreOrder):
-            so = score_order(y, score, order=so)
+            so = opts["order"] = score_order(y, score, order=so)
         lo_s, hi_s = (float(so.score[0]), float(so.score[-1])) if len(so.score) else (0.0, 1.0)
         prob_ok = lo_s >= 0.0 and hi_s <= 1.0
         if not prob_ok:
@@ -319,7 +319,7 @@ def _binary(y, score, pred, codes, G, *, threshold, want, opts, attrs):
                     outs[name].explain(np.ones(G, bool), f"{name} needs scores that are probabilities in [0, 1]; "
                                        f"scores range from {lo_s:g} to {hi_s:g}")
         if "roc_auc" in outs or "average_precision" in outs:
-            rs = rank_statistics(y, score, codes, G, order=so)
+            rs = rank_statistics(y, score, codes, G, order=so, rest=compare)
             if "roc_auc" in outs:
                 o = outs["roc_auc"]
                 o.explain(pos == 0, f"roc_auc needs both classes; {only_neg}")
@@ -340,13 +340,12 @@ def _binary(y, score, pred, codes, G, *, threshold, want, opts, attrs):
                 o.explain(pos == 0, f"average_precision needs actual positives; {only_neg}")
                 o.value = rs.average_precision
         if prob_ok and ("log_loss" in outs or "brier_score" in outs):
-            p = np.asarray(score, dtype=float)
-            eps = np.finfo(float).eps
-            ll = -np.log(np.where(y, np.clip(p, eps, 1 - eps), np.clip(1 - p, eps, 1 - eps)))
-            br = (p - y) ** 2
-            for name, x in (("log_loss", ll), ("brier_score", br)):
+            # per-row losses in score order, shared with the bootstrap
+            cs = codes[so.order]
+            opts["row_losses"] = losses = _binary_losses(so)
+            for name, x in losses.items():
                 if name in outs:
-                    s = np.bincount(codes, weights=x, minlength=G)
+                    s = np.bincount(cs, weights=x, minlength=G)
                     outs[name].value = _ratio(s, n)
                     if compare:
                         outs[name].rest = _ratio(s.sum() - s, n.sum() - n)
@@ -375,8 +374,7 @@ def _binary_bootstrap(y, score, pred, codes, G, n, outs, boot, threshold, prob_o
         so = opts["order"] if isinstance(opts["order"], ScoreOrder) else score_order(y, score, order=opts["order"])
         ys, cs = so.y, codes[so.order]
         bins, n_bins = _quantile_bin_ids(so.score, BOOT_SCORE_BINS, [threshold])
-        p_sorted = so.score
-        ps = pred[so.order] if opts["pred_given"] else p_sorted >= threshold
+        ps = pred[so.order] if opts["pred_given"] else so.score >= threshold
     else:
         ys, ps, cs = y, pred, codes
         bins, n_bins = np.zeros(len(y), dtype=np.int64), 1
@@ -399,9 +397,7 @@ def _binary_bootstrap(y, score, pred, codes, G, n, outs, boot, threshold, prob_o
     counts = np.bincount(flat, minlength=G * C).reshape(G, C)
     moments = {}
     if prob_ok:
-        eps = np.finfo(float).eps
-        ll = -np.log(np.where(ys, np.clip(p_sorted, eps, 1 - eps), np.clip(1 - p_sorted, eps, 1 - eps)))
-        for name, x in (("log_loss", ll), ("brier_score", (p_sorted - ys) ** 2)):
+        for name, x in opts["row_losses"].items():
             if name in boot:
                 mu, var = _cell_moments(flat, G * C, x)
                 moments[name] = (mu.reshape(G, C), var.reshape(G, C))
@@ -412,7 +408,7 @@ def _binary_bootstrap(y, score, pred, codes, G, n, outs, boot, threshold, prob_o
     def replicate(rng, b):
         m = multinomial_resample(counts, b, rng).astype(float)  # (b, G, C)
         res = {}
-        cm = m @ onehot  # (b, G, 4)
+        cm = np.matmul(m, onehot)  # (b, G, 4)
         if "f1" in boot:
             res["f1"] = _f1(cm[..., 0], cm[..., 1], cm[..., 2])
             if compare:
@@ -424,7 +420,7 @@ def _binary_bootstrap(y, score, pred, codes, G, n, outs, boot, threshold, prob_o
             if compare:
                 res[name + "_rest"] = (s.sum(axis=1, keepdims=True) - s) / (n_all - n)
         if "average_precision" in boot:
-            pb = (m * pos_w).reshape(b, G, n_bins, stride).sum(axis=-1)
+            pb = np.matmul(m.reshape(b, G, n_bins, stride), pos_w[:stride])
             tb = m.reshape(b, G, n_bins, stride).sum(axis=-1)
             res["average_precision"] = _binned_ap(pb, tb)
             if compare:
@@ -444,6 +440,14 @@ def _binary_bootstrap(y, score, pred, codes, G, n, outs, boot, threshold, prob_o
         if compare:
             outs["average_precision"].rest = _rest_ap_fine(so, cs, G)
     _apply_bootstrap(outs, boot, reps, shift, opts)
+
+
+def _binary_losses(so: ScoreOrder) -> dict[str, np.ndarray]:
+    """Per-row log loss (scikit-learn's clipping) and squared error, in score order."""
+    eps = np.finfo(float).eps
+    p = so.score
+    ll = -np.log(np.where(so.y, np.clip(p, eps, 1 - eps), np.clip(1 - p, eps, 1 - eps)))
+    return {"log_loss": ll, "brier_score": (p - so.y) ** 2}
 
 
 def _rest_ap_fine(so: ScoreOrder, cs, G):

@@ -8,7 +8,7 @@ sort of the score plus a stable sort of the codes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -94,8 +94,8 @@ def multiclass_confusion(y, pred, codes, n_groups: int, n_classes: int) -> np.nd
 class ScoreOrder:
     """One global ascending sort of the score, reusable by every grouping of the same rows.
 
-    Holds the order, the sorted score and label, whether any scores tie, the sorted positions of the
-    positives, and the global placements (opposite-class rows below/above, ties counted half) that the
+    Holds the order, the sorted score and label, whether any scores tie and the sorted positions of
+    the positives; :meth:`placements` adds (once, cached) the global placements that the
     rest-of-data AUC needs. Build it with :func:`score_order`.
     """
 
@@ -104,16 +104,22 @@ class ScoreOrder:
     y: np.ndarray  #: y[order] as bool
     has_ties: bool  #: any two scores equal
     pos_idx: np.ndarray  #: sorted positions of the positives
-    pos_neg_below: np.ndarray  #: per positive (pos_idx order): negatives below it, ties half
-    neg_pos_above: np.ndarray  #: per sorted row: positives above it if it is a negative (ties half), else 0
-    u_total: float  #: Mann–Whitney U of all rows (positive above negative, ties half)
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def placements(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """``(pos_neg_below, neg_pos_above, u_total)``: per positive (``pos_idx`` order) the negatives
+        below it; per sorted row the positives above it if it is a negative, else 0 (ties count half);
+        and the Mann–Whitney U of all rows."""
+        if "placements" not in self._cache:
+            self._cache["placements"] = _global_placements(self)
+        return self._cache["placements"]
 
 
 def score_order(y, score, *, order=None) -> ScoreOrder:
-    """Sort the score once and compute global placements; pass the result to every grouping.
+    """Sort the score once; pass the result to every grouping of the same rows.
 
     >>> so = score_order([0, 1, 1, 0], [0.1, 0.8, 0.4, 0.4])
-    >>> so.u_total / (2 * 2), so.has_ties
+    >>> so.placements()[2] / (2 * 2), so.has_ties
     (0.875, True)
     """
     score = np.asarray(score, dtype=float)
@@ -121,36 +127,32 @@ def score_order(y, score, *, order=None) -> ScoreOrder:
         order = np.argsort(score)
     s = score[order]
     yy = np.asarray(y)[order].astype(bool)
-    n = len(s)
-    pos_idx = np.flatnonzero(yy)
-    n1 = len(pos_idx)
+    has_ties = bool(len(s) > 1 and (s[1:] == s[:-1]).any())
+    return ScoreOrder(order, s, yy, has_ties, np.flatnonzero(yy))
+
+
+def _global_placements(so: ScoreOrder):
+    s, yy, pos_idx = so.score, so.y, so.pos_idx
+    n, n1 = len(s), len(pos_idx)
     if n == 0:
         e = np.zeros(0)
-        return ScoreOrder(order, s, yy, False, pos_idx, e, e, 0.0)
+        return e, e, 0.0
+    if not so.has_ties:  # each row is its own run
+        neg_below_pos = (pos_idx - np.arange(n1)).astype(float)
+        pos_above = (n1 - np.cumsum(yy)).astype(float)
+        return neg_below_pos, np.where(yy, 0.0, pos_above), float(neg_below_pos.sum())
     new = np.empty(n, dtype=bool)
     new[0] = True
     np.not_equal(s[1:], s[:-1], out=new[1:])
     starts = np.flatnonzero(new)
-    if len(starts) == n:  # no ties: each row is its own run
-        neg_below_pos = (pos_idx - np.arange(n1)).astype(float)
-        pos_above = (n1 - np.cumsum(yy)).astype(float)
-        neg_pos_above = np.where(yy, 0.0, pos_above)
-        return ScoreOrder(order, s, yy, False, pos_idx, neg_below_pos, neg_pos_above,
-                          float(neg_below_pos.sum()))
     lens = np.diff(np.append(starts, n))
     run_pos = np.add.reduceat(yy.astype(np.int64), starts)
     run_neg = lens - run_pos
-    neg_before = np.cumsum(run_neg) - run_neg
-    pos_before = np.cumsum(run_pos) - run_pos
-    neg_below_run = neg_before + 0.5 * run_neg
-    pos_above_run = (n1 - pos_before - run_pos) + 0.5 * run_pos
+    neg_below_run = (np.cumsum(run_neg) - run_neg) + 0.5 * run_neg
+    pos_above_run = (n1 - np.cumsum(run_pos)) + 0.5 * run_pos
     run_of = np.repeat(np.arange(len(starts)), lens)
-    return ScoreOrder(
-        order=order, score=s, y=yy, has_ties=True, pos_idx=pos_idx,
-        pos_neg_below=neg_below_run[run_of[pos_idx]],
-        neg_pos_above=np.where(yy, 0.0, pos_above_run[run_of]),
-        u_total=float(np.dot(run_pos, neg_below_run)),
-    )
+    return (neg_below_run[run_of[pos_idx]], np.where(yy, 0.0, pos_above_run[run_of]),
+            float(np.dot(run_pos, neg_below_run)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -168,7 +170,7 @@ class RankStats:
     n_neg_rest: np.ndarray
 
 
-def rank_statistics(y, score, codes, n_groups: int, *, order=None) -> RankStats:
+def rank_statistics(y, score, codes, n_groups: int, *, order=None, rest: bool = True) -> RankStats:
     """Per-group ROC AUC (with DeLong variance), average precision and rest-of-data AUC.
 
     One global sort of ``score`` (or the precomputed ``order``: an argsort array or a
@@ -180,6 +182,7 @@ def rank_statistics(y, score, codes, n_groups: int, *, order=None) -> RankStats:
     ----------
     y : 0/1 array.  score : real array (any scale).  codes, n_groups : grouping (``None`` = one group).
     order : optional precomputed ``np.argsort(score)`` or :class:`ScoreOrder`, reused across groupings.
+    rest : also compute each group's complement AUC (``auc_rest``; NaN otherwise).
 
     Returns
     -------
@@ -226,12 +229,16 @@ def rank_statistics(y, score, codes, n_groups: int, *, order=None) -> RankStats:
                            np.nan)
         ap = np.where(n1 > 0, ap_sum / n1, np.nan)
         # rest of data: U_rest = U_total - U_gg - U_gc - U_cg, from global placements
-        u_gc = np.bincount(cs[so.pos_idx], weights=so.pos_neg_below, minlength=G) - u
-        u_cg = np.bincount(cs, weights=so.neg_pos_above, minlength=G) - u
         n1r = n1.sum() - n1
         n0r = n0.sum() - n0
-        u_rest = so.u_total - u - u_gc - u_cg
-        auc_rest = np.where((n1r > 0) & (n0r > 0), u_rest / (n1r * n0r), np.nan)
+        if rest:
+            pos_neg_below, neg_pos_above, u_total = so.placements()
+            u_gc = np.bincount(cs[so.pos_idx], weights=pos_neg_below, minlength=G) - u
+            u_cg = np.bincount(cs, weights=neg_pos_above, minlength=G) - u
+            u_rest = u_total - u - u_gc - u_cg
+            auc_rest = np.where((n1r > 0) & (n0r > 0), u_rest / (n1r * n0r), np.nan)
+        else:
+            auc_rest = np.full(G, np.nan)
     return RankStats(
         n=n_g, n_pos=n1, n_neg=n0, auc=auc, auc_var=auc_var, average_precision=ap,
         auc_rest=auc_rest, n_pos_rest=n1r, n_neg_rest=n0r,

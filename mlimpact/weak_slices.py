@@ -149,32 +149,47 @@ def _encode_categorical(s: pd.Series, max_values: int) -> tuple[np.ndarray, list
     return out, labels
 
 
-def _encode_numeric(x: np.ndarray, n_bins: int) -> tuple[np.ndarray, list[str], bool]:
-    """Quantile bins on unique edges; returns codes, labels, and whether it was binned."""
+def _encode_numeric(x: np.ndarray, n_bins: int) -> tuple[np.ndarray, list[str], list[bool]]:
+    """Equal-frequency bins that respect ties; returns codes, labels and which labels are intervals.
+
+    A value holding at least 1/n_bins of the rows gets a bin of its own (labelled by the value);
+    the other values are cut into about equal-frequency bins between those, at observed values,
+    so every bin is non-empty and its edges are unique.
+    """
     missing = np.isnan(x)
     present = x[~missing]
-    uniq = np.unique(present)
+    uniq, counts = np.unique(present, return_counts=True)
     if len(uniq) <= n_bins:  # few distinct values (flags, counts, constants): one code per value
         codes = np.searchsorted(uniq, x).astype(np.int32)
         labels = _format_numbers(uniq)
-        binned = False
+        interval = [False] * len(labels)
     else:
-        edges = np.unique(np.quantile(present, np.linspace(0.0, 1.0, n_bins + 1), method="inverted_cdf"))
-        codes = np.searchsorted(edges[1:-1], x, side="right").astype(np.int32)
-        text = _format_numbers(edges)
-        labels = [f"[{text[i]}, {text[i + 1]})" for i in range(len(edges) - 1)]
-        labels[-1] = labels[-1][:-1] + "]"
-        binned = True
+        heavy = counts >= len(present) / n_bins
+        light = np.where(heavy, 0, counts)
+        per_bin = max(int(light.sum()), 1) / max(n_bins - int(heavy.sum()), 1)
+        block = np.floor((np.cumsum(light) - light) / per_bin)
+        new = np.r_[True, heavy[1:] | heavy[:-1] | (block[1:] != block[:-1])]
+        bin_of = np.cumsum(new) - 1
+        codes = bin_of[np.minimum(np.searchsorted(uniq, x), len(uniq) - 1)].astype(np.int32)
+        lo = uniq[new]
+        single = np.diff(np.r_[np.flatnonzero(new), len(uniq)]) == 1
+        text = _format_numbers(np.r_[lo, uniq[-1]])
+        labels, interval = [], []
+        for j in range(len(lo)):
+            if single[j]:
+                labels.append(text[j])
+                interval.append(False)
+            elif j == len(lo) - 1:
+                labels.append(f"[{text[j]}, {text[j + 1]}]")
+                interval.append(True)
+            else:
+                labels.append(f"[{text[j]}, {text[j + 1]})")
+                interval.append(True)
     codes[missing] = len(labels)
     if missing.any():
         labels.append(MISSING_LABEL)
-    # keep codes dense (a bin can only be empty through floating-point edge cases)
-    used = np.bincount(codes, minlength=len(labels)) > 0
-    if not used.all():
-        remap = np.cumsum(used) - 1
-        codes = remap[codes].astype(np.int32)
-        labels = [lab for lab, u in zip(labels, used, strict=True) if u]
-    return codes, labels, binned
+        interval.append(False)
+    return codes, labels, interval
 
 
 def encode_features(
@@ -189,8 +204,9 @@ def encode_features(
     columns:
         Columns to slice by.
     n_bins:
-        Quantile bins per numeric column (fewer when values tie; a numeric column with at most
-        ``n_bins`` distinct values keeps one code per value, so a constant column is one code).
+        Equal-frequency bins per numeric column. Ties stay together: a value holding 1/n_bins of
+        the rows or more is a bin of its own ("amount = 0"); a numeric column with at most
+        ``n_bins`` distinct values keeps one code per value, so a constant column is one code.
     max_values:
         Categorical columns keep their ``max_values`` most frequent values; the rest become "Other".
 
@@ -198,9 +214,9 @@ def encode_features(
 
     >>> enc = encode_features(pd.DataFrame({"amount": [1.0, 2, 3, 4, 5, 6, None]}), ["amount"], n_bins=2)
     >>> list(enc.labels[0])
-    ['[1, 3)', '[3, 6]', '(missing)']
+    ['[1, 4)', '[4, 6]', '(missing)']
     >>> enc.codes[:, 0].tolist()
-    [0, 0, 1, 1, 1, 1, 2]
+    [0, 0, 0, 1, 1, 1, 2]
     """
     if not isinstance(frame, pd.DataFrame):
         raise InputError(f"frame: expected a pandas DataFrame, got {type(frame).__name__}")
@@ -224,11 +240,11 @@ def encode_features(
         s = frame[col]
         if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
             x = s.to_numpy(dtype=float, na_value=np.nan)
-            codes, labels, binned = _encode_numeric(x, n_bins)
+            codes, labels, interval = _encode_numeric(x, n_bins)
             kind = "numeric"
             fragments = [
-                f"{col} is missing" if lab == MISSING_LABEL else f"{col} in {lab}" if binned else f"{col} = {lab}"
-                for lab in labels
+                f"{col} is missing" if lab == MISSING_LABEL else f"{col} in {lab}" if is_bin else f"{col} = {lab}"
+                for lab, is_bin in zip(labels, interval, strict=True)
             ]
         else:
             codes, labels = _encode_categorical(s, max_values)
@@ -726,7 +742,7 @@ def find_weak_slices(
     out["q_value"] = q_all[flat] if len(flat) else np.empty(0)
     out["significant"] = (out["q_value"] <= 1 - confidence).astype(bool)
     out = out[SLICE_COLUMNS].astype(
-        {"rank": "int64", "level": "int64", "n": "int64", "score": "float64", "error_sum": "float64",
+        {"rank": "int64", "predicates": "object", "description": "str", "level": "int64", "n": "int64", "score": "float64", "error_sum": "float64",
          "share": "float64", "error_rate": "float64", "low": "float64", "high": "float64",
          "rest_error_rate": "float64", "ratio_to_overall": "float64", "p_value": "float64",
          "q_value": "float64", "significant": "bool"}

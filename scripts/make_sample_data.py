@@ -119,8 +119,7 @@ REGIONS = ["north", "south", "east", "west", "central"]
 MERCHANTS = ["grocery", "electronics", "travel", "fashion", "restaurants", "fuel", "digital_goods", "pharmacy"]
 CHANNELS = ["online", "in_store", "phone"]
 DEVICES = ["ios", "android", "desktop", "pos_terminal", "unknown"]
-# Mean shift of each latent feature for a fully visible fraud (strength 1).
-HIDDEN, AMBIGUOUS, VISIBLE = 0, 1, 2
+HIDDEN, AMBIGUOUS, VISIBLE = 0, 1, 2  # how much of the fraud signal a fraud carries
 FRAUD_WEIGHT = 2.0  # frauds are up-weighted in training, so scores run somewhat high
 P_VISIBLE = 0.89  # share of frauds that carry the full signal (outside the planted segments)
 P_AMBIGUOUS = 0.05  # share that carry half of it; the rest are hidden
@@ -130,6 +129,8 @@ ODDBALL_RATE = 0.05  # legitimate transactions with part of the signal (travelli
 UNKNOWN_RATE_FRAUD = 0.02  # P(device=unknown | fraud)
 UNKNOWN_RATE_LEGIT = 0.0035  # P(device=unknown | legitimate)
 GRAPH_SHIFT = 1.5  # how far the challenger's merchant-graph feature moves for any fraud
+# Mean shift of the five latent features (velocity, geo distance, device mismatch, auth failures, account
+# age) per unit of fraud strength.
 FRAUD_SHIFT = np.array([3.8, 3.2, 2.6, 1.6, -1.4])
 
 

@@ -1,0 +1,119 @@
+"""AppTest: every page on every sample, real uploads through the file uploader, state across pages."""
+
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mlimpact.samples import SAMPLES, sample_path
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+PAGES = ["pages/overview.py", "pages/segments.py", "pages/data.py"]
+SOURCE = "mi_source_select"
+SAMPLE_KEYS = list(SAMPLES)
+
+
+def shown(markdown_source: str) -> str:
+    """The text a person sees for an escaped Markdown source (the app escapes every file value)."""
+    return re.sub(r"\\(.)", r"\1", markdown_source)
+
+
+def _app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=60)
+
+
+def _assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _choose(at: AppTest, key: str) -> AppTest:
+    options = list(SAMPLES) + ["upload"]
+    return at.selectbox(key=SOURCE).select_index(options.index(key)).run()
+
+
+def test_first_open_shows_fraud_sample_with_inferred_roles():
+    at = _app().run()
+    _assert_clean(at)
+    assert at.title[0].value == "Overview"
+    assert [m.label for m in at.metric] == ["Recall", "Precision", "ROC AUC", "Share flagged"]
+    roles = at.session_state["mi_roles"]
+    (chosen,) = roles.values()
+    assert (chosen.label, chosen.score, chosen.time, chosen.amount) == ("is_fraud", "fraud_score", "timestamp", "amount")
+    assert chosen.other_scores == ("fraud_score_v2",)
+    assert set(chosen.segments) == {"region", "merchant_category", "channel", "device"}
+    assert at.caption[0].value.startswith("Of the fraud cases, the model catches")
+
+
+@pytest.mark.parametrize("sample", SAMPLE_KEYS)
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_on_every_sample(sample, page):
+    at = _app().run()
+    _choose(at, sample)
+    at.switch_page(page).run()
+    _assert_clean(at)
+    assert at.title[0].value == {"pages/overview.py": "Overview", "pages/segments.py": "Segments",
+                                 "pages/data.py": "Data"}[page]
+    if page != "pages/data.py":
+        assert len(at.get("vega_lite_chart")) >= 1
+
+
+@pytest.mark.parametrize("sample", SAMPLE_KEYS)
+def test_upload_each_sample_through_the_uploader(sample):
+    at = _app().run()
+    _choose(at, "upload")
+    path = sample_path(sample)
+    at.file_uploader(key="mi_uploads").set_value([(path.name, path.read_bytes(), "text/csv")]).run()
+    _assert_clean(at)
+    task = SAMPLES[sample].task
+    expected = {"binary": "Recall", "multiclass": "Accuracy", "regression": "Mean absolute error"}[task]
+    assert at.metric[0].label == expected
+    # the upload stays in use on another page, even though that page has its own (empty) uploader
+    at.switch_page("pages/data.py").run()
+    _assert_clean(at)
+    read = at.dataframe[0].value
+    assert read["file"].tolist() == [path.name]
+
+
+def test_bad_upload_shows_message_not_traceback():
+    at = _app().run()
+    _choose(at, "upload")
+    at.file_uploader(key="mi_uploads").set_value([("notes.csv", b"", "text/csv")]).run()
+    assert not at.exception
+    assert shown(at.error[0].value) == ("notes.csv: the file is empty; export the predictions with a header row "
+                                        "and at least one data row")
+
+
+def test_threshold_and_roles_survive_page_switches():
+    at = _app().run()
+    slider = next(s for s in at.slider if s.key.startswith("threshold_"))
+    slider.set_value(0.3).run()
+    recall_at_03 = at.metric[0].value
+    at.switch_page("pages/segments.py").run()
+    at.switch_page("pages/overview.py").run()
+    _assert_clean(at)
+    assert next(s for s in at.slider if s.key.startswith("threshold_")).value == pytest.approx(0.3)
+    assert at.metric[0].value == recall_at_03
+
+
+def test_segments_cross_and_selection_state():
+    at = _app().run()
+    at.switch_page("pages/segments.py").run()
+    multiselect = next(m for m in at.multiselect if m.key.startswith("seg_columns_"))
+    multiselect.set_value(["merchant_category", "channel"]).run()
+    _assert_clean(at)
+    table = at.dataframe[0].value
+    assert {"merchant_category", "channel", "n", "value", "low", "high", "significantly_worse"} <= set(table.columns)
+    worst = table.sort_values("value").iloc[0]
+    assert (worst["merchant_category"], worst["channel"]) == ("electronics", "online")
+
+
+def test_changing_a_role_changes_the_analysis():
+    at = _app().run()
+    h = next(s.key for s in at.selectbox if s.key.startswith("role_score_")).removeprefix("role_score_")
+    before = at.metric[2].value
+    at.selectbox(key=f"role_score_{h}").set_value("fraud_score_v2").run()
+    _assert_clean(at)
+    assert at.metric[2].value != before
