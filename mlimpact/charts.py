@@ -7,7 +7,6 @@ of values, so a value has the same colour on every page and in every export.
 from __future__ import annotations
 
 import altair as alt
-import numpy as np
 import pandas as pd
 
 from .narrative import format_cell, format_value
@@ -95,7 +94,7 @@ def calibration_chart(table: pd.DataFrame) -> alt.Chart:
                 f"({100 * worst['low']:.0f}–{100 * worst['high']:.0f}%)")
     else:
         text = "Scores are well calibrated: they come true about as often as they say"
-    title = _title(text, "Observed rate per score decile with 95% intervals; diagonal = perfectly calibrated")
+    title = _title(text, "Observed rate per score bin with 95% intervals; diagonal = perfectly calibrated")
     diag = alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]})).mark_line(color=NEUTRAL, strokeDash=[4, 3]).encode(
         x="x:Q", y="y:Q")
     enc = {"x": alt.X("mean_score:Q", title="mean score in bin", scale=alt.Scale(domain=[0, 1]))}
@@ -104,7 +103,8 @@ def calibration_chart(table: pd.DataFrame) -> alt.Chart:
         tooltip=[alt.Tooltip("mean_score:Q", format=".3f"), alt.Tooltip("observed_rate:Q", format=".3f"),
                  alt.Tooltip("low:Q", format=".3f"), alt.Tooltip("high:Q", format=".3f"),
                  alt.Tooltip("rows:Q", format=",")])
-    bars = alt.Chart(table).mark_errorbar(color=POSITIVE_COLOR).encode(**enc, y="low:Q", y2="high:Q")
+    bars = alt.Chart(table).mark_errorbar(color=POSITIVE_COLOR).encode(
+        **enc, y=alt.Y("low:Q", title="observed rate"), y2="high:Q")
     return (diag + bars + points).properties(title=title, height=HEIGHT)
 
 
@@ -145,10 +145,11 @@ def segment_bar_chart(rows: pd.DataFrame, *, metric: str, label: str, column: st
         tooltip=[alt.Tooltip("segment_value:N", title=column), alt.Tooltip("value:Q", format=".4f"),
                  alt.Tooltip("low:Q", format=".4f"), alt.Tooltip("high:Q", format=".4f"),
                  alt.Tooltip("n:Q", format=","), alt.Tooltip("significantly_worse:N", title="significantly worse")])
-    err = alt.Chart(data).mark_errorbar(ticks=True, color="black").encode(y=y, x="low:Q", x2="high:Q")
+    err = alt.Chart(data).mark_errorbar(ticks=True, color="black").encode(y=y, x=alt.X("low:Q", title=label),
+                                                                          x2="high:Q")
     rule = alt.Chart(pd.DataFrame({"overall": [overall]})).mark_rule(strokeDash=[4, 3], color="black").encode(
         x="overall:Q")
-    return (bars + err + rule).properties(title=title, height=max(120, 24 * len(data)))
+    return (bars + err + rule).properties(title=title, height=max(160, 34 * len(data)))
 
 
 def segment_heatmap(rows: pd.DataFrame, *, metric: str, label: str, columns: list[str], direction: str) -> alt.Chart:
@@ -223,9 +224,6 @@ def per_class_chart(table: pd.DataFrame) -> alt.Chart:
         color=alt.Color("class:N", scale=color_scale(sorted(table["class"])), legend=None),
         tooltip=["class:N", alt.Tooltip("support:Q", format=","), alt.Tooltip("recall:Q", format=".3f"),
                  alt.Tooltip("precision:Q", format=".3f"), alt.Tooltip("f1:Q", format=".3f")])
-    err = alt.Chart(data).mark_errorbar(ticks=True, color="black").encode(y=y, x="recall_low:Q", x2="recall_high:Q")
+    err = alt.Chart(data).mark_errorbar(ticks=True, color="black").encode(
+        y=y, x=alt.X("recall_low:Q", title="recall"), x2="recall_high:Q")
     return (bars + err).properties(title=title, height=max(120, 28 * len(data)))
-
-
-def _finite(x) -> bool:
-    return x is not None and np.isfinite(x)

@@ -84,15 +84,20 @@ def pr_points(y: np.ndarray, score: np.ndarray, *, max_points: int = 400) -> pd.
     return thin_curve(out, max_points=max_points)
 
 
-def calibration_table(y: np.ndarray, score: np.ndarray, *, n_bins: int = 10) -> pd.DataFrame:
-    """Reliability table over quantile bins of the score: mean score vs observed rate with a Wilson interval.
+def calibration_table(y: np.ndarray, score: np.ndarray, *, n_bins: int = 10, strategy: str = "uniform") -> pd.DataFrame:
+    """Reliability table: mean score vs observed rate per score bin, with a Wilson interval.
 
-    Columns: ``bin, rows, mean_score, observed_rate, low, high``.
+    ``strategy="uniform"`` uses equal-width bins over [0, 1] (scikit-learn's default, and the
+    readable choice when positives are rare); ``"quantile"`` uses equal-count bins. Empty bins
+    are left out. Columns: ``bin, rows, mean_score, observed_rate, low, high``.
 
     >>> calibration_table(np.array([0, 0, 1, 1]), np.array([0.1, 0.2, 0.7, 0.9]), n_bins=2)["observed_rate"].tolist()
     [0.0, 1.0]
     """
-    edges = np.unique(np.quantile(score, np.linspace(0, 1, n_bins + 1)))
+    if strategy == "quantile":
+        edges = np.unique(np.quantile(score, np.linspace(0, 1, n_bins + 1)))
+    else:
+        edges = np.linspace(0.0, 1.0, n_bins + 1)
     if len(edges) < 2:
         edges = np.array([edges[0], edges[0] + 1e-12])
     idx = np.clip(np.searchsorted(edges[1:-1], score, side="right"), 0, len(edges) - 2)

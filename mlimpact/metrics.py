@@ -137,7 +137,10 @@ BOOT_SCORE_BINS = 10
 REST_AP_BINS = 256
 #: bins of the per-row loss (multiclass log loss) and of truth x error (regression) for the bootstrap
 BOOT_LOSS_BINS = 16
-BOOT_REG_BINS = 8
+BOOT_REG_Y_BINS = 4
+BOOT_REG_ERROR_BINS = 16
+#: groups with at least this many rows resample their cells from the multinomial's normal approximation
+NORMAL_ABOVE = 1000
 #: cap on the floats of one bootstrap chunk (replicates x groups x cells), bounding memory
 _CHUNK_CELLS = 1_500_000
 
@@ -406,7 +409,7 @@ def _binary_bootstrap(y, score, pred, codes, G, n, outs, boot, threshold, prob_o
     n_all = n.sum()
 
     def replicate(rng, b):
-        m = multinomial_resample(counts, b, rng).astype(float)  # (b, G, C)
+        m = multinomial_resample(counts, b, rng, normal_above=NORMAL_ABOVE)  # (b, G, C)
         res = {}
         cm = np.matmul(m, onehot)  # (b, G, 4)
         if "f1" in boot:
@@ -546,7 +549,7 @@ def _multiclass(y, proba, pred, classes, codes, G, *, want, opts, attrs):
         counts = cm.reshape(G, K * K)
 
         def replicate(rng, b):
-            m = multinomial_resample(counts, b, rng).astype(float).reshape(b, G, K, K)
+            m = multinomial_resample(counts, b, rng, normal_above=NORMAL_ABOVE).reshape(b, G, K, K)
             res = dict(zip(("balanced_accuracy", "macro_f1", "weighted_f1"), _mc_scores(m), strict=True))
             if compare:
                 rr = _mc_scores(m.sum(axis=1, keepdims=True) - m)
@@ -576,7 +579,7 @@ def _mean_bootstrap(outs, stats, bin_by, codes, G, n, opts, attrs, *, seed_offse
     n_all = n.sum()
 
     def replicate(rng, b):
-        m = multinomial_resample(counts, b, rng).astype(float)
+        m = multinomial_resample(counts, b, rng, normal_above=NORMAL_ABOVE)
         res = {}
         for k, (mu, var) in mom.items():
             s = _resampled_sum(m, mu, var, rng)
@@ -641,14 +644,14 @@ def _regression(y, pred, codes, G, *, want, opts, attrs):
         return outs, n, np.full(G, np.nan)
 
     # cells: (truth quantile bin x error quantile bin) per group
-    def qbins(x):
+    def qbins(x, k):
         if len(x) == 0:
             return np.zeros(0, dtype=np.int64), 1
-        edges = np.unique(np.quantile(x, np.linspace(0, 1, BOOT_REG_BINS + 1)[1:-1]))
+        edges = np.unique(np.quantile(x, np.linspace(0, 1, k + 1)[1:-1]))
         return np.searchsorted(edges, x, side="right"), len(edges) + 1
 
-    by, nby = qbins(y)
-    be, nbe = qbins(e)
+    by, nby = qbins(y, BOOT_REG_Y_BINS)
+    be, nbe = qbins(e, BOOT_REG_ERROR_BINS)
     C = nby * nbe
     flat = codes.astype(np.int64) * C + by * nbe + be
     counts = np.bincount(flat, minlength=G * C).reshape(G, C)
@@ -664,7 +667,7 @@ def _regression(y, pred, codes, G, *, want, opts, attrs):
             return np.where((nn >= 2) & (sst_ > 0), 1 - sse / sst_, np.nan)
 
     def replicate(rng, b):
-        m = multinomial_resample(counts, b, rng).astype(float)
+        m = multinomial_resample(counts, b, rng, normal_above=NORMAL_ABOVE)
         res = {}
         for k in ("mae", "mean_error", "mape", "rmse"):
             if k in boot:
@@ -807,13 +810,15 @@ def compute_metrics(
     exact in mean and variance (within-cell spread added as a normal term); average precision
     recomputed on binned scores and shifted to the exact value. Multiclass — the confusion matrix
     (exact for balanced accuracy, macro and weighted F1); log loss on 16 loss-quantile cells (as above).
-    Regression — 8 x 8 (truth x error) quantile cells; mae, rmse, mean_error, mape exact in mean and
+    Regression — 4 x 16 (truth x error) quantile cells; mae, rmse, mean_error, mape exact in mean and
     variance of the resampled sums; r2 moves rows cell by cell (within-cell spread ignored).
 
     >>> df = compute_metrics("binary", y=[1, 0, 1, 1], score=[0.9, 0.2, 0.4, 0.7], codes=[0, 0, 1, 1],
     ...                      n_groups=2, metrics=["recall", "roc_auc"], intervals=False)
-    >>> df[["group", "metric", "value", "note"]].to_string(index=False)
-    ' group  metric  value                                                  note\\n     0  recall    1.0                                                  None\\n     0 roc_auc    1.0                                                  None\\n     1  recall    0.5                                                  None\\n     1 roc_auc    NaN roc_auc needs both classes; this group has only positives'
+    >>> df.value.tolist()
+    [1.0, 1.0, 0.5, nan]
+    >>> df.note.iloc[3]
+    'roc_auc needs both classes; this group has only positives'
     """
     y = np.asarray(y)
     score = None if score is None else np.asarray(score, dtype=float)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .dataset import MISSING_LABEL, Dataset, encode_column
+from .dataset import MISSING_LABEL, Dataset
 from .errors import InputError
 
 __all__ = ["OTHER_LABEL", "SegmentCodes", "bin_numeric", "fold_rare", "segment_codes", "segment_table",

@@ -59,23 +59,26 @@ if ds.task == "binary":
         if ds.score is not None:
             hist = state.memo(("hist", ds.content_hash, ds.roles),
                               lambda: curves.score_histogram(ds.y, ds.score, classes=tuple(names)))
-            st.altair_chart(charts.score_distribution_chart(hist, threshold=threshold, subject=subject))
+            safe.chart(charts.score_distribution_chart(hist, threshold=threshold, subject=subject))
     with c2:
-        st.altair_chart(charts.confusion_chart(
-            conf, title=f"Of {pos:,} {subject} cases the model catches {tp:,}; it also flags {fp:,} others",
-            subtitle=f"At threshold {threshold:g}; colour = share of the actual class"))
+        safe.chart(charts.confusion_chart(
+            conf, title=f"Catches {tp:,} of {pos:,} {subject} cases; flags {fp:,} others",
+            subtitle=f"Confusion matrix at threshold {threshold:g}; colour = share of the actual class"))
     if ds.score is not None and 0 < pos < ds.n:
         roc = state.memo(("roc", ds.content_hash, ds.roles), lambda: curves.roc_points(ds.y, ds.score))
         pr = state.memo(("pr", ds.content_hash, ds.roles), lambda: curves.pr_points(ds.y, ds.score))
         c3, c4 = st.columns(2)
-        c3.altair_chart(charts.roc_chart(roc, auc=cells.get("roc_auc", {})))
-        c4.altair_chart(charts.pr_chart(pr, ap=cells.get("average_precision", {}), base_rate=pos / ds.n))
+        with c3:
+            safe.chart(charts.roc_chart(roc, auc=cells.get("roc_auc", {})))
+        with c4:
+            safe.chart(charts.pr_chart(pr, ap=cells.get("average_precision", {}), base_rate=pos / ds.n))
         if ds.scores_are_probabilities:
             cal = state.memo(("cal", ds.content_hash, ds.roles), lambda: curves.calibration_table(ds.y, ds.score))
             c5, c6 = st.columns(2)
-            c5.altair_chart(charts.calibration_chart(cal))
+            with c5:
+                safe.chart(charts.calibration_chart(cal))
             with c6:
-                st.markdown("**Calibration by score decile**")
+                st.markdown("**Calibration by score bin**")
                 safe.table(cal, key="calibration", file_name="calibration.csv")
     with st.expander("Confusion matrix as a table"):
         safe.table(conf, key="confusion", file_name="confusion_matrix.csv")
@@ -85,10 +88,12 @@ elif ds.task == "multiclass":
     conf = curves.confusion_table(ds.y, pred, ds.classes)
     off = conf[conf.actual != conf.predicted].sort_values("rows", ascending=False).iloc[0]
     c1, c2 = st.columns(2)
-    c1.altair_chart(charts.per_class_chart(per_class))
-    c2.altair_chart(charts.confusion_chart(
-        conf, title=f"Most common mix-up: {off['actual']} sent to {off['predicted']} ({int(off['rows']):,} rows)",
-        subtitle="Colour = share of the actual class"))
+    with c1:
+        safe.chart(charts.per_class_chart(per_class))
+    with c2:
+        safe.chart(charts.confusion_chart(
+            conf, title=f"Most common mix-up: {off['actual']} sent to {off['predicted']} ({int(off['rows']):,} rows)",
+            subtitle="Colour = share of the actual class"))
     st.markdown("**Per class**")
     safe.table(per_class, key="per_class", file_name="per_class.csv")
     with st.expander("Confusion matrix as a table"):
@@ -97,5 +102,7 @@ else:
     hist = curves.residual_histogram(ds.y, ds.prediction)
     pva = curves.predicted_vs_actual(ds.y, ds.prediction)
     c1, c2 = st.columns(2)
-    c1.altair_chart(charts.residual_chart(hist, mean_error=cells.get("mean_error", {})))
-    c2.altair_chart(charts.predicted_actual_chart(pva, r2=cells.get("r2", {})))
+    with c1:
+        safe.chart(charts.residual_chart(hist, mean_error=cells.get("mean_error", {})))
+    with c2:
+        safe.chart(charts.predicted_actual_chart(pva, r2=cells.get("r2", {})))

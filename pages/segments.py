@@ -86,10 +86,10 @@ st.caption(safe.md_escape(summary))
 if len(columns) == 1:
     col = columns[0]
     domain = segment_codes(ds, [col], n_bins=int(n_bins), top_k=int(top_k), edges=edges).labels[col].tolist()
-    st.altair_chart(charts.segment_bar_chart(rows, metric=metric, label=m.label, column=col, overall=overall_value,
+    safe.chart(charts.segment_bar_chart(rows, metric=metric, label=m.label, column=col, overall=overall_value,
                                              domain=domain, direction=m.direction))
 else:
-    st.altair_chart(charts.segment_heatmap(rows, metric=metric, label=m.label, columns=list(columns),
+    safe.chart(charts.segment_heatmap(rows, metric=metric, label=m.label, columns=list(columns),
                                            direction=m.direction))
 
 shown_cols = list(columns) + ["n", "positives", "value", "low", "high", "rest_value", "difference", "q_value",

@@ -214,8 +214,8 @@ def test_delivery_prediction_std_tracks_absolute_error(delivery):
 
 
 # ------------------------------------------------------------------------------------------ determinism
-@pytest.mark.parametrize(("maker", "n_rows"), [("make_fraud", 1500), ("make_ads_ctr", 3000),
-                                               ("make_support_tickets", 2000), ("make_delivery_times", 2000)])
+@pytest.mark.parametrize(("maker", "n_rows"), [("make_fraud", 1000), ("make_ads_ctr", 1500),
+                                               ("make_support_tickets", 1000), ("make_delivery_times", 1000)])
 def test_generator_is_deterministic(maker, n_rows, tmp_path):
     generator = _load_generator()
     first = getattr(generator, maker)(n_rows, 11)

@@ -20,7 +20,7 @@ from mlimpact.combine import combine_frames
 from mlimpact.dataset import Dataset, build_dataset
 from mlimpact.errors import InputError
 from mlimpact.io import read_predictions
-from mlimpact.roles import MULTI_ROLES, TASKS, Roles, infer_roles, normalize_labels
+from mlimpact.roles import TASKS, Roles, infer_roles, normalize_labels
 from mlimpact.samples import DEFAULT_SAMPLE, SAMPLES, sample_path
 
 from . import safe, state

@@ -36,3 +36,11 @@ def table(frame: pd.DataFrame, *, key: str, file_name: str, header_lines: list[s
     st.dataframe(frame, hide_index=True, width="stretch", column_config=column_config, height=height, key=key)
     st.download_button(label, to_safe_csv(frame, header_lines=header_lines), file_name=file_name,
                        mime="text/csv", key=f"{key}_csv", on_click="ignore", icon=":material/download:")
+
+
+def chart(ch, *, key: str | None = None, title_space: int = 70):
+    """Show an Altair chart at its own height (Streamlit's content sizing squeezes titled band charts)."""
+    height = getattr(ch, "height", None)
+    if isinstance(height, int | float) and height > 0:
+        return st.altair_chart(ch, height=int(height) + title_space, key=key)
+    return st.altair_chart(ch, key=key)
