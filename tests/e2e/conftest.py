@@ -207,13 +207,16 @@ def nav_names(page) -> list[str]:
     more = nav.get_by_test_id("stSidebarNavViewButton")
     if more.count() and "more" in more.inner_text().lower():
         more.click()
-    return [t.strip() for t in nav.get_by_test_id("stSidebarNavLink").all_inner_texts()]
+    # The link's text also holds the icon's ligature name ("speed"); the label is its Markdown container.
+    return [t.strip() for t in nav.get_by_test_id("stSidebarNavLink").get_by_test_id("stMarkdownContainer")
+            .all_inner_texts()]
 
 
 def click_nav(page, name: str) -> None:
     """Switch page by clicking its sidebar link (``page.goto`` would start a new, empty session)."""
     nav = page.get_by_test_id("stSidebarNav")
-    nav.get_by_test_id("stSidebarNavLink").filter(has_text=re.compile(rf"^\s*{re.escape(name)}\s*$")).click()
+    label = page.get_by_test_id("stMarkdownContainer").get_by_text(name, exact=True)
+    nav.get_by_test_id("stSidebarNavLink").filter(has=label).click()
     wait_for_app(page)
 
 

@@ -22,7 +22,10 @@ UPLOAD_LABEL = "Upload my files"
 
 # ----------------------------------------------------------------------------- helpers
 def no_exception(page) -> None:
-    expect(page.get_by_test_id("stException")).to_have_count(0)
+    """No Streamlit exception box on the page (checked after the run finished; reports its text)."""
+    wait_for_app(page)
+    boxes = page.get_by_test_id("stException")
+    assert boxes.count() == 0, f"stException on {page.url}: {boxes.all_inner_texts()}"
 
 
 def sidebar(page):
@@ -88,7 +91,7 @@ def test_visit_every_page_via_sidebar(page, streamlit_server):
     for name in names:
         click_nav(page, name)
         current = page.get_by_test_id("stSidebarNavLink").and_(page.locator("[aria-current='page']"))
-        expect(current).to_have_text(name)
+        expect(current.get_by_test_id("stMarkdownContainer")).to_have_text(name)
         expect(page.get_by_test_id("stMain").get_by_role("heading", level=1).first).to_be_visible()
         no_exception(page)
         # Still the same session: the sample chosen on first open is still in use.

@@ -1,0 +1,103 @@
+"""The CLI contract: JSON shape, role options, inferred roles on stderr, exit codes and one-line errors."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlimpact.cli import build_parser, main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def small_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 600
+    y = rng.integers(0, 2, n)
+    frame = pd.DataFrame({"id": range(n), "y": y, "p": np.clip(0.35 * y + 0.65 * rng.random(n), 0, 1).round(4),
+                          "region": rng.choice(["north", "south"], n), "channel": rng.choice(["web", "app"], n)})
+    frame.loc[:9, "y"] = None
+    path = tmp_path / "preds.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_summarize_json_shape(small_csv, capsys):
+    code = main(["summarize", str(small_csv), "--segment", "region", "--threshold", "0.4"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["task"] == "binary"
+    assert doc["columns"] == {"label": "y", "score": "p", "prediction": None, "segments": ["region"], "time": None}
+    assert doc["threshold"] == 0.4
+    assert doc["rows"] == {"total": 600, "used": 590, "excluded": {"label is missing": 10}}
+    recall = doc["overall"]["recall"]
+    assert set(recall) >= {"value", "low", "high"} and recall["low"] <= recall["value"] <= recall["high"]
+    assert [s["value"] for s in doc["segments"]] == sorted(s["value"] for s in doc["segments"]) or len(doc["segments"]) == 2
+    seg = doc["segments"][0]
+    assert seg["column"] == "region" and isinstance(seg["value"], str) and seg["n"] > 0
+    assert set(seg["metrics"]["recall"]) >= {"value", "low", "high", "note"}
+    assert "inferred label='y'" in err  # what was inferred goes to stderr, JSON stays clean
+
+
+def test_summarize_numbers_match_scikit_learn(small_csv, capsys):
+    from sklearn.metrics import recall_score, roc_auc_score
+
+    main(["summarize", str(small_csv)])
+    doc = json.loads(capsys.readouterr().out)
+    frame = pd.read_csv(small_csv).dropna(subset=["y"])
+    assert doc["overall"]["recall"]["value"] == pytest.approx(recall_score(frame["y"], frame["p"] >= 0.5), abs=1e-12)
+    assert doc["overall"]["roc_auc"]["value"] == pytest.approx(roc_auc_score(frame["y"], frame["p"]), abs=1e-12)
+    north = frame[frame["region"] == "north"]
+    seg = next(s for s in doc["segments"] if s["column"] == "region" and s["value"] == "north")
+    assert seg["metrics"]["recall"]["value"] == pytest.approx(recall_score(north["y"], north["p"] >= 0.5), abs=1e-12)
+
+
+def test_summarize_markdown_and_out(small_csv, tmp_path, capsys):
+    out = tmp_path / "summary.md"
+    assert main(["summarize", str(small_csv), "--format", "markdown", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert text.startswith("# Model summary: preds\\.csv")
+    assert "## Headline metrics (95% intervals)" in text and "## By region" in text
+
+
+def test_bad_input_exits_2_with_one_line(tmp_path, capsys):
+    bad = tmp_path / "empty.csv"
+    bad.write_bytes(b"")
+    assert main(["summarize", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["mlimpact: error: empty.csv: the file is empty; export the predictions with a header row and at "
+                   "least one data row"]
+
+
+def test_missing_file_and_unknown_column(small_csv, tmp_path, capsys):
+    assert main(["summarize", str(tmp_path / "nope.csv")]) == 2
+    assert capsys.readouterr().err.strip() == f"mlimpact: error: {tmp_path / 'nope.csv'}: no such file; check the path"
+    assert main(["summarize", str(small_csv), "--score", "prob"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("mlimpact: error: preds.csv: column `prob` is not in the file; its columns are 'id', 'y'")
+
+
+def test_usage_error_exits_2():
+    with pytest.raises(SystemExit) as exc:
+        main(["summarize"])
+    assert exc.value.code == 2
+
+
+def test_every_command_documented_in_readme():
+    readme = (ROOT / "README.md").read_text()
+    commands = build_parser()._subparsers._group_actions[0].choices
+    for name in commands:
+        assert f"python -m mlimpact {name}" in readme, f"README does not show `python -m mlimpact {name}`"
+
+
+def test_module_entry_point_runs(small_csv):
+    proc = subprocess.run([sys.executable, "-m", "mlimpact", "summarize", str(small_csv), "--format", "json"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["rows"]["used"] == 590
