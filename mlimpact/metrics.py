@@ -400,7 +400,7 @@ def _binary_bootstrap(y, score, pred, codes, G, n, outs, boot, threshold, prob_o
     counts = np.bincount(flat, minlength=G * C).reshape(G, C)
     moments = {}
     if prob_ok:
-        for name, x in opts["row_losses"].items():
+        for name, x in opts.get("row_losses", {}).items():
             if name in boot:
                 mu, var = _cell_moments(flat, G * C, x)
                 moments[name] = (mu.reshape(G, C), var.reshape(G, C))

@@ -83,8 +83,9 @@ def bin_numeric(values, *, n_bins: int = 5, edges=None) -> tuple[np.ndarray, lis
 def fold_rare(codes: np.ndarray, labels: list[str], *, top_k: int) -> tuple[np.ndarray, list[str]]:
     """Keep the ``top_k`` most frequent values, fold the rest into "Other" (missing is kept apart).
 
-    >>> fold_rare(np.array([0, 0, 1, 2, 2, 2]), ["a", "b", "c"], top_k=2)[1]
-    ['a', 'c', 'Other']
+    >>> codes, labels = fold_rare(np.array([0, 0, 1, 2, 2, 2, 3]), ["a", "b", "c", "d"], top_k=2)
+    >>> codes.tolist(), labels
+    ([0, 0, 2, 1, 1, 1, 2], ['a', 'c', 'Other'])
     """
     counts = np.bincount(codes, minlength=len(labels))
     if len(labels) <= top_k + 1:  # folding a single value into "Other" only hides its name

@@ -354,3 +354,24 @@ def test_metric_subset_and_overall_group():
     df = compute_metrics("binary", y=[0, 1, 1, 0], score=[0.2, 0.6, 0.4, 0.7], metrics=["roc_auc", "recall"])
     assert df.metric.tolist() == ["recall", "roc_auc"]
     assert (df.group == 0).all() and (df.n == 4).all() and (df.positives == 2).all()
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_each_metric_alone_with_intervals_and_comparison(task):
+    """Any subset of metrics works (a subset once skipped a shared per-row-loss step)."""
+    rng = np.random.default_rng(11)
+    n = 400
+    codes = rng.integers(0, 3, n)
+    if task == "binary":
+        y = rng.integers(0, 2, n)
+        kwargs = {"y": y, "score": np.clip(0.4 * y + 0.6 * rng.random(n), 0, 1)}
+    elif task == "multiclass":
+        proba = rng.dirichlet([1, 1, 1], n)
+        kwargs = {"y": rng.integers(0, 3, n), "proba": proba, "classes": ["a", "b", "c"]}
+    else:
+        y = rng.normal(10, 2, n)
+        kwargs = {"y": y + 20, "pred": y + 20 + rng.normal(0, 1, n)}
+    for name in metrics_for_task(task):
+        table = compute_metrics(task, **kwargs, codes=codes, n_groups=3, metrics=[name], compare_to_rest=True)
+        assert table["metric"].eq(name).all() and len(table) == 3
+        assert table["value"].notna().all(), (name, table["note"].tolist())
