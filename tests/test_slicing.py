@@ -8,7 +8,14 @@ from sklearn.metrics import f1_score, mean_absolute_error, precision_score, reca
 from mlimpact.dataset import MISSING_LABEL, build_dataset
 from mlimpact.errors import InputError
 from mlimpact.roles import Roles
-from mlimpact.slicing import OTHER_LABEL, SEGMENT_TABLE_COLUMNS, bin_numeric, fold_rare, segment_codes, segment_table
+from mlimpact.slicing import (
+    OTHER_LABEL,
+    SEGMENT_TABLE_COLUMNS,
+    bin_numeric,
+    fold_rare,
+    segment_codes,
+    segment_table,
+)
 
 
 def _binary(n=3000, seed=0):
