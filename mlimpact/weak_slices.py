@@ -676,9 +676,16 @@ def find_weak_slices(
     avg = float(np.mean(e))
     max_l = min(features.codes.shape[1], max_level)
 
+    last = [-1.0, 0.0]  # fraction and time of the last report: at most ~100 reports reach the UI
+
     def report(fraction: float, message: str) -> None:
-        if progress is not None:
-            progress(float(min(max(fraction, 0.0), 1.0)), message)
+        if progress is None:
+            return
+        fraction = float(min(max(fraction, 0.0), 1.0))
+        now = time.perf_counter()
+        if fraction >= 1.0 or fraction - last[0] >= 0.01 or now - last[1] >= 0.25:
+            last[:] = [fraction, now]
+            progress(fraction, message)
 
     settings: dict[str, Any] = {
         "scoring": scoring, "alpha": alpha if scoring == "sliceline" else None, "k": k,

@@ -106,3 +106,28 @@ def test_roles_replace_and_columns():
 def test_infer_roles_never_raises_on_odd_frames():
     for frame in (pd.DataFrame(), pd.DataFrame({"a": [None, None]}), pd.DataFrame({"x": ["1", "2"], "y": [1, 1]})):
         infer_roles(frame)
+
+
+@pytest.mark.parametrize(("sample", "expected"), [
+    ("fraud", {"task": "binary", "label": "is_fraud", "score": "fraud_score", "other_scores": ("fraud_score_v2",),
+               "time": "timestamp", "id": "transaction_id", "amount": "amount", "positive": "1",
+               "segments": ("region", "merchant_category", "channel", "device")}),
+    ("ads", {"task": "binary", "label": "clicked", "score": "predicted_ctr", "time": "date", "id": "impression_id",
+             "positive": "1", "segments": ("placement", "device", "country")}),
+    ("support", {"task": "multiclass", "label": "true_queue", "prediction": "predicted_queue", "time": "created_at",
+                 "id": "ticket_id", "segments": ("language", "channel")}),
+    ("delivery", {"task": "regression", "label": "actual_minutes", "prediction": "predicted_minutes",
+                  "uncertainty": "prediction_std", "time": "order_time", "id": "order_id",
+                  "segments": ("city", "vehicle")}),
+])
+def test_roles_inferred_on_each_sample(sample, expected):
+    from mlimpact.io import read_predictions
+    from mlimpact.samples import sample_path
+
+    frame, _ = read_predictions(sample_path(sample))
+    guess = infer_roles(frame)
+    for role, value in expected.items():
+        assert getattr(guess.roles, role) == value, role
+        assert role in guess.reasons or role == "positive"
+    if sample == "support":
+        assert len(guess.roles.class_scores) == 6

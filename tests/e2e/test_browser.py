@@ -51,7 +51,7 @@ def upload(page, path) -> None:
     file_input.wait_for(state="attached")
     file_input.set_input_files(str(path))
     # The file's name shows in the uploader once the server has it; then wait for the run it triggers.
-    expect(page.get_by_test_id("stFileUploaderFileName")).to_have_text(path.name)
+    expect(page.get_by_test_id("stFileChipName")).to_have_text(path.name)
     wait_for_app(page)
 
 
