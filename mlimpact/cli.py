@@ -43,6 +43,40 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["json", "markdown", "html"], default="json")
     s.add_argument("--out", help="write to this file instead of standard output")
     s.add_argument("--seed", type=int, default=0, help="seed of the bootstrap intervals")
+
+    s = sub.add_parser("slices", help="find the weak slices: conjunctions of up to 3 column = value predicates")
+    s.add_argument("file", help="predictions file")
+    _role_options(s)
+    s.add_argument("--threshold", type=float, default=0.5, help="decision threshold for binary errors")
+    s.add_argument("--error", default=None,
+                   help="per-row error: misclassification (default for classes), false_negative, false_positive, "
+                        "absolute_error (default for regression), log_loss")
+    s.add_argument("--max-level", type=int, default=3, help="most predicates per slice (1-3, default 3)")
+    s.add_argument("--min-support", type=int, default=None, help="fewest rows in a slice (default: 1%% of rows, "
+                                                                  "at least 30)")
+    s.add_argument("--top", type=int, default=10, help="slices to return (default 10)")
+    s.add_argument("--scoring", choices=["balanced", "sliceline"], default="balanced")
+    s.add_argument("--alpha", type=float, default=0.95, help="SliceLine's alpha (with --scoring sliceline)")
+    s.add_argument("--format", choices=["json", "text"], default="json")
+
+    s = sub.add_parser("check", help="check metrics against the acceptable ranges in a checks.toml; exit 1 on a "
+                                     "violation")
+    s.add_argument("file", help="predictions file")
+    s.add_argument("--config", required=True, help="checks.toml with [columns] and [[check]] tables")
+    s.add_argument("--format", choices=["text", "json"], default="text")
+
+    s = sub.add_parser("impact", help="net value of the model's decisions, the best threshold and baselines")
+    s.add_argument("file", help="predictions file")
+    _role_options(s)
+    s.add_argument("--threshold", type=float, default=0.5)
+    money = "a number, or a column name whose value per row is used"
+    s.add_argument("--value-tp", default="0", help=f"value of a true positive: {money}")
+    s.add_argument("--value-tn", default="0", help=f"value of a true negative: {money}")
+    s.add_argument("--cost-fp", default="0", help=f"cost of a false positive: {money}")
+    s.add_argument("--cost-fn", default="0", help=f"cost of a false negative: {money}")
+    s.add_argument("--cost-review", default="0", help=f"cost of one human review: {money}")
+    s.add_argument("--format", choices=["json", "text"], default="json")
+    s.add_argument("--seed", type=int, default=0)
     return parser
 
 
@@ -98,7 +132,22 @@ def _summarize(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"summarize": _summarize}
+#: command -> "module:function"; each function takes the parsed args and returns the exit code.
+COMMANDS = {
+    "summarize": _summarize,
+    "slices": "mlimpact.weak_slices:run_cli",
+    "check": "mlimpact.monitoring:run_cli",
+    "impact": "mlimpact.impact:run_cli",
+}
+
+
+def _resolve(target):
+    if callable(target):
+        return target
+    import importlib
+
+    module, _, func = target.partition(":")
+    return getattr(importlib.import_module(module), func)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        return _resolve(COMMANDS[args.command])(args)
     except InputError as exc:
         print(f"mlimpact: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

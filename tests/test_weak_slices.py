@@ -164,6 +164,25 @@ def test_sliceline_scoring_equals_the_sliceline_package(seed):
     assert ours.slices["n"].tolist() == sizes
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_sliceline_scoring_returns_the_exact_top_k(seed):
+    """Brute force over every slice with pandas: the pruned search loses nothing."""
+    features, errors, params = _random_problem(100 + seed)
+    frame = pd.DataFrame(features.codes, columns=features.columns)
+    frame["e"] = errors
+    n, avg, alpha = len(frame), errors.mean(), params["alpha"]
+    scores = []
+    for level in range(1, params["max_level"] + 1):
+        for cols in itertools.combinations(features.columns, level):
+            g = frame.groupby(list(cols))["e"].agg(["size", "sum"])
+            g = g[g["size"] >= params["min_support"]]
+            sc = alpha * ((g["sum"] / g["size"]) / avg - 1) - (1 - alpha) * (n / g["size"] - 1)
+            scores.extend(sc[sc > 0].tolist())
+    exact = sorted(scores, reverse=True)[: params["k"]]
+    ours = find_weak_slices(features, errors, scoring="sliceline", **params)
+    np.testing.assert_allclose(ours.slices["score"].to_numpy()[: params["k"]], exact, rtol=0, atol=1e-9)
+
+
 def test_sliceline_score_formula(planted_binary):
     _, features, errors = planted_binary
     result = find_weak_slices(features, errors, scoring="sliceline", alpha=0.9, k=5)

@@ -28,6 +28,13 @@ DATASETS = "mi_datasets"            # OrderedDict (content_hash, Roles) -> Datas
 THRESHOLD = "mi_threshold"          # dict content_hash -> float
 SELECTED_SEGMENT = "mi_selected_segment"  # (column, value) chosen on the Segments page, or None
 SEGMENT_COLUMNS = "mi_segment_columns"    # columns picked on the Segments page
+LANES = "mi_lanes"                  # dict content_hash -> difficulty lanes chosen on the Difficulty page
+VERDICTS = "mi_verdicts"            # dict content_hash -> review verdicts recorded on the Review page
+COSTS = "mi_costs"                  # dict content_hash -> cost assumptions chosen on the Impact page
+DESIGN_DOC = "mi_design_doc"        # dict content_hash -> the rows a user fills in on the Compare page
+RANGES = "mi_ranges"                # dict content_hash -> acceptable ranges chosen on the Monitoring page
+WEAK_SLICES = "mi_weak_slices"      # last weak-slice search result shown on the Segments page
+# Widget keys of a page start with its prefix: seg_, dif_, rev_, imp_, cmp_, mon_, data_.
 
 MAX_LOADED = 2     # parsed files kept per session (the current one and the previous one)
 MAX_DATASETS = 4   # role mappings kept per session
@@ -57,6 +64,12 @@ def init() -> None:
         UPLOAD_KEY: None,
         SELECTED_SEGMENT: None,
         SEGMENT_COLUMNS: None,
+        LANES: {},
+        VERDICTS: {},
+        COSTS: {},
+        DESIGN_DOC: {},
+        RANGES: {},
+        WEAK_SLICES: None,
     }
     for key, value in defaults.items():
         if key not in st.session_state:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .narrative import format_cell, format_value
+from ..narrative import format_cell, format_value
 
 __all__ = ["PALETTE", "color_scale", "score_distribution_chart", "roc_chart", "pr_chart", "calibration_chart",
            "confusion_chart", "segment_bar_chart", "segment_heatmap", "residual_chart", "predicted_actual_chart",
