@@ -227,7 +227,7 @@ def build_dataset(frame: pd.DataFrame, roles: Roles, *, source: str = "<data>", 
                     " a binary task needs two; choose the multiclass task, or fix the labels")
                 raise InputError(_join(where, problems), problems=problems)
             exclude((~labels.isin(top2)).fillna(False).to_numpy(),
-                    f"label is not one of the two classes ({_fmt_values(top2)})")
+                    f"label is not one of the two classes ({_fmt_values(sorted(top2))})")
             values = labels[keep].value_counts()
         if positive not in set(values.index):
             if len(values) >= 2:

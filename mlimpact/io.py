@@ -268,6 +268,11 @@ def _unknown(label: str) -> InputError:
     )
 
 
+def _unknown_encoding(label: str, what: str) -> InputError:
+    return InputError(f"could not read `{label}`: its text looks like {what}, which is not read; "
+                      "save it as CSV in UTF-8 (Excel: “CSV UTF-8”) and upload it again")
+
+
 def _too_many_columns(label: str, n: int) -> InputError:
     return InputError(
         f"{label}: {n:,} columns, more than the limit of {MAX_COLUMNS:,}; "
@@ -291,12 +296,17 @@ def _short(exc: BaseException) -> str:
 
 
 def _detect_encoding(data: bytes, label: str) -> tuple[str, int]:
-    """Return (encoding, bytes to skip) for a text file; refuse binary content."""
+    """Return (encoding, bytes to skip) for a text file; refuse binary content and unknown encodings."""
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        raise _unknown_encoding(label, "UTF-32")
     if data.startswith(_UTF16_BOMS):
         return "utf-16", 0
     head = data[:SAMPLE_BYTES]
     controls = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 13))
     if b"\x00" in head or controls > 0.02 * len(head):
+        even, odd = head[0::2], head[1::2]
+        if len(head) >= 8 and (odd.count(0) > 0.8 * len(odd) or even.count(0) > 0.8 * len(even)):
+            raise _unknown_encoding(label, "UTF-16 without a byte-order mark")
         raise _unknown(label)
     if data.startswith(_UTF8_BOM):
         return "utf-8-sig", len(_UTF8_BOM)

@@ -319,7 +319,7 @@ def infer_roles(df: pd.DataFrame) -> RoleGuess:
         if c in taken:
             continue
         rank = _label_name_rank(c)
-        if rank < 99 and df[c].notna().any():
+        if rank < 99:  # chosen by name even when empty, so validation can say what is wrong with it
             label_candidates.append((rank, cols.index(c), c))
     if label_candidates:
         label = sorted(label_candidates)[0][2]

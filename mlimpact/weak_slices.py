@@ -21,8 +21,9 @@ Two scorings, one search engine:
     loose to cut anything, so this mode enumerates exhaustively, which the grouped passes make
     cheap.) Three honesty filters follow:
 
-    * *redundant*: a slice that adds a predicate to a parent without being clearly worse (its lower
-      bound is not above the parent's error rate, for some parent) is dropped;
+    * *redundant*: a slice that adds a predicate to a parent without being clearly worse is dropped
+      (it is tested against the parent's other rows, for each parent; the largest p-value goes
+      through Benjamini-Hochberg over all slices of two or more predicates);
     * *explained away*: a slice whose extra error comes entirely from a more specific candidate
       slice (the rows left after removing the child are not clearly worse than average) is dropped;
     * *overlap*: going down the list, a slice is kept only if its rows outside the slices listed
@@ -59,6 +60,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -249,7 +251,11 @@ def encode_features(
             codes, labels, interval = _encode_numeric(x, n_bins)
             kind = "numeric"
             fragments = [
-                f"{col} is missing" if lab == MISSING_LABEL else f"{col} in {lab}" if is_bin else f"{col} = {lab}"
+                f"{col} is missing"
+                if lab == MISSING_LABEL
+                else f"{col} in {lab}"
+                if is_bin
+                else f"{col} = {lab}"
                 for lab, is_bin in zip(labels, interval, strict=True)
             ]
         else:
@@ -355,8 +361,12 @@ class _Level:
     def concat(parts: list[_Level], level: int) -> _Level:
         if not parts:
             e = np.empty(0)
-            return _Level(np.empty((0, level), np.int64), np.empty(0, np.int64), np.empty(0, np.int64), e, e, e)
-        out = _Level(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("g", "key", "ss", "se", "sq", "sm")))
+            return _Level(
+                np.empty((0, level), np.int64), np.empty(0, np.int64), np.empty(0, np.int64), e, e, e
+            )
+        out = _Level(
+            *(np.concatenate([getattr(p, f) for p in parts]) for f in ("g", "key", "ss", "se", "sq", "sm"))
+        )
         return out.take(np.argsort(out.key, kind="stable"))
 
     def find(self, keys: np.ndarray) -> np.ndarray:
@@ -370,8 +380,14 @@ class _Level:
 class _Engine:
     """Grouped statistics of slices over encoded columns: one vectorized pass per column combination."""
 
-    def __init__(self, features: EncodedFeatures, errors: np.ndarray, binary: bool, need_max: bool,
-                 deadline: float | None) -> None:
+    def __init__(
+        self,
+        features: EncodedFeatures,
+        errors: np.ndarray,
+        binary: bool,
+        need_max: bool,
+        deadline: float | None,
+    ) -> None:
         self.codes = features.codes
         self.n, self.m = features.codes.shape
         self.dims = features.domain_sizes
@@ -548,7 +564,9 @@ def _p_values(ss, se, sq, total_n, total_se, total_sq, binary: bool):
         rate = total_se / total_n
         k = np.rint(se).astype(np.int64)
         with np.errstate(invalid="ignore"):
-            p = np.where(k >= 1, special.bdtrc(np.maximum(k - 1, 0), np.asarray(ss, dtype=np.int64), rate), 1.0)
+            p = np.where(
+                k >= 1, special.bdtrc(np.maximum(k - 1, 0), np.asarray(ss, dtype=np.int64), rate), 1.0
+            )
         return np.clip(np.nan_to_num(p, nan=1.0), 0.0, 1.0)
     ss = np.asarray(ss, dtype=float)
     n2 = total_n - ss
@@ -611,14 +629,16 @@ def _validate(features, errors, max_level, k, scoring, alpha, confidence, time_b
         )
     bad = ~np.isfinite(e)
     if bad.any():
-        raise InputError(f"errors: {int(bad.sum())} rows have a missing or infinite error; drop or fill them first")
+        raise InputError(
+            f"errors: {int(bad.sum())} rows have a missing or infinite error; drop or fill them first"
+        )
     if (e < 0).any():
         raise InputError(f"errors: must be >= 0 (0/1, absolute error, log loss...), found {float(e.min())}")
     if scoring not in _SCORINGS:
         raise InputError(f"scoring: must be one of {list(_SCORINGS)}, got {scoring!r}")
-    if not isinstance(max_level, int) or not 1 <= max_level <= 5:
+    if not isinstance(max_level, numbers.Integral) or not 1 <= max_level <= 5:
         raise InputError(f"max_level: must be an integer from 1 to 5, got {max_level!r}")
-    if not isinstance(k, int) or k < 1:
+    if not isinstance(k, numbers.Integral) or k < 1:
         raise InputError(f"k: must be a positive integer, got {k!r}")
     if not 0 < alpha <= 1:
         raise InputError(f"alpha: must be in (0, 1], got {alpha!r}")
@@ -628,7 +648,8 @@ def _validate(features, errors, max_level, k, scoring, alpha, confidence, time_b
         raise InputError(f"time_budget_s: must be a positive number of seconds, got {time_budget_s!r}")
     if float(features.domain_sizes.sum()) ** max_level >= 2.0**62:
         raise InputError(
-            f"max_level={max_level}: too many column values ({int(features.domain_sizes.sum())}) for so deep a "
+            f"max_level={max_level}: too many column values ({int(features.domain_sizes.sum())}) "
+            "for so deep a "
             "search; lower max_values or n_bins, slice by fewer columns, or lower max_level"
         )
     return e
@@ -683,6 +704,7 @@ def find_weak_slices(
         ``settings``, ``row_mask(i)``, ``to_json()``.
     """
     e = _validate(features, errors, max_level, k, scoring, alpha, confidence, time_budget_s)
+    max_level, k = int(max_level), int(k)
     started = time.perf_counter()
     n = features.n_rows
     min_sup = _resolve_min_support(min_support, n)
@@ -716,6 +738,8 @@ def find_weak_slices(
     else:
         levels, complete = _search_exhaustive(engine, max_l, min_sup, report)
         chosen = None
+    if not levels:  # the time budget ran out before the first level was done
+        levels = [_Level.concat([], 1)]
 
     # every evaluated slice is tested; BH runs over all of them
     all_ss = np.concatenate([lv.ss for lv in levels])
@@ -730,7 +754,9 @@ def find_weak_slices(
         picks = chosen  # list of (level index, position, score)
     else:
         significant = q_all <= 1 - confidence
-        picks = _select_balanced(levels, np.split(significant, bounds[1:-1]), avg, k, binary, confidence, engine)
+        picks = _select_balanced(
+            levels, np.split(significant, bounds[1:-1]), avg, k, binary, confidence, engine
+        )
 
     records, definitions = [], []
     flat = np.array([bounds[li] + pos for li, pos, _ in picks], dtype=np.int64)
@@ -752,8 +778,9 @@ def find_weak_slices(
                 "score": float(sc),
             }
         )
-    out = pd.DataFrame.from_records(records, columns=["rank", "predicates", "description", "level", "n",
-                                                      "error_sum", "score"])
+    out = pd.DataFrame.from_records(
+        records, columns=["rank", "predicates", "description", "level", "n", "error_sum", "score"]
+    )
     ss = out["n"].to_numpy(dtype=float)
     se = out["error_sum"].to_numpy(dtype=float)
     sq = np.concatenate([lv.sq for lv in levels])[flat] if len(flat) else np.empty(0)
@@ -768,10 +795,10 @@ def find_weak_slices(
     out["q_value"] = q_all[flat] if len(flat) else np.empty(0)
     out["significant"] = (out["q_value"] <= 1 - confidence).astype(bool)
     out = out[SLICE_COLUMNS].astype(
-        {"rank": "int64", "predicates": "object", "description": "str", "level": "int64", "n": "int64", "score": "float64", "error_sum": "float64",
-         "share": "float64", "error_rate": "float64", "low": "float64", "high": "float64",
-         "rest_error_rate": "float64", "ratio_to_overall": "float64", "p_value": "float64",
-         "q_value": "float64", "significant": "bool"}
+        {"rank": "int64", "predicates": "object", "description": "str", "level": "int64", "n": "int64",
+         "share": "float64", "error_sum": "float64", "error_rate": "float64", "low": "float64",
+         "high": "float64", "rest_error_rate": "float64", "ratio_to_overall": "float64", "score": "float64",
+         "p_value": "float64", "q_value": "float64", "significant": "bool"}
     )  # fmt: skip
     settings["complete"] = complete
     settings["elapsed_s"] = round(time.perf_counter() - started, 4)
@@ -795,7 +822,7 @@ def _search_exhaustive(engine: _Engine, max_l: int, min_sup: int, report):
             level = li + 1
             parts, new_alive = [], set()
             for j, F in enumerate(combos):
-                if level > 1 and any(F[:i] + F[i + 1:] not in alive for i in range(level)):
+                if level > 1 and any(F[:i] + F[i + 1 :] not in alive for i in range(level)):
                     continue
                 engine.check_time()
                 local, ss, se, sq, sm = engine.table(F)
@@ -804,8 +831,10 @@ def _search_exhaustive(engine: _Engine, max_l: int, min_sup: int, report):
                     new_alive.add(F)
                     g = engine.decode(F, local[keep])
                     parts.append(_Level(g, engine.keys(g), ss[keep], se[keep], sq[keep], sm[keep]))
-                report(done_before[li] + (j + 1) / len(combos) * (done_before[li + 1] - done_before[li]),
-                       f"level {level}: {j + 1}/{len(combos)} column combinations")
+                report(
+                    done_before[li] + (j + 1) / len(combos) * (done_before[li + 1] - done_before[li]),
+                    f"level {level}: {j + 1}/{len(combos)} column combinations",
+                )
             levels.append(_Level.concat(parts, level))
             alive = new_alive
             if not alive:
@@ -859,7 +888,10 @@ def _search_sliceline(engine: _Engine, max_l: int, min_sup: int, k: int, alpha: 
                 np.minimum(parents.ss[first], parents.ss[second]),
                 np.minimum(parents.se[first], parents.se[second]),
                 np.minimum(parents.sm[first], parents.sm[second]),
-                engine.D, min_sup, alpha, avg,
+                engine.D,
+                min_sup,
+                alpha,
+                avg,
             )
             min_score = top_sc[-1] if len(top_sc) else -np.inf
             g = g[(ub > min_score) & (ub > 0)]
@@ -877,8 +909,15 @@ def _search_sliceline(engine: _Engine, max_l: int, min_sup: int, k: int, alpha: 
     return levels, picks, complete
 
 
-def _select_balanced(levels: list[_Level], significant: list[np.ndarray], avg: float, k: int, binary: bool,
-                     confidence: float, engine: _Engine):
+def _select_balanced(
+    levels: list[_Level],
+    significant: list[np.ndarray],
+    avg: float,
+    k: int,
+    binary: bool,
+    confidence: float,
+    engine: _Engine,
+):
     """Top k significant slices by the lower bound of the error-rate ratio, after the redundancy filters."""
     if avg <= 0:
         return []
@@ -895,8 +934,15 @@ def _select_balanced(levels: list[_Level], significant: list[np.ndarray], avg: f
         for drop in range(level):
             pos = parent_lv.find(engine.keys(np.delete(lv.g, drop, axis=1)))
             pos = np.maximum(pos, 0)  # parents of an evaluated slice are always evaluated
-            p = _p_values(lv.ss, lv.se, lv.sq, parent_lv.ss[pos].astype(float), parent_lv.se[pos],
-                          parent_lv.sq[pos], binary)
+            p = _p_values(
+                lv.ss,
+                lv.se,
+                lv.sq,
+                parent_lv.ss[pos].astype(float),
+                parent_lv.se[pos],
+                parent_lv.sq[pos],
+                binary,
+            )
             worst = np.maximum(worst, p)
         p_red.append(worst)
     q_red = benjamini_hochberg(np.concatenate(p_red)) if p_red else np.empty(0)
@@ -908,7 +954,7 @@ def _select_balanced(levels: list[_Level], significant: list[np.ndarray], avg: f
         low, _ = _intervals(lv.ss, lv.se, lv.sq, binary, confidence)
         ok = (low > avg) & significant[li]
         if lv.g.shape[1] > 1:
-            ok &= q_red[offset: offset + len(lv)] <= 1 - confidence
+            ok &= q_red[offset : offset + len(lv)] <= 1 - confidence
             offset += len(lv)
         idx = np.flatnonzero(ok)
         cands.append((np.full(len(idx), li), idx, low[idx] / avg, lv.ss[idx]))
@@ -918,7 +964,7 @@ def _select_balanced(levels: list[_Level], significant: list[np.ndarray], avg: f
     order = np.lexsort((-ss_all, -sc_all))
     pool = order[: 5 * k + 50]
 
-    # explained away: drop a slice whose excess comes from a listed, more specific slice
+    # explained away: drop a slice whose excess comes from a more specific candidate slice
     D = engine.D
     P = len(pool)
     onehot = np.zeros((P, D), dtype=np.int32)
@@ -940,7 +986,9 @@ def _select_balanced(levels: list[_Level], significant: list[np.ndarray], avg: f
         r_se = se[a_idx] - se[c_idx]
         r_sq = sq[a_idx] - sq[c_idx]
         with np.errstate(divide="ignore", invalid="ignore"):
-            r_low, _ = _intervals(np.maximum(r_ss, 1), np.maximum(r_se, 0), np.maximum(r_sq, 0), binary, confidence)
+            r_low, _ = _intervals(
+                np.maximum(r_ss, 1), np.maximum(r_se, 0), np.maximum(r_sq, 0), binary, confidence
+            )
         not_worse = (r_ss < 1) | ~(r_low > avg)
         explained[a_idx[not_worse]] = True
     # greedy, best first: a slice is listed only if its rows not covered by the slices listed above
@@ -981,8 +1029,15 @@ def _select_balanced(levels: list[_Level], significant: list[np.ndarray], avg: f
             if not ok:
                 break
             pmask = mask_of(np.delete(g, drop)) & ~covered
-            p = _p_values(np.array([n_r]), np.array([se_r]), np.array([sq_r]), float(pmask.sum()),
-                          float(e[pmask].sum()), float(e2[pmask].sum()), binary)
+            p = _p_values(
+                np.array([n_r]),
+                np.array([se_r]),
+                np.array([sq_r]),
+                float(pmask.sum()),
+                float(e[pmask].sum()),
+                float(e2[pmask].sum()),
+                binary,
+            )
             ok = bool(p[0] <= alpha_test)
         if ok:
             chosen.append((int(i), preds, mask))

@@ -76,7 +76,7 @@ def test_binary_label_forms(labels, positive, expected):
 def test_rare_unexpected_label_values_excluded():
     labels = ["yes"] * 150 + ["no"] * 149 + ["maybe"]
     ds = build_dataset(pd.DataFrame({"y": labels, "p": np.linspace(0, 1, 300)}), Roles(label="y", score="p"))
-    assert ds.exclusions == {"label is not one of the two classes ('yes', 'no')": 1}
+    assert ds.exclusions == {"label is not one of the two classes ('no', 'yes')": 1}
 
 
 def test_many_unexpected_label_values_rejected():

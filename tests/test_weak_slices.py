@@ -223,7 +223,9 @@ def test_p_values_and_intervals_match_scipy():
         mask = result.row_mask(i)
         ref = stats.ttest_ind(errors[mask], errors[~mask], equal_var=False, alternative="greater")
         assert row.p_value == pytest.approx(ref.pvalue, rel=1e-6, abs=1e-300)
-        lo, hi = stats.t.interval(0.95, mask.sum() - 1, loc=errors[mask].mean(), scale=stats.sem(errors[mask]))
+        lo, hi = stats.t.interval(
+            0.95, mask.sum() - 1, loc=errors[mask].mean(), scale=stats.sem(errors[mask])
+        )
         assert (row.low, row.high) == pytest.approx((max(lo, 0.0), hi))
         assert row.q_value >= row.p_value
 
@@ -288,9 +290,10 @@ def test_progress_and_time_budget(planted_binary):
     assert fractions[-1] == 1.0 and all(0 <= f <= 1 for f in fractions)
     assert fractions == sorted(fractions)
     assert result.settings["complete"] is True
-    cut = find_weak_slices(features, errors, time_budget_s=1e-9)
-    assert cut.settings["complete"] is False
-    assert list(cut.slices.columns) == SLICE_COLUMNS
+    for scoring in ("balanced", "sliceline"):
+        cut = find_weak_slices(features, errors, scoring=scoring, time_budget_s=1e-9)
+        assert cut.settings["complete"] is False
+        assert list(cut.slices.columns) == SLICE_COLUMNS
 
 
 # --------------------------------------------------------------------------------------------------
@@ -334,7 +337,11 @@ def test_numeric_binning_edge_cases():
 
 def test_bins_follow_half_open_intervals():
     x = np.array([1.0, 2, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10])
-    assert encode_features(pd.DataFrame({"x": x}), ["x"], n_bins=3).labels[0] == ("[1, 3)", "[3, 7)", "[7, 10]")
+    assert encode_features(pd.DataFrame({"x": x}), ["x"], n_bins=3).labels[0] == (
+        "[1, 3)",
+        "[3, 7)",
+        "[7, 10]",
+    )
     x = np.array([1.0, 2, 2, 2, 2, 4, 5, 6, 7, 8, 9, 10])  # 2 holds a third of the rows: its own bin
     enc = encode_features(pd.DataFrame({"x": x}), ["x"], n_bins=3)
     labels = enc.labels[0]
@@ -344,7 +351,9 @@ def test_bins_follow_half_open_intervals():
             assert value == float(labels[code])
             continue
         lo, hi = labels[code].strip("[]()").split(", ")
-        assert float(lo) <= value and (value < float(hi) or (labels[code].endswith("]") and value == float(hi)))
+        assert float(lo) <= value and (
+            value < float(hi) or (labels[code].endswith("]") and value == float(hi))
+        )
 
 
 def test_categorical_encoding_folds_rare_values_and_missing():

@@ -225,6 +225,7 @@ def render() -> FrameState:
                     used += f" ({dataset.n_excluded:,} excluded; see Data)"
                 st.caption(used)
             else:
-                st.error("These columns cannot be analysed; see the message on the page.", icon=":material/error:")
+                st.warning("These columns cannot be analysed yet: see the message on the page.",
+                           icon=":material/warning:")
     return result
 

@@ -69,7 +69,7 @@ class StreamlitServer:
     def __init__(self, port: int | None = None, name: str = "server") -> None:
         self.port = port or _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = ARTIFACTS / f"{name}_{self.port}.log"
+        self.log_path = ARTIFACTS / f"{name}.log"  # overwritten by the next run
         self.proc: subprocess.Popen | None = None
         self._log = None
 

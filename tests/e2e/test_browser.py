@@ -155,6 +155,7 @@ def test_change_threshold_and_segment(page, streamlit_server):
     picker.get_by_role("button", name=f"Remove {first}").click()
     wait_for_app(page)
     choose_option(page, picker.get_by_role("combobox"), other)
+    page.keyboard.press("Escape")  # a multiselect's list stays open after a pick; close it for the screenshot
     expect(tags.locator("[data-tag]")).to_have_count(1)
     expect(tags.locator("[data-tag]").first).to_have_attribute("aria-label", other)
     chart = page.get_by_test_id("stVegaLiteChart").first
@@ -220,3 +221,19 @@ def test_deep_link_on_fresh_server(page, fresh_streamlit_server):
     expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible()
     no_exception(page)
     screenshot(page, "deeplink_segments.png")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "KNOWN BUG: with a folder named pages/, a fresh server runs a deep-linked page without app.py, so the "
+    "sidebar shows Streamlit's legacy file list (app, data, overview, segments) instead of the st.navigation "
+    "titles, and set_page_config(layout='wide') never runs. Fix: rename pages/ to app_pages/ (notes "
+    "streamlit.md 1.1). When this passes (XPASS fails the suite), remove this marker."))
+def test_deep_link_navigation_matches_the_app(page, fresh_streamlit_server):
+    url = fresh_streamlit_server()
+    page.goto(f"{url}/segments")
+    wait_for_app(page)
+    expect(page.get_by_test_id("stMain").get_by_role("heading", name="Segments")).to_be_visible()
+    names = nav_names(page)
+    assert "app" not in names and {"Overview", "Segments", "Data"} <= set(names), names
+    width = page.get_by_test_id("stMainBlockContainer").evaluate("e => e.getBoundingClientRect().width")
+    assert width > 900, f"main column {width:.0f}px wide: layout='wide' from app.py did not apply"
