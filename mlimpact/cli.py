@@ -135,7 +135,7 @@ def _summarize(args: argparse.Namespace) -> int:
 #: command -> "module:function"; each function takes the parsed args and returns the exit code.
 COMMANDS = {
     "summarize": _summarize,
-    "slices": "mlimpact.weak_slices:run_cli",
+    "slices": "mlimpact.slice_report:run_cli",
     "check": "mlimpact.monitoring:run_cli",
     "impact": "mlimpact.impact:run_cli",
 }

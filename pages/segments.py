@@ -1,5 +1,8 @@
 """Segments: for whom does the model work? Metrics per segment with intervals, flags and impact."""
 
+from pathlib import Path
+
+import numpy as np
 import streamlit as st
 
 from mlimpact import charts
@@ -7,9 +10,11 @@ from mlimpact.errors import InputError
 from mlimpact.evaluate import default_metrics, evaluate
 from mlimpact.export import to_safe_csv
 from mlimpact.metrics import METRICS
+from mlimpact.slice_report import ERROR_KINDS, rerank_slices, search_weak_slices, slice_sentence
 from mlimpact.slicing import segment_codes, segment_table
 from ui import frame, safe, state
 
+ROOT = Path(__file__).resolve().parents[1]
 ds, fs = frame.require_dataset()
 threshold = fs.threshold
 st.title("Segments")
@@ -113,3 +118,79 @@ sel = st.session_state.get(state.SELECTED_SEGMENT)
 if sel:
     st.caption(safe.md_escape("Selected segment (used by the other pages): "
                               + " and ".join(f"{k} = {v}" for k, v in sel.items())))
+
+# ----------------------------------------------------------------------------- weak slices
+st.divider()
+st.subheader("Weak slices")
+st.caption("Where does the model err most? Conjunctions of up to three conditions (numeric columns binned), found "
+           "automatically. Only slices clearly worse than the rest are listed (Benjamini–Hochberg at 5% over every "
+           "slice evaluated), so noise is not presented as a finding.")
+kinds = [k for k, tasks in ERROR_KINDS.items() if ds.task in tasks]
+w1, w2, w3, w4 = st.columns(4)
+kind = w1.selectbox("Error", kinds, key="seg_ws_kind", format_func=lambda k: k.replace("_", " "))
+max_level = w2.selectbox("Conditions per slice", [1, 2, 3], index=2, key="seg_ws_level")
+scoring = w3.selectbox("Ranking", ["balanced", "sliceline"], key="seg_ws_scoring",
+                       help="balanced: the lower 95% bound of the slice's error rate over the overall rate, so both "
+                            "large, moderately bad slices and small, severe ones surface. sliceline: the SliceLine "
+                            "score (Sagadeeva & Boehm 2021) with weight α on error against size.")
+alpha = w4.number_input("α (sliceline)", 0.01, 1.0, 0.95, 0.01, key="seg_ws_alpha", disabled=scoring != "sliceline")
+rerank_options = ["(error rate)"] + [m for m in ("recall", "precision", "roc_auc", "f1", "accuracy", "mae")
+                                     if m in metrics]
+rerank = st.selectbox("Re-rank the slices found by", rerank_options, key="seg_ws_rerank")
+
+ws_key = ("weak_slices", ds.content_hash, ds.roles, threshold, kind, int(max_level), scoring, float(alpha))
+bar = None if state.has_memo(ws_key) else st.progress(0.0, text="Searching slices…")
+
+
+def progress(fraction: float, message: str) -> None:
+    if bar is not None:
+        bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+
+
+try:
+    result = state.memo(ws_key, lambda: search_weak_slices(ds, kind=kind, threshold=threshold, max_level=int(max_level),
+                                                           scoring=scoring, alpha=float(alpha), k=10,
+                                                           time_budget_s=30.0, progress=progress))
+except InputError as exc:
+    safe.error(exc)
+    st.stop()
+if bar is not None:
+    bar.empty()
+found = result.slices
+done = "" if result.settings.get("complete", True) else " (stopped at the 30 s time budget: partial search)"
+st.caption(f"{result.n_evaluated:,} slices evaluated{done}; {len(found)} listed.")
+if found.empty:
+    st.success("No slice is clearly worse than the rest at these settings.", icon=":material/check_circle:")
+else:
+    findings = found.assign(finding=[slice_sentence(r, overall=result.overall_error_rate, kind=kind)
+                                     for r in found.to_dict("records")])
+    shown_ws = findings[["rank", "finding", "n", "share", "error_rate", "low", "high", "ratio_to_overall",
+                         "q_value"]]
+    if rerank != "(error rate)":
+        ranked = state.memo(ws_key + ("rerank", rerank), lambda: rerank_slices(result, ds, metric=rerank,
+                                                                                threshold=threshold))
+        shown_ws = shown_ws.merge(ranked[["rank", "value", "low", "high"]].rename(
+            columns={"value": rerank, "low": f"{rerank}_low", "high": f"{rerank}_high"}), on="rank")
+        better_high = METRICS[rerank].direction == "higher"
+        shown_ws = shown_ws.sort_values(rerank, ascending=better_high, na_position="last")
+    st.markdown("**Pick a slice to open its rows on the Review page**")
+    pct = st.column_config.NumberColumn(format="percent")
+    ws_event = st.dataframe(shown_ws, hide_index=True, on_select="rerun", selection_mode="single-row",
+                            key="seg_ws_table", column_config={"share": pct, "finding": st.column_config.TextColumn(
+                                "finding", width="large")})
+    st.download_button("Download CSV (weak slices)", to_safe_csv(shown_ws, header_lines=[
+        f"file: {ds.source}", f"error: {kind}", f"threshold: {threshold:g}", f"ranking: {scoring}",
+        f"slices evaluated: {result.n_evaluated}"]), file_name="weak_slices.csv", mime="text/csv",
+        on_click="ignore", icon=":material/download:")
+    picked_ws = ws_event.selection.rows if ws_event is not None else []
+    if picked_ws:
+        rank = int(shown_ws.iloc[picked_ws[0]]["rank"])
+        i = int(np.flatnonzero(found["rank"].to_numpy() == rank)[0])
+        st.session_state[state.SELECTED_ROWS] = {"content_hash": ds.content_hash,
+                                                 "description": str(found.iloc[i]["description"]),
+                                                 "rows": result.row_indices(i)}
+    chosen = st.session_state.get(state.SELECTED_ROWS)
+    if chosen and chosen.get("content_hash") == ds.content_hash:
+        st.caption(safe.md_escape(f"Selected slice: {chosen['description']} ({len(chosen['rows']):,} rows)"))
+        if (ROOT / "pages" / "review.py").exists():
+            st.page_link("pages/review.py", label="Open these rows on the Review page", icon=":material/rate_review:")

@@ -82,7 +82,7 @@ def cases() -> list[tuple[str, str, bytes, tuple]]:
     ok("scores with text, inf, NaN and out of range", "scores.csv", _csv(scores), used=397,
        excluded={"score is missing": 2, "score is infinite": 1},
        note="1 value is not a number and is treated as missing")
-    times = base.assign(ts=["2026-01-0%d" % (1 + i % 9) if i % 3 else "01/02/2026" for i in range(400)])
+    times = base.assign(ts=[f"2026-01-0{1 + i % 9}" if i % 3 else "01/02/2026" for i in range(400)])
     times.loc[:4, "ts"] = "yesterday"
     ok("unparseable and mixed-format timestamps", "times.csv", _csv(times), used=400,
        note="5 values are not dates")

@@ -116,3 +116,18 @@ def test_changing_a_role_changes_the_analysis():
     at.selectbox(key=f"role_score_{h}").set_value("fraud_score_v2").run()
     _assert_clean(at)
     assert at.metric[2].value != before
+
+
+def test_weak_slices_panel_lists_planted_slices_and_selection_state():
+    at = _app().run()
+    at.switch_page("pages/segments.py").run()
+    _assert_clean(at)
+    tables = [d.value for d in at.dataframe]
+    slices = next(t for t in tables if "finding" in t.columns)
+    findings = slices["finding"].tolist()
+    assert findings[0].startswith("device = unknown:")
+    assert any(f.startswith("merchant_category = electronics and channel = online:") for f in findings)
+    at.selectbox(key="seg_ws_rerank").set_value("recall").run()
+    _assert_clean(at)
+    slices = next(d.value for d in at.dataframe if "finding" in d.value.columns)
+    assert {"recall", "recall_low", "recall_high"} <= set(slices.columns)

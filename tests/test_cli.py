@@ -101,3 +101,24 @@ def test_module_entry_point_runs(small_csv):
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["rows"]["used"] == 590
+
+
+def test_slices_json_contract_and_planted_slice(capsys):
+    code = main(["slices", str(ROOT / "sample_data" / "fraud.csv"), "--format", "json", "--top", "5"])
+    out = capsys.readouterr().out
+    assert code == 0
+    doc = json.loads(out)
+    first = doc["slices"][0]
+    assert set(first) >= {"predicates", "n", "error_rate", "score"}
+    assert first["predicates"] == {"device": "unknown"}
+    scores = [s["score"] for s in doc["slices"]]
+    assert scores == sorted(scores, reverse=True)
+    assert doc["n_evaluated"] > len(doc["slices"])
+
+
+def test_slices_sliceline_scoring_option(capsys):
+    code = main(["slices", str(ROOT / "sample_data" / "support_tickets.csv"), "--scoring", "sliceline",
+                 "--alpha", "0.9", "--max-level", "2", "--format", "json"])
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["scoring"] == "sliceline" and doc["slices"]

@@ -34,6 +34,7 @@ COSTS = "mi_costs"                  # dict content_hash -> cost assumptions chos
 DESIGN_DOC = "mi_design_doc"        # dict content_hash -> the rows a user fills in on the Compare page
 RANGES = "mi_ranges"                # dict content_hash -> acceptable ranges chosen on the Monitoring page
 WEAK_SLICES = "mi_weak_slices"      # last weak-slice search result shown on the Segments page
+SELECTED_ROWS = "mi_selected_rows"  # {"content_hash", "description", "rows": row positions} picked from a slice
 # Widget keys of a page start with its prefix: seg_, dif_, rev_, imp_, cmp_, mon_, data_.
 
 MAX_LOADED = 2     # parsed files kept per session (the current one and the previous one)
@@ -70,6 +71,7 @@ def init() -> None:
         DESIGN_DOC: {},
         RANGES: {},
         WEAK_SLICES: None,
+        SELECTED_ROWS: None,
     }
     for key, value in defaults.items():
         if key not in st.session_state:
@@ -107,6 +109,11 @@ def remember_dataset(content_hash: str, roles: Roles, dataset: Dataset) -> None:
 
 MEMO = "mi_memo"        # OrderedDict key -> computed result (per session, bounded)
 MAX_MEMO = 48
+
+
+def has_memo(key: tuple) -> bool:
+    """Whether :func:`memo` already holds ``key`` (pages show progress only for real work)."""
+    return key in st.session_state.get(MEMO, {})
 
 
 def memo(key: tuple, compute):
