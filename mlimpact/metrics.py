@@ -610,7 +610,8 @@ def _regression(y, pred, codes, G, *, want, opts, attrs):
     for o in outs.values():
         o.explain(n == 0, _NO_ROWS)
     zero_truth = np.bincount(codes, weights=(y == 0), minlength=G) > 0
-    ape = np.abs(e) / np.where(y == 0, 1.0, np.abs(y))
+    with np.errstate(over="ignore"):  # scikit-learn's denominator: max(|y|, machine epsilon)
+        ape = np.abs(e) / np.maximum(np.abs(y), np.finfo(float).eps)
     per_row = {"mae": np.abs(e), "mean_error": e, "rmse": e * e, "mape": ape}
     sums = {k: np.bincount(codes, weights=v, minlength=G) for k, v in per_row.items() if k in outs or k == "rmse"}
     for k in ("mae", "mean_error", "mape", "rmse"):
