@@ -33,7 +33,7 @@ from .errors import InputError
 from .metrics import METRICS, metrics_for_task
 from .uncertainty import Z95, wilson_interval
 
-__all__ = ["PERIODS", "POSITIVE_SUPPORT", "OVER_TIME_COLUMNS", "STATUS_COLUMNS", "DRIFT_COLUMNS", "MonitorSettings",
+__all__ = ["PERIODS", "POSITIVE_SUPPORT", "DEFAULT_SETTINGS", "OVER_TIME_COLUMNS", "STATUS_COLUMNS", "DRIFT_COLUMNS", "MonitorSettings",
            "Range", "TimeBuckets", "time_buckets", "dataset_buckets", "default_reference_end", "time_span",
            "metrics_over_time", "derive_ranges", "check_ranges", "alert_table", "evaluate_ranges", "violation_line",
            "describe_alerts", "drift_over_time", "population_stability_index", "run_cli"]
@@ -43,7 +43,7 @@ PERIODS = {"D": "day", "W": "week", "M": "month"}
 #: metrics whose support is the actual positives: too small below ``min_positives`` positives
 POSITIVE_SUPPORT = frozenset({"recall", "false_negative_rate", "precision", "f1", "roc_auc", "average_precision"})
 #: bootstrap replicates, fixed and without a time budget, so the app and the CLI get identical intervals
-N_BOOT = 1000
+N_BOOT = 500
 #: fewest reference buckets (not too small) to derive a mean ± k sd range from
 MIN_REFERENCE_BUCKETS = 3
 #: natural bounds of each metric: a derived bound beyond them is dropped (no check on that side)
@@ -126,6 +126,10 @@ class Range:
             raise InputError("; ".join(problems), problems=problems)
 
 
+#: the defaults (200 rows, 20 positives, threshold 0.5, interval rule)
+DEFAULT_SETTINGS = MonitorSettings()
+
+
 # ----------------------------------------------------------------------------- time buckets
 @dataclass(frozen=True)
 class TimeBuckets:
@@ -141,7 +145,7 @@ class TimeBuckets:
 def time_buckets(times, period: str | None) -> TimeBuckets:
     """Day, ISO week (Monday start, ``2026-W15``) or month of each time; ``None`` = one bucket ``all``.
 
-    >>> b = time_buckets(pd.to_datetime(["2026-04-06 10:00", "2026-04-12", None, "2026-04-13"]), "W")
+    >>> b = time_buckets(pd.to_datetime(["2026-04-06 10:00", "2026-04-12 23:00", None, "2026-04-13 08:00"]), "W")
     >>> b.codes.tolist(), b.labels
     ([0, 0, -1, 1], ('2026-W15', '2026-W16'))
     """
@@ -191,16 +195,17 @@ def dataset_buckets(dataset: Dataset, period: str | None) -> TimeBuckets:
 
 
 def time_span(dataset: Dataset) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """First and last time in the Dataset (NaT when there is none)."""
+    """First and last time in the Dataset; InputError when no time can be read."""
     t = _time_column(dataset, "monitoring")
+    if t.isna().all():
+        raise InputError(f"column `{dataset.roles.time}` (time): no value could be read as a date; pick the column "
+                         "with the time of each prediction (e.g. 2026-04-06 or 2026-04-06 13:45)")
     return t.min(), t.max()
 
 
 def default_reference_end(dataset: Dataset) -> pd.Timestamp:
     """The default end of the reference period: the middle of the time span, at midnight."""
     first, last = time_span(dataset)
-    if pd.isna(first):
-        return pd.NaT
     return (first + (last - first) / 2).floor("D")
 
 
@@ -218,7 +223,7 @@ def _check_metrics(dataset: Dataset, metrics: list[str]) -> None:
 
 
 def metrics_over_time(dataset: Dataset, *, metrics, period: str | None = "W", segment: str | None = None,
-                      settings: MonitorSettings = MonitorSettings(), seed: int = 0) -> pd.DataFrame:
+                      settings: MonitorSettings = DEFAULT_SETTINGS, seed: int = 0) -> pd.DataFrame:
     """Metrics per time bucket (and per segment value), with 95% intervals, counts and the too-small flag.
 
     One :func:`mlimpact.evaluate.evaluate` call per metric over ``bucket × segment`` codes (one metric
@@ -312,7 +317,7 @@ def _reference_values(dataset: Dataset, table: pd.DataFrame, reference_end, sett
 
 def derive_ranges(dataset: Dataset, table: pd.DataFrame, *, mode: str = "reference", k: float = 3.0,
                   tolerance: float = 0.1, minimum: float | None = None, maximum: float | None = None,
-                  reference_end=None, settings: MonitorSettings = MonitorSettings()) -> tuple[Range, ...]:
+                  reference_end=None, settings: MonitorSettings = DEFAULT_SETTINGS) -> tuple[Range, ...]:
     """The acceptable ranges for the series in ``table`` (from :func:`metrics_over_time`).
 
     ``mode``: ``"fixed"`` — ``minimum``/``maximum`` for every segment value; ``"reference"`` — per
@@ -395,7 +400,7 @@ def alert_table(status: pd.DataFrame) -> pd.DataFrame:
     return status[status["status"].isin(["below", "above"])].reset_index(drop=True)
 
 
-def evaluate_ranges(dataset: Dataset, ranges, *, settings: MonitorSettings = MonitorSettings()) -> pd.DataFrame:
+def evaluate_ranges(dataset: Dataset, ranges, *, settings: MonitorSettings = DEFAULT_SETTINGS) -> pd.DataFrame:
     """:func:`check_ranges` for ranges of any metrics, periods and segments: what ``check`` runs.
 
     Each (metric, period, segment column) is computed exactly as the page computes it

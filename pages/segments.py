@@ -12,7 +12,7 @@ from mlimpact.export import to_safe_csv
 from mlimpact.metrics import METRICS
 from mlimpact.slice_report import ERROR_KINDS, rerank_slices, search_weak_slices, slice_sentence
 from mlimpact.slicing import segment_codes, segment_table
-from ui import frame, safe, state
+from ui import frame, safe, share, state
 
 ROOT = Path(__file__).resolve().parents[1]
 ds, fs = frame.require_dataset()
@@ -25,15 +25,16 @@ candidates = list(roles.segments) + [c for c in ds.frame.columns if c not in not
 if not candidates:
     st.info("This file has no columns to segment by. Add a segment column (region, channel…) to the file.")
     st.stop()
-saved = st.session_state.get(state.SEGMENT_COLUMNS) or candidates[:1]
-saved = [c for c in saved if c in candidates] or candidates[:1]
+view = state.view_for(ds.content_hash)  # what a shared link restores, and what the page remembers
+saved = [c for c in (view.get("segcols") or ()) if c in candidates][:2] or candidates[:1]
 
 metrics = default_metrics(ds)
 preferred = {"binary": "recall", "multiclass": "accuracy", "regression": "mae"}[ds.task]
 c1, c2 = st.columns([3, 2])
 columns = c1.multiselect("Segment by (one column, or two to cross them)", candidates, default=saved,
                          max_selections=2, key=f"seg_columns_{ds.content_hash[:12]}")
-metric = c2.selectbox("Metric", metrics, index=metrics.index(preferred) if preferred in metrics else 0,
+start_metric = view.get("metric") if view.get("metric") in metrics else preferred
+metric = c2.selectbox("Metric", metrics, index=metrics.index(start_metric) if start_metric in metrics else 0,
                       format_func=lambda m: METRICS[m].label, key="seg_metric")
 with st.expander("Options"):
     o1, o2, o3, o4 = st.columns(4)
@@ -48,7 +49,12 @@ with st.expander("Options"):
 if not columns:
     st.info("Pick one or two columns to segment by.")
     st.stop()
-st.session_state[state.SEGMENT_COLUMNS] = list(columns)
+view.update(segcols=tuple(columns), metric=metric)
+share.publish({"segcols": tuple(columns), "metric": metric})
+if view.get("sel") and st.session_state.get(state.SELECTED_SEGMENT) is None:  # a link's selected segment
+    pairs = dict(p.split("=", 1) for p in str(view["sel"]).split("|") if "=" in p)
+    if pairs and set(pairs) <= set(ds.frame.columns):
+        st.session_state[state.SELECTED_SEGMENT] = pairs
 
 edges = None
 if edges_text.strip():
@@ -115,6 +121,9 @@ if picked:
     row = rows.iloc[picked[0]]
     st.session_state[state.SELECTED_SEGMENT] = {c: str(row[c]) for c in columns}
 sel = st.session_state.get(state.SELECTED_SEGMENT)
+share.publish({"sel": "|".join(f"{k}={v}" for k, v in sel.items()) if sel else None})
+if sel:
+    view["sel"] = "|".join(f"{k}={v}" for k, v in sel.items())
 if sel:
     st.caption(safe.md_escape("Selected segment (used by the other pages): "
                               + " and ".join(f"{k} = {v}" for k, v in sel.items())))

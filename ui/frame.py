@@ -23,7 +23,7 @@ from mlimpact.io import read_predictions
 from mlimpact.roles import TASKS, Roles, infer_roles, normalize_labels
 from mlimpact.samples import DEFAULT_SAMPLE, SAMPLES, sample_path
 
-from . import safe, state
+from . import meeting, safe, share, state
 
 UPLOAD_CHOICE = "upload"
 UPLOAD_TYPES = ["csv", "tsv", "txt", "gz", "zip", "parquet", "xlsx"]
@@ -87,7 +87,9 @@ def _load_uploads(files) -> state.LoadedSource:
 def _source_widget() -> str:
     options = list(SAMPLES) + [UPLOAD_CHOICE]
     labels = {k: f"Sample: {s.title}" for k, s in SAMPLES.items()} | {UPLOAD_CHOICE: "Upload my files"}
-    saved = st.session_state.get(state.SOURCE) or DEFAULT_SAMPLE
+    saved = st.session_state.get(state.SOURCE)
+    if saved is None:  # a session's first run: the link decides, else the default sample
+        saved = share.pending("sample") or (UPLOAD_CHOICE if share.pending("src") == "upload" else DEFAULT_SAMPLE)
     choice = st.selectbox("Data", options, index=options.index(saved) if saved in options else 0,
                           format_func=labels.__getitem__, key=state.SOURCE_WIDGET)
     st.session_state[state.SOURCE] = choice
@@ -192,8 +194,8 @@ def _threshold_widget(source: state.LoadedSource, dataset: Dataset) -> float:
         lo, hi = float(dataset.score.min()), float(dataset.score.max())
         step = max((hi - lo) / 200, 1e-6)
         default = lo + (hi - lo) / 2
-    value = st.slider("Threshold (flag when score ≥ threshold)", lo, hi,
-                      float(saved.get(source.content_hash, default)), step=step, key=key)
+    start = min(max(float(saved.get(source.content_hash, default)), lo), hi)
+    value = st.slider("Threshold (flag when score ≥ threshold)", lo, hi, start, step=step, key=key)
     saved[source.content_hash] = float(value)
     return float(value)
 
@@ -201,6 +203,7 @@ def _threshold_widget(source: state.LoadedSource, dataset: Dataset) -> float:
 def render() -> FrameState:
     """Render the sidebar frame and return the current data (once per run: widget keys are fixed)."""
     state.init()
+    share.read_once()
     result = FrameState(source=None, dataset=None, threshold=0.5)
     with st.sidebar:
         choice = _source_widget()
@@ -210,7 +213,11 @@ def render() -> FrameState:
             result.error = str(exc)
             source = None
         result.source = source
+        if source is None and choice == UPLOAD_CHOICE and share.pending("h"):
+            st.info("This link shows a view of an uploaded file (content hash "
+                    f"{share.pending('h')[:16]}…). Upload the same file to restore it.", icon=":material/link:")
         if source is not None:
+            _apply_link(source)
             roles = _roles_widgets(source)
             try:
                 dataset = _dataset(source, roles)
@@ -227,5 +234,67 @@ def render() -> FrameState:
             else:
                 st.warning("These columns cannot be analysed yet: see the message on the page.",
                            icon=":material/warning:")
+        meeting.toggle()
+    for notice in share.pop_notices():
+        safe.warning(notice)
+    _publish(result, choice)
     return result
+
+
+# ----------------------------------------------------------------------------- links
+def _apply_link(source: state.LoadedSource) -> None:
+    """Once per file: apply the link's column choices, threshold and page views if it was made for this file."""
+    link_hash = share.pending("h")
+    if not st.session_state.get(share.PENDING) or st.session_state.get(share.APPLIED) == source.content_hash:
+        return
+    st.session_state[share.APPLIED] = source.content_hash
+    if link_hash and not source.content_hash.startswith(link_hash):
+        st.session_state[share.NOTICES].append(
+            f"This link was made for another file (content hash {link_hash[:16]}…), not {source.name}; "
+            "its column choices and settings were not applied.")
+        st.session_state[share.PENDING] = {k: v for k, v in st.session_state[share.PENDING].items()
+                                           if k in ("meeting",)}
+        return
+    values = st.session_state[share.PENDING]
+    cols = set(map(str, source.frame.columns))
+    changes = {}
+    for key in share.ROLE_PARAMS:
+        if key in values:
+            if key in ("task", "positive") or values[key] in cols:
+                changes[key] = values[key]
+            else:
+                st.session_state[share.NOTICES].append(f"ignored link parameter `{key}`: this file has no such column")
+    for key, role in (("seg", "segments"), ("other", "other_scores")):
+        if key in values:
+            changes[role] = tuple(c for c in values[key] if c in cols)
+    if changes:
+        st.session_state[state.ROLES][source.content_hash] = source.guess.roles.replace(**changes)
+    if "t" in values:
+        st.session_state[state.THRESHOLD][source.content_hash] = float(values["t"])
+    view = state.view_for(source.content_hash)
+    for key in ("segcols", "metric", "sel", "lanes", "costs", "bucket"):
+        if key in values:
+            view[key] = values[key]
+
+
+def _publish(result: FrameState, choice: str) -> None:
+    """Write the frame's part of the view into the address bar."""
+    values: dict[str, object] = {"sample": choice if choice != UPLOAD_CHOICE else None,
+                                 "src": "upload" if choice == UPLOAD_CHOICE else None,
+                                 "meeting": True if meeting.is_on() else None}
+    source, dataset = result.source, result.dataset
+    values["h"] = source.content_hash[:16] if source is not None else share.pending("h")
+    if source is not None:
+        guess = source.guess.roles
+        roles = st.session_state[state.ROLES].get(source.content_hash, guess)
+        for key in share.ROLE_PARAMS:
+            current = getattr(roles, key)
+            values[key] = current if current != getattr(guess, key) else None
+        values["seg"] = roles.segments if roles.segments != guess.segments else None
+        values["other"] = roles.other_scores if roles.other_scores != guess.other_scores else None
+    if dataset is not None and dataset.task == "binary" and dataset.score is not None:
+        values["t"] = round(result.threshold, 6)
+    else:
+        values["t"] = None
+    share.publish(values)
 

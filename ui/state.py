@@ -34,6 +34,8 @@ COSTS = "mi_costs"                  # dict content_hash -> cost assumptions chos
 DESIGN_DOC = "mi_design_doc"        # dict content_hash -> the rows a user fills in on the Compare page
 RANGES = "mi_ranges"                # dict content_hash -> acceptable ranges chosen on the Monitoring page
 WEAK_SLICES = "mi_weak_slices"      # last weak-slice search result shown on the Segments page
+VIEW = "mi_view"                    # dict content_hash -> page choices shared by links (segcols, metric, ...)
+MEETING = "mi_meeting"              # meeting mode on/off
 SELECTED_ROWS = "mi_selected_rows"  # {"content_hash", "description", "rows": row positions} picked from a slice
 # Widget keys of a page start with its prefix: seg_, dif_, rev_, imp_, cmp_, mon_, data_.
 
@@ -72,6 +74,7 @@ def init() -> None:
         RANGES: {},
         WEAK_SLICES: None,
         SELECTED_ROWS: None,
+        VIEW: {},
     }
     for key, value in defaults.items():
         if key not in st.session_state:
@@ -109,6 +112,11 @@ def remember_dataset(content_hash: str, roles: Roles, dataset: Dataset) -> None:
 
 MEMO = "mi_memo"        # OrderedDict key -> computed result (per session, bounded)
 MAX_MEMO = 48
+
+
+def view_for(content_hash: str) -> dict:
+    """The page choices kept for one file (what a shared link restores), created on first use."""
+    return st.session_state.setdefault(VIEW, {}).setdefault(content_hash, {})
 
 
 def has_memo(key: tuple) -> bool:

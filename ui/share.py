@@ -1,0 +1,184 @@
+"""Shareable views: the view state lives in ``st.query_params`` as allow-listed, validated values.
+
+Never data, never pickles: only a sample key or the first 16 hex digits of the file's sha256,
+column names, a threshold, a few choices per page. A link restores the view when opened with the
+same sample or file; with another file it says so. Unknown or malformed parameters are ignored
+with a notice, never a crash.
+
+The view is read once per session (on its first run) and written on every run, so the address
+bar always holds a link to what is on screen.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import streamlit as st
+
+from mlimpact.roles import TASKS
+from mlimpact.samples import SAMPLES
+
+PENDING = "mi_share_pending"      # validated values from the link, not yet applied
+NOTICES = "mi_share_notices"      # messages about ignored parameters, shown once
+READ = "mi_share_read"            # the link has been read in this session
+APPLIED = "mi_share_applied"      # content hash the link's file-dependent settings were applied to
+
+MAX_TEXT = 200
+_HASH = re.compile(r"^[0-9a-f]{8,64}$")
+_NAME = re.compile(r"^[A-Za-z0-9_]{1,40}$")
+
+
+def _text(value: str) -> str:
+    if len(value) > MAX_TEXT or any(ord(c) < 32 for c in value):
+        raise ValueError("too long or holds control characters")
+    return value
+
+
+def _choice(options) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if value not in options:
+            raise ValueError(f"not one of {', '.join(map(str, options))}")
+        return value
+    return check
+
+
+def _number(value: str) -> float:
+    x = float(value)
+    if not math.isfinite(x):
+        raise ValueError("not a finite number")
+    return x
+
+
+def _names(value: str) -> tuple[str, ...]:
+    parts = tuple(_text(p) for p in value.split(",") if p)
+    if len(parts) > 20:
+        raise ValueError("more than 20 names")
+    return parts
+
+
+def _hash(value: str) -> str:
+    if not _HASH.match(value):
+        raise ValueError("not a hexadecimal content hash")
+    return value
+
+
+def _flag(value: str) -> bool:
+    if value not in ("0", "1"):
+        raise ValueError("not 0 or 1")
+    return value == "1"
+
+
+def _pair(value: str) -> tuple[float, float]:
+    a, b = (_number(v) for v in value.split(","))
+    return (a, b)
+
+
+def _word(value: str) -> str:
+    if not _NAME.match(value):
+        raise ValueError("not a simple name")
+    return value
+
+
+@dataclass(frozen=True)
+class Param:
+    """One allow-listed query parameter: how to check it, and what it means."""
+
+    check: Callable[[str], object]
+    what: str
+
+
+#: Every parameter a link may carry. Anything else is ignored with a notice.
+PARAMS: dict[str, Param] = {
+    "sample": Param(_choice(list(SAMPLES)), "a bundled sample"),
+    "src": Param(_choice(["sample", "upload"]), "where the data came from"),
+    "h": Param(_hash, "the file's content hash"),
+    "label": Param(_text, "label column"),
+    "score": Param(_text, "score column"),
+    "prediction": Param(_text, "prediction column"),
+    "time": Param(_text, "time column"),
+    "id": Param(_text, "id column"),
+    "amount": Param(_text, "amount column"),
+    "seg": Param(_names, "segment columns"),
+    "other": Param(_names, "other models' score columns"),
+    "task": Param(_choice(list(TASKS)), "task"),
+    "positive": Param(_text, "positive class"),
+    "t": Param(_number, "threshold"),
+    "meeting": Param(_flag, "meeting mode"),
+    # page-level view state (each page reads and writes its own)
+    "segcols": Param(_names, "segment columns on the Segments page"),
+    "metric": Param(_word, "metric"),
+    "sel": Param(_text, "selected segment, column=value"),
+    "lanes": Param(_pair, "difficulty cut-offs low,high"),
+    "costs": Param(_text, "cost assumptions"),
+    "bucket": Param(_choice(["D", "W", "M"]), "time bucket"),
+}
+
+ROLE_PARAMS = ("label", "score", "prediction", "time", "id", "amount", "task", "positive")
+
+
+def parse(raw: dict[str, list[str]]) -> tuple[dict[str, object], list[str]]:
+    """Validate query parameters; returns the accepted values and a notice per ignored one.
+
+    >>> parse({"t": ["0.3"], "x": ["1"], "task": ["cubic"]})
+    ({'t': 0.3}, ['ignored link parameter `x`: not a setting of this app', "ignored link parameter `task`: not one of binary, multiclass, regression"])
+    """
+    values: dict[str, object] = {}
+    notices: list[str] = []
+    for key, vals in raw.items():
+        spec = PARAMS.get(key)
+        if spec is None:
+            notices.append(f"ignored link parameter `{key[:40]}`: not a setting of this app")
+            continue
+        try:
+            if len(vals) != 1:
+                raise ValueError("given more than once")
+            values[key] = spec.check(vals[0])
+        except (ValueError, TypeError) as exc:
+            notices.append(f"ignored link parameter `{key}`: {exc}")
+    return values, notices
+
+
+def read_once() -> None:
+    """On a session's first run, validate the link's parameters and keep them for the frame and pages."""
+    if st.session_state.get(READ):
+        return
+    raw = {k: st.query_params.get_all(k) for k in st.query_params}
+    values, notices = parse(raw)
+    st.session_state[READ] = True
+    st.session_state[PENDING] = values
+    st.session_state[NOTICES] = notices
+
+
+def pending(key: str, default=None):
+    """A value from the link (validated), or ``default``."""
+    return st.session_state.get(PENDING, {}).get(key, default)
+
+
+def pop_notices() -> list[str]:
+    notices = st.session_state.get(NOTICES) or []
+    st.session_state[NOTICES] = []
+    return notices
+
+
+def publish(values: dict[str, object]) -> None:
+    """Write view values into the address bar (only allow-listed keys; None removes a key)."""
+    for key, value in values.items():
+        if key not in PARAMS:
+            raise KeyError(f"{key} is not an allow-listed link parameter")
+        if value is None or value == () or value == "":
+            if key in st.query_params:
+                del st.query_params[key]
+            continue
+        if isinstance(value, bool):
+            text = "1" if value else "0"
+        elif isinstance(value, tuple | list):
+            text = ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+        elif isinstance(value, float):
+            text = f"{value:g}"
+        else:
+            text = str(value)
+        if st.query_params.get(key) != text:
+            st.query_params[key] = text
