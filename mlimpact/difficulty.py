@@ -37,7 +37,8 @@ __all__ = [
     "available_modes", "default_tolerance", "default_policy", "lane_curve", "segment_curve", "lane_codes",
     "evaluate_lanes", "solve_for_target", "solve_for_capacity", "choose_lanes", "tradeoff_curve",
     "lane_table", "lanes_by_segment", "lane_label", "summary_sentence", "capacity_sentence",
-    "cutoff_range", "first_at_or_after", "LANE_TABLE_COLUMNS", "SEGMENT_LANE_COLUMNS", "TRADEOFF_COLUMNS",
+    "cutoff_range", "first_at_or_after", "percent", "LANE_TABLE_COLUMNS", "SEGMENT_LANE_COLUMNS",
+    "TRADEOFF_COLUMNS", "DEFAULT_TARGET", "MIN_AUTOMATED", "ERROR_SLACK",
 ]
 
 #: How rows are ordered from hard to easy, per mode (the display name says what the cut-off is on).
@@ -113,7 +114,7 @@ class LanePolicy:
 
     def __str__(self) -> str:
         if self.method == "target":
-            return f"most automation with at most {_pct(self.target_error, 2)} errors among automated decisions"
+            return f"most automation with at most {100 * self.target_error:g}% errors among automated decisions"
         if self.method == "capacity":
             return (f"fewest errors with {self.reviewers:g} reviewers × {self.cases_per_reviewer:,.0f} cases a day, "
                     f"{self.cases_per_day:,.0f} cases a day")
@@ -215,9 +216,16 @@ def default_tolerance(dataset: Dataset) -> float | None:
     return float(f"{q:.2g}")
 
 
+#: Default target error rate among automated decisions, per task (regression: misses above the tolerance,
+#: which is the 90th-percentile miss by default, so about 10% of all cases are errors).
+DEFAULT_TARGET = {"binary": 0.01, "multiclass": 0.05, "regression": 0.08}
+#: Fewer automated cases than this make the error rate's interval wide; the solver says so.
+MIN_AUTOMATED = 30
+
+
 def default_policy(dataset: Dataset) -> LanePolicy:
-    """The policy the pages start from: most automation at 1% errors (binary) or 5% (other tasks)."""
-    return LanePolicy(method="target", target_error=0.01 if dataset.task == "binary" else 0.05)
+    """The policy the pages start from: the most automation at :data:`DEFAULT_TARGET` errors among automated."""
+    return LanePolicy(method="target", target_error=DEFAULT_TARGET[dataset.task])
 
 
 def _row_arrays(dataset: Dataset, mode: str, tolerance: float | None):
@@ -623,8 +631,12 @@ def solve_for_target(curve: LaneCurve, target_error: float, *, policy: LanePolic
     point = _point(curve, i_low, i_high, policy)
     if point.automated == 0:
         return _point(curve, i_low, i_high, policy,
-                      note=f"no cut-offs keep errors among automated decisions at or below {_pct(t, 2)}: "
+                      note=f"no cut-offs keep errors among automated decisions at or below {100 * t:g}%: "
                            "every case goes to review")
+    if point.automated < MIN_AUTOMATED:
+        return _point(curve, i_low, i_high, policy,
+                      note=f"only {point.automated} cases can be automated at {100 * t:g}% errors or fewer; the "
+                           "error rate of so few cases is uncertain (see its interval): consider a higher target")
     return point
 
 
@@ -672,7 +684,7 @@ def solve_for_capacity(curve: LaneCurve, *, reviewers: float, cases_per_reviewer
         else:
             i_high = max(int(np.searchsorted(cb, cb[i_max], side="left")), first)
         i_low = 0
-    note = "" if feasible else (f"the review capacity ({_pct(share, 1)} of cases) is below the cases without an "
+    note = "" if feasible else (f"the review capacity ({percent(share, 1)} of cases) is below the cases without an "
                                 "uncertainty, which always go to review")
     return _point(curve, i_low, i_high, policy, feasible=feasible, note=note)
 
@@ -946,20 +958,24 @@ def lanes_by_segment(grouped: LaneCurve, lanes: Lanes, labels) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 
 
-def _pct(x: float, digits: int = 0) -> str:
-    """Percent for sentences: whole percents in the middle, more digits near 0% and 100%."""
+def percent(x: float, digits: int = 0) -> str:
+    """Percent for sentences: whole percents in the middle, more digits near 0% and 100%.
+
+    >>> percent(0.78), percent(0.009, 1), percent(0.0004, 1), percent(0.99983), percent(0.0)
+    ('78%', '0.9%', '0.04%', '99.98%', '0%')
+    """
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
     v = 100 * x
+    while digits < 3 and 0 < v < 100 and float(f"{v:.{digits}f}") in (0.0, 100.0):
+        digits += 1
     if digits == 0 and (0 < v < 1 or 99 < v < 100):
         digits = 1
-    if digits and 0 < abs(v) < 0.1:
-        digits = max(digits, 2)
     return f"{v:.{digits}f}%"
 
 
 def _pct_range(lo: float, hi: float, digits: int) -> str:
-    a, b = _pct(lo, digits), _pct(hi, digits)
+    a, b = percent(lo, digits), percent(hi, digits)
     return f"{a[:-1]}–{b}"
 
 
@@ -973,14 +989,14 @@ def summary_sentence(point: OperatingPoint, *, cases_per_day: float | None = Non
     """
     if point.automated == 0:
         return f"Nothing is automated: every one of the {point.n:,} {cases} goes to review."
-    err = f"{_pct(point.error_rate, 1)} ({_pct_range(*point.error_interval, 1)})"
-    head = f"Automating {_pct(point.automation_rate)} of {cases} keeps errors among automated decisions at {err}"
+    err = f"{percent(point.error_rate, 1)} ({_pct_range(*point.error_interval, 1)})"
+    head = f"Automating {percent(point.automation_rate)} of {cases} keeps errors among automated decisions at {err}"
     if point.review == 0:
         return head + "; nothing goes to review."
     per_day = ""
     if cases_per_day:
         per_day = f", about {_round_count(point.review_rate * cases_per_day)} a day,"
-    return f"{head}; {_pct(point.review_rate)}{per_day} go to review."
+    return f"{head}; {percent(point.review_rate)}{per_day} go to review."
 
 
 def _round_count(x: float) -> str:
@@ -1006,4 +1022,4 @@ def capacity_sentence(point: OperatingPoint, policy: LanePolicy) -> str:
         return head + " can do all of them."
     if cap <= 0:
         return head + " cannot do any of them."
-    return head + f" can do {_pct(cap / need)} of them ({need / cap:.1f} times capacity)."
+    return head + f" can do {percent(cap / need)} of them ({need / cap:.1f} times capacity)."

@@ -189,7 +189,7 @@ def default_costs(dataset: Dataset) -> CostModel:
     """Starting assumptions: with an amount column a missed positive costs its amount, a false alarm 5
     and a review 2; without one, every error costs 1 (the optimum then minimises errors).
 
-    >>> default_costs(one_vs_rest.__globals__["_demo_dataset"]()).cost_fn
+    >>> default_costs(_demo_dataset()).cost_fn
     1.0
     """
     if dataset.roles.amount and dataset.roles.amount in dataset.frame.columns:
@@ -229,27 +229,23 @@ class Rule:
             raise InputError(f"rule {self.describe()!r}: column `{self.column}` is not in the file; "
                              "pick one of its columns")
         s = frame[self.column]
-        numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
         if pd.api.types.is_datetime64_any_dtype(s):
             raise InputError(f"rule {self.describe()!r}: column `{self.column}` holds dates; a rule compares "
                              "numbers or text")
+        present = s.notna().to_numpy()
         if isinstance(self.value, str):
             if self.op not in ("==", "!="):
                 raise InputError(f"rule {self.describe()!r}: text can only be compared with == or !=")
-            values = s.astype("string").to_numpy(dtype=object, na_value=None)
-            target = self.value
-        else:
-            if not numeric:
-                raise InputError(f"rule {self.describe()!r}: column `{self.column}` holds text; quote the "
-                                 f"value, e.g. {self.column} == \"{s.dropna().astype(str).iloc[0] if s.notna().any() else 'x'}\"")
-            values = s.to_numpy(dtype=float, na_value=np.nan)
-            target = float(self.value)
-        missing = pd.isna(values)
+            text = s.astype("string")
+            hit = (text == self.value) if self.op == "==" else (text != self.value)
+            return hit.fillna(False).to_numpy(dtype=bool) & present
+        if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            raise InputError(f"rule {self.describe()!r}: column `{self.column}` holds text; quote the value, "
+                             f"e.g. {self.column} == \"text\"")
         ops = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal,
                "==": np.equal, "!=": np.not_equal}
         with np.errstate(invalid="ignore"):
-            hit = ops[self.op](np.where(missing, target if not isinstance(target, str) else "", values), target)
-        return np.asarray(hit, dtype=bool) & ~np.asarray(missing, dtype=bool)
+            return ops[self.op](s.to_numpy(dtype=float, na_value=np.nan), float(self.value)) & present
 
 
 def parse_rule(text: str) -> Rule:
@@ -380,7 +376,7 @@ def _gains_from_terms(y: np.ndarray, score: np.ndarray, terms: dict) -> Gains:
 def row_gains(dataset: Dataset, costs: CostModel, *, score: np.ndarray | None = None) -> Gains:
     """Money per row if flagged, kept or reviewed (validates the cost columns).
 
-    >>> ds = one_vs_rest.__globals__["_demo_dataset"]()
+    >>> ds = _demo_dataset()
     >>> g = row_gains(ds, CostModel(value_tp=10, cost_fp=1, cost_fn=4))
     >>> g.flag.tolist(), g.keep.tolist()
     ([-1.0, 10.0, 10.0, -1.0], [0.0, -4.0, -4.0, 0.0])
@@ -463,7 +459,7 @@ def _counts(g: Gains, d: np.ndarray) -> dict:
 def net_value(dataset: Dataset, costs: CostModel, *, threshold: float = 0.5, lanes=None) -> dict:
     """Net value of the decisions at ``threshold`` (or with review ``lanes``), with the outcome counts.
 
-    >>> ds = one_vs_rest.__globals__["_demo_dataset"]()
+    >>> ds = _demo_dataset()
     >>> net_value(ds, CostModel(value_tp=10, cost_fp=1, cost_fn=4), threshold=0.5)
     {'flagged': 2, 'reviewed': 0, 'tp': 1, 'fp': 1, 'fn': 1, 'tn': 1, 'value': 5.0}
     """
@@ -547,7 +543,7 @@ def value_curve(dataset: Dataset, costs: CostModel, *, score: np.ndarray | None 
     Returns columns ``threshold, flagged, flag_rate, tp, fp, fn, tn, value, value_vs_flag_none``,
     thresholds ascending; the last row (threshold just above the highest score) flags nothing.
 
-    >>> ds = one_vs_rest.__globals__["_demo_dataset"]()
+    >>> ds = _demo_dataset()
     >>> value_curve(ds, CostModel(value_tp=10, cost_fp=1, cost_fn=4))[["threshold", "value"]].values.tolist()
     [[0.1, 18.0], [0.4, 19.0], [0.6, 5.0], [0.8, 6.0], [0.8000000000000002, -8.0]]
     """
@@ -561,8 +557,7 @@ def _curve_frame(ex: _Exact) -> pd.DataFrame:
     rows_ge = np.concatenate([np.cumsum(ex.rows[::-1])[::-1], [0.0]])[1:]  # rows with bin >= j, j=1..K+1
     pos_ge = np.concatenate([np.cumsum(ex.pos[::-1])[::-1], [0.0]])[1:]
     n, npos = ex.rows.sum(), ex.pos.sum()
-    thresholds = np.array([_cut_threshold(ex.cuts, j) for j in (1, k + 1)]) if k else np.zeros(2)
-    thr = np.concatenate([ex.cuts, thresholds[1:]]) if k else thresholds[1:]
+    thr = np.append(ex.cuts, _cut_threshold(ex.cuts, k + 1))
     tp, fp = pos_ge, rows_ge - pos_ge
     return pd.DataFrame({"threshold": thr, "flagged": rows_ge.astype(np.int64),
                          "flag_rate": rows_ge / n if n else np.nan, "tp": tp.astype(np.int64),
@@ -587,9 +582,9 @@ def best_lanes(dataset: Dataset, costs: CostModel) -> tuple[float, float, float]
     Rows scoring below ``low`` are left alone, from ``low`` to below ``high`` reviewed, at or above
     ``high`` flagged. With no review cost, reviewing everything is best.
 
-    >>> ds = one_vs_rest.__globals__["_demo_dataset"]()
-    >>> best_lanes(ds, CostModel(value_tp=10, cost_fp=1, cost_fn=4, cost_review=2))
-    (0.4, 0.6, 21.0)
+    >>> ds = _demo_dataset()
+    >>> best_lanes(ds, CostModel(value_tp=10, cost_fp=6, cost_fn=4, cost_review=1))
+    (0.4, 0.8, 18.0)
     """
     ex = _exact(row_gains(dataset, costs))
     return _best_lanes_exact(ex)
@@ -866,11 +861,9 @@ def compare_baselines(dataset: Dataset, costs: CostModel, *, threshold: float = 
         specs.append((f"{col} (same flag rate)", f"{col} flagging as many rows as the model ({q:.2%})",
                       t_rate, (filled >= t_rate).astype(np.int8), note))
     money = np.column_stack([_money(g, d) for *_, d, _ in specs])
-    pattern = np.zeros(n, dtype=np.int64)
-    for i, (*_, d, _) in enumerate(specs[3:] if rule is not None or len(specs) > 3 else []):
-        pattern |= d.astype(np.int64) << (i + 2)
-    pattern |= d_model.astype(np.int64) << 1
-    pattern |= g.y.astype(np.int64)
+    pattern = g.y.astype(np.int64) | (d_model.astype(np.int64) << 1)
+    for i, spec in enumerate(specs[3:]):  # the rule and the other models (a handful)
+        pattern |= spec[3].astype(np.int64) << (i + 2)
     cells = _make_cells(np.zeros(n, np.int64), pattern, money, 1)
     reps, used = _cell_bootstrap(cells, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
     sums = reps["sums"][:, 0, :]
@@ -1068,12 +1061,11 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
 def md_escape(text) -> str:
     """Escape Markdown/HTML-significant characters so user text shows literally in a Markdown export.
 
-    >>> md_escape("[x](http://a) | *b*")
-    '\\\\[x\\\\]\\\\(http\\\\:\\\\/\\\\/a\\\\) \\\\| \\\\*b\\\\*'
+    >>> print(md_escape("[x](http://a) | *b*"))
+    \\[x\\]\\(http\\://a\\) \\| \\*b\\*
     """
     text = "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
-    return _MD_SPECIAL.sub(r"\\\1", text.replace("/", "\u2215" if False else "/")).replace("/", "\\/") \
-        .replace("\r", " ").replace("\n", " ")
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("\r", " ").replace("\n", " ")
 
 
 def markdown_table(frame: pd.DataFrame, *, formats: dict | None = None) -> str:
@@ -1300,7 +1292,7 @@ def impact_report(dataset: Dataset, costs: CostModel, *, threshold: float = 0.5,
 def one_vs_rest(dataset: Dataset, cls: str) -> Dataset:
     """A binary view of a multiclass Dataset: ``cls`` against every other class, scored by its probability.
 
-    >>> ds = one_vs_rest.__globals__["_demo_multiclass"]()
+    >>> ds = _demo_multiclass()
     >>> b = one_vs_rest(ds, "b")
     >>> b.task, b.y.tolist(), b.score.tolist()
     ('binary', [0, 1, 0], [0.2, 0.7, 0.1])

@@ -173,8 +173,7 @@ if found.empty:
 else:
     findings = found.assign(finding=[slice_sentence(r, overall=result.overall_error_rate, kind=kind)
                                      for r in found.to_dict("records")])
-    shown_ws = findings[["rank", "finding", "n", "share", "error_rate", "low", "high", "ratio_to_overall",
-                         "q_value"]]
+    shown_ws = findings[["rank", "finding", "ratio_to_overall", "share", "q_value", "n", "error_rate", "low", "high"]]
     if rerank != "(error rate)":
         ranked = state.memo(ws_key + ("rerank", rerank), lambda: rerank_slices(result, ds, metric=rerank,
                                                                                 threshold=threshold))
@@ -185,8 +184,11 @@ else:
     st.markdown("**Pick a slice to open its rows on the Review page**")
     pct = st.column_config.NumberColumn(format="percent")
     ws_event = st.dataframe(shown_ws, hide_index=True, on_select="rerun", selection_mode="single-row",
-                            key="seg_ws_table", column_config={"share": pct, "finding": st.column_config.TextColumn(
-                                "finding", width="large")})
+                            key="seg_ws_table", column_config={
+                                "share": pct, "finding": st.column_config.TextColumn("finding", width=620),
+                                "ratio_to_overall": st.column_config.NumberColumn("× overall", format="%.1f"),
+                                "q_value": st.column_config.NumberColumn("q value", format="%.2g"),
+                                "rank": st.column_config.NumberColumn("#", width=40)})
     st.download_button("Download CSV (weak slices)", to_safe_csv(shown_ws, header_lines=[
         f"file: {ds.source}", f"error: {kind}", f"threshold: {threshold:g}", f"ranking: {scoring}",
         f"slices evaluated: {result.n_evaluated}"]), file_name="weak_slices.csv", mime="text/csv",

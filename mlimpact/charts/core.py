@@ -174,7 +174,7 @@ def segment_heatmap(rows: pd.DataFrame, *, metric: str, label: str, columns: lis
                  alt.Tooltip("high:Q", format=".4f"), alt.Tooltip("n:Q", format=",")])
     labels = base.mark_text(fontSize=11, lineBreak="\n").encode(text="text:N")
     return (rect + labels).properties(title=_title(text, "Cells with fewer rows have wider intervals; hover for them"),
-                                      height=max(160, 40 * data[a].nunique()))
+                                      height=max(180, 54 * data[a].nunique()))
 
 
 def residual_chart(hist: pd.DataFrame, *, mean_error: dict, unit: str = "") -> alt.Chart:
