@@ -135,8 +135,8 @@ def parse_checks(text: str, *, source: str = "checks.toml") -> ChecksConfig:
         if not isinstance(value, dict):
             raise _fail(source, _key_line(text, name), f"`{name}` must be a table", f"write it as {kind}")
     if not isinstance(checks, list) or not all(isinstance(c, dict) for c in checks):
-        raise _fail(source, _key_line(text, "check"), "`check` must be a list of tables",
-                    "start each check with a [[check]] header")
+        raise _fail(source, _line_of(text, "check") or _key_line(text, "check"), "`check` must be a list of tables",
+                    "start each check with a [[check]] header (two brackets)")
     if not checks:
         raise _fail(source, None, "no checks", "add at least one [[check]] table with a metric and a min or max")
 

@@ -117,18 +117,17 @@ def _write(text: str, out: str | None) -> None:
 
 
 def _summarize(args: argparse.Namespace) -> int:
-    from .summary import summarize, summary_markdown
+    from .summary import summarize
 
     dataset = load_dataset(args)
-    summary = summarize(dataset, threshold=args.threshold, seed=args.seed)
     if args.format == "json":
+        summary = summarize(dataset, threshold=args.threshold, seed=args.seed)
         _write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", args.out)
-    elif args.format == "markdown":
-        _write(summary_markdown(summary), args.out)
-    else:
-        from .report import summary_html
+        return EXIT_OK
+    from .report import ReportSettings, build_report, report_html, report_markdown
 
-        _write(summary_html(summary), args.out)
+    report = build_report(dataset, ReportSettings(threshold=args.threshold, seed=args.seed))
+    _write(report_markdown(report) if args.format == "markdown" else report_html(report), args.out)
     return EXIT_OK
 
 

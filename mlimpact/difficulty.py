@@ -34,10 +34,10 @@ from .uncertainty import wilson_interval
 __all__ = [
     "MODES", "LANE_NAMES", "AUTO_NEGATIVE", "REVIEW", "AUTO_POSITIVE", "AUTOMATIC", "METHODS",
     "LanePolicy", "Lanes", "LaneCurve", "OperatingPoint",
-    "available_modes", "default_tolerance", "default_policy", "lane_curve", "segment_curve", "lane_codes",
+    "available_modes", "unavailable_reason", "default_tolerance", "default_policy", "lane_curve", "segment_curve", "lane_codes",
     "evaluate_lanes", "solve_for_target", "solve_for_capacity", "choose_lanes", "tradeoff_curve",
     "lane_table", "lanes_by_segment", "lane_label", "summary_sentence", "capacity_sentence",
-    "cutoff_range", "first_at_or_after", "percent", "LANE_TABLE_COLUMNS", "SEGMENT_LANE_COLUMNS",
+    "cutoff_range", "cutoff_label", "first_at_or_after", "percent", "percent_cell", "LANE_TABLE_COLUMNS", "SEGMENT_LANE_COLUMNS",
     "TRADEOFF_COLUMNS", "DEFAULT_TARGET", "MIN_AUTOMATED", "ERROR_SLACK",
 ]
 
@@ -189,6 +189,17 @@ def available_modes(dataset: Dataset) -> list[str]:
     if dataset.task == "multiclass":
         return ["top_probability", "margin"] if dataset.proba is not None else []
     return (["uncertainty"] if dataset.roles.uncertainty else []) + ["error_size"]
+
+
+def unavailable_reason(dataset: Dataset) -> str | None:
+    """Why this Dataset has no difficulty lanes (None when it has some).
+
+    >>> from mlimpact.dataset import build_dataset
+    >>> from mlimpact.roles import Roles
+    >>> print(unavailable_reason(build_dataset(pd.DataFrame({"y": [0, 1], "c": [0, 1]}), Roles(label="y", prediction="c"))))
+    difficulty lanes need a score: `c` holds only predicted classes; pick the model's score column in the sidebar
+    """
+    return None if available_modes(dataset) else _why_no_mode(dataset)
 
 
 def _why_no_mode(dataset: Dataset) -> str:
@@ -431,6 +442,19 @@ def lane_codes(curve: LaneCurve, lanes: Lanes) -> np.ndarray:
     return np.where(r >= i_high, AUTOMATIC, REVIEW).astype(np.int8)
 
 
+def cutoff_label(mode: str, subject: str = "positive") -> str:
+    """What the cut-off slider does, in words.
+
+    >>> cutoff_label("uncertainty")
+    'Automatic when the uncertainty is at most the cut-off; review otherwise'
+    """
+    if mode == "score":
+        return (f"Review band: automatic “not {subject}” below the left handle, automatic “{subject}” from the "
+                "right handle")
+    word = "at least" if _SIGN[mode] > 0 else "at most"
+    return f"Automatic when the {MODES[mode]} is {word} the cut-off; review otherwise"
+
+
 def cutoff_range(curve: LaneCurve) -> tuple[float, float, float]:
     """``(min, max, step)`` for a cut-off slider covering every useful cut-off of this curve.
 
@@ -495,6 +519,17 @@ class OperatingPoint:
     def automation_interval(self) -> tuple[float, float]:
         lo, hi = wilson_interval(self.automated, self.n)
         return float(lo), float(hi)
+
+    def per_day(self, cases_per_day: float) -> dict:
+        """Cases automated, sent to review and expected errors per day at ``cases_per_day`` cases a day.
+
+        >>> OperatingPoint(Lanes("score", low=0.1, high=0.9), n=100, automated=80, errors=2, review=20).per_day(1000)
+        {'automated': 800.0, 'review': 200.0, 'errors': 20.0}
+        """
+        if not self.n:
+            return {"automated": float("nan"), "review": float("nan"), "errors": float("nan")}
+        return {"automated": self.automated / self.n * cases_per_day, "review": self.review / self.n * cases_per_day,
+                "errors": self.errors / self.n * cases_per_day}
 
 
 def _totals(curve: LaneCurve, i_low: int, i_high: int) -> tuple[int, int, int]:
@@ -854,58 +889,51 @@ def lane_table(curve: LaneCurve, lanes: Lanes, *, threshold: float | None = None
     """
     i_low, i_high = _indices(curve, lanes)
     t_idx = None if (threshold is None or not curve.two_sided) else _index(curve, threshold)
-    stats = _lane_stats(curve, i_low, i_high, t_idx)
-    n = curve.n
+    stats = {k: tuple(None if v is None else float(np.asarray(v)[0]) for v in t)
+             for k, t in _lane_stats(curve, i_low, i_high, t_idx).items()}
+    auto = [stats[x] for x in stats if x != "review"]
+    exp_auto = None if auto[0][3] is None else sum(p[3] for p in auto)
+    stats["automated"] = (sum(p[0] for p in auto), sum(p[1] for p in auto), sum(p[2] for p in auto), exp_auto)
+    rev = stats["review"]
+    stats["all"] = (stats["automated"][0] + rev[0], stats["automated"][1], stats["automated"][2] + rev[2],
+                    None if exp_auto is None else exp_auto + rev[3])
     names = list(stats)
-    rows = []
-    auto_names = [x for x in names if x != "review"]
-    for name in names + ["automated", "all"]:
-        if name in stats:
-            ln, le, lb, lx = (np.asarray(v)[0] if v is not None else None for v in stats[name])
-        else:
-            parts = [stats[x] for x in auto_names]
-            ln = sum(int(p[0][0]) for p in parts)
-            le = sum(int(p[1][0]) for p in parts)
-            lb = sum(int(p[2][0]) for p in parts)
-            lx = None if parts[0][3] is None else sum(float(p[3][0]) for p in parts)
-            if name == "all":
-                ln += int(stats["review"][0][0])
-                lb += int(stats["review"][2][0])
-                lx = None if lx is None else lx + float(stats["review"][3][0])
-        rows.append(_lane_row(curve, name, int(ln), le, int(lb), lx, n, threshold, subject))
-    return pd.DataFrame(rows, columns=LANE_TABLE_COLUMNS)
-
-
-def _lane_row(curve, name, ln, le, lb, lx, n, threshold, subject) -> dict:
-    err = float(le) if le is not None and not (isinstance(le, float) and math.isnan(le)) else float("nan")
-    if ln and not math.isnan(err):
-        elo, ehi = (float(x) for x in wilson_interval(err, ln))
-        rate = err / ln
-    else:
-        elo = ehi = rate = float("nan")
+    ln, err, bad = (np.array([stats[x][i] for x in names], dtype=float) for i in range(3))
+    expected = np.array([np.nan if stats[x][3] is None else stats[x][3] for x in names])
+    observed = bad if curve.two_sided else ln - bad
+    elo, ehi = wilson_interval(err, ln)
+    olo, ohi = wilson_interval(observed, ln)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(ln > 0, err / ln, np.nan)
+        obs_rate = np.where(ln > 0, observed / ln, np.nan)
+        exp_rate = np.where(ln > 0, expected / ln, np.nan)
     if curve.two_sided:
-        observed_k, cal = lb, "positive rate"
+        cal = "positive rate"
+    elif curve.mode in ("top_probability", "margin"):
+        cal = "accuracy"
+    elif curve.mode == "uncertainty":
+        cal = f"share within ±{curve.tolerance:g}"
     else:
-        observed_k, cal = ln - lb, ("accuracy" if curve.mode in ("top_probability", "margin")
-                                   else f"share within ±{curve.tolerance:g}")
-    olo, ohi = (float(x) for x in wilson_interval(observed_k, ln)) if ln else (float("nan"),) * 2
-    expected = lx / ln if (lx is not None and ln) else float("nan")
-    note = ""
-    if name == "review":
-        note = ("decided by people, assumed correct after review; errors shown are the model's own"
-                + (f" at threshold {threshold:g}" if curve.two_sided and threshold is not None else ""))
-    elif name == "all":
-        note = "errors left after review: the automated decisions' errors only"
-    if curve.two_sided and not curve.probabilities:
-        note = (note + "; " if note else "") + "scores are not probabilities: no calibration"
-    label = {"automated": "automated decisions", "all": "all cases, after review"}.get(name,
-                                                                                      lane_label(name, subject))
-    return {"lane": label, "n": ln, "share": ln / n if n else float("nan"),
-            "errors": err if not math.isnan(err) else float("nan"), "error_rate": rate, "error_low": elo,
-            "error_high": ehi, "errors_per_1000": 1000 * rate if not math.isnan(rate) else float("nan"),
-            "expected_rate": expected, "observed_rate": observed_k / ln if ln else float("nan"),
-            "observed_low": olo, "observed_high": ohi,
-            "calibration_of": cal if curve.mode != "error_size" else "—", "note": note}
+        cal = "—"
+    notes = []
+    for name in names:
+        note = ""
+        if name == "review":
+            note = ("decided by people, assumed correct after review; errors shown are the model's own"
+                    + (f" at threshold {threshold:g}" if curve.two_sided and threshold is not None else ""))
+        elif name == "all":
+            note = "errors left after review: the automated decisions' errors only"
+        if curve.two_sided and not curve.probabilities:
+            note = (note + "; " if note else "") + "scores are not probabilities: no calibration"
+        notes.append(note)
+    labels = [{"automated": "automated decisions", "all": "all cases, after review"}.get(x, lane_label(x, subject))
+              for x in names]
+    n = curve.n
+    return pd.DataFrame({"lane": labels, "n": ln.astype(np.int64), "share": ln / n if n else ln * np.nan,
+                         "errors": err, "error_rate": rate, "error_low": elo, "error_high": ehi,
+                         "errors_per_1000": 1000 * rate, "expected_rate": exp_rate, "observed_rate": obs_rate,
+                         "observed_low": olo, "observed_high": ohi, "calibration_of": cal, "note": notes},
+                        columns=LANE_TABLE_COLUMNS)
 
 
 SEGMENT_LANE_COLUMNS = ["segment", "n", "share_of_rows", "auto_negative", "review", "auto_positive", "automatic",
@@ -974,9 +1002,16 @@ def percent(x: float, digits: int = 0) -> str:
     return f"{v:.{digits}f}%"
 
 
-def _pct_range(lo: float, hi: float, digits: int) -> str:
-    a, b = percent(lo, digits), percent(hi, digits)
-    return f"{a[:-1]}–{b}"
+def percent_cell(value: float, low: float, high: float, digits: int = 1) -> str:
+    """A rate with its interval, with enough digits that the bounds differ: ``1.00% (0.96–1.04%)``.
+
+    >>> percent_cell(0.009, 0.007, 0.011), percent_cell(0.01, 0.0096, 0.0104)
+    ('0.9% (0.7–1.1%)', '1.00% (0.96–1.04%)')
+    """
+    while digits < 3 and percent(low, digits) == percent(high, digits) and low != high:
+        digits += 1
+    a, b = percent(low, digits), percent(high, digits)
+    return f"{percent(value, digits)} ({a[:-1]}–{b})"
 
 
 def summary_sentence(point: OperatingPoint, *, cases_per_day: float | None = None, cases: str = "cases") -> str:
@@ -989,7 +1024,7 @@ def summary_sentence(point: OperatingPoint, *, cases_per_day: float | None = Non
     """
     if point.automated == 0:
         return f"Nothing is automated: every one of the {point.n:,} {cases} goes to review."
-    err = f"{percent(point.error_rate, 1)} ({_pct_range(*point.error_interval, 1)})"
+    err = percent_cell(point.error_rate, *point.error_interval)
     head = f"Automating {percent(point.automation_rate)} of {cases} keeps errors among automated decisions at {err}"
     if point.review == 0:
         return head + "; nothing goes to review."

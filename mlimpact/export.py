@@ -42,3 +42,19 @@ def to_safe_csv(frame: pd.DataFrame, *, header_lines: list[str] | None = None) -
     body = neutralize_formulas(frame).to_csv(index=False, lineterminator="\n")
     head = "".join(f"# {_fix(line)}\n" for line in (header_lines or []))
     return (head + body).encode("utf-8")
+
+
+_MD_ESCAPE = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|!"})
+
+
+def markdown_text(text: object) -> str:
+    """Text from a file made inert in Markdown: no links, images, autolinks, HTML or table breaks.
+
+    Escapes ``\\ ` * _ [ ] < > | !`` and breaks the ``://`` and ``www.`` of autolinks;
+    numbers and ordinary punctuation stay readable.
+
+    >>> markdown_text("[x](https://e.com) <b>")
+    '\\\\[x\\\\](https\\\\://e.com) \\\\<b\\\\>'
+    """
+    out = str(text).translate(_MD_ESCAPE).replace("\n", " ").replace("\r", " ").replace("://", "\\://")
+    return out.replace("www.", "www\\.").replace("WWW.", "WWW\\.")

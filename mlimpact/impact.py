@@ -28,13 +28,13 @@ import pandas as pd
 
 from .dataset import Dataset
 from .errors import InputError
-from .uncertainty import multinomial_resample, percentile_interval, run_bootstrap
+from .uncertainty import percentile_interval, run_bootstrap
 
 __all__ = [
-    "MONEY_TERMS", "TERM_LABELS", "CostModel", "default_costs", "Rule", "parse_rule", "Period", "detect_period",
-    "scale_factor", "Gains", "row_gains", "net_value", "value_curve", "best_threshold", "best_lanes",
+    "MONEY_TERMS", "TERM_LABELS", "CostModel", "default_costs", "default_rule", "Rule", "parse_rule", "Period", "detect_period",
+    "scale_factor", "Gains", "row_gains", "net_value", "value_curve", "thin_value_curve", "best_threshold", "best_lanes",
     "operating_points", "compare_baselines", "sensitivity", "segment_impact", "executive_summary",
-    "ImpactReport", "impact_report", "one_vs_rest", "lanes_from", "format_money", "md_escape", "markdown_table",
+    "ImpactReport", "impact_report", "per_words", "one_vs_rest", "lanes_from", "format_money", "md_escape", "markdown_table",
     "run_cli",
 ]
 
@@ -50,8 +50,10 @@ TERM_LABELS = {
 #: score cut-offs in the bootstrap's grid: row quantiles plus quantiles of the positives' scores
 GRID_ROW_QUANTILES = 256
 GRID_POSITIVE_QUANTILES = 256
-#: cells with at least this many rows in total resample from the multinomial's normal approximation
+#: up to this many rows in all, cell counts are an exact multinomial draw
 NORMAL_ABOVE = 1000
+#: cells with fewer rows are resampled with exact (Poisson) draws
+SMALL_CELL = 50
 #: floats per bootstrap chunk (replicates × cells × columns), bounding memory
 _CHUNK_FLOATS = 2_000_000
 DAYS_PER_MONTH = 365.2425 / 12
@@ -197,6 +199,25 @@ def default_costs(dataset: Dataset) -> CostModel:
         if pd.api.types.is_numeric_dtype(s) and not s.isna().any():
             return CostModel(cost_fp=5.0, cost_fn=dataset.roles.amount, cost_review=2.0)
     return CostModel(cost_fp=1.0, cost_fn=1.0, cost_review=0.5)
+
+
+def default_rule(dataset: Dataset) -> str:
+    """A simple rule to compare with: the amount above (about) its 99th percentile, or "" without an amount.
+
+    >>> default_rule(_demo_dataset())
+    ''
+    """
+    col = dataset.roles.amount
+    if not col or col not in dataset.frame.columns:
+        return ""
+    s = dataset.frame[col]
+    if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s) or s.notna().sum() == 0:
+        return ""
+    q = float(s.quantile(0.99))
+    if q <= 0 or not math.isfinite(q):
+        return ""
+    step = 10 ** math.floor(math.log10(q))
+    return Rule(col, ">", float(round(q / step) * step)).describe()
 
 
 _RULE_RE = re.compile(r"^\s*(`[^`]+`|[^\s<>=!]+)\s*(>=|<=|==|!=|>|<)\s*(.+?)\s*$")
@@ -565,6 +586,26 @@ def _curve_frame(ex: _Exact) -> pd.DataFrame:
                          "tn": (n - npos - fp).astype(np.int64), "value": vals, "value_vs_flag_none": vals - vals[-1]})
 
 
+def thin_value_curve(curve: pd.DataFrame, *, keep=(), max_points: int = 400) -> pd.DataFrame:
+    """At most about ``max_points`` rows of a value curve, evenly spread over the thresholds' range,
+    always keeping the ends, the best row and the rows at the thresholds in ``keep``.
+
+    >>> c = pd.DataFrame({"threshold": np.linspace(0, 1, 1001), "value": np.arange(1001.0)})
+    >>> len(thin_value_curve(c, max_points=11)) <= 13
+    True
+    """
+    if len(curve) <= max_points:
+        return curve.reset_index(drop=True)
+    t = curve["threshold"].to_numpy(dtype=float)
+    finite = np.isfinite(t)
+    lo, hi = t[finite].min(), t[finite].max()
+    idx = np.searchsorted(t, np.linspace(lo, hi, max_points), side="left")
+    idx = np.concatenate([idx, [0, len(t) - 1, int(np.argmax(curve["value"].to_numpy()))],
+                          np.searchsorted(t, np.asarray(list(keep), dtype=float), side="left")])
+    idx = np.unique(np.clip(idx, 0, len(t) - 1))
+    return curve.iloc[idx].reset_index(drop=True)
+
+
 def best_threshold(curve: pd.DataFrame) -> tuple[float, float]:
     """``(threshold, value)`` maximising value on a :func:`value_curve` (ties: the one flagging fewer).
 
@@ -643,10 +684,35 @@ def _make_cells(group, pattern, values, n_groups: int) -> _Cells:
     return _Cells(cg, keys % n_pat, count, mean, root, starts, cg[starts], n_groups)
 
 
+def _resample_counts(count: np.ndarray, b: int, rng: np.random.Generator) -> np.ndarray:
+    """Bootstrap cell counts (b, C): Poisson draws for small cells, the normal approximation for cells of
+    at least SMALL_CELL rows, then every replicate rescaled to the total number of rows.
+
+    Poisson-then-rescale is the multinomial bootstrap up to terms of order 1/n; the exact draw for
+    small cells keeps the skew of a few large amounts (one fraud of 5,000 is there 0, 1 or 2 times).
+
+    >>> m = _resample_counts(np.array([1.0, 5.0, 4000.0]), 3, np.random.default_rng(0))
+    >>> m.sum(axis=1).round(6).tolist()
+    [4006.0, 4006.0, 4006.0]
+    """
+    n = count.sum()
+    if n <= NORMAL_ABOVE:
+        return rng.multinomial(int(round(n)), count / n, size=b).astype(float)
+    small = count < SMALL_CELL
+    m = np.empty((b, len(count)))
+    if small.any():
+        m[:, small] = rng.poisson(count[small], size=(b, int(small.sum())))
+    if (~small).any():
+        c = count[~small]
+        m[:, ~small] = np.maximum(c + np.sqrt(c) * rng.standard_normal((b, len(c))), 0.0)
+    total = m.sum(axis=1, keepdims=True)
+    return m * (n / np.where(total > 0, total, 1.0))
+
+
 def _cell_bootstrap(cells: _Cells, *, n_boot: int, seed: int, time_budget_s: float | None) -> tuple[dict, int]:
     """Replicates of the cell counts ``counts`` (b, C) and of per-group column sums ``sums`` (b, G, P).
 
-    Cell counts are a multinomial draw of all rows (normal approximation above NORMAL_ABOVE rows);
+    Cell counts come from :func:`_resample_counts` (the multinomial bootstrap of rows);
     within a cell the resampled sum is ``m · mean`` plus a normal term with covariance ``m · Σ``.
     """
     C, P = cells.mean.shape
@@ -654,13 +720,13 @@ def _cell_bootstrap(cells: _Cells, *, n_boot: int, seed: int, time_budget_s: flo
     chunk = int(np.clip(_CHUNK_FLOATS // max(1, C * max(P, 1) * 2), 5, 500))
 
     def replicate(rng, b):
-        m = multinomial_resample(cells.count[None, :], b, rng, normal_above=NORMAL_ABOVE)[:, 0, :]
+        m = _resample_counts(cells.count, b, rng)
         out = {"counts": m}
         if P:
             contrib = m[:, :, None] * cells.mean[None]
             if cells.root is not None:
                 z = rng.standard_normal((b, C, P))
-                contrib += np.sqrt(m)[:, :, None] * np.einsum("bcp,cqp->bcq", z, cells.root)
+                contrib += np.sqrt(m)[:, :, None] * np.einsum("bcp,cqp->bcq", z, cells.root, optimize=True)
             sums = np.zeros((b, G, P))
             if C:
                 sums[:, cells.present] = np.add.reduceat(contrib, cells.starts, axis=1)
@@ -693,111 +759,13 @@ def _cut_index(cuts: np.ndarray, t: float) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# operating points
+# operating points and baselines: one joint bootstrap, so every paired difference is paired
 # ---------------------------------------------------------------------------------------------
 
 POINT_COLUMNS = ["point", "description", "threshold", "low_cut", "high_cut", "flagged", "reviewed", "tp", "fp",
                  "fn", "tn", "value", "low", "high", "value_vs_flag_none", "vs_none_low", "vs_none_high",
                  "optimism", "note"]
 _POINT_MONEY = ["value", "low", "high", "value_vs_flag_none", "vs_none_low", "vs_none_high", "optimism"]
-
-
-def operating_points(dataset: Dataset, costs: CostModel, *, threshold: float = 0.5, lanes=None,
-                     scale: str | None = None, n_boot: int = 1000, seed: int = 0,
-                     time_budget_s: float | None = 2.0) -> pd.DataFrame:
-    """Net value at the current threshold and at the value-maximising one (and with review lanes).
-
-    Rows ``current`` and ``best`` always; ``lanes`` (the given review band) and ``best_lanes`` (the
-    best band, exact over all cut pairs) when ``lanes`` are given. ``value_vs_flag_none`` is what
-    the decisions are worth against flagging nothing. Intervals (95%) are bootstrap: percentile for
-    fixed cut-offs; for the best ones the cut-offs are chosen again in every replicate and the basic
-    (reverse-percentile) interval is used, which corrects for choosing them on these rows;
-    ``optimism`` is the bootstrap estimate of how much choosing on these rows flatters the value.
-    Money is per ``scale`` ("month"/"year") when given.
-    """
-    threshold = _check_threshold(threshold)
-    lanes = _check_lanes(lanes)
-    factor, _ = scale_factor(dataset, scale)
-    g = row_gains(dataset, costs)
-    ex = _exact(g)
-    vals = _threshold_values(ex.keep, ex.flag)
-    K = len(ex.cuts)
-    j_best = len(vals) - 1 - int(np.argmax(vals[::-1]))
-    t_best = _cut_threshold(ex.cuts, j_best)
-    best_lane = _best_lanes_exact(ex) if lanes is not None else None
-
-    cuts = _grid(g, [threshold, t_best if j_best <= K else None,
-                     *(lanes or ()), *((best_lane[0], best_lane[1]) if best_lane else ())])
-    bins = np.searchsorted(cuts, g.score, side="right")
-    cells = _make_cells(bins, g.y.astype(np.int64), np.column_stack([g.keep, g.flag, g.review]), len(cuts) + 1)
-    reps, used = _cell_bootstrap(cells, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
-    sums = reps["sums"]
-    rv = _threshold_values(sums[..., 0], sums[..., 1])  # (b, Kg+2)
-    orig = _threshold_values(np.bincount(bins, weights=g.keep, minlength=len(cuts) + 1),
-                             np.bincount(bins, weights=g.flag, minlength=len(cuts) + 1))
-    none_r = rv[:, -1]
-    none_v = float(vals[-1])
-
-    rows = []
-
-    def add(point, description, d, value, reps_value, *, basic=False, optimism=np.nan, note=None,
-            thr=np.nan, low_cut=np.nan, high_cut=np.nan):
-        c = _counts(g, d)
-        if basic:
-            lo, hi = _basic_interval(value, reps_value)
-            dlo, dhi = _basic_interval(value - none_v, reps_value - none_r)
-        else:
-            lo, hi = percentile_interval(reps_value)
-            dlo, dhi = percentile_interval(reps_value - none_r)
-        rows.append({"point": point, "description": description, "threshold": thr, "low_cut": low_cut,
-                     "high_cut": high_cut, **c, "value": value, "low": float(lo), "high": float(hi),
-                     "value_vs_flag_none": value - none_v, "vs_none_low": float(dlo), "vs_none_high": float(dhi),
-                     "optimism": optimism, "note": note})
-
-    j_t = _cut_index(cuts, threshold)
-    d_cur = _decisions(g.score, threshold)
-    add("current", f"flag when score ≥ {threshold:g}", d_cur, float(_money(g, d_cur).sum()), rv[:, j_t],
-        thr=threshold)
-
-    rj = rv.shape[1] - 1 - np.argmax(rv[:, ::-1], axis=1)
-    best_r = rv[np.arange(len(rv)), rj]
-    optimism = float(np.mean(best_r - orig[rj]))
-    d_best = _decisions(g.score, t_best)
-    note = ("chosen on these rows: the interval chooses the threshold again in every bootstrap replicate; "
-            f"expect about {format_money(optimism * factor)} less on new rows")
-    if j_best > K:
-        note = "flagging nothing is best under these costs; " + note
-    add("best", f"flag when score ≥ {t_best:g} (value-maximising)", d_best, float(vals[j_best]), best_r,
-        basic=True, optimism=optimism, note=note, thr=t_best)
-
-    if lanes is not None:
-        a_j, b_j = _cut_index(cuts, lanes[0]), _cut_index(cuts, lanes[1])
-        pk = np.concatenate([np.zeros((len(sums), 1)), np.cumsum(sums[..., 0], axis=1)], axis=1)
-        pf = np.concatenate([np.zeros((len(sums), 1)), np.cumsum(sums[..., 1], axis=1)], axis=1)
-        pr = np.concatenate([np.zeros((len(sums), 1)), np.cumsum(sums[..., 2], axis=1)], axis=1)
-        lane_r = pk[:, a_j] + pr[:, b_j] - pr[:, a_j] + pf[:, -1] - pf[:, b_j]
-        d_l = _decisions(g.score, threshold, lanes)
-        add("lanes", f"review scores from {lanes[0]:g} to below {lanes[1]:g}; flag from {lanes[1]:g}", d_l,
-            float(_money(g, d_l).sum()), lane_r, low_cut=lanes[0], high_cut=lanes[1],
-            note="rows in the review lane cost a review and are assumed decided correctly")
-        bl_r, _ = _lanes_values(sums[..., 0], sums[..., 1], sums[..., 2])
-        d_bl = _decisions(g.score, threshold, best_lane[:2])
-        bl_note = "chosen on these rows; the interval chooses the band again in every bootstrap replicate"
-        if all(float(v) == 0.0 for v in np.atleast_1d(g.terms["cost_review"])):
-            bl_note = "with no review cost, reviewing every row is best; " + bl_note
-        add("best_lanes", f"review scores from {best_lane[0]:g} to below {best_lane[1]:g} (value-maximising)",
-            d_bl, float(best_lane[2]), bl_r, basic=True, note=bl_note, low_cut=best_lane[0],
-            high_cut=best_lane[1])
-    out = pd.DataFrame(rows, columns=POINT_COLUMNS)
-    out[_POINT_MONEY] = out[_POINT_MONEY] * factor
-    out.attrs.update({"n_boot": used, "seed": seed, "scale": scale, "factor": factor})
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# baselines
-# ---------------------------------------------------------------------------------------------
-
 BASELINE_COLUMNS = ["baseline", "description", "threshold", "flagged", "flag_rate", "value", "low", "high",
                     "difference", "diff_low", "diff_high", "note"]
 _BASELINE_MONEY = ["value", "low", "high", "difference", "diff_low", "diff_high"]
@@ -817,11 +785,197 @@ def _other_scores(dataset: Dataset) -> dict[str, np.ndarray]:
 
 
 def _same_rate_threshold(score: np.ndarray, k: int) -> float:
-    """The threshold flagging the k highest scores (ties at the cut are all flagged)."""
+    """The threshold flagging the k highest scores (ties at the cut are all flagged).
+
+    >>> _same_rate_threshold(np.array([0.1, 0.9, 0.5, 0.7]), 2)
+    0.7
+    """
     finite = np.sort(score[np.isfinite(score)])
-    if k <= 0 or not len(finite):
-        return float(np.nextafter(finite[-1], np.inf)) if len(finite) else 0.0
+    if not len(finite):
+        return 0.0
+    if k <= 0:
+        return float(np.nextafter(finite[-1], np.inf))
     return float(finite[max(len(finite) - k, 0)])
+
+
+@dataclass(frozen=True, eq=False)
+class _Policies:
+    """Exact values of every policy plus one joint bootstrap of all of them (same resampled rows)."""
+
+    g: Gains
+    vals: np.ndarray        # exact value at every cut index of the distinct scores
+    cuts_exact: np.ndarray
+    j_best: int
+    threshold: float
+    lanes: tuple | None
+    best_lane: tuple | None
+    cuts: np.ndarray        # the bootstrap's grid of cut-offs
+    sums: np.ndarray        # (b, len(cuts)+1, 3) replicate sums of keep, flag, review per grid bin
+    orig: np.ndarray        # exact values at the grid's cut indices
+    extras: list            # (key, description, threshold, decisions, note) of the rule and other models
+    extra_reps: np.ndarray  # (b, len(extras)) replicate totals of their money
+    used: int
+    seed: int
+
+
+def _policies(dataset: Dataset, costs: CostModel, *, threshold, lanes, rule, others: bool, n_boot: int,
+              seed: int, time_budget_s) -> _Policies:
+    threshold = _check_threshold(threshold)
+    lanes = _check_lanes(lanes)
+    if isinstance(rule, str):
+        rule = parse_rule(rule) if rule.strip() else None
+    g = row_gains(dataset, costs)
+    ex = _exact(g)
+    vals = _threshold_values(ex.keep, ex.flag)
+    K = len(ex.cuts)
+    j_best = len(vals) - 1 - int(np.argmax(vals[::-1]))
+    best_lane = _best_lanes_exact(ex) if lanes is not None else None
+
+    n = len(g.y)
+    k = int((g.score >= threshold).sum())
+    extras = []
+    if rule is not None:
+        extras.append(("rule", f"rule: flag when {rule.describe()}", np.nan, rule.mask(dataset.frame), None))
+    for col, s in (_other_scores(dataset).items() if others else ()):
+        missing = np.isnan(s)
+        filled = np.where(missing, -np.inf, s)
+        note = f"{int(missing.sum()):,} rows without a score count as not flagged" if missing.any() else None
+        t_own, _ = best_threshold(_curve_frame(_exact(_gains_from_terms(g.y, filled, g.terms))))
+        extras.append((f"{col} (best threshold)", f"{col} at its own value-maximising threshold {t_own:g}",
+                       t_own, filled >= t_own, note))
+        t_rate = _same_rate_threshold(filled, k)
+        extras.append((f"{col} (same flag rate)", f"{col} flagging as many rows as the model "
+                       f"({k / n if n else 0:.2%})", t_rate, filled >= t_rate, note))
+
+    cuts = _grid(g, [threshold, _cut_threshold(ex.cuts, j_best) if j_best <= K else None,
+                     *(lanes or ()), *(best_lane[:2] if best_lane else ())])
+    bins = np.searchsorted(cuts, g.score, side="right")
+    pattern = g.y.astype(np.int64)
+    for i, e in enumerate(extras):  # the rule and the other models: a handful of bits
+        pattern |= np.asarray(e[3], dtype=np.int64) << (i + 1)
+    money = [g.keep, g.flag, g.review] + [np.where(e[3], g.flag, g.keep) for e in extras]
+    cells = _make_cells(bins, pattern, np.column_stack(money), len(cuts) + 1)
+    reps, used = _cell_bootstrap(cells, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
+    sums = reps["sums"]
+    orig = _threshold_values(np.bincount(bins, weights=g.keep, minlength=len(cuts) + 1),
+                             np.bincount(bins, weights=g.flag, minlength=len(cuts) + 1))
+    return _Policies(g=g, vals=vals, cuts_exact=ex.cuts, j_best=j_best, threshold=threshold, lanes=lanes,
+                     best_lane=best_lane, cuts=cuts, sums=sums[..., :3], orig=orig,
+                     extras=[(key, desc, thr, np.asarray(d, dtype=np.int8), note)
+                             for key, desc, thr, d, note in extras],
+                     extra_reps=sums[..., 3:].sum(axis=1), used=used, seed=seed)
+
+
+def _points_table(P: _Policies, factor: float, scale) -> pd.DataFrame:
+    g, sums = P.g, P.sums
+    rv = _threshold_values(sums[..., 0], sums[..., 1])  # (b, len(cuts) + 2)
+    none_v, none_r = float(P.vals[-1]), rv[:, -1]
+    rows = []
+
+    def add(point, description, d, value, reps_value, *, basic=False, optimism=np.nan, note=None,
+            thr=np.nan, low_cut=np.nan, high_cut=np.nan):
+        if basic:
+            lo, hi = _basic_interval(value, reps_value)
+            dlo, dhi = _basic_interval(value - none_v, reps_value - none_r)
+        else:
+            lo, hi = percentile_interval(reps_value)
+            dlo, dhi = percentile_interval(reps_value - none_r)
+        rows.append({"point": point, "description": description, "threshold": thr, "low_cut": low_cut,
+                     "high_cut": high_cut, **_counts(g, d), "value": value, "low": float(lo), "high": float(hi),
+                     "value_vs_flag_none": value - none_v, "vs_none_low": float(dlo), "vs_none_high": float(dhi),
+                     "optimism": optimism, "note": note})
+
+    t = P.threshold
+    d_cur = _decisions(g.score, t)
+    add("current", f"flag when score ≥ {t:g}", d_cur, float(_money(g, d_cur).sum()),
+        rv[:, _cut_index(P.cuts, t)], thr=t)
+
+    t_best = _cut_threshold(P.cuts_exact, P.j_best)
+    rj = rv.shape[1] - 1 - np.argmax(rv[:, ::-1], axis=1)
+    best_r = rv[np.arange(len(rv)), rj]
+    optimism = float(np.mean(best_r - P.orig[rj]))
+    note = ("chosen on these rows: the interval chooses the threshold again in every bootstrap replicate "
+            "(basic bootstrap interval); expect about " + format_money(optimism * factor) + " less on new rows")
+    if P.j_best > len(P.cuts_exact):
+        note = "flagging nothing is best under these costs; " + note
+    add("best", f"flag when score ≥ {t_best:g} (value-maximising)", _decisions(g.score, t_best),
+        float(P.vals[P.j_best]), best_r, basic=True, optimism=optimism, note=note, thr=t_best)
+
+    if P.lanes is not None:
+        low, high = P.lanes
+        a_j, b_j = _cut_index(P.cuts, low), _cut_index(P.cuts, high)
+        zero = np.zeros((len(sums), 1))
+        pk, pf, pr = (np.concatenate([zero, np.cumsum(sums[..., i], axis=1)], axis=1) for i in range(3))
+        lane_r = pk[:, a_j] + pr[:, b_j] - pr[:, a_j] + pf[:, -1] - pf[:, b_j]
+        d_l = _decisions(g.score, t, P.lanes)
+        add("lanes", f"review scores from {low:g} to below {high:g}; flag from {high:g}", d_l,
+            float(_money(g, d_l).sum()), lane_r, low_cut=low, high_cut=high,
+            note="rows in the review lane cost a review and are assumed decided correctly")
+        bl_r, _ = _lanes_values(sums[..., 0], sums[..., 1], sums[..., 2])
+        b_low, b_high, b_value = P.best_lane
+        bl_note = "chosen on these rows: the interval chooses the band again in every bootstrap replicate"
+        if not np.any(g.terms["cost_review"] != 0):
+            bl_note = "with no review cost, reviewing every row is best; " + bl_note
+        add("best_lanes", f"review scores from {b_low:g} to below {b_high:g} (value-maximising)",
+            _decisions(g.score, t, (b_low, b_high)), float(b_value), bl_r, basic=True, note=bl_note,
+            low_cut=b_low, high_cut=b_high)
+    out = pd.DataFrame(rows, columns=POINT_COLUMNS)
+    out[_POINT_MONEY] = out[_POINT_MONEY] * factor
+    out.attrs.update({"n_boot": P.used, "seed": P.seed, "scale": scale, "factor": factor})
+    return out
+
+
+def _baselines_table(P: _Policies, factor: float, scale) -> pd.DataFrame:
+    g, sums = P.g, P.sums
+    n = len(g.y)
+    rv = _threshold_values(sums[..., 0], sums[..., 1])
+    t = P.threshold
+    d_model = _decisions(g.score, t)
+    k = int(d_model.sum())
+    q = k / n if n else 0.0
+    model_v = float(_money(g, d_model).sum())
+    model_r = rv[:, _cut_index(P.cuts, t)]
+    none_v, all_v = float(g.keep.sum()), float(g.flag.sum())
+    none_r, all_r = rv[:, -1], rv[:, 0]
+    specs = [("model", f"the model: flag when score ≥ {t:g}", t, k, model_v, model_r, None),
+             ("flag_none", "no model: flag nothing", np.nan, 0, none_v, none_r, None),
+             ("flag_all", "no model: flag everything", np.nan, n, all_v, all_r, None),
+             ("random", f"random flags at the model's rate ({q:.2%})", np.nan, k, q * all_v + (1 - q) * none_v,
+              q * all_r + (1 - q) * none_r,
+              "expected value; the interval covers the sampling of rows, not the luck of the draw")]
+    for i, (key, desc, thr, d, note) in enumerate(P.extras):
+        specs.append((key, desc, thr, int(d.sum()), float(_money(g, d).sum()), P.extra_reps[:, i], note))
+    rows = []
+    for i, (key, desc, thr, flagged, value, reps, note) in enumerate(specs):
+        lo, hi = percentile_interval(reps)
+        dlo, dhi = percentile_interval(model_r - reps) if i else (np.nan, np.nan)
+        rows.append({"baseline": key, "description": desc, "threshold": thr, "flagged": flagged,
+                     "flag_rate": flagged / n if n else np.nan, "value": value, "low": float(lo),
+                     "high": float(hi), "difference": model_v - value if i else np.nan, "diff_low": float(dlo),
+                     "diff_high": float(dhi), "note": note})
+    out = pd.DataFrame(rows, columns=BASELINE_COLUMNS)
+    out[_BASELINE_MONEY] = out[_BASELINE_MONEY] * factor
+    out.attrs.update({"n_boot": P.used, "seed": P.seed, "scale": scale, "factor": factor})
+    return out
+
+
+def operating_points(dataset: Dataset, costs: CostModel, *, threshold: float = 0.5, lanes=None,
+                     scale: str | None = None, n_boot: int = 1000, seed: int = 0,
+                     time_budget_s: float | None = 2.0) -> pd.DataFrame:
+    """Net value at the current threshold and at the value-maximising one (and with review lanes).
+
+    Rows ``current`` and ``best`` always; ``lanes`` (the given review band) and ``best_lanes`` (the
+    best band, exact over all cut pairs) when ``lanes`` are given. ``value_vs_flag_none`` is what
+    the decisions are worth against flagging nothing. Intervals (95%) are bootstrap: percentile for
+    fixed cut-offs; for the best ones the cut-offs are chosen again in every replicate and the basic
+    (reverse-percentile) interval is used, which corrects for choosing them on these rows;
+    ``optimism`` is the bootstrap estimate of how much choosing on these rows flatters the value.
+    Money is per ``scale`` ("month"/"year") when given. Columns: :data:`POINT_COLUMNS`.
+    """
+    factor, _ = scale_factor(dataset, scale)
+    P = _policies(dataset, costs, threshold=threshold, lanes=lanes, rule=None, others=False, n_boot=n_boot,
+                  seed=seed, time_budget_s=time_budget_s)
+    return _points_table(P, factor, scale)
 
 
 def compare_baselines(dataset: Dataset, costs: CostModel, *, threshold: float = 0.5, rule: Rule | str | None = None,
@@ -832,66 +986,14 @@ def compare_baselines(dataset: Dataset, costs: CostModel, *, threshold: float = 
     Rows: ``model`` (the reference), ``flag_none``, ``flag_all``, ``random`` (random flags at the
     model's flag rate: the expected value, in closed form), ``rule`` (when a rule is given), and for
     every other model in the file (``roles.other_scores``) its value at its own best threshold and
-    at the model's flag rate. ``difference`` = model − baseline (positive: the model is worth more).
-    Rows of another model's score that are missing count as not flagged.
+    at the model's flag rate. ``difference`` = model − baseline (positive: the model is worth more),
+    its interval from the same resampled rows for both. Rows of another model's score that are
+    missing count as not flagged. Columns: :data:`BASELINE_COLUMNS`.
     """
-    threshold = _check_threshold(threshold)
     factor, _ = scale_factor(dataset, scale)
-    g = row_gains(dataset, costs)
-    if isinstance(rule, str):
-        rule = parse_rule(rule) if rule.strip() else None
-    d_model = _decisions(g.score, threshold)
-    k = int(d_model.sum())
-    n = len(g.y)
-    q = k / n if n else 0.0
-    specs = [("model", f"the model: flag when score ≥ {threshold:g}", threshold, d_model, None),
-             ("flag_none", "no model: flag nothing", np.nan, np.zeros(n, np.int8), None),
-             ("flag_all", "no model: flag everything", np.nan, np.ones(n, np.int8), None)]
-    if rule is not None:
-        specs.append(("rule", f"rule: flag when {rule.describe()}", np.nan,
-                      rule.mask(dataset.frame).astype(np.int8), None))
-    for col, s in _other_scores(dataset).items():
-        missing = np.isnan(s)
-        filled = np.where(missing, -np.inf, s)
-        note = f"{int(missing.sum()):,} rows without a score count as not flagged" if missing.any() else None
-        t_own, _ = best_threshold(_curve_frame(_exact(_gains_from_terms(g.y, filled, g.terms))))
-        specs.append((f"{col} (best threshold)", f"{col} at its own value-maximising threshold {t_own:g}",
-                      t_own, (filled >= t_own).astype(np.int8), note))
-        t_rate = _same_rate_threshold(filled, k)
-        specs.append((f"{col} (same flag rate)", f"{col} flagging as many rows as the model ({q:.2%})",
-                      t_rate, (filled >= t_rate).astype(np.int8), note))
-    money = np.column_stack([_money(g, d) for *_, d, _ in specs])
-    pattern = g.y.astype(np.int64) | (d_model.astype(np.int64) << 1)
-    for i, spec in enumerate(specs[3:]):  # the rule and the other models (a handful)
-        pattern |= spec[3].astype(np.int64) << (i + 2)
-    cells = _make_cells(np.zeros(n, np.int64), pattern, money, 1)
-    reps, used = _cell_bootstrap(cells, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
-    sums = reps["sums"][:, 0, :]
-    values = money.sum(axis=0)
-    model_r = sums[:, 0]
-    rows = []
-    for i, (key, desc, thr, d, note) in enumerate(specs):
-        lo, hi = percentile_interval(sums[:, i])
-        dlo, dhi = percentile_interval(model_r - sums[:, i]) if i else (np.nan, np.nan)
-        flagged = int(d.sum())
-        rows.append({"baseline": key, "description": desc, "threshold": thr, "flagged": flagged,
-                     "flag_rate": flagged / n if n else np.nan, "value": float(values[i]), "low": float(lo),
-                     "high": float(hi), "difference": float(values[0] - values[i]) if i else np.nan,
-                     "diff_low": float(dlo), "diff_high": float(dhi), "note": note})
-    # random flags at the model's rate: expected value q·(flag all) + (1 − q)·(flag none), closed form
-    rand_r = q * sums[:, 2] + (1 - q) * sums[:, 1]
-    rand_v = q * values[2] + (1 - q) * values[1]
-    lo, hi = percentile_interval(rand_r)
-    dlo, dhi = percentile_interval(model_r - rand_r)
-    rows.insert(3, {"baseline": "random", "description": f"random flags at the model's rate ({q:.2%})",
-                    "threshold": np.nan, "flagged": k, "flag_rate": q, "value": float(rand_v), "low": float(lo),
-                    "high": float(hi), "difference": float(values[0] - rand_v), "diff_low": float(dlo),
-                    "diff_high": float(dhi),
-                    "note": "expected value; the interval covers the sampling of rows, not the luck of the draw"})
-    out = pd.DataFrame(rows, columns=BASELINE_COLUMNS)
-    out[_BASELINE_MONEY] = out[_BASELINE_MONEY] * factor
-    out.attrs.update({"n_boot": used, "seed": seed, "scale": scale, "factor": factor})
-    return out
+    P = _policies(dataset, costs, threshold=threshold, lanes=None, rule=rule, others=True, n_boot=n_boot,
+                  seed=seed, time_budget_s=time_budget_s)
+    return _baselines_table(P, factor, scale)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1092,8 +1194,13 @@ def markdown_table(frame: pd.DataFrame, *, formats: dict | None = None) -> str:
     return "\n".join([head, sep, *body])
 
 
-def _per(scale: str | None) -> str:
+def per_words(scale: str | None) -> str:
+    """`` per month`` / `` per year`` / ``""`` for money at that scale."""
     return {"month": " per month", "year": " per year"}.get(scale or "", "")
+
+
+def _join_words(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def executive_summary(points: pd.DataFrame, baselines: pd.DataFrame, *, sens: pd.DataFrame | None = None,
@@ -1102,42 +1209,49 @@ def executive_summary(points: pd.DataFrame, baselines: pd.DataFrame, *, sens: pd
     """Three to five plain sentences with the numbers and the biggest risk, for people who decide.
 
     Built from :func:`operating_points`, :func:`compare_baselines` and optionally
-    :func:`sensitivity` and :func:`segment_impact` (all at the same ``scale``).
+    :func:`sensitivity` and :func:`segment_impact` (all at the same ``scale``). The biggest risk
+    is the money term whose ±50% moves the model's worth the most (with the segment losing most).
     """
-    per = _per(scale)
+    per = per_words(scale)
 
     def m(v):
         return format_money(v, unit=unit)
 
     cur = points.loc[points["point"] == "current"].iloc[0]
     best = points.loc[points["point"] == "best"].iloc[0]
-    span = f" over {period.describe()}" if period is not None else ""
-    rows = f" ({n_rows:,} rows)" if n_rows else ""
-    out = [f"At threshold {cur['threshold']:g} the model's decisions are worth {m(cur['value_vs_flag_none'])}{per} "
-           f"against flagging nothing (95% interval {m(cur['vs_none_low'])} to {m(cur['vs_none_high'])}){span}"
-           f"{rows}; the net value is {m(cur['value'])}{per}."]
+    where = []
+    if period is not None:
+        where.append(period.describe().replace(" (", ", ").rstrip(")"))
+    if n_rows:
+        where.append(f"{n_rows:,} rows")
+    lead = f"Over {' and '.join(where) if len(where) < 2 else where[0] + ', ' + where[1]}, at" if where else "At"
+    out = [f"{lead} threshold {cur['threshold']:g} the model's decisions are worth {m(cur['value_vs_flag_none'])}"
+           f"{per} against flagging nothing (95% interval {m(cur['vs_none_low'])} to {m(cur['vs_none_high'])}); "
+           f"the net value, after the losses the model does not prevent, is {m(cur['value'])}{per}."]
     gain = best["value"] - cur["value"]
     if gain > 1e-9 * max(1.0, abs(best["value"])):
-        out.append(f"The value-maximising threshold is {best['threshold']:g}: it would be worth "
-                   f"{m(best['value_vs_flag_none'])}{per} against flagging nothing, {m(gain)} more than now "
-                   f"(chosen on these rows, so expect about {m(best['optimism'])} less on new data).")
+        out.append(f"The value-maximising threshold is {best['threshold']:g}: the model would be worth "
+                   f"{m(best['value_vs_flag_none'])}{per}, {m(gain)} more than now (chosen on these rows, so "
+                   f"expect about {m(best['optimism'])} less on new data).")
     else:
-        out.append(f"The current threshold is already the value-maximising one (best threshold "
-                   f"{best['threshold']:g}).")
-    parts = []
+        out.append(f"The current threshold is already the value-maximising one ({best['threshold']:g}).")
     by_key = {r["baseline"]: r for r in baselines.to_dict("records")}
-    for key, name in (("flag_all", "flagging everything"), ("random", "random flags at the same rate"),
-                      ("rule", "the rule")):
+    wins, losses = [], []
+    for key in ("flag_all", "random", "rule"):
         r = by_key.get(key)
         if r is None:
             continue
-        if key == "rule":
-            name = r["description"].removeprefix("rule: flag when ")
-            name = f"the rule {name}"
-        word = "beats" if r["difference"] >= 0 else "loses to"
-        parts.append(f"{word} {name} by {m(abs(r['difference']))}")
-    better = [r for k, r in by_key.items() if k.endswith("(best threshold)") and r["value"] > best["value"]]
-    sentence = "At the current threshold the model " + ", ".join(parts) + "." if parts else ""
+        name = {"flag_all": "flagging everything", "random": "random flags at the same rate"}.get(
+            key, "the rule " + str(r["description"]).removeprefix("rule: flag when "))
+        (wins if r["difference"] >= 0 else losses).append(f"{name} by {m(abs(r['difference']))}")
+    sentence = ""
+    if wins:
+        sentence = f"At the current threshold it beats {_join_words(wins)}{per}"
+    if losses:
+        sentence += (", but loses to " if sentence else "At the current threshold it loses to ") + \
+            f"{_join_words(losses)}{per}"
+    sentence = sentence + "." if sentence else ""
+    better = [r for k, r in by_key.items() if k.endswith(" (best threshold)") and r["value"] > best["value"]]
     if better:
         top = max(better, key=lambda r: r["value"])
         other = top["baseline"].removesuffix(" (best threshold)")
@@ -1145,24 +1259,21 @@ def executive_summary(points: pd.DataFrame, baselines: pd.DataFrame, *, sens: pd
                      "more at its own best threshold.")
     if sentence:
         out.append(sentence.strip())
-    risk = None
-    if sens is not None and len(sens) > 1:
-        s = sens[sens["term"] != "base"]
-        swing = s.groupby("term", sort=False)["best_vs_flag_none"].agg(lambda v: v.max() - v.min())
-        if len(swing) and swing.max() > 0:
-            term = swing.idxmax()
-            t_rows = s[s["term"] == term]
-            thr = t_rows["best_threshold"]
-            risk = (f"The biggest risk is the {TERM_LABELS[term]}: ±50% moves the best threshold between "
-                    f"{thr.min():g} and {thr.max():g} and the model's worth between "
-                    f"{m(t_rows['best_vs_flag_none'].min())} and {m(t_rows['best_vs_flag_none'].max())}{per}.")
     if segments is not None and len(segments) and segments["lost"].iloc[0] > 0:
         top = segments.iloc[0]
         out.append(f"Most value is lost in {top['segment']}: {m(top['lost'])}{per} "
                    f"({top['share_of_lost']:.0%} of all value lost against perfect decisions, "
                    f"{int(top['n']):,} rows).")
-    if risk:
-        out.append(risk)
+    if sens is not None and len(sens) > 1:
+        s = sens[sens["term"] != "base"]
+        swing = s.groupby("term", sort=False)["best_vs_flag_none"].agg(lambda v: v.max() - v.min())
+        if len(swing) and swing.max() > 0:
+            term = swing.idxmax()
+            rows = s[s["term"] == term]
+            thr = rows["best_threshold"]
+            out.append(f"The biggest risk is the {TERM_LABELS[term]}: if it is off by 50% either way, the best "
+                       f"threshold moves between {thr.min():g} and {thr.max():g} and the model's worth between "
+                       f"{m(rows['best_vs_flag_none'].min())} and {m(rows['best_vs_flag_none'].max())}{per}.")
     return out[:5]
 
 
@@ -1198,6 +1309,24 @@ class ImpactReport:
     def _point(self, name: str) -> dict:
         r = self.points.loc[self.points["point"] == name].iloc[0]
         return {"value": float(r["value"]), "low": float(r["low"]), "high": float(r["high"])}
+
+    def headline(self) -> dict:
+        """The page's four headline numbers as text (worth now, best threshold, worth there, net value)."""
+        cur = self.points.set_index("point").loc["current"]
+        best = self.points.set_index("point").loc["best"]
+
+        def m(v):
+            return format_money(v, unit=self.unit)
+
+        return {"per": per_words(self.scale), "worth_now": m(cur["value_vs_flag_none"]),
+                "worth_now_interval": f"95% interval {m(cur['vs_none_low'])} to {m(cur['vs_none_high'])}",
+                "best_threshold": f"{best['threshold']:g}",
+                "best_threshold_change": f"{best['threshold'] - self.threshold:+.3g} vs current",
+                "worth_best": m(best["value_vs_flag_none"]),
+                "gain_vs_now": m(best["value"] - cur["value"]) + " vs now",
+                "optimism": f"Chosen on these rows: expect about {m(best['optimism'])} less on new data",
+                "net_now": m(cur["value"]), "best_gain": float(best["value"] - cur["value"]),
+                "best_threshold_value": float(best["threshold"])}
 
     def assumptions(self) -> list[str]:
         """The assumptions behind every number, one line each (in every export)."""
@@ -1267,11 +1396,12 @@ def impact_report(dataset: Dataset, costs: CostModel, *, threshold: float = 0.5,
         rule = parse_rule(rule) if rule.strip() else None
     factor, period = scale_factor(dataset, scale)
     opts = {"n_boot": n_boot, "seed": seed, "time_budget_s": time_budget_s}
-    points = operating_points(dataset, costs, threshold=threshold, lanes=lanes, scale=scale, **opts)
-    curve = value_curve(dataset, costs)
+    P = _policies(dataset, costs, threshold=threshold, lanes=lanes, rule=rule, others=True, **opts)
+    points = _points_table(P, factor, scale)
+    base = _baselines_table(P, factor, scale)
+    curve = thin_value_curve(value_curve(dataset, costs), keep=[threshold])
     money_cols = ["value", "value_vs_flag_none"]
     curve[money_cols] = curve[money_cols] * factor
-    base = compare_baselines(dataset, costs, threshold=threshold, rule=rule, scale=scale, **opts)
     sens = sensitivity(dataset, costs, threshold=threshold, lanes=lanes, scale=scale)
     segs = None
     if segment:
@@ -1281,7 +1411,7 @@ def impact_report(dataset: Dataset, costs: CostModel, *, threshold: float = 0.5,
     return ImpactReport(source=dataset.source, costs=costs, threshold=threshold, lanes=lanes, rule=rule,
                         scale=scale, factor=factor, period=period, points=points, curve=curve, baselines=base,
                         sensitivity=sens, segments=segs, summary=summary, n_rows=dataset.n, unit=unit, seed=seed,
-                        n_boot=min(points.attrs["n_boot"], base.attrs["n_boot"]))
+                        n_boot=P.used)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,7 +15,9 @@ Rules (defaults in :class:`MonitorSettings`):
 * A bucket is **out of range** when its 95% interval lies entirely outside the range
   (``rule="interval"``), or, with ``rule="point"``, when its value does.
 * Reference-derived ranges: mean ± k standard deviations of the reference buckets' values (those
-  not too small; at least 3), or the pooled reference value ± a relative tolerance. The reference
+  not too small; at least 3), the standard deviation never below the typical standard error of one
+  reference bucket (median 95% interval width / 3.92), so a short reference whose few buckets agree by
+  chance does not give a needle-thin range; or the pooled reference value ± a relative tolerance. The reference
   period is every bucket that ends on or before ``reference_end`` (default: the middle of the file's
   time span, at midnight).
 """
@@ -321,7 +323,8 @@ def derive_ranges(dataset: Dataset, table: pd.DataFrame, *, mode: str = "referen
     """The acceptable ranges for the series in ``table`` (from :func:`metrics_over_time`).
 
     ``mode``: ``"fixed"`` — ``minimum``/``maximum`` for every segment value; ``"reference"`` — per
-    segment value, mean ± ``k`` standard deviations of its reference buckets (at least 3 not too small);
+    segment value, mean ± ``k`` standard deviations of its reference buckets (at least 3 not too small;
+    the sd floored at the median standard error of those buckets, interval width / 3.92);
     ``"relative"`` — per segment value, the metric pooled over the reference period ± ``tolerance`` × |it|.
     Derived bounds are rounded to 4 significant digits; a bound beyond the metric's natural limit (0 or 1
     for a proportion) is dropped, and a series without enough reference data gets no range.
@@ -342,9 +345,12 @@ def derive_ranges(dataset: Dataset, table: pd.DataFrame, *, mode: str = "referen
     end = _reference_end(dataset, reference_end)
     if mode == "reference":
         ref = table[(table["end"] <= end) & ~table["too_small"] & table["value"].notna()]
-        agg = ref.groupby(["metric", "segment"], dropna=False, sort=False)["value"].agg(["mean", "std", "count"])
+        ref = ref.assign(se=(ref["high"] - ref["low"]) / (2 * Z95))
+        agg = ref.groupby(["metric", "segment"], dropna=False, sort=False).agg(
+            mean=("value", "mean"), std=("value", "std"), count=("value", "size"), se=("se", "median"))
         agg = agg[agg["count"] >= MIN_REFERENCE_BUCKETS].reset_index()
-        lo, hi = agg["mean"] - k * agg["std"], agg["mean"] + k * agg["std"]
+        sd = np.fmax(agg["std"].to_numpy(float), agg["se"].to_numpy(float))  # never below one bucket's noise
+        lo, hi = agg["mean"] - k * sd, agg["mean"] + k * sd
     else:
         agg = _reference_values(dataset, table, end, settings).dropna(subset=["value"])
         lo = agg["value"] - tolerance * agg["value"].abs()

@@ -27,6 +27,8 @@ def subject_name(label: str | None, positive: str | None) -> str:
         return pos
     name = re.sub(r"[^0-9A-Za-z]+", " ", label or "").strip().lower()
     name = re.sub(r"^(is|has|was|label|target|y)\s+", "", name)
+    if name in {"y", "label", "target", "class", "outcome", "truth", "actual", "ground truth", "y true", "gt"}:
+        return "positive"
     return name or "positive"
 
 

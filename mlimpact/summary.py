@@ -11,7 +11,7 @@ import pandas as pd
 
 from .dataset import Dataset
 
-__all__ = ["summarize", "summary_markdown", "metric_cell"]
+__all__ = ["summarize", "metric_cell"]
 
 
 def _num(x):
@@ -78,58 +78,3 @@ def summarize(dataset: Dataset, *, threshold: float = 0.5, segments=None, metric
             })
     return out
 
-
-def _fmt(cell: dict, percent: bool) -> str:
-    v = cell.get("value")
-    if v is None:
-        return "n/a" + (f" ({_md_text(cell['note'])})" if cell.get("note") else "")
-    scale, unit = (100.0, "%") if percent else (1.0, "")
-    text = f"{v * scale:.1f}{unit}" if percent else f"{v:.4g}"
-    if cell.get("low") is not None and cell.get("high") is not None:
-        lo, hi = cell["low"] * scale, cell["high"] * scale
-        text += f" ({lo:.1f}–{hi:.1f}{unit})" if percent else f" ({lo:.4g}–{hi:.4g})"
-    return text
-
-
-def _md_text(text: object) -> str:
-    """Escape Markdown so values from the file show literally."""
-    out = str(text)
-    for ch in "\\`*_{}[]()#+-.!|<>~$":
-        out = out.replace(ch, "\\" + ch)
-    return out.replace("\n", " ")
-
-
-def summary_markdown(summary: dict) -> str:
-    """The summary as Markdown (file values escaped, so they can never become links or HTML)."""
-    from .metrics import METRICS
-
-    lines = [f"# Model summary: {_md_text(summary['source']['file'])}", ""]
-    rows = summary["rows"]
-    lines.append(f"- Task: {summary['task']}; rows used {rows['used']:,} of {rows['total']:,}"
-                 + (f"; threshold {summary['threshold']:g}" if summary.get("threshold") is not None else ""))
-    for reason, count in rows["excluded"].items():
-        lines.append(f"- Excluded: {count:,} rows ({_md_text(reason)})")
-    for note in summary.get("notes", []):
-        lines.append(f"- Note: {_md_text(note)}")
-    lines += ["", "## Headline metrics (95% intervals)", "", "| metric | value |", "|---|---|"]
-    for name, cell in summary["overall"].items():
-        m = METRICS[name]
-        lines.append(f"| {m.label} | {_fmt(cell, m.kind == 'proportion')} |")
-    by_column: dict[str, list] = {}
-    for seg in summary["segments"]:
-        by_column.setdefault(seg["column"], []).append(seg)
-    for column, segs in by_column.items():
-        names = list(segs[0]["metrics"])
-        lines += ["", f"## By {_md_text(column)}", "",
-                  "| value | n | " + " | ".join(METRICS[n].label for n in names) + " |",
-                  "|---|---:|" + "---|" * len(names)]
-        for seg in segs:
-            cells = []
-            for n in names:
-                cell = seg["metrics"][n]
-                text = _fmt(cell, METRICS[n].kind == "proportion")
-                cells.append(text + (" ⚠" if cell.get("significantly_worse") else ""))
-            lines.append(f"| {_md_text(seg['value'])} | {seg['n']:,} | " + " | ".join(cells) + " |")
-        lines.append("")
-        lines.append("⚠ = significantly worse than the rest (Benjamini–Hochberg, 5%).")
-    return "\n".join(lines) + "\n"

@@ -104,7 +104,10 @@ checked = int(sum(counts.get(s, 0) for s in ("ok", "below", "above")))
 summary = (f"{len(alerts)} of {checked} checked buckets out of range; {int(counts.get('too small', 0))} too small "
            f"to check (fewer than {int(min_count)} rows"
            + (f" or {int(min_positives)} positives)" if ds.task == "binary" else ")"))
-if mode == "fixed" and not ranges:
+if not checked and int(counts.get("too small", 0)):
+    summary = ("Every bucket is too small to check: pick a longer bucket, or lower the limits under Check settings. "
+               + summary)
+elif mode == "fixed" and not ranges:
     summary = "Enter a minimum, a maximum or both to check against. " + summary
 elif not ranges:
     summary = ("No range could be derived: the reference period needs at least 3 buckets big enough to check. "

@@ -62,8 +62,8 @@ def test_summarize_markdown_and_out(small_csv, tmp_path, capsys):
     out = tmp_path / "summary.md"
     assert main(["summarize", str(small_csv), "--format", "markdown", "--out", str(out)]) == 0
     text = out.read_text()
-    assert text.startswith("# Model summary: preds\\.csv")
-    assert "## Headline metrics (95% intervals)" in text and "## By region" in text
+    assert text.startswith("# Model report: preds.csv")
+    assert "## Is it good? Headline metrics" in text and "**By region" in text and "## Provenance" in text
 
 
 def test_bad_input_exits_2_with_one_line(tmp_path, capsys):

@@ -34,7 +34,7 @@ def _prepare(status: pd.DataFrame) -> pd.DataFrame:
     data["band_low"] = data["min"].fillna(floor).where(ranged)
     data["band_high"] = data["max"].fillna(ceil).where(ranged)
     data["alert"] = data["status"].isin(["below", "above"])
-    data["hollow"] = data["status"].isin(["too small", "n/a"])
+    data["hollow"] = data["too_small"].astype(bool) | data["status"].isin(["too small", "n/a"])
     data["range"] = [_range_text(a, b) for a, b in zip(data["min"], data["max"], strict=True)]
     return data
 
@@ -57,9 +57,8 @@ def _tooltip(label: str, with_segment: bool):
     return ([alt.Tooltip("segment:N")] if with_segment else []) + tips
 
 
-def _layers(label: str, *, line_color=None, with_segment: bool = False, band: bool = True):
+def _layers(label: str, x: alt.X, *, line_color=None, with_segment: bool = False, band: bool = True):
     """Band, interval rules, line, points (filled / hollow / alert) over the same data."""
-    x = alt.X("start:T", title=None)
     y_title = label
     base = alt.Chart()
     layers = []
@@ -83,6 +82,12 @@ def _layers(label: str, *, line_color=None, with_segment: bool = False, band: bo
     return layers
 
 
+def _x(frame: pd.DataFrame) -> alt.X:
+    """Time axis labelled by date (or month), not Vega's mixed weekday/date ticks."""
+    monthly = len(frame) and frame["period"].iloc[0] == "M"
+    return alt.X("start:T", title=None, axis=alt.Axis(format="%b %Y" if monthly else "%b %-d", labelOverlap=True))
+
+
 def _unit(status: pd.DataFrame) -> str:
     period = status["period"].iloc[0] if len(status) else None
     return {"D": "Daily", "W": "Weekly", "M": "Monthly"}.get(period, "Overall")
@@ -92,7 +97,7 @@ def range_chart(status: pd.DataFrame, *, label: str, reference_end=None, title: 
     """One series over time: acceptable band shaded, intervals, out-of-range buckets in red."""
     data = _prepare(status)
     text = title or describe_alerts(status, label=label)
-    layers = _layers(label, line_color=LINE)
+    layers = _layers(label, _x(status), line_color=LINE)
     if reference_end is not None and not pd.isna(reference_end):
         layers.append(alt.Chart(pd.DataFrame({"end": [pd.Timestamp(reference_end)]})).mark_rule(
             color="black", strokeDash=[4, 3]).encode(x="end:T"))
@@ -106,7 +111,7 @@ def segments_overlay_chart(status: pd.DataFrame, *, label: str, segment_column: 
     """Every segment value's series on one chart (colour per value), out-of-range buckets in red."""
     data = _prepare(status)
     color = alt.Color("segment:N", title=segment_column, scale=color_scale(domain))
-    layers = _layers(label, line_color=color, with_segment=True, band=False)[1:]  # no band, no interval rules
+    layers = _layers(label, _x(status), line_color=color, with_segment=True, band=False)[1:]  # no band, no interval rules
     sub = (f"{_unit(status)} {label.lower()} per {segment_column}. Red triangles: out of that value's range "
            "(bands below). Hollow grey: too few rows to check.")
     return alt.layer(*layers, data=data).properties(title=_title(describe_alerts(status, label=label), sub),
@@ -114,7 +119,7 @@ def segments_overlay_chart(status: pd.DataFrame, *, label: str, segment_column: 
 
 
 def small_multiples_chart(status: pd.DataFrame, *, label: str, segment_column: str, domain,
-                          columns: int = 3, width: int = 210, height: int = 140,
+                          columns: int = 3, width: int = 185, height: int = 140,
                           max_panels: int = 12) -> alt.FacetChart:
     """One small chart per segment value, each with its own acceptable band; shared y axis.
 
@@ -126,11 +131,14 @@ def small_multiples_chart(status: pd.DataFrame, *, label: str, segment_column: s
     data = data[data["segment"].isin(keep)]
     order = [str(v) for v in domain if str(v) in keep]
     color = alt.Color("segment:N", scale=color_scale(domain), legend=None)
-    layers = _layers(label, line_color=color, with_segment=True)
+    layers = _layers(label, _x(status), line_color=color, with_segment=True)
     inner = alt.layer(*layers).properties(width=width, height=height)
-    n_alert = data.loc[data["alert"], "segment"].nunique()
+    n_alert = int((rank["alerts"] > 0).sum())
+    unranged = sorted(set(data["segment"]) - set(data.loc[data["status"] != "no range", "segment"]))
     text = (f"{n_alert} of {len(rank)} {segment_column} values left their range" if n_alert
-            else f"Every {segment_column} value stayed in its range")
+            else f"Every {segment_column} value{' with a range' if unranged else ''} stayed in its range")
+    if unranged:
+        text += f"; no range for {', '.join(unranged[:3])}{' …' if len(unranged) > 3 else ''} (too little reference data)"
     shown = "" if len(rank) <= max_panels else f" Showing {len(order)} of {len(rank)} values (alerts first)."
     return alt.FacetChart(data=data, spec=inner, facet=alt.Facet("segment:N", title=None, sort=order),
                           columns=columns).properties(
@@ -146,7 +154,9 @@ def psi_chart(drift: pd.DataFrame, *, what: str) -> alt.Chart:
     data["period_kind"] = data["reference"].map({True: "reference", False: "monitored"})
     later = data[~data["reference"]]
     unit = PERIODS.get(data["period"].iloc[0], "bucket") if len(data) else "bucket"
-    if later.empty or later["score_psi"].isna().all():
+    if not data["reference"].any():
+        text = f"No whole {unit} in the reference period: move its end later to compare"
+    elif later.empty:
         text = f"No {unit}s after the reference period to compare"
     else:
         worst = later.loc[later["score_psi"].idxmax()]
@@ -156,33 +166,34 @@ def psi_chart(drift: pd.DataFrame, *, what: str) -> alt.Chart:
             word = "shifted" if worst["score_psi"] > 0.25 else "moved"
             text = f"The {what} distribution {word} in {worst['bucket']} (PSI {worst['score_psi']:.2f})"
     bars = alt.Chart(data).mark_bar(stroke="white", strokeWidth=0.5).encode(
-        x=alt.X("start:T", title=None), x2="end:T", y=alt.Y("score_psi:Q", title="PSI vs reference"),
+        x=_x(data), x2="end:T", y=alt.Y("score_psi:Q", title="PSI vs reference"), y2=alt.datum(0),
         color=alt.Color("level:N", title="shift", scale=alt.Scale(
             domain=["stable (< 0.1)", "moderate (0.1–0.25)", "major (> 0.25)"], range=[LINE, "#E69F00", ALERT])),
         opacity=alt.condition("datum.reference", alt.value(0.35), alt.value(1.0)),
         tooltip=[alt.Tooltip("bucket:N", title="period"), alt.Tooltip("score_psi:Q", format=".3f", title="PSI"),
                  alt.Tooltip("n:Q", format=","), alt.Tooltip("period_kind:N", title="")])
     rules = alt.Chart(pd.DataFrame({"y": [0.1, 0.25]})).mark_rule(strokeDash=[4, 3], color=NEUTRAL).encode(y="y:Q")
-    sub = f"PSI per {unit} vs the reference period (faded); dashed: 0.1 and 0.25"
+    sub = f"PSI per {unit} vs the reference (faded); dashed: 0.1, 0.25"
     return (bars + rules).properties(title=_title(text, sub), height=HEIGHT)
 
 
 def label_over_time_chart(drift: pd.DataFrame, *, name: str, task: str) -> alt.Chart:
     """The label over time: base rate (binary) or mean (regression) with 95% intervals; label PSI (multiclass)."""
     unit = PERIODS.get(drift["period"].iloc[0], "bucket") if len(drift) else "bucket"
-    x = alt.X("start:T", title=None)
+    x = _x(drift)
     if task == "multiclass":
-        worst = float(drift["label_psi"].max()) if len(drift) else 0.0
-        text = ("The class mix is stable (label PSI < 0.1)" if worst < 0.1
+        worst = float(drift["label_psi"].max()) if drift["label_psi"].notna().any() else None
+        text = (f"No whole {unit} in the reference period to compare the class mix with" if worst is None
+                else "The class mix is stable (label PSI < 0.1)" if worst < 0.1
                 else f"The class mix moved: label PSI up to {worst:.2f}")
         bars = alt.Chart(drift).mark_bar(color=LINE, stroke="white", strokeWidth=0.5).encode(
-            x=x, x2="end:T", y=alt.Y("label_psi:Q", title="label PSI vs reference"),
+            x=x, x2="end:T", y=alt.Y("label_psi:Q", title="label PSI vs reference"), y2=alt.datum(0),
             opacity=alt.condition("datum.reference", alt.value(0.35), alt.value(1.0)),
             tooltip=[alt.Tooltip("bucket:N", title="period"), alt.Tooltip("label_psi:Q", format=".3f"),
                      alt.Tooltip("n:Q", format=",")])
         return bars.properties(title=_title(text, f"PSI of the true classes per {unit} vs the reference (faded)"),
                                height=HEIGHT)
-    fmt = ".1%" if task == "binary" else ".2f"
+    fmt = ".1%" if task == "binary" else ",.4~g"
     lo, hi = drift["label_mean"].min(), drift["label_mean"].max()
     word = "rate" if task == "binary" else "mean"
     if task == "binary":
@@ -190,7 +201,8 @@ def label_over_time_chart(drift: pd.DataFrame, *, name: str, task: str) -> alt.C
     else:
         text = f"The mean {name} stays between {lo:.2f} and {hi:.2f}"
     band = alt.Chart(drift).mark_area(color=LINE, opacity=0.15).encode(
-        x=x, y=alt.Y("label_low:Q", title=f"{name} {word}", axis=alt.Axis(format=fmt)), y2="label_high:Q")
+        x=x, y=alt.Y("label_low:Q", title=f"{name} {word}", axis=alt.Axis(format=fmt),
+                     scale=alt.Scale(zero=task == "binary")), y2="label_high:Q")
     line = alt.Chart(drift).mark_line(point=True, color=LINE).encode(
         x=x, y=alt.Y("label_mean:Q", title=f"{name} {word}"),
         tooltip=[alt.Tooltip("bucket:N", title="period"), alt.Tooltip("label_mean:Q", format=fmt, title=word),

@@ -50,6 +50,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.e2e)
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Keep each phase's report on the item, so the ``page`` fixture can screenshot a failed test."""
+    report = yield
+    if HERE in Path(str(item.path)).resolve().parents:
+        setattr(item, f"rep_{report.when}", report)
+    return report
+
+
 # ----------------------------------------------------------------------------- server
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -170,8 +179,10 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    """A page in a fresh browser context (fresh cookies, so a fresh Streamlit session on first load)."""
+def page(browser, request):
+    """A page in a fresh browser context (fresh cookies, so a fresh Streamlit session on first load).
+
+    When the test fails, the page is saved as ``artifacts/FAILED_<test>.png`` (server logs are beside it)."""
     context = browser.new_context(viewport=VIEWPORT)
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     pg = context.new_page()
@@ -181,6 +192,12 @@ def page(browser):
     try:
         yield pg
     finally:
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed:
+            try:
+                screenshot(pg, f"FAILED_{slug(request.node.name)}.png")
+            except Exception as exc:  # noqa: BLE001 - best effort; never mask the test's own failure
+                print(f"could not save a failure screenshot: {exc}")
         context.close()
 
 
