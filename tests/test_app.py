@@ -131,3 +131,9 @@ def test_weak_slices_panel_lists_planted_slices_and_selection_state():
     _assert_clean(at)
     slices = next(d.value for d in at.dataframe if "finding" in d.value.columns)
     assert {"recall", "recall_low", "recall_high"} <= set(slices.columns)
+
+
+def test_report_downloads_offered_in_the_sidebar():
+    at = _app().run()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Report" in labels and "Markdown" in labels

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -20,6 +21,7 @@ from mlimpact.combine import combine_frames
 from mlimpact.dataset import Dataset, build_dataset
 from mlimpact.errors import InputError
 from mlimpact.io import read_predictions
+from mlimpact.report import ReportSettings, build_report, report_html, report_markdown
 from mlimpact.roles import TASKS, Roles, infer_roles, normalize_labels
 from mlimpact.samples import DEFAULT_SAMPLE, SAMPLES, sample_path
 
@@ -231,6 +233,7 @@ def render() -> FrameState:
                 if dataset.n_excluded:
                     used += f" ({dataset.n_excluded:,} excluded; see Data)"
                 st.caption(used)
+                _report_buttons(source, dataset, result.threshold)
             else:
                 st.warning("These columns cannot be analysed yet: see the message on the page.",
                            icon=":material/warning:")
@@ -239,6 +242,28 @@ def render() -> FrameState:
         safe.warning(notice)
     _publish(result, choice)
     return result
+
+
+# ----------------------------------------------------------------------------- report
+def report_settings(dataset: Dataset, threshold: float) -> ReportSettings:
+    """What the pages have set for this file (costs, lanes, ranges), for the report's extra sections."""
+    h = dataset.content_hash
+    return ReportSettings(threshold=threshold, costs=st.session_state[state.COSTS].get(h),
+                          lanes=st.session_state[state.LANES].get(h), monitoring=st.session_state[state.RANGES].get(h))
+
+
+def _report_buttons(source: state.LoadedSource, dataset: Dataset, threshold: float) -> None:
+    """Download the report as one self-contained HTML file or as Markdown (built on click)."""
+    settings = report_settings(dataset, threshold)
+    stem = Path(source.name.split(",")[0]).stem or "data"
+    c1, c2 = st.columns(2)
+    c1.download_button("Report", data=lambda: report_html(build_report(dataset, settings)),
+                       file_name=f"mlimpact_report_{stem}.html", mime="text/html", on_click="ignore",
+                       key="report_html", icon=":material/summarize:",
+                       help="One self-contained HTML file (charts inside, no internet needed), aggregates only")
+    c2.download_button("Markdown", data=lambda: report_markdown(build_report(dataset, settings)),
+                       file_name=f"mlimpact_report_{stem}.md", mime="text/markdown", on_click="ignore",
+                       key="report_md", icon=":material/description:")
 
 
 # ----------------------------------------------------------------------------- links
