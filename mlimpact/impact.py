@@ -1359,6 +1359,10 @@ class ImpactReport:
         others = {k: float(v) for k, v in by.items() if k not in ("model", "flag_none", "flag_all")}
         doc["other_baselines"] = others
         doc["optimism"] = float(best["optimism"])
+        if self.segments is not None:
+            doc["segments"] = [{"segment": r["segment"], "n": int(r["n"]), "lost": float(r["lost"]),
+                                "low": float(r["low"]), "high": float(r["high"])}
+                               for r in self.segments.to_dict("records")]
         return doc
 
     def markdown(self) -> str:
@@ -1467,7 +1471,10 @@ def _demo_multiclass() -> Dataset:
 
 
 def run_cli(args) -> int:
-    """``python -m mlimpact impact``: the JSON of DESIGN.md, or the summary and assumptions as text."""
+    """``python -m mlimpact impact``: the JSON of DESIGN.md, or the summary and assumptions as text.
+
+    Value lost per segment is computed for the first segment column (``--segment``, or inferred).
+    """
     import json
 
     from .cli import load_dataset
@@ -1477,7 +1484,8 @@ def run_cli(args) -> int:
     dataset = load_dataset(args)
     if dataset.task != "binary" or dataset.score is None:
         _require_binary(dataset)
-    report = impact_report(dataset, costs, threshold=args.threshold, seed=getattr(args, "seed", 0),
+    segment = next((c for c in dataset.roles.segments if c in dataset.frame.columns), None)
+    report = impact_report(dataset, costs, threshold=args.threshold, segment=segment, seed=getattr(args, "seed", 0),
                            time_budget_s=None)
     if args.format == "json":
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))

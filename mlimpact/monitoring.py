@@ -36,7 +36,7 @@ from .metrics import METRICS, metrics_for_task
 from .uncertainty import Z95, wilson_interval
 
 __all__ = ["PERIODS", "POSITIVE_SUPPORT", "DEFAULT_SETTINGS", "OVER_TIME_COLUMNS", "STATUS_COLUMNS", "DRIFT_COLUMNS", "MonitorSettings",
-           "Range", "TimeBuckets", "time_buckets", "dataset_buckets", "default_reference_end", "time_span",
+           "MonitorSetup", "Range", "TimeBuckets", "time_buckets", "dataset_buckets", "default_reference_end", "time_span",
            "metrics_over_time", "derive_ranges", "check_ranges", "alert_table", "evaluate_ranges", "violation_line",
            "describe_alerts", "drift_over_time", "population_stability_index", "run_cli"]
 
@@ -130,6 +130,30 @@ class Range:
 
 #: the defaults (200 rows, 20 positives, threshold 0.5, interval rule)
 DEFAULT_SETTINGS = MonitorSettings()
+
+
+@dataclass(frozen=True)
+class MonitorSetup:
+    """What the Monitoring page checks: the series, how its range is set, and the ranges that gives.
+
+    Saved per file by the page (and read back as its widgets' defaults); the report and
+    :func:`evaluate_ranges` need only ``ranges`` and ``settings``.
+
+    >>> MonitorSetup("recall", segment="region").mode
+    'reference'
+    """
+
+    metric: str
+    period: str = "W"
+    segment: str | None = None
+    mode: str = "reference"
+    k: float = 3.0
+    tolerance: float = 0.1
+    minimum: float | None = None
+    maximum: float | None = None
+    reference_end: object = None  # a date; None = the middle of the file's time span
+    settings: MonitorSettings = DEFAULT_SETTINGS
+    ranges: tuple[Range, ...] = ()
 
 
 # ----------------------------------------------------------------------------- time buckets

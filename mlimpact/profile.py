@@ -68,7 +68,7 @@ def roles_table(roles: Roles, guess: RoleGuess | None = None) -> pd.DataFrame:
 
     >>> g = RoleGuess(Roles(label="y", task="binary"), {"label": "`y`: 2 distinct values"})
     >>> roles_table(Roles(label="y", score="p", task="binary"), g)["why"].tolist()
-    ['`y`: 2 distinct values', 'chosen by you', 'inferred']
+    ['y: 2 distinct values', 'chosen by you', 'inferred']
     """
     rows = []
     for name in ROLE_NAMES + ("task", "positive"):
@@ -80,5 +80,5 @@ def roles_table(roles: Roles, guess: RoleGuess | None = None) -> pd.DataFrame:
             why = guess.reasons.get(name, "inferred")
         else:
             why = "chosen by you"
-        rows.append({"role": name, "column": shown, "why": why})
+        rows.append({"role": name, "column": shown, "why": why.replace("`", "")})
     return pd.DataFrame(rows, columns=["role", "column", "why"])

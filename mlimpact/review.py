@@ -216,10 +216,13 @@ def _allocate(sizes: np.ndarray, total: int) -> np.ndarray:
     return np.minimum(base, sizes)
 
 
-def _decision_text(dataset: Dataset, decision: np.ndarray) -> np.ndarray:
+def _decision_text(dataset: Dataset, decision: np.ndarray, subject: str) -> np.ndarray:
     if dataset.task == "regression":
         return np.asarray([f"{v:.6g}" for v in decision], dtype=object)
-    names = np.asarray([str(c) for c in dataset.classes], dtype=object)
+    if dataset.task == "binary":
+        names = np.asarray([f"not {subject}", subject], dtype=object)
+    else:
+        names = np.asarray([str(c) for c in dataset.classes], dtype=object)
     return names[np.asarray(decision, dtype=np.int64)]
 
 
@@ -242,7 +245,7 @@ def review_frame(dataset: Dataset, index: np.ndarray, rows: ReviewRows,
         "row": index,
         "lane": lanes,
         "error type": [ERROR_LABELS[ERROR_TYPES[e]] for e in rows.error[index]],
-        "model decision": _decision_text(dataset, rows.decision[index]),
+        "model decision": _decision_text(dataset, rows.decision[index], subject),
         "confidence": rows.confidence[index],
         "verdict": [verdicts.get(int(i), ("", ""))[0] for i in index],
         "note": [verdicts.get(int(i), ("", ""))[1] for i in index],
@@ -260,7 +263,7 @@ def row_detail(dataset: Dataset, row: int, rows: ReviewRows, verdicts=None, *, s
     >>> from mlimpact.roles import Roles
     >>> ds = build_dataset(pd.DataFrame({"y": [0, 1], "p": [0.9, 0.2]}), Roles(label="y", score="p"))
     >>> row_detail(ds, 0, review_rows(ds))["value"].tolist()
-    ['0', '—', 'false positive', '1', '0.9', '', '', '0', '0.9']
+    ['0', '—', 'false positive', 'positive', '0.9', '', '', '0', '0.9']
     """
     if not 0 <= int(row) < dataset.n:
         raise InputError(f"row {row} is not in the file (it has {dataset.n:,} rows used)")

@@ -199,7 +199,8 @@ if candidates:
     shown_lanes = ["auto_negative", "review", "auto_positive"] if curve.two_sided else ["automatic", "review"]
     s1, s2 = st.columns(2)
     with s1:
-        safe.chart(lane_mix_chart(by_segment, column=column, lanes=shown_lanes, subject=subject), key="dif_mix")
+        safe.chart(lane_mix_chart(by_segment, column=column, lanes=shown_lanes, subject=subject), key="dif_mix",
+                   title_space=130)
     with s2:
         safe.chart(automated_errors_chart(by_segment, column=column, domain=sc.labels[column].tolist()),
                    key="dif_errors")

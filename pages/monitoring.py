@@ -27,34 +27,34 @@ except InputError as exc:
     st.stop()
 
 h = ds.content_hash[:12]
-saved = st.session_state[state.RANGES].get(ds.content_hash, {})
 metrics = default_metrics(ds)
-preferred = saved.get("metric") or {"binary": "recall", "multiclass": "accuracy", "regression": "mae"}[ds.task]
 segments = list(ds.roles.segments)
+saved = st.session_state[state.RANGES].get(ds.content_hash) or mon.MonitorSetup(
+    {"binary": "recall", "multiclass": "accuracy", "regression": "mae"}[ds.task],
+    segment=segments[0] if segments else None)
 NONE = "(none)"
-seg_default = saved.get("segment", segments[0] if segments else None)
 
 c1, c2, c3 = st.columns([2, 2, 2])
-metric = c1.selectbox("Metric", metrics, index=metrics.index(preferred) if preferred in metrics else 0,
+metric = c1.selectbox("Metric", metrics, index=metrics.index(saved.metric) if saved.metric in metrics else 0,
                       format_func=lambda m: METRICS[m].label, key=f"mon_metric_{h}")
 periods = list(mon.PERIODS)
-period = c2.radio("Bucket", periods, index=periods.index(saved.get("period", "W")), horizontal=True,
+period = c2.radio("Bucket", periods, index=periods.index(saved.period), horizontal=True,
                   format_func=lambda p: {"D": "Day", "W": "Week (ISO)", "M": "Month"}[p], key=f"mon_period_{h}")
 seg_options = [NONE] + segments
 segment = c3.selectbox("Per segment", seg_options,
-                       index=seg_options.index(seg_default) if seg_default in seg_options else 0,
+                       index=seg_options.index(saved.segment) if saved.segment in seg_options else 0,
                        key=f"mon_segment_{h}", help="Segment columns are chosen in the sidebar (Columns and task).")
 segment = None if segment == NONE else segment
 
 MODES = {"reference": "Reference period: mean ± k sd", "relative": "Reference value ± tolerance",
          "fixed": "Fixed min / max"}
 r1, r2, r3 = st.columns([3, 2, 2])
-mode = r1.radio("Acceptable range", list(MODES), index=list(MODES).index(saved.get("mode", "reference")),
+mode = r1.radio("Acceptable range", list(MODES), index=list(MODES).index(saved.mode),
                 format_func=MODES.get, key=f"mon_mode_{h}",
                 help="Reference: each series' own range from its buckets in the reference period. "
                      "Fixed: the same range for every segment value.")
-k, tolerance, minimum, maximum = saved.get("k", 3.0), saved.get("tolerance", 0.1), saved.get("min"), saved.get("max")
-reference_end = saved.get("reference_end") or mon.default_reference_end(ds).date()
+k, tolerance, minimum, maximum = saved.k, saved.tolerance, saved.minimum, saved.maximum
+reference_end = saved.reference_end or mon.default_reference_end(ds).date()
 if mode == "fixed":
     minimum = r2.number_input("Minimum", value=minimum, format="%.4f", key=f"mon_min_{h}", placeholder="none")
     maximum = r3.number_input("Maximum", value=maximum, format="%.4f", key=f"mon_max_{h}", placeholder="none")
@@ -70,12 +70,12 @@ else:
 with st.expander("Check settings"):
     s1, s2, s3 = st.columns(3)
     rule = s1.radio("Out of range when", ["interval", "point"], index=["interval", "point"].index(
-        saved.get("rule", "interval")), key=f"mon_rule_{h}",
+        saved.settings.rule), key=f"mon_rule_{h}",
         format_func={"interval": "the 95% interval is entirely outside", "point": "the value is outside"}.get)
-    min_count = s2.number_input("Too small below (rows)", 0, 10_000_000, int(saved.get("min_count", 200)),
+    min_count = s2.number_input("Too small below (rows)", 0, 10_000_000, saved.settings.min_count,
                                 key=f"mon_min_count_{h}")
     min_positives = s3.number_input("… or below (actual positives, recall-like metrics)", 0, 1_000_000,
-                                    int(saved.get("min_positives", 20)), key=f"mon_min_pos_{h}",
+                                    saved.settings.min_positives, key=f"mon_min_pos_{h}",
                                     disabled=ds.task != "binary")
 
 try:
@@ -93,10 +93,9 @@ except InputError as exc:
     safe.error(exc)
     st.stop()
 alerts = mon.alert_table(status)
-st.session_state[state.RANGES][ds.content_hash] = {
-    "metric": metric, "period": period, "segment": segment, "mode": mode, "k": k, "tolerance": tolerance,
-    "min": minimum, "max": maximum, "reference_end": reference_end, "rule": rule, "min_count": int(min_count),
-    "min_positives": int(min_positives), "ranges": ranges, "settings": settings}
+st.session_state[state.RANGES][ds.content_hash] = mon.MonitorSetup(
+    metric, period=period, segment=segment, mode=mode, k=k, tolerance=tolerance, minimum=minimum, maximum=maximum,
+    reference_end=reference_end, settings=settings, ranges=ranges)
 
 label = METRICS[metric].label
 counts = status["status"].value_counts()

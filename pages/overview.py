@@ -59,7 +59,10 @@ if ds.task == "binary":
         if ds.score is not None:
             hist = state.memo(("hist", ds.content_hash, ds.roles),
                               lambda: curves.score_histogram(ds.y, ds.score, classes=tuple(names)))
-            safe.chart(charts.score_distribution_chart(hist, threshold=threshold, subject=subject))
+            neg = ds.n - pos
+            safe.chart(charts.score_distribution_chart(hist, threshold=threshold, subject=subject,
+                                                       recall=tp / pos if pos else float("nan"),
+                                                       false_positive_rate=fp / neg if neg else float("nan")))
     with c2:
         safe.chart(charts.confusion_chart(
             conf, title=f"Catches {tp:,} of {pos:,} {subject} cases; flags {fp:,} others",

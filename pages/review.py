@@ -150,7 +150,7 @@ else:
     d1, d2 = st.columns([3, 2])
     with d1:
         st.dataframe(rv.row_detail(ds, row, rows, verdicts, subject=subject), hide_index=True, key="rev_detail",
-                     height=min(38 * (len(view.columns) + 1), 700))
+                     height=min(35 * (len(view.columns) + 1) + 3, 700))
     with d2:
         saved_verdict, saved_note = verdicts.get(row, (None, ""))
         v_key, n_key = f"rev_verdict_{h}_{row}", f"rev_note_{h}_{row}"

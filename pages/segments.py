@@ -20,7 +20,8 @@ threshold = fs.threshold
 st.title("Segments")
 
 roles = ds.roles
-not_segments = {roles.label, roles.score, roles.prediction, roles.id, roles.time, *roles.class_scores}
+not_segments = {roles.label, roles.score, roles.prediction, roles.id, roles.time, roles.uncertainty,
+                *roles.class_scores, *roles.other_scores}
 candidates = list(roles.segments) + [c for c in ds.frame.columns if c not in not_segments and c not in roles.segments]
 if not candidates:
     st.info("This file has no columns to segment by. Add a segment column (region, channel…) to the file.")
@@ -103,15 +104,19 @@ else:
     safe.chart(charts.segment_heatmap(rows, metric=metric, label=m.label, columns=list(columns),
                                            direction=m.direction))
 
-shown_cols = list(columns) + ["n", "positives", "value", "low", "high", "rest_value", "difference", "q_value",
-                              "significantly_worse", "small", "impact", "note"]
+shown_cols = list(columns) + ["n"] + (["positives"] if ds.task == "binary" else []) + [
+    "value", "low", "high", "rest_value", "difference", "q_value", "significantly_worse", "small", "impact", "note"]
 fmt = "percent" if m.kind == "proportion" else "%.4f"
 config = {c: st.column_config.NumberColumn(c, format=fmt) for c in ("value", "low", "high", "rest_value", "difference")}
-config["q_value"] = st.column_config.NumberColumn("q value", format="%.3g")
+config["q_value"] = st.column_config.NumberColumn("q value", format="%.3g",
+                                                  help="Benjamini–Hochberg adjusted p-value of the test against the rest")
+config["rest_value"] = st.column_config.NumberColumn("rest", format=fmt, help="the metric on all other rows")
+config["significantly_worse"] = st.column_config.CheckboxColumn("significantly worse")
+config["small"] = st.column_config.CheckboxColumn("small", help=f"fewer than {int(min_size)} rows")
 config["impact"] = st.column_config.NumberColumn("impact", format="%.1f",
                                                  help="rows × gap to overall in the bad direction")
 st.markdown("**Pick a row to carry that segment to the other pages**")
-event = st.dataframe(rows[shown_cols], hide_index=True, column_config=config, on_select="rerun",
+event = st.dataframe(rows[shown_cols].assign(note=rows["note"].fillna("")), hide_index=True, column_config=config, on_select="rerun",
                      selection_mode="single-row", key=f"seg_table_{'_'.join(columns)}")
 st.download_button("Download CSV (all metrics)", to_safe_csv(
     table, header_lines=[f"file: {ds.source}", f"threshold: {threshold:g}", f"segments: {', '.join(columns)}"]),
@@ -161,7 +166,9 @@ try:
                                                            scoring=scoring, alpha=float(alpha), k=10,
                                                            time_budget_s=30.0, progress=progress))
 except InputError as exc:
-    safe.error(exc)
+    if bar is not None:
+        bar.empty()
+    safe.info(f"Weak slices are not available here: {exc}")
     st.stop()
 if bar is not None:
     bar.empty()

@@ -91,7 +91,7 @@ def test_meeting_flag_turns_meeting_mode_on_and_off():
     at = _app({"meeting": "1"})
     assert at.toggle(key="meeting_toggle").value is True
     assert at.query_params["meeting"] == "1"
-    at.button(key="meeting_leave").click().run()
+    at.toggle(key="meeting_toggle").set_value(False).run()
     assert at.toggle(key="meeting_toggle").value is False
     assert "meeting" not in at.query_params
 

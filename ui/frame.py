@@ -25,7 +25,7 @@ from mlimpact.report import ReportSettings, build_report, report_html, report_ma
 from mlimpact.roles import TASKS, Roles, infer_roles, normalize_labels
 from mlimpact.samples import DEFAULT_SAMPLE, SAMPLES, sample_path
 
-from . import meeting, safe, share, state
+from . import meeting, nav, safe, share, state
 
 UPLOAD_CHOICE = "upload"
 UPLOAD_TYPES = ["csv", "tsv", "txt", "gz", "zip", "parquet", "xlsx"]
@@ -86,19 +86,22 @@ def _load_uploads(files) -> state.LoadedSource:
                               content_hash=content_hash, guess=infer_roles(combined), notes=notes)
 
 
-def _source_widget() -> str:
+def _source_widget(controls: bool) -> str:
     options = list(SAMPLES) + [UPLOAD_CHOICE]
     labels = {k: f"Sample: {s.title}" for k, s in SAMPLES.items()} | {UPLOAD_CHOICE: "Upload my files"}
     saved = st.session_state.get(state.SOURCE)
     if saved is None:  # a session's first run: the link decides, else the default sample
         saved = share.pending("sample") or (UPLOAD_CHOICE if share.pending("src") == "upload" else DEFAULT_SAMPLE)
+    if not controls:
+        st.session_state[state.SOURCE] = saved
+        return saved
     choice = st.selectbox("Data", options, index=options.index(saved) if saved in options else 0,
                           format_func=labels.__getitem__, key=state.SOURCE_WIDGET)
     st.session_state[state.SOURCE] = choice
     return choice
 
 
-def _select_source(choice: str) -> state.LoadedSource | None:
+def _select_source(choice: str, controls: bool = True) -> state.LoadedSource | None:
     """Load the chosen source (once per content) and make it current."""
     if choice != UPLOAD_CHOICE:
         key = ("sample", choice)
@@ -108,6 +111,10 @@ def _select_source(choice: str) -> state.LoadedSource | None:
             state.remember_loaded(source)
             st.session_state[state.UPLOAD_KEY] = key
         return state.current_source()
+    last = st.session_state[state.UPLOAD_KEY]
+    in_use = state.current_source() if last and last[:1] != ("sample",) else None
+    if not controls:
+        return in_use
     files = st.file_uploader(
         "Prediction files", type=UPLOAD_TYPES, accept_multiple_files=True, key=state.UPLOADS,
         help="CSV/TSV (also gzip or zip), Parquet or Excel. Several files with the same columns are stacked; "
@@ -115,9 +122,9 @@ def _select_source(choice: str) -> state.LoadedSource | None:
     st.caption("Files over the upload limit: run the command line on them instead: "
                "`python -m mlimpact summarize FILE`.")
     if not files:
-        if isinstance(st.session_state[state.UPLOAD_KEY], tuple) and st.session_state[state.UPLOAD_KEY][:1] == ("sample",):
-            return None
-        return state.current_source() if st.session_state[state.UPLOAD_KEY] else None
+        if in_use is not None:  # each page has its own (empty) uploader; the upload stays in use
+            st.caption(safe.md_escape(f"In use: {in_use.name} (uploaded). Upload again to replace it."))
+        return in_use
     key = tuple((f.name, f.file_id) for f in files)
     if st.session_state[state.UPLOAD_KEY] != key:
         with st.spinner("Reading the upload…"):
@@ -135,10 +142,12 @@ def _pick(label: str, options: list[str], default: str | None, key: str, help: s
     return None if value == NONE else value
 
 
-def _roles_widgets(source: state.LoadedSource) -> Roles:
+def _roles_widgets(source: state.LoadedSource, controls: bool = True) -> Roles:
     h = source.content_hash[:12]
     guess = source.guess.roles
     saved: Roles = st.session_state[state.ROLES].get(source.content_hash, guess)
+    if not controls:
+        return saved
     cols = [str(c) for c in source.frame.columns]
     with st.expander("Columns and task", expanded=False):
         label = _pick("Label (true outcome)", cols, saved.label, f"role_label_{h}")
@@ -185,10 +194,10 @@ def _dataset(source: state.LoadedSource, roles: Roles) -> Dataset:
     return cached
 
 
-def _threshold_widget(source: state.LoadedSource, dataset: Dataset) -> float:
+def _threshold_widget(source: state.LoadedSource, dataset: Dataset, controls: bool = True) -> float:
     saved = st.session_state[state.THRESHOLD]
     key = f"threshold_{source.content_hash[:12]}"
-    if dataset.task != "binary" or dataset.score is None:
+    if dataset.task != "binary" or dataset.score is None or not controls:
         return saved.get(source.content_hash, 0.5)
     if dataset.scores_are_probabilities:
         lo, hi, step, default = 0.0, 1.0, 0.01, 0.5
@@ -204,13 +213,17 @@ def _threshold_widget(source: state.LoadedSource, dataset: Dataset) -> float:
 
 def render() -> FrameState:
     """Render the sidebar frame and return the current data (once per run: widget keys are fixed)."""
+    nav.page_config()
     state.init()
     share.read_once()
     result = FrameState(source=None, dataset=None, threshold=0.5)
     with st.sidebar:
-        choice = _source_widget()
+        nav.links()
+        meeting.toggle()
+        controls = not meeting.is_on()  # meeting mode: navigation only; choices stay as they were
+        choice = _source_widget(controls)
         try:
-            source = _select_source(choice)
+            source = _select_source(choice, controls)
         except InputError as exc:
             result.error = str(exc)
             source = None
@@ -220,7 +233,7 @@ def render() -> FrameState:
                     f"{share.pending('h')[:16]}…). Upload the same file to restore it.", icon=":material/link:")
         if source is not None:
             _apply_link(source)
-            roles = _roles_widgets(source)
+            roles = _roles_widgets(source, controls)
             try:
                 dataset = _dataset(source, roles)
             except InputError as exc:
@@ -228,16 +241,16 @@ def render() -> FrameState:
                 dataset = None
             result.dataset = dataset
             if dataset is not None:
-                result.threshold = _threshold_widget(source, dataset)
-                used = f"{dataset.n:,} of {dataset.n_total:,} rows used"
-                if dataset.n_excluded:
-                    used += f" ({dataset.n_excluded:,} excluded; see Data)"
-                st.caption(used)
-                _report_buttons(source, dataset, result.threshold)
+                result.threshold = _threshold_widget(source, dataset, controls)
+                if controls:
+                    used = f"{dataset.n:,} of {dataset.n_total:,} rows used"
+                    if dataset.n_excluded:
+                        used += f" ({dataset.n_excluded:,} excluded; see Data)"
+                    st.caption(used)
+                    _report_buttons(source, dataset, result.threshold)
             else:
                 st.warning("These columns cannot be analysed yet: see the message on the page.",
                            icon=":material/warning:")
-        meeting.toggle()
     for notice in share.pop_notices():
         safe.warning(notice)
     _publish(result, choice)

@@ -1,5 +1,8 @@
 """Meeting mode: key numbers and charts only, larger, for a projector; a toggle and the ``meeting=1`` link flag.
 
+In meeting mode the sidebar holds only the navigation and this toggle (the frame draws no other
+controls; every choice stays as it was), and the style sheet hides the pages' own controls.
+
 The style sheet below is a constant (no user data can reach it); it is the only HTML the app writes.
 """
 
@@ -11,7 +14,7 @@ from . import share, state
 
 #: Hides controls and chrome, enlarges headline numbers. Constant text: never formatted with data.
 MEETING_CSS = """<style>
-[data-testid="stSidebarUserContent"], header[data-testid="stHeader"], [data-testid="stToolbar"],
+header[data-testid="stHeader"], [data-testid="stToolbar"],
 [data-testid="stMain"] [data-testid="stExpander"], [data-testid="stMain"] .stDownloadButton,
 [data-testid="stMain"] .stSelectbox, [data-testid="stMain"] .stMultiSelect, [data-testid="stMain"] .stNumberInput,
 [data-testid="stMain"] .stTextInput, [data-testid="stMain"] .stRadio, [data-testid="stMain"] .stSlider,
@@ -31,16 +34,12 @@ def is_on() -> bool:
 TOGGLE = "meeting_toggle"
 
 
-def _leave() -> None:
-    st.session_state[state.MEETING] = False
-
-
 def _changed() -> None:
     st.session_state[state.MEETING] = bool(st.session_state[TOGGLE])
 
 
 def toggle() -> None:
-    """The sidebar toggle (default from the link), the exit button and the style when on.
+    """The sidebar toggle (default from the link) and the style when on.
 
     ``state.MEETING`` is the truth; the toggle is set from it before it is drawn (each page draws
     its own toggle), and its callback writes back, so the mode survives page switches.
@@ -52,5 +51,3 @@ def toggle() -> None:
                    help="Hides the controls, enlarges the key numbers; also as a link: add ?meeting=1")
     if on:
         st.html(MEETING_CSS)
-        st.button("Leave meeting mode", key="meeting_leave", on_click=_leave, type="tertiary",
-                  icon=":material/close_fullscreen:")

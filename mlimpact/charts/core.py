@@ -32,14 +32,15 @@ def _title(text: str, subtitle: str | None = None) -> alt.TitleParams:
     return alt.TitleParams(text=text, subtitle=subtitle or "", anchor="start", fontSize=15, subtitleFontSize=12)
 
 
-def score_distribution_chart(hist: pd.DataFrame, *, threshold: float, subject: str) -> alt.Chart:
-    """Score histograms of the positive and other cases (share of each class), with the threshold."""
-    pos = hist[hist["true_class"] == subject]
-    neg = hist[hist["true_class"] != subject]
-    above_pos = float(pos.loc[pos["bin_start"] >= threshold, "share"].sum())
-    above_neg = float(neg.loc[neg["bin_start"] >= threshold, "share"].sum())
-    title = _title(f"{100 * above_pos:.0f}% of {subject} cases score above the threshold; "
-                   f"{100 * above_neg:.0f}% of the others do",
+def score_distribution_chart(hist: pd.DataFrame, *, threshold: float, subject: str, recall: float,
+                             false_positive_rate: float) -> alt.Chart:
+    """Score histograms of the positive and other cases (share of each class), with the threshold.
+
+    The title's shares are the exact recall and false positive rate at the threshold (the
+    histogram's bins would round them).
+    """
+    title = _title(f"{100 * recall:.1f}% of {subject} cases score at or above the threshold; "
+                   f"{100 * false_positive_rate:.1f}% of the others do",
                    f"Share of each class's rows per score bin; threshold {threshold:g} (rule)")
     domain = sorted(hist["true_class"].unique().tolist())
     bars = alt.Chart(hist).mark_bar(opacity=0.6, binSpacing=0).encode(
@@ -111,7 +112,7 @@ def calibration_chart(table: pd.DataFrame) -> alt.Chart:
 def confusion_chart(table: pd.DataFrame, *, title: str, subtitle: str = "") -> alt.Chart:
     """Heatmap of the confusion matrix: colour = share of the actual class, text = rows."""
     base = alt.Chart(table).encode(
-        x=alt.X("predicted:N", title="predicted"), y=alt.Y("actual:N", title="actual"))
+        x=alt.X("predicted:N", title="predicted", axis=alt.Axis(labelAngle=0)), y=alt.Y("actual:N", title="actual"))
     rect = base.mark_rect().encode(
         color=alt.Color("share_of_actual:Q", title="share of actual", scale=alt.Scale(scheme="blues", domain=[0, 1])),
         tooltip=["actual:N", "predicted:N", alt.Tooltip("rows:Q", format=","),
@@ -218,7 +219,7 @@ def per_class_chart(table: pd.DataFrame) -> alt.Chart:
                    f"({100 * worst['recall_low']:.0f}–{100 * worst['recall_high']:.0f}%)",
                    "Recall per true class with 95% intervals")
     order = data.sort_values("recall")["class"].tolist()
-    y = alt.Y("class:N", sort=order, title="true class")
+    y = alt.Y("class:N", sort=order, title="true class", axis=alt.Axis(labelOverlap=False))
     bars = alt.Chart(data).mark_bar().encode(
         y=y, x=alt.X("recall:Q", title="recall", scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("class:N", scale=color_scale(sorted(table["class"])), legend=None),
@@ -226,4 +227,4 @@ def per_class_chart(table: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("precision:Q", format=".3f"), alt.Tooltip("f1:Q", format=".3f")])
     err = alt.Chart(data).mark_errorbar(ticks=True, color="black").encode(
         y=y, x=alt.X("recall_low:Q", title="recall"), x2="recall_high:Q")
-    return (bars + err).properties(title=title, height=max(120, 28 * len(data)))
+    return (bars + err).properties(title=title, height=max(160, 36 * len(data)))

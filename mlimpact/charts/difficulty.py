@@ -90,32 +90,41 @@ def _lane_domain(lanes: list[str], subject: str) -> tuple[list[str], list[str]]:
 
 
 def lane_mix_chart(table: pd.DataFrame, *, column: str, lanes: list[str], subject: str = "positive") -> alt.Chart:
-    """Share of each segment's cases per lane (stacked bars), segments with the most review on top.
+    """Share of each segment's cases sent to review (and to the smaller automatic lane), segments with the
+    most review on top. The largest automatic lane is the remainder, named in the subtitle, so that a small
+    review lane stays readable.
 
-    ``table`` is :func:`mlimpact.difficulty.lanes_by_segment`; ``lanes`` the lane names to show, in order.
+    ``table`` is :func:`mlimpact.difficulty.lanes_by_segment`; ``lanes`` the lane names of the file.
     """
     if table.empty:
         return alt.Chart(pd.DataFrame({"x": []})).mark_point().properties(title=_title("No segments to show"))
     worst = table.iloc[0]
     overall = float(table["review"].sum() / max(table["n"].sum(), 1))
-    cell = percent_cell(worst["review_share"], worst["review_low"], worst["review_high"], digits=0)
+    automatic = [x for x in lanes if x != "review"]
+    rest = max(automatic, key=lambda x: int(table[x].sum()))
+    shown = ["review"] + [x for x in automatic if x != rest]
+    cell = percent_cell(worst["review_share"], worst["review_low"], worst["review_high"],
+                        digits=1 if worst["review_share"] < 0.1 else 0)
     text = f"{column} = {worst['segment']} sends the most to review: {cell} of its cases"
-    sub = f"Share of each segment's cases per lane; {percent(overall)} of all cases go to review"
-    long = table.melt(id_vars=["segment", "n"], value_vars=lanes, var_name="lane_name", value_name="rows")
+    sub = f"The rest is {lane_label(rest, subject)}; {percent(overall)} of all cases go to review"
+    long = table.melt(id_vars=["segment", "n", "review_low", "review_high"], value_vars=shown, var_name="lane_name",
+                      value_name="rows")
     long["share"] = long["rows"] / long["n"].where(long["n"] > 0)
     long["lane"] = [lane_label(x, subject) for x in long["lane_name"]]
-    long["order"] = long["lane_name"].map({x: i for i, x in enumerate(lanes)})
-    domain, colors = _lane_domain(lanes, subject)
+    long["order"] = long["lane_name"].map({x: i for i, x in enumerate(shown)})
+    domain, colors = _lane_domain(shown, subject)
     order = table["segment"].astype(str).tolist()
     chart = alt.Chart(long).mark_bar().encode(
         y=alt.Y("segment:N", title=column, sort=order),
-        x=alt.X("share:Q", title="share of the segment's cases", axis=alt.Axis(format="%"), stack="normalize"),
+        x=alt.X("share:Q", title="share of the segment's cases", axis=alt.Axis(format="%"), stack="zero"),
         color=alt.Color("lane:N", title="lane", scale=alt.Scale(domain=domain, range=colors),
                         legend=alt.Legend(orient="bottom")),
         order=alt.Order("order:Q"),
         tooltip=[alt.Tooltip("segment:N", title=column), "lane:N", alt.Tooltip("rows:Q", format=","),
-                 alt.Tooltip("share:Q", format=".1%")])
-    return chart.properties(title=_title(text, sub), height=max(140, 30 * len(table)))
+                 alt.Tooltip("share:Q", format=".1%"),
+                 alt.Tooltip("review_low:Q", title="review share, 95% low", format=".1%"),
+                 alt.Tooltip("review_high:Q", title="review share, 95% high", format=".1%")])
+    return chart.properties(title=_title(text, sub), height=max(200, 40 * len(table)))
 
 
 def automated_errors_chart(table: pd.DataFrame, *, column: str, domain) -> alt.LayerChart | alt.Chart:
@@ -132,8 +141,7 @@ def automated_errors_chart(table: pd.DataFrame, *, column: str, domain) -> alt.L
     worst = data.sort_values(["excess", "automated_errors"], ascending=False).iloc[0]
     text = (f"{column} = {worst['segment']} holds {percent(worst['share_of_automated_errors'])} of automated errors "
             f"with {percent(worst['share_of_rows'])} of cases")
-    sub = ("Bars: share of all errors among automated decisions; ticks: share of all cases. Tooltip: the "
-           "segment's error rate among automated decisions with its 95% interval")
+    sub = "Bars: share of the errors among automated decisions; ticks: share of all cases"
     order = data.sort_values("share_of_automated_errors", ascending=False)["segment"].tolist()
     y = alt.Y("segment:N", title=column, sort=order)
     tooltip = [alt.Tooltip("segment:N", title=column),
@@ -148,4 +156,4 @@ def automated_errors_chart(table: pd.DataFrame, *, column: str, domain) -> alt.L
         color=alt.Color("segment:N", scale=color_scale(domain), legend=None), tooltip=tooltip)
     ticks = alt.Chart(data).mark_tick(color="black", thickness=2, size=22).encode(
         y=y, x=alt.X("share_of_rows:Q"), tooltip=tooltip)
-    return (bars + ticks).properties(title=_title(text, sub), height=max(140, 30 * len(data)))
+    return (bars + ticks).properties(title=_title(text, sub), height=max(200, 40 * len(data)))
