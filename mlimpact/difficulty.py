@@ -781,7 +781,10 @@ def tradeoff_curve(curve: LaneCurve, *, max_candidates: int = 2000, chunk: int =
     >>> tradeoff_curve(lane_curve(build_dataset(df, Roles(label="y", score="p"))))[["automated", "errors"]].values.tolist()
     [[2, 0], [4, 1]]
     """
-    cand, exact = _candidates(curve, max_candidates)
+    if curve.two_sided:
+        cand, exact = _candidates(curve, max_candidates)
+    else:
+        cand, exact = np.arange(curve.first_index, len(curve.cum_n)), True
     cn, cb = curve.cum_n, curve.cum_bad
     n, pos = int(cn[-1]), int(cb[-1])
     if curve.two_sided:

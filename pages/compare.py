@@ -18,7 +18,9 @@ models = compare.model_columns(ds)
 if len(models) < 2:
     safe.info(f"This file has one model ({models[0] if models else 'none'}). To compare models, pick other models' "
               "score or prediction columns in the sidebar (Columns and task → Other models' scores), or upload "
-              "several files joined on a shared id. Meanwhile it is shown against a stand-in for having no model.")
+              "several files joined on a shared id. Meanwhile it is shown against a stand-in for having no model"
+              + ("; the Impact page compares it in money with flagging nothing, everything, random flags and a "
+                 "rule." if ds.task == "binary" else "."))
 
 segments = [c for c in ds.roles.segments if c in ds.frame.columns]
 preferred = (st.session_state.get(state.SEGMENT_COLUMNS) or [None])[0]
@@ -65,41 +67,49 @@ if costs is not None:
     header += costs.describe()
 safe.table(numbers, key="cmp_numbers", file_name="compare_side_by_side.csv", header_lines=header)
 
-st.markdown(safe.md_escape(f"**Paired differences against {comp.reference}** (same rows for both; "
-                           "DeLong for ROC AUC, paired bootstrap otherwise)"))
+st.markdown("**Paired differences against** " + safe.md_escape(comp.reference)
+            + " (the same rows for both; DeLong for ROC AUC, paired bootstrap otherwise)")
+FOUR = st.column_config.NumberColumn(format="%.4f")
+config = {c: FOUR for c in ("value", "low", "high", "value_reference", "value_model", "difference", "overall",
+                            "worst_segment_value", "best_segment_value", "segment_spread", "segment_sd",
+                            "worst_period_value", "period_spread")}
+config["p_value"] = st.column_config.NumberColumn(format="%.2g")
 overall_diff = comp.differences[comp.differences["segment"] == compare.ALL_ROWS]
-safe.table(overall_diff, key="cmp_differences", file_name="compare_differences.csv", header_lines=header)
+safe.table(overall_diff, key="cmp_differences", file_name="compare_differences.csv", header_lines=header,
+           column_config=config)
 
 challengers = [m for m in comp.models if m != comp.reference]
 challenger = challengers[0]
 if len(challengers) > 1:
     challenger = st.selectbox("Challenger shown in the charts", challengers, key=f"cmp_challenger_{h}")
-c3, c4 = st.columns(2)
-with c3:
-    safe.chart(segment_difference_chart(comp.differences, metric=metric, label=label, model=challenger,
-                                        reference=comp.reference), key="cmp_diff_chart")
-with c4:
-    if comp.segments is not None:
-        safe.chart(model_segment_chart(comp.segments, metric=metric, label=label, column=segment,
-                                       models=list(comp.models)), key="cmp_segment_chart")
-    else:
-        st.info("Pick segment columns in the sidebar to compare per segment.", icon=":material/info:")
+safe.chart(segment_difference_chart(comp.differences, metric=metric, label=label, model=challenger,
+                                    reference=comp.reference), key="cmp_diff_chart")
+if comp.segments is not None:
+    safe.chart(model_segment_chart(comp.segments, metric=metric, label=label, column=segment,
+                                   models=list(comp.models)), key="cmp_segment_chart")
+else:
+    st.info("Pick segment columns in the sidebar to compare per segment.", icon=":material/info:")
 if comp.segment:
     st.markdown("**Where each model wins** (the winner when the paired 95% interval excludes no difference)")
     safe.table(comp.wins(), key="cmp_wins", file_name="compare_wins.csv", header_lines=header)
     with st.expander("Every model per segment", expanded=False):
-        safe.table(comp.segments, key="cmp_segments", file_name="compare_segments.csv", header_lines=header)
+        safe.table(comp.segments, key="cmp_segments", file_name="compare_segments.csv", header_lines=header,
+                   column_config=config)
 
 st.markdown("**Robustness**: worst segment, spread across segments and across time periods")
 if comp.over_time is not None:
     safe.chart(model_time_chart(comp.over_time, metric=metric, label=label, models=list(comp.models)),
                key="cmp_time_chart")
-safe.table(comp.robustness, key="cmp_robustness", file_name="compare_robustness.csv", header_lines=header)
+safe.table(comp.robustness, key="cmp_robustness", file_name="compare_robustness.csv", header_lines=header,
+           column_config=config)
 
 if comp.value is not None:
-    st.markdown(safe.md_escape("**Value under the same cost model** (from the Impact page: "
-                               + "; ".join(costs.describe()) + ")"))
-    safe.table(comp.value, key="cmp_value", file_name="compare_value.csv", header_lines=header)
+    st.markdown("**Value under the same cost model** (from the Impact page: "
+                + safe.md_escape("; ".join(costs.describe())) + ")")
+    money = st.column_config.NumberColumn(format="localized")
+    safe.table(comp.value, key="cmp_value", file_name="compare_value.csv", header_lines=header,
+               column_config={c: money for c in ("value", "low", "high", "value_vs_flag_none", "difference",
+                                                 "diff_low", "diff_high")})
 
 # ---- the design document ------------------------------------------------------------------------
 st.subheader("Decision table")

@@ -160,7 +160,8 @@ chart = frontier_chart(frontier, point=point, target=policy.target_error if meth
 st.altair_chart(chart, height=int(chart.height) + 70, key="dif_frontier", on_select=_on_pick,
                 selection_mode=FRONTIER_SELECTION)
 if frontier.attrs.get("exact"):
-    st.caption("The curve is exact: every pair of cut-offs at every distinct value was scored.")
+    st.caption("The curve is exact: every " + ("pair of cut-offs" if curve.two_sided else "cut-off")
+               + " at every distinct value was scored.")
 else:
     st.caption(f"The curve scores every pair among {frontier.attrs.get('candidates', 0):,} candidate cut-offs "
                "(score quantiles); the solvers above are exact over every distinct value.")

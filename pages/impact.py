@@ -109,50 +109,58 @@ st.subheader("Executive summary")
 st.code("\n".join(report.summary), language=None, wrap_lines=True)
 
 m1, m2, m3, m4 = st.columns(4)
-m1.metric(f"Worth vs flagging nothing{per}", head["worth_now"], border=True,
-          help=f"At threshold {threshold:g}; {head['worth_now_interval']}")
-m2.metric("Value-maximising threshold", head["best_threshold"], border=True, delta=head["best_threshold_change"],
-          delta_color="off")
-m3.metric(f"Worth at the best threshold{per}", head["worth_best"], border=True, delta=head["gain_vs_now"],
-          help=head["optimism"])
-m4.metric(f"Net value now{per}", head["net_now"], border=True,
-          help="Value of true positives and negatives minus the cost of errors (and reviews), summed over rows")
+m1.metric(f"Worth now{per}", head["worth_now"], border=True,
+          help=f"Against flagging nothing, at threshold {threshold:g}; {head['worth_now_interval']}")
+m2.metric("Best threshold", head["best_threshold"], border=True, delta=head["best_threshold_change"],
+          delta_color="off", help="The threshold with the highest net value under these costs")
+m3.metric(f"Worth at best{per}", head["worth_best"], border=True, delta=head["gain_vs_now"],
+          help="Against flagging nothing, at the best threshold. " + head["optimism"])
+m4.metric(f"Net value{per}", head["net_now"], border=True,
+          help="At the current threshold: value of true positives and negatives minus the cost of errors "
+               "(and reviews), summed over rows")
 if lanes is not None:
     st.caption(safe.md_escape(f"Review lanes from the Difficulty page: review scores from {lanes[0]:g} to below "
                               f"{lanes[1]:g}; see the operating points below."))
 
-c1, c2 = st.columns(2)
-with c1:
-    safe.chart(value_curve_chart(report.curve, threshold=threshold, best_threshold=head["best_threshold_value"],
-                                 best_gain=head["best_gain"], unit=unit, per=scale),
-               key="imp_curve_chart")
-with c2:
-    safe.chart(baselines_chart(report.baselines, unit=unit, per=scale), key="imp_baselines_chart")
-
+MONEY = st.column_config.NumberColumn(format="localized")
+money_config = {c: MONEY for c in ("value", "low", "high", "value_vs_flag_none", "vs_none_low", "vs_none_high",
+                                   "optimism", "difference", "diff_low", "diff_high", "best_value",
+                                   "best_vs_flag_none", "value_at_base_best", "regret", "value_at_current",
+                                   "current_vs_flag_none", "lanes_value", "perfect_value", "lost",
+                                   "lost_false_positives", "lost_false_negatives", "lost_reviews")}
+money_config["flag_rate"] = st.column_config.NumberColumn(format="percent")
+money_config["share_of_lost"] = st.column_config.NumberColumn(format="percent")
 header = report.header_lines()
+
+safe.chart(value_curve_chart(report.curve, threshold=threshold, best_threshold=head["best_threshold_value"],
+                             best_gain=head["best_gain"], unit=unit, per=scale), key="imp_curve_chart")
 st.markdown("**Operating points**")
 pts = report.points.drop(columns=["optimism"] if lanes is None else [])
-safe.table(pts, key="imp_points", file_name="impact_operating_points.csv", header_lines=header)
-st.markdown("**Against the alternatives** (difference = model − alternative; positive: the model is worth more)")
-safe.table(report.baselines, key="imp_baselines", file_name="impact_baselines.csv", header_lines=header)
+safe.table(pts, key="imp_points", file_name="impact_operating_points.csv", header_lines=header,
+           column_config=money_config)
 
-c3, c4 = st.columns(2)
-with c3:
-    safe.chart(tornado_chart(report.sensitivity, unit=unit, per=scale), key="imp_tornado")
-with c4:
-    if report.segments is not None:
-        domain = segment_codes(ds, [segment]).labels[segment].tolist()
-        safe.chart(segment_loss_chart(report.segments, column=segment, domain=domain, unit=unit, per=scale),
-                   key="imp_segment_chart")
-    else:
-        st.info("Pick segment columns in the sidebar to see where value is lost.", icon=":material/info:")
+safe.chart(baselines_chart(report.baselines, unit=unit, per=scale), key="imp_baselines_chart")
+st.markdown("**Against the alternatives** (difference = model − alternative; positive: the model is worth more)")
+safe.table(report.baselines, key="imp_baselines", file_name="impact_baselines.csv", header_lines=header,
+           column_config=money_config)
+
+safe.chart(tornado_chart(report.sensitivity, unit=unit, per=scale), key="imp_tornado")
 with st.expander("Sensitivity: each money term ±50%, one at a time", expanded=False):
-    safe.table(report.sensitivity, key="imp_sensitivity", file_name="impact_sensitivity.csv", header_lines=header)
+    safe.table(report.sensitivity, key="imp_sensitivity", file_name="impact_sensitivity.csv", header_lines=header,
+               column_config=money_config)
+
 if report.segments is not None:
+    domain = segment_codes(ds, [segment]).labels[segment].tolist()
+    safe.chart(segment_loss_chart(report.segments, column=segment, domain=domain, unit=unit, per=scale),
+               key="imp_segment_chart")
     with st.expander("Where value is lost, per segment", expanded=False):
-        safe.table(report.segments, key="imp_segments", file_name="impact_segments.csv", header_lines=header)
+        safe.table(report.segments, key="imp_segments", file_name="impact_segments.csv", header_lines=header,
+                   column_config=money_config)
+else:
+    st.info("Pick segment columns in the sidebar to see where value is lost.", icon=":material/info:")
 with st.expander("Value at every threshold", expanded=False):
-    safe.table(report.curve, key="imp_curve", file_name="impact_value_curve.csv", header_lines=header)
+    safe.table(report.curve, key="imp_curve", file_name="impact_value_curve.csv", header_lines=header,
+               column_config=money_config)
 
 st.markdown("**Assumptions** (printed in every export)")
 st.text("\n".join(report.assumptions()))

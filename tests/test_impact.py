@@ -479,8 +479,8 @@ def _page(sample_index: int):
 
 def test_page_fraud_equals_the_cli(tmp_path, capsys):
     at = _page(0)
-    assert [m.label for m in at.metric] == ["Worth vs flagging nothing per month", "Value-maximising threshold",
-                                            "Worth at the best threshold per month", "Net value now per month"]
+    assert [m.label for m in at.metric] == ["Worth now per month", "Best threshold", "Worth at best per month",
+                                            "Net value per month"]
     assert len(at.get("vega_lite_chart")) == 4
     h = next(s.key for s in at.radio if s.key.startswith("imp_scale_")).removeprefix("imp_scale_")
     at.radio(key=f"imp_scale_{h}").set_value("whole file").run()
@@ -500,7 +500,7 @@ def test_page_fraud_equals_the_cli(tmp_path, capsys):
 
 def test_page_ads_binary_without_amount():
     at = _page(1)
-    assert at.metric[0].label.startswith("Worth vs flagging nothing")
+    assert at.metric[0].label == "Worth now per month"
     assert at.code[0].value.startswith("Over 2026-01-01 to 2026-03-31, 90 days, 100,000 rows")
 
 

@@ -1,11 +1,14 @@
 """Altair chart builders: small tables in, charts out, each titled with its finding.
 
-One module per domain (``core`` for the Overview and Segments charts); everything public is
-re-exported here, so pages write ``charts.roc_chart(...)``. Colours per segment value come
-from :func:`color_scale` everywhere.
+One module per domain (``core`` for the Overview and Segments charts, then ``difficulty``,
+``impact``, ``monitoring``); everything public is re-exported here, so pages write
+``charts.roc_chart(...)``. Colours per segment value come from :func:`color_scale` everywhere.
 """
 
+from . import core, difficulty, impact, monitoring
 from .core import *  # noqa: F403
-from .core import __all__ as _core_all
+from .difficulty import *  # noqa: F403
+from .impact import *  # noqa: F403
+from .monitoring import *  # noqa: F403
 
-__all__ = list(_core_all)
+__all__ = [*core.__all__, *difficulty.__all__, *impact.__all__, *monitoring.__all__]

@@ -36,8 +36,8 @@ def frontier_chart(frontier: pd.DataFrame, *, point: OperatingPoint, target: flo
                 f"{percent_cell(point.error_rate, *point.error_interval)}")
     else:
         text = "Nothing is automated: every case goes to review"
-    sub = ("Lowest error rate among automated decisions at each automation rate (band: 95% interval). "
-           "Dot: the chosen cut-offs. Click a point to use its cut-offs.")
+    sub = ("Lowest error rate among automated decisions for at least that share automated (band: 95% "
+           "interval). Dot: the chosen cut-offs. Click a point to use its cut-offs.")
     top = float(data.loc[data["automation_rate"] >= 0.05, "error_rate"].max()) if len(data) else 0.05
     top = max(top if top == top else 0.05, (target or 0) * 1.3, point.error_interval[1] if point.automated else 0,
               0.005) * 1.15
@@ -55,10 +55,12 @@ def frontier_chart(frontier: pd.DataFrame, *, point: OperatingPoint, target: flo
     pick = alt.selection_point(name=FRONTIER_SELECTION, fields=["low", "high"], on="click", nearest=True,
                                clear=False)
     base = alt.Chart(data)
-    band = base.mark_area(opacity=0.18, color="#0072B2").encode(
+    # step-before: between two frontier points the best achievable rate is the next point's
+    band = base.mark_area(opacity=0.18, color="#0072B2", interpolate="step-before").encode(
         x=x, y=alt.Y("error_low:Q", scale=y_scale, title="errors among automated decisions",
                      axis=alt.Axis(format="%")), y2="error_high:Q")
-    line = base.mark_line(color="#0072B2").encode(x=x, y=alt.Y("error_rate:Q", scale=y_scale))
+    line = base.mark_line(color="#0072B2", interpolate="step-before").encode(
+        x=x, y=alt.Y("error_rate:Q", scale=y_scale))
     dots = base.mark_circle(size=28, color="#0072B2", opacity=0.5).encode(
         x=x, y=alt.Y("error_rate:Q", scale=y_scale), tooltip=tooltip).add_params(pick)
     layers = [band, line, dots]
@@ -105,7 +107,7 @@ def lane_mix_chart(table: pd.DataFrame, *, column: str, lanes: list[str], subjec
     shown = ["review"] + [x for x in automatic if x != rest]
     cell = percent_cell(worst["review_share"], worst["review_low"], worst["review_high"],
                         digits=1 if worst["review_share"] < 0.1 else 0)
-    text = f"{column} = {worst['segment']} sends the most to review: {cell} of its cases"
+    text = f"{column} = {worst['segment']}: {cell} of its cases go to review, the most"
     sub = f"The rest is {lane_label(rest, subject)}; {percent(overall)} of all cases go to review"
     long = table.melt(id_vars=["segment", "n", "review_low", "review_high"], value_vars=shown, var_name="lane_name",
                       value_name="rows")
@@ -118,7 +120,7 @@ def lane_mix_chart(table: pd.DataFrame, *, column: str, lanes: list[str], subjec
         y=alt.Y("segment:N", title=column, sort=order),
         x=alt.X("share:Q", title="share of the segment's cases", axis=alt.Axis(format="%"), stack="zero"),
         color=alt.Color("lane:N", title="lane", scale=alt.Scale(domain=domain, range=colors),
-                        legend=alt.Legend(orient="bottom")),
+                        legend=alt.Legend(orient="bottom") if len(shown) > 1 else None),
         order=alt.Order("order:Q"),
         tooltip=[alt.Tooltip("segment:N", title=column), "lane:N", alt.Tooltip("rows:Q", format=","),
                  alt.Tooltip("share:Q", format=".1%"),

@@ -61,28 +61,44 @@ def baselines_chart(baselines: pd.DataFrame, *, unit: str = "", per: str | None 
     if data.empty:
         return _empty("No alternatives to compare with")
     p = _per(per)
-    data["alternative"] = data["description"]
+    data["alternative"] = [_short_baseline(k, d) for k, d in zip(data["baseline"], data["description"], strict=True)]
     data["verdict"] = ["model worth more" if d >= 0 else "alternative worth more" for d in data["difference"]]
     losers = data[data["difference"] < 0]
     if len(losers):
         top = losers.loc[losers["difference"].idxmin()]
-        text = (f"{top['alternative']} is worth {format_money(-top['difference'], unit=unit)} more{p} than the "
-                "model at its current threshold")
+        text = (f"{top['alternative'].capitalize()} is worth {format_money(-top['difference'], unit=unit)} more{p} "
+                "than the model at its current threshold")
     else:
         text = f"The model is worth more than all {len(data)} alternatives{p}"
     title = _title(text, "Model at its threshold minus each alternative; bars: 95% paired bootstrap intervals")
     order = data.sort_values("difference")["alternative"].tolist()
-    y = alt.Y("alternative:N", title=None, sort=order, axis=alt.Axis(labelLimit=360))
+    y = alt.Y("alternative:N", title=None, sort=order, axis=alt.Axis(labelLimit=280))
+    x_title = f"model minus alternative{p}"
     bars = alt.Chart(data).mark_bar().encode(
-        y=y, x=alt.X("difference:Q", title=f"model minus alternative{p}"),
+        y=y, x=alt.X("difference:Q", title=x_title),
         color=alt.Color("verdict:N", scale=alt.Scale(domain=["model worth more", "alternative worth more"],
-                                                     range=[GOOD, BAD]), title=None),
+                                                     range=[GOOD, BAD]), title=None,
+                        legend=alt.Legend(orient="bottom")),
         tooltip=["alternative:N", alt.Tooltip("value:Q", format=",.0f"), alt.Tooltip("difference:Q", format=",.0f"),
                  alt.Tooltip("diff_low:Q", format=",.0f"), alt.Tooltip("diff_high:Q", format=",.0f"),
                  alt.Tooltip("flagged:Q", format=",")])
-    err = alt.Chart(data).mark_errorbar(ticks=True, color="black").encode(y=y, x="diff_low:Q", x2="diff_high:Q")
-    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color=NEUTRAL).encode(x="x:Q")
+    err = alt.Chart(data).mark_errorbar(ticks=True, color="black").encode(
+        y=y, x=alt.X("diff_low:Q", title=x_title), x2="diff_high:Q")
+    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color=NEUTRAL).encode(x=alt.X("x:Q", title=x_title))
     return (bars + err + zero).properties(title=title, height=max(120, 34 * len(data)))
+
+
+def _short_baseline(key: str, description: str) -> str:
+    names = {"flag_none": "flag nothing", "flag_all": "flag everything", "random": "random flags, same rate"}
+    if key in names:
+        return names[key]
+    if key == "rule":
+        return "rule: " + description.removeprefix("rule: flag when ")
+    if key.endswith(" (best threshold)"):
+        return key.removesuffix(" (best threshold)") + " at its best threshold"
+    if key.endswith(" (same flag rate)"):
+        return key.removesuffix(" (same flag rate)") + " at the same flag rate"
+    return key
 
 
 def tornado_chart(sens: pd.DataFrame, *, unit: str = "", per: str | None = None) -> alt.Chart:
@@ -107,12 +123,13 @@ def tornado_chart(sens: pd.DataFrame, *, unit: str = "", per: str | None = None)
                    f" to {format_money(top['high_value'], unit=unit)}{p}",
                    "Each money term ×0.5 and ×1.5, one at a time, the threshold re-optimised; line: as given")
     y = alt.Y("label:N", title=None, sort=data["label"].tolist(), axis=alt.Axis(labelLimit=260))
+    x_title = f"worth vs flagging nothing at the best threshold{p}"
     bars = alt.Chart(data).mark_bar(color=NEGATIVE_COLOR, opacity=0.8).encode(
-        y=y, x=alt.X("low_value:Q", title=f"worth vs flagging nothing at the best threshold{p}"), x2="high_value:Q",
+        y=y, x=alt.X("low_value:Q", title=x_title), x2="high_value:Q",
         tooltip=["label:N", alt.Tooltip("low_value:Q", format=",.0f"), alt.Tooltip("high_value:Q", format=",.0f"),
                  alt.Tooltip("low_threshold:Q", format=".4f", title="best threshold (min)"),
                  alt.Tooltip("high_threshold:Q", format=".4f", title="best threshold (max)")])
-    rule = alt.Chart(pd.DataFrame({"x": [b]})).mark_rule(color="black").encode(x="x:Q")
+    rule = alt.Chart(pd.DataFrame({"x": [b]})).mark_rule(color="black").encode(x=alt.X("x:Q", title=x_title))
     return (bars + rule).properties(title=title, height=max(100, 40 * len(data)))
 
 
@@ -133,15 +150,17 @@ def segment_loss_chart(segments: pd.DataFrame, *, column: str, domain, unit: str
     title = _title(text, "Value lost against perfect decisions (false positives, false negatives, reviews); "
                          "bars: 95% intervals")
     y = alt.Y("segment_value:N", title=column, sort=data["segment_value"].tolist())
+    x_title = f"value lost{p}"
     bars = alt.Chart(data).mark_bar().encode(
-        y=y, x=alt.X("lost:Q", title=f"value lost{p}"),
+        y=y, x=alt.X("lost:Q", title=x_title),
         color=alt.Color("segment_value:N", scale=color_scale(domain), legend=None),
         tooltip=[alt.Tooltip("segment_value:N", title=column), alt.Tooltip("lost:Q", format=",.0f"),
                  alt.Tooltip("low:Q", format=",.0f"), alt.Tooltip("high:Q", format=",.0f"),
                  alt.Tooltip("lost_false_positives:Q", format=",.0f"),
                  alt.Tooltip("lost_false_negatives:Q", format=",.0f"), alt.Tooltip("n:Q", format=","),
                  alt.Tooltip("share_of_lost:Q", format=".1%")])
-    err = alt.Chart(data).mark_errorbar(ticks=True, color="black").encode(y=y, x="low:Q", x2="high:Q")
+    err = alt.Chart(data).mark_errorbar(ticks=True, color="black").encode(y=y, x=alt.X("low:Q", title=x_title),
+                                                                          x2="high:Q")
     return (bars + err).properties(title=title, height=max(120, 30 * len(data)))
 
 
@@ -165,16 +184,18 @@ def segment_difference_chart(differences: pd.DataFrame, *, metric: str, label: s
                          f"({data['method'].iloc[0]}); the first row is all rows")
     data["who"] = [w if w in (model, reference) else "no clear winner" for w in data["winner"]]
     y = alt.Y("segment:N", title=None, sort=data["segment"].tolist(), axis=alt.Axis(labelLimit=300))
+    x_title = f"{label}: {model} minus {reference}"
     points = alt.Chart(data).mark_point(filled=True, size=80).encode(
-        y=y, x=alt.X("difference:Q", title=f"{label}: {model} minus {reference}"),
+        y=y, x=alt.X("difference:Q", title=x_title),
         color=alt.Color("who:N", title="winner", scale=alt.Scale(domain=[model, reference, "no clear winner"],
                                                                  range=[GOOD, BAD, NEUTRAL])),
         tooltip=["segment:N", alt.Tooltip("value_reference:Q", format=".4f"), alt.Tooltip("value_model:Q", format=".4f"),
                  alt.Tooltip("difference:Q", format=".4f"), alt.Tooltip("low:Q", format=".4f"),
                  alt.Tooltip("high:Q", format=".4f"), alt.Tooltip("n:Q", format=","), "winner:N"])
-    err = alt.Chart(data).mark_errorbar(ticks=True).encode(y=y, x="low:Q", x2="high:Q",
+    err = alt.Chart(data).mark_errorbar(ticks=True).encode(y=y, x=alt.X("low:Q", title=x_title), x2="high:Q",
                                                            color=alt.Color("who:N", legend=None))
-    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="black", strokeDash=[4, 3]).encode(x="x:Q")
+    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="black", strokeDash=[4, 3]).encode(
+        x=alt.X("x:Q", title=x_title))
     return (zero + err + points).properties(title=title, height=max(120, 30 * len(data)))
 
 
@@ -197,7 +218,8 @@ def model_segment_chart(table: pd.DataFrame, *, metric: str, label: str, column:
         tooltip=["model:N", alt.Tooltip("segment_value:N", title=column), alt.Tooltip("value:Q", format=".4f"),
                  alt.Tooltip("low:Q", format=".4f"), alt.Tooltip("high:Q", format=".4f"), alt.Tooltip("n:Q", format=",")])
     err = alt.Chart(data).mark_errorbar(ticks=False).encode(
-        y=y, yOffset=offset, x="low:Q", x2="high:Q", color=alt.Color("model:N", scale=color_scale(models), legend=None))
+        y=y, yOffset=offset, x=alt.X("low:Q", title=label), x2="high:Q",
+        color=alt.Color("model:N", scale=color_scale(models), legend=None))
     n_seg = data["segment_value"].nunique()
     return (err + points).properties(title=title, height=max(140, 22 * n_seg * max(1, len(models))))
 

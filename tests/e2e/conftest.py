@@ -218,22 +218,17 @@ def open_app(page, url: str) -> None:
 
 
 def nav_names(page) -> list[str]:
-    """The entries of the sidebar navigation, as shown (expands "View more" if the list is collapsed)."""
-    nav = page.get_by_test_id("stSidebarNav")
-    nav.get_by_test_id("stSidebarNavLink").first.wait_for()
-    more = nav.get_by_test_id("stSidebarNavViewButton")
-    if more.count() and "more" in more.inner_text().lower():
-        more.click()
+    """The entries of the app's sidebar navigation (``st.page_link``s drawn by ui/nav.py), as shown."""
+    links = page.get_by_test_id("stSidebar").get_by_test_id("stPageLink-NavLink")
+    links.first.wait_for()
     # The link's text also holds the icon's ligature name ("speed"); the label is its Markdown container.
-    return [t.strip() for t in nav.get_by_test_id("stSidebarNavLink").get_by_test_id("stMarkdownContainer")
-            .all_inner_texts()]
+    return [t.strip() for t in links.get_by_test_id("stMarkdownContainer").all_inner_texts()]
 
 
 def click_nav(page, name: str) -> None:
     """Switch page by clicking its sidebar link (``page.goto`` would start a new, empty session)."""
-    nav = page.get_by_test_id("stSidebarNav")
     label = page.get_by_test_id("stMarkdownContainer").get_by_text(name, exact=True)
-    nav.get_by_test_id("stSidebarNavLink").filter(has=label).click()
+    page.get_by_test_id("stSidebar").get_by_test_id("stPageLink-NavLink").filter(has=label).click()
     wait_for_app(page)
 
 
