@@ -135,16 +135,16 @@ header = report.header_lines()
 safe.chart(value_curve_chart(report.curve, threshold=threshold, best_threshold=head["best_threshold_value"],
                              best_gain=head["best_gain"], unit=unit, per=scale), key="imp_curve_chart")
 st.markdown("**Operating points**")
-pts = report.points.drop(columns=["optimism"] if lanes is None else [])
+pts = report.points.drop(columns=["low_cut", "high_cut", "reviewed"] if lanes is None else [])
 safe.table(pts, key="imp_points", file_name="impact_operating_points.csv", header_lines=header,
            column_config=money_config)
 
-safe.chart(baselines_chart(report.baselines, unit=unit, per=scale), key="imp_baselines_chart")
+safe.chart(baselines_chart(report.baselines, unit=unit, per=scale), key="imp_baselines_chart", title_space=150)
 st.markdown("**Against the alternatives** (difference = model − alternative; positive: the model is worth more)")
 safe.table(report.baselines, key="imp_baselines", file_name="impact_baselines.csv", header_lines=header,
            column_config=money_config)
 
-safe.chart(tornado_chart(report.sensitivity, unit=unit, per=scale), key="imp_tornado")
+safe.chart(tornado_chart(report.sensitivity, unit=unit, per=scale), key="imp_tornado", title_space=150)
 with st.expander("Sensitivity: each money term ±50%, one at a time", expanded=False):
     safe.table(report.sensitivity, key="imp_sensitivity", file_name="impact_sensitivity.csv", header_lines=header,
                column_config=money_config)
@@ -152,7 +152,7 @@ with st.expander("Sensitivity: each money term ±50%, one at a time", expanded=F
 if report.segments is not None:
     domain = segment_codes(ds, [segment]).labels[segment].tolist()
     safe.chart(segment_loss_chart(report.segments, column=segment, domain=domain, unit=unit, per=scale),
-               key="imp_segment_chart")
+               key="imp_segment_chart", title_space=150)
     with st.expander("Where value is lost, per segment", expanded=False):
         safe.table(report.segments, key="imp_segments", file_name="impact_segments.csv", header_lines=header,
                    column_config=money_config)

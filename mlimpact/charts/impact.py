@@ -66,8 +66,8 @@ def baselines_chart(baselines: pd.DataFrame, *, unit: str = "", per: str | None 
     losers = data[data["difference"] < 0]
     if len(losers):
         top = losers.loc[losers["difference"].idxmin()]
-        text = (f"{top['alternative'].capitalize()} is worth {format_money(-top['difference'], unit=unit)} more{p} "
-                "than the model at its current threshold")
+        text = (f"{top['alternative']} is worth {format_money(-top['difference'], unit=unit)} more{p} than the "
+                "model at its current threshold")
     else:
         text = f"The model is worth more than all {len(data)} alternatives{p}"
     title = _title(text, "Model at its threshold minus each alternative; bars: 95% paired bootstrap intervals")
@@ -85,7 +85,7 @@ def baselines_chart(baselines: pd.DataFrame, *, unit: str = "", per: str | None 
     err = alt.Chart(data).mark_errorbar(ticks=True, color="black").encode(
         y=y, x=alt.X("diff_low:Q", title=x_title), x2="diff_high:Q")
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color=NEUTRAL).encode(x=alt.X("x:Q", title=x_title))
-    return (bars + err + zero).properties(title=title, height=max(120, 34 * len(data)))
+    return (bars + err + zero).properties(title=title, height=max(140, 40 * len(data)))
 
 
 def _short_baseline(key: str, description: str) -> str:
@@ -130,7 +130,7 @@ def tornado_chart(sens: pd.DataFrame, *, unit: str = "", per: str | None = None)
                  alt.Tooltip("low_threshold:Q", format=".4f", title="best threshold (min)"),
                  alt.Tooltip("high_threshold:Q", format=".4f", title="best threshold (max)")])
     rule = alt.Chart(pd.DataFrame({"x": [b]})).mark_rule(color="black").encode(x=alt.X("x:Q", title=x_title))
-    return (bars + rule).properties(title=title, height=max(100, 40 * len(data)))
+    return (bars + rule).properties(title=title, height=max(110, 45 * len(data)))
 
 
 def segment_loss_chart(segments: pd.DataFrame, *, column: str, domain, unit: str = "",
@@ -161,7 +161,7 @@ def segment_loss_chart(segments: pd.DataFrame, *, column: str, domain, unit: str
                  alt.Tooltip("share_of_lost:Q", format=".1%")])
     err = alt.Chart(data).mark_errorbar(ticks=True, color="black").encode(y=y, x=alt.X("low:Q", title=x_title),
                                                                           x2="high:Q")
-    return (bars + err).properties(title=title, height=max(120, 30 * len(data)))
+    return (bars + err).properties(title=title, height=max(140, 36 * len(data)))
 
 
 def segment_difference_chart(differences: pd.DataFrame, *, metric: str, label: str, model: str,
@@ -219,7 +219,7 @@ def model_segment_chart(table: pd.DataFrame, *, metric: str, label: str, column:
                  alt.Tooltip("low:Q", format=".4f"), alt.Tooltip("high:Q", format=".4f"), alt.Tooltip("n:Q", format=",")])
     err = alt.Chart(data).mark_errorbar(ticks=False).encode(
         y=y, yOffset=offset, x=alt.X("low:Q", title=label), x2="high:Q",
-        color=alt.Color("model:N", scale=color_scale(models), legend=None))
+        color=alt.Color("model:N", scale=color_scale(models), title="model"))
     n_seg = data["segment_value"].nunique()
     return (err + points).properties(title=title, height=max(140, 22 * n_seg * max(1, len(models))))
 
