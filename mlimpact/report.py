@@ -104,6 +104,8 @@ def build_report(dataset: Dataset, settings: ReportSettings | None = None) -> Re
 
     if settings.slices:
         sections.append(_slices_section(dataset, settings))
+    if dataset.roles.time is not None:
+        sections.append(_monitoring_section(dataset, settings))
 
     summary = [p for p in headline.paragraphs][:3]
     worst = _worst_segment(data, main_metric)
@@ -174,6 +176,50 @@ def _slices_section(dataset: Dataset, settings: ReportSettings) -> Section:
                               "the rest (Benjamini–Hochberg at 5%).")
     section.paragraphs += [slice_sentence(r, overall=result.overall_error_rate, kind=kind)
                            for r in result.slices.to_dict("records")]
+    return section
+
+
+def _monitoring_section(dataset: Dataset, settings: ReportSettings) -> Section:
+    """Alerts of the Monitoring page's ranges (or its defaults: weekly, per first segment, reference-derived)."""
+    from . import monitoring as mon
+    from .charts import range_chart, segments_overlay_chart
+    from .errors import InputError
+    from .metrics import METRICS
+
+    section = Section("Is it still working? Monitoring")
+    setup = settings.monitoring
+    if setup is None:
+        setup = mon.MonitorSetup(_MAIN[dataset.task],
+                                 segment=dataset.roles.segments[0] if dataset.roles.segments else None,
+                                 settings=mon.MonitorSettings(threshold=settings.threshold))
+    try:
+        table = mon.metrics_over_time(dataset, metrics=setup.metric, period=setup.period, segment=setup.segment,
+                                      settings=setup.settings)
+        ranges = setup.ranges or mon.derive_ranges(dataset, table, mode=setup.mode, k=setup.k,
+                                                   tolerance=setup.tolerance, minimum=setup.minimum,
+                                                   maximum=setup.maximum, reference_end=setup.reference_end,
+                                                   settings=setup.settings)
+        status = mon.check_ranges(table, ranges, rule=setup.settings.rule)
+    except InputError as exc:
+        section.paragraphs.append(f"Not checked: {exc}")
+        return section
+    label = METRICS[setup.metric].label
+    section.paragraphs.append(mon.describe_alerts(status, label=label) + ".")
+    how = {"reference": f"mean ± {setup.k:g} standard deviations of the reference period's buckets",
+           "relative": f"the reference value ± {100 * setup.tolerance:g}%", "fixed": "fixed limits"}[setup.mode]
+    section.paragraphs.append(f"{label} per {mon.PERIODS.get(setup.period, setup.period)}"
+                              + (f" and {setup.segment}" if setup.segment else "")
+                              + f"; acceptable range: {how}; a bucket is out of range when its 95% interval lies "
+                              "entirely outside it (buckets with too few rows are not checked).")
+    if setup.segment is None:
+        section.charts.append((f"{label} over time", range_chart(status, label=label)))
+    else:
+        section.charts.append((f"{label} over time by {setup.segment}", segments_overlay_chart(
+            status, label=label, segment_column=setup.segment, domain=dataset.codes(setup.segment)[1])))
+    alerts = mon.alert_table(status)
+    if len(alerts):
+        cols = [c for c in ("segment", "bucket", "value", "low", "high", "min", "max", "status", "n") if c in alerts]
+        section.tables.append(("Alerts", alerts[cols].round(4)))
     return section
 
 

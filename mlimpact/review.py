@@ -26,7 +26,7 @@ from .uncertainty import wilson_interval
 
 __all__ = [
     "VERDICTS", "ERROR_TYPES", "ERROR_LABELS", "ORDERS", "ReviewRows", "Correction", "review_rows",
-    "error_types_for", "segment_mask", "select_rows", "review_frame", "row_detail", "summarize_verdicts",
+    "error_types_for", "confidence_column", "segment_mask", "select_rows", "review_frame", "row_detail", "summarize_verdicts",
     "verdict_sentences", "verdicts_table", "apply_label_corrections", "marked_rows", "correction_metrics", "compare_metrics", "VERDICT_SUMMARY_COLUMNS",
 ]
 
@@ -226,10 +226,15 @@ def _decision_text(dataset: Dataset, decision: np.ndarray, subject: str) -> np.n
     return names[np.asarray(decision, dtype=np.int64)]
 
 
+def confidence_column(task: str) -> str:
+    """Name of the confidence column: ``size of the miss`` for regression, else ``confidence``."""
+    return "size of the miss" if task == "regression" else "confidence"
+
+
 def review_frame(dataset: Dataset, index: np.ndarray, rows: ReviewRows,
                  verdicts: Mapping[int, tuple[str, str]] | None = None, *, subject: str = "positive") -> pd.DataFrame:
-    """The selected rows with review columns first (row, lane, error type, decision, confidence, verdict,
-    note), then every column of the file (a file column with the same name gets `` (file)`` appended).
+    """The selected rows with review columns first (row, lane, error type, decision, confidence — for
+    regression the size of the miss —, verdict, note), then every column of the file (a file column with the same name gets `` (file)`` appended).
 
     >>> from mlimpact.dataset import build_dataset
     >>> from mlimpact.roles import Roles
@@ -246,7 +251,7 @@ def review_frame(dataset: Dataset, index: np.ndarray, rows: ReviewRows,
         "lane": lanes,
         "error type": [ERROR_LABELS[ERROR_TYPES[e]] for e in rows.error[index]],
         "model decision": _decision_text(dataset, rows.decision[index], subject),
-        "confidence": rows.confidence[index],
+        confidence_column(dataset.task): rows.confidence[index],
         "verdict": [verdicts.get(int(i), ("", ""))[0] for i in index],
         "note": [verdicts.get(int(i), ("", ""))[1] for i in index],
     })

@@ -201,7 +201,7 @@ if candidates:
     s1, s2 = st.columns(2)
     with s1:
         safe.chart(lane_mix_chart(by_segment, column=column, lanes=shown_lanes, subject=subject), key="dif_mix",
-                   title_space=130)
+                   title_space=130 if curve.two_sided else 70)
     with s2:
         safe.chart(automated_errors_chart(by_segment, column=column, domain=sc.labels[column].tolist()),
                    key="dif_errors")

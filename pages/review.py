@@ -135,8 +135,7 @@ else:
             st.session_state["rev_row"] = options[picked[0]]
 
     st.dataframe(view, hide_index=True, on_select=_on_table_pick, selection_mode="single-row", key="rev_table",
-                 column_config={"confidence": st.column_config.NumberColumn(
-                     "confidence" if ds.task != "regression" else "size of the miss", format="%.3f")})
+                 column_config={rv.confidence_column(ds.task): st.column_config.NumberColumn(format="%.3f")})
     st.download_button("Download these rows (CSV)", to_safe_csv(view, header_lines=[f"file: {ds.source}"]),
                        file_name="review_rows.csv", mime="text/csv", on_click="ignore", icon=":material/download:",
                        key="rev_rows_csv")

@@ -222,6 +222,18 @@ def test_review_page_verdict_survives_a_page_switch(sample):
     assert exported["note"].tolist() == ["=1+1 rude"]  # shown as is; the CSV download neutralises it
 
 
+def test_review_page_starts_from_the_selected_segment():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.session_state["mi_selected_segment"] = {"region": "west"}
+    at.switch_page("pages/review.py").run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("rev_segment_column_"))).value == \
+        "region"
+    assert set(at.dataframe[0].value["region"]) == {"west"}
+    at.selectbox(key="rev_error").set_value("false_negative").run()
+    assert set(at.dataframe[0].value["error type"]) == {"false negative"}
+
+
 def test_review_page_sample_order_and_label_corrections():
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("pages/review.py").run()
