@@ -898,7 +898,10 @@ def _points_table(P: _Policies, factor: float, scale) -> pd.DataFrame:
             "(basic bootstrap interval); expect about " + format_money(optimism * factor) + " less on new rows")
     if P.j_best > len(P.cuts_exact):
         note = "flagging nothing is best under these costs; " + note
-    add("best", f"flag when score ≥ {t_best:g} (value-maximising)", _decisions(g.score, t_best),
+    description = f"flag when score ≥ {t_best:g} (value-maximising)"
+    if P.j_best > len(P.cuts_exact):
+        description = "flag nothing: a threshold above every score (value-maximising)"
+    add("best", description, _decisions(g.score, t_best),
         float(P.vals[P.j_best]), best_r, basic=True, optimism=optimism, note=note, thr=t_best)
 
     if P.lanes is not None:
@@ -1223,13 +1226,16 @@ def executive_summary(points: pd.DataFrame, baselines: pd.DataFrame, *, sens: pd
     if period is not None:
         where.append(period.describe().replace(" (", ", ").rstrip(")"))
     if n_rows:
-        where.append(f"{n_rows:,} rows")
+        where.append(f"{n_rows:,} row{'s' if n_rows != 1 else ''}")
     lead = f"Over {' and '.join(where) if len(where) < 2 else where[0] + ', ' + where[1]}, at" if where else "At"
     out = [f"{lead} threshold {cur['threshold']:g} the model's decisions are worth {m(cur['value_vs_flag_none'])}"
            f"{per} against flagging nothing (95% interval {m(cur['vs_none_low'])} to {m(cur['vs_none_high'])}); "
            f"the net value, after the losses the model does not prevent, is {m(cur['value'])}{per}."]
     gain = best["value"] - cur["value"]
-    if gain > 1e-9 * max(1.0, abs(best["value"])):
+    if best["flagged"] == 0 and gain > 1e-9 * max(1.0, abs(best["value"])):
+        out.append(f"Under these costs flagging nothing is worth the most: {m(gain)}{per} more than the model's "
+                   "decisions now; check the costs, or the model does not pay for itself.")
+    elif gain > 1e-9 * max(1.0, abs(best["value"])):
         out.append(f"The value-maximising threshold is {best['threshold']:g}: the model would be worth "
                    f"{m(best['value_vs_flag_none'])}{per}, {m(gain)} more than now (chosen on these rows, so "
                    f"expect about {m(best['optimism'])} less on new data).")

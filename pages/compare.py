@@ -83,10 +83,12 @@ challenger = challengers[0]
 if len(challengers) > 1:
     challenger = st.selectbox("Challenger shown in the charts", challengers, key=f"cmp_challenger_{h}")
 safe.chart(segment_difference_chart(comp.differences, metric=metric, label=label, model=challenger,
-                                    reference=comp.reference), key="cmp_diff_chart", title_space=130)
+                                    reference=comp.reference),
+           key="cmp_diff_chart", title_space=130)
 if comp.segments is not None:
     safe.chart(model_segment_chart(comp.segments, metric=metric, label=label, column=segment,
-                                   models=list(comp.models)), key="cmp_segment_chart", title_space=130)
+                                   models=list(comp.models)),
+               key="cmp_segment_chart", title_space=130)
 else:
     st.info("Pick segment columns in the sidebar to compare per segment.", icon=":material/info:")
 if comp.segment:

@@ -198,13 +198,10 @@ if candidates:
         st.stop()
     by_segment = dif.lanes_by_segment(grouped, lanes, sc.labels[column].tolist())
     shown_lanes = ["auto_negative", "review", "auto_positive"] if curve.two_sided else ["automatic", "review"]
-    s1, s2 = st.columns(2)
-    with s1:
-        safe.chart(lane_mix_chart(by_segment, column=column, lanes=shown_lanes, subject=subject), key="dif_mix",
-                   title_space=130 if curve.two_sided else 70)
-    with s2:
-        safe.chart(automated_errors_chart(by_segment, column=column, domain=sc.labels[column].tolist()),
-                   key="dif_errors")
+    safe.chart(lane_mix_chart(by_segment, column=column, lanes=shown_lanes, subject=subject), key="dif_mix",
+               title_space=130 if curve.two_sided else 70)
+    safe.chart(automated_errors_chart(by_segment, column=column, domain=sc.labels[column].tolist()),
+               key="dif_errors")
     seg_cfg = {c: st.column_config.NumberColumn(c.replace("_", " "), format="percent")
                for c in ("share_of_rows", "review_share", "review_low", "review_high", "automated_error_rate",
                          "error_low", "error_high", "share_of_automated_errors")}

@@ -139,12 +139,14 @@ pts = report.points.drop(columns=["low_cut", "high_cut", "reviewed"] if lanes is
 safe.table(pts, key="imp_points", file_name="impact_operating_points.csv", header_lines=header,
            column_config=money_config)
 
-safe.chart(baselines_chart(report.baselines, unit=unit, per=scale), key="imp_baselines_chart", title_space=150)
+safe.chart(baselines_chart(report.baselines, unit=unit, per=scale), key="imp_baselines_chart",
+           title_space=150)
 st.markdown("**Against the alternatives** (difference = model − alternative; positive: the model is worth more)")
 safe.table(report.baselines, key="imp_baselines", file_name="impact_baselines.csv", header_lines=header,
            column_config=money_config)
 
-safe.chart(tornado_chart(report.sensitivity, unit=unit, per=scale), key="imp_tornado", title_space=150)
+safe.chart(tornado_chart(report.sensitivity, unit=unit, per=scale), key="imp_tornado",
+           title_space=150)
 with st.expander("Sensitivity: each money term ±50%, one at a time", expanded=False):
     safe.table(report.sensitivity, key="imp_sensitivity", file_name="impact_sensitivity.csv", header_lines=header,
                column_config=money_config)

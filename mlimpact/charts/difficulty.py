@@ -107,7 +107,7 @@ def lane_mix_chart(table: pd.DataFrame, *, column: str, lanes: list[str], subjec
     shown = ["review"] + [x for x in automatic if x != rest]
     cell = percent_cell(worst["review_share"], worst["review_low"], worst["review_high"],
                         digits=1 if worst["review_share"] < 0.1 else 0)
-    text = f"{column} = {worst['segment']}: {cell} of its cases go to review, the most"
+    text = f"{column} = {worst['segment']} sends the most to review: {cell} of its cases"
     sub = f"The rest is {lane_label(rest, subject)}; {percent(overall)} of all cases go to review"
     long = table.melt(id_vars=["segment", "n", "review_low", "review_high"], value_vars=shown, var_name="lane_name",
                       value_name="rows")

@@ -33,7 +33,10 @@ def value_curve_chart(curve: pd.DataFrame, *, threshold: float, best_threshold: 
     """
     data = curve[pd.Series(curve["threshold"]).map(math.isfinite)].copy()
     p = _per(per)
-    if best_gain > 0:
+    at_best = data.loc[data["threshold"] == best_threshold, "flagged"]
+    if best_gain > 0 and len(at_best) and at_best.iloc[0] == 0:
+        text = f"Flagging nothing is worth {format_money(best_gain, unit=unit)} more{p} than the current threshold"
+    elif best_gain > 0:
         text = (f"Flagging from {best_threshold:g} instead of {threshold:g} is worth "
                 f"{format_money(best_gain, unit=unit)} more{p}")
     else:
@@ -69,7 +72,7 @@ def baselines_chart(baselines: pd.DataFrame, *, unit: str = "", per: str | None 
         text = (f"{top['alternative']} is worth {format_money(-top['difference'], unit=unit)} more{p} than the "
                 "model at its current threshold")
     else:
-        text = f"The model is worth more than all {len(data)} alternatives{p}"
+        text = f"The model is worth more than all {len(data)} alternatives"
     title = _title(text, "Model at its threshold minus each alternative; bars: 95% paired bootstrap intervals")
     order = data.sort_values("difference")["alternative"].tolist()
     y = alt.Y("alternative:N", title=None, sort=order, axis=alt.Axis(labelLimit=280))
@@ -193,7 +196,7 @@ def segment_difference_chart(differences: pd.DataFrame, *, metric: str, label: s
                  alt.Tooltip("difference:Q", format=".4f"), alt.Tooltip("low:Q", format=".4f"),
                  alt.Tooltip("high:Q", format=".4f"), alt.Tooltip("n:Q", format=","), "winner:N"])
     err = alt.Chart(data).mark_errorbar(ticks=True).encode(y=y, x=alt.X("low:Q", title=x_title), x2="high:Q",
-                                                           color=alt.Color("who:N", legend=None))
+                                                           color=alt.Color("who:N", title="winner"))
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="black", strokeDash=[4, 3]).encode(
         x=alt.X("x:Q", title=x_title))
     return (zero + err + points).properties(title=title, height=max(120, 30 * len(data)))
