@@ -31,11 +31,11 @@ from .errors import InputError
 from .uncertainty import percentile_interval, run_bootstrap
 
 __all__ = [
-    "MONEY_TERMS", "TERM_LABELS", "CostModel", "default_costs", "default_rule", "Rule", "parse_rule", "Period", "detect_period",
-    "scale_factor", "Gains", "row_gains", "net_value", "value_curve", "thin_value_curve", "best_threshold", "best_lanes",
-    "operating_points", "compare_baselines", "sensitivity", "segment_impact", "executive_summary",
-    "ImpactReport", "impact_report", "per_words", "one_vs_rest", "lanes_from", "format_money", "md_escape", "markdown_table",
-    "run_cli",
+    "MONEY_TERMS", "TERM_LABELS", "CostModel", "default_costs", "default_rule", "Rule", "parse_rule", "Period",
+    "detect_period", "scale_factor", "Gains", "row_gains", "net_value", "value_curve", "thin_value_curve",
+    "best_threshold", "best_lanes", "operating_points", "compare_baselines", "sensitivity", "segment_impact",
+    "executive_summary", "ImpactReport", "impact_report", "per_words", "one_vs_rest", "lanes_from", "format_money",
+    "md_escape", "markdown_table", "run_cli",
 ]
 
 #: The five money terms of a cost model, in display order.
@@ -1151,13 +1151,6 @@ def format_money(value, *, unit: str = "") -> str:
     if unit and unit.isalpha() and len(unit) > 1:
         return f"{sign}{body} {unit}"
     return f"{sign}{unit}{body}"
-
-
-def _money_cell(value, low, high, *, unit: str = "") -> str:
-    text = format_money(value, unit=unit)
-    if text != "n/a" and not (pd.isna(low) or pd.isna(high)):
-        text += f" (95% interval {format_money(low, unit=unit)} to {format_money(high, unit=unit)})"
-    return text
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")

@@ -1,5 +1,6 @@
 """Review: look at the examples yourself, record verdicts, and see what the reviewers' corrections change."""
 
+import numpy as np
 import streamlit as st
 
 from mlimpact import difficulty as dif
@@ -98,6 +99,15 @@ if order == "sample":
                               format_func=lambda x: "no strata" if x == ALL else x)
 else:
     seed = 0
+
+picked = st.session_state.get(state.SELECTED_ROWS)  # a weak slice picked on the Segments page
+if picked and picked.get("content_hash") == ds.content_hash:
+    only_slice = st.toggle(safe.md_escape(f"Only the weak slice picked on Segments: {picked['description']} "
+                                          f"({len(picked['rows']):,} rows)"), value=True, key=f"rev_slice_{h}")
+    if only_slice:
+        slice_mask = np.zeros(ds.n, dtype=bool)
+        slice_mask[picked["rows"]] = True
+        mask = slice_mask if mask is None else (mask & slice_mask)
 
 lanes_filter = None
 if lane_choice == AUTOMATED:

@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -137,3 +138,21 @@ def test_report_downloads_offered_in_the_sidebar():
     at = _app().run()
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Report" in labels and "Markdown" in labels
+
+
+def test_weak_slice_pick_filters_the_review_page():
+    import numpy as np
+
+    at = _app().run()
+    at.switch_page("pages/segments.py").run()
+    # a pick in the slice table (a browser click) stores the slice's rows; AppTest cannot click, so seed it
+    ds_hash = next(iter(at.session_state["mi_roles"]))
+    frame = pd.read_csv(sample_path("fraud"), usecols=["device"])
+    rows = np.flatnonzero(frame["device"].to_numpy() == "unknown")
+    at.session_state["mi_selected_rows"] = {"content_hash": ds_hash, "description": "device = unknown", "rows": rows}
+    at.switch_page("pages/review.py").run()
+    _assert_clean(at)
+    toggle = next(t for t in at.toggle if t.key.startswith("rev_slice_"))
+    assert toggle.value is True
+    shown_tables = [d.value for d in at.dataframe]
+    assert any("device" in t.columns and len(t) and set(t["device"]) == {"unknown"} for t in shown_tables)

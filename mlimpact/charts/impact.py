@@ -192,8 +192,9 @@ def segment_difference_chart(differences: pd.DataFrame, *, metric: str, label: s
         y=y, x=alt.X("difference:Q", title=x_title),
         color=alt.Color("who:N", title="winner", scale=alt.Scale(domain=[model, reference, "no clear winner"],
                                                                  range=[GOOD, BAD, NEUTRAL])),
-        tooltip=["segment:N", alt.Tooltip("value_reference:Q", format=".4f"), alt.Tooltip("value_model:Q", format=".4f"),
-                 alt.Tooltip("difference:Q", format=".4f"), alt.Tooltip("low:Q", format=".4f"),
+        tooltip=["segment:N", alt.Tooltip("value_reference:Q", format=".4f"),
+                 alt.Tooltip("value_model:Q", format=".4f"), alt.Tooltip("difference:Q", format=".4f"),
+                 alt.Tooltip("low:Q", format=".4f"),
                  alt.Tooltip("high:Q", format=".4f"), alt.Tooltip("n:Q", format=","), "winner:N"])
     err = alt.Chart(data).mark_errorbar(ticks=True).encode(y=y, x=alt.X("low:Q", title=x_title), x2="high:Q",
                                                            color=alt.Color("who:N", title="winner"))
@@ -219,7 +220,8 @@ def model_segment_chart(table: pd.DataFrame, *, metric: str, label: str, column:
         y=y, yOffset=offset, x=alt.X("value:Q", title=label, scale=alt.Scale(zero=False)),
         color=alt.Color("model:N", scale=color_scale(models), title="model"),
         tooltip=["model:N", alt.Tooltip("segment_value:N", title=column), alt.Tooltip("value:Q", format=".4f"),
-                 alt.Tooltip("low:Q", format=".4f"), alt.Tooltip("high:Q", format=".4f"), alt.Tooltip("n:Q", format=",")])
+                 alt.Tooltip("low:Q", format=".4f"), alt.Tooltip("high:Q", format=".4f"),
+                 alt.Tooltip("n:Q", format=",")])
     err = alt.Chart(data).mark_errorbar(ticks=False).encode(
         y=y, yOffset=offset, x=alt.X("low:Q", title=label), x2="high:Q",
         color=alt.Color("model:N", scale=color_scale(models), title="model"))
