@@ -104,6 +104,9 @@ def build_report(dataset: Dataset, settings: ReportSettings | None = None) -> Re
 
     if settings.slices:
         sections.append(_slices_section(dataset, settings))
+    difficulty = _difficulty_section(dataset, settings)
+    if difficulty is not None:
+        sections.append(difficulty)
     if dataset.roles.time is not None:
         sections.append(_monitoring_section(dataset, settings))
 
@@ -176,6 +179,32 @@ def _slices_section(dataset: Dataset, settings: ReportSettings) -> Section:
                               "the rest (Benjamini–Hochberg at 5%).")
     section.paragraphs += [slice_sentence(r, overall=result.overall_error_rate, kind=kind)
                            for r in result.slices.to_dict("records")]
+    return section
+
+
+def _difficulty_section(dataset: Dataset, settings: ReportSettings) -> Section | None:
+    """The lanes chosen on the Difficulty page (or its default: most automation at the default target)."""
+    from . import difficulty as dif
+    from .narrative import subject_name
+
+    if dif.unavailable_reason(dataset):
+        return None
+    section = Section("How hard are the inputs? Automation and review")
+    lanes = settings.lanes
+    if lanes is None or lanes.mode not in dif.available_modes(dataset):
+        mode = dif.available_modes(dataset)[0]
+        curve = dif.lane_curve(dataset, mode=mode)
+        point = dif.choose_lanes(curve, dif.default_policy(dataset))
+        lanes = point.lanes
+    else:
+        curve = dif.lane_curve(dataset, mode=lanes.mode, tolerance=lanes.tolerance)
+        point = dif.evaluate_lanes(curve, lanes)
+    section.paragraphs.append(dif.summary_sentence(point))
+    section.paragraphs.append(f"Lanes: {lanes}. Cases sent to review are assumed to be decided correctly.")
+    subject = subject_name(dataset.roles.label, dataset.roles.positive) if dataset.task == "binary" else "positive"
+    table = dif.lane_table(curve, lanes, threshold=settings.threshold if dataset.task == "binary" else None,
+                           subject=subject)
+    section.tables.append(("Lanes", table.round(4)))
     return section
 
 
