@@ -1484,8 +1484,10 @@ def run_cli(args) -> int:
     if dataset.task != "binary" or dataset.score is None:
         _require_binary(dataset)
     segment = next((c for c in dataset.roles.segments if c in dataset.frame.columns), None)
+    # --rule, --scale (month/year) and --lanes LOW HIGH are used when the parser offers them
     report = impact_report(dataset, costs, threshold=args.threshold, segment=segment, seed=getattr(args, "seed", 0),
-                           time_budget_s=None)
+                           rule=getattr(args, "rule", None), scale=getattr(args, "scale", None),
+                           lanes=getattr(args, "lanes", None), time_budget_s=None)
     if args.format == "json":
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
