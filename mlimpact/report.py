@@ -36,6 +36,7 @@ class ReportSettings:
     metrics: tuple[str, ...] | None = None
     seed: int = 0
     costs: object | None = None
+    impact_options: tuple[tuple[str, object], ...] = ()  # the Impact page's scale, unit, rule, segment
     lanes: object | None = None
     monitoring: object | None = None
     slices: bool = True
@@ -104,16 +105,22 @@ def build_report(dataset: Dataset, settings: ReportSettings | None = None) -> Re
 
     if settings.slices:
         sections.append(_slices_section(dataset, settings))
+    impact = _impact(dataset, settings)
+    if impact is not None:
+        sections.append(_impact_section(impact))
     difficulty = _difficulty_section(dataset, settings)
     if difficulty is not None:
         sections.append(difficulty)
     if dataset.roles.time is not None:
         sections.append(_monitoring_section(dataset, settings))
 
-    summary = [p for p in headline.paragraphs][:3]
-    worst = _worst_segment(data, main_metric)
-    if worst:
-        summary.append(worst)
+    if impact is not None:  # the executive summary: money first, as the Impact page says it
+        summary = list(impact.summary)
+    else:
+        summary = list(headline.paragraphs[:3])
+        worst = _worst_segment(data, main_metric)
+        if worst:
+            summary.append(worst)
     provenance = {
         "file": dataset.source, "sha256": dataset.content_hash, "rows in file": dataset.n_total,
         "rows used": dataset.n, "rows excluded": dataset.n_excluded,
@@ -179,6 +186,55 @@ def _slices_section(dataset: Dataset, settings: ReportSettings) -> Section:
                               "the rest (Benjamini–Hochberg at 5%).")
     section.paragraphs += [slice_sentence(r, overall=result.overall_error_rate, kind=kind)
                            for r in result.slices.to_dict("records")]
+    return section
+
+
+def _impact(dataset: Dataset, settings: ReportSettings):
+    """The Impact page's report (its costs and options, or its defaults); None when there is no binary score."""
+    from . import impact as imp
+    from .errors import InputError
+
+    if dataset.task != "binary" or dataset.score is None:
+        return None
+    options = dict(settings.impact_options)
+    costs = settings.costs if settings.costs is not None else imp.default_costs(dataset)
+    scale = {"whole file": None, "per month": "month", "per year": "year"}.get(
+        options.get("scale"), "month" if imp.detect_period(dataset) is not None else None)
+    segments = [c for c in dataset.roles.segments if c in dataset.frame.columns]
+    segment = options.get("segment") or (segments[0] if segments else None)
+    rule = options.get("rule", imp.default_rule(dataset))
+    try:
+        return imp.impact_report(dataset, costs, threshold=settings.threshold, lanes=imp.lanes_from(settings.lanes),
+                                 rule=(rule or "").strip() or None, segment=segment, scale=scale,
+                                 unit=options.get("unit", ""), seed=settings.seed, time_budget_s=None)
+    except InputError:
+        return None
+
+
+def _impact_section(report) -> Section:
+    from .impact import format_money
+
+    section = Section("What is it worth? Business impact")
+    section.paragraphs += [f"Assumption: {a}" for a in report.assumptions()]
+
+    def money(frame: pd.DataFrame) -> pd.DataFrame:
+        out = frame.copy()
+        for c in out.columns:
+            if c in ("value", "low", "high", "value_vs_flag_none", "difference", "diff_low", "diff_high", "lost",
+                     "best_value", "value_at_current"):
+                out[c] = [format_money(v, unit=report.unit) if pd.notna(v) else "" for v in out[c]]
+        return out
+
+    keep = [c for c in ("description", "threshold", "flagged", "reviewed", "value", "low", "high",
+                        "value_vs_flag_none") if c in report.points]
+    section.tables.append(("Operating points", money(report.points[keep]).round(4)))
+    section.tables.append(("Against the alternatives",
+                           money(report.baselines.drop(columns=["threshold"], errors="ignore")).round(4)))
+    section.tables.append(("Sensitivity: each money term ±50%, one at a time",
+                           money(report.sensitivity.drop(columns=["setting"], errors="ignore")).round(4)))
+    if report.segments is not None:
+        section.tables.append((f"Where value is lost, by {report.segments.attrs.get('column', 'segment')}",
+                               money(report.segments).round(4)))
     return section
 
 

@@ -51,6 +51,7 @@ if not columns:
     st.info("Pick one or two columns to segment by.")
     st.stop()
 view.update(segcols=tuple(columns), metric=metric)
+st.session_state[state.SEGMENT_COLUMNS] = list(columns)  # other pages start from the same segment column
 share.publish({"segcols": tuple(columns), "metric": metric})
 if view.get("sel") and st.session_state.get(state.SELECTED_SEGMENT) is None:  # a link's selected segment
     pairs = dict(p.split("=", 1) for p in str(view["sel"]).split("|") if "=" in p)

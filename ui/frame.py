@@ -261,8 +261,10 @@ def render() -> FrameState:
 def report_settings(dataset: Dataset, threshold: float) -> ReportSettings:
     """What the pages have set for this file (costs, lanes, ranges), for the report's extra sections."""
     h = dataset.content_hash
+    options = st.session_state[state.COSTS].get(f"{h}:options") or {}
     return ReportSettings(threshold=threshold, costs=st.session_state[state.COSTS].get(h),
-                          lanes=st.session_state[state.LANES].get(h), monitoring=st.session_state[state.RANGES].get(h))
+                          impact_options=tuple(sorted(options.items())), lanes=st.session_state[state.LANES].get(h),
+                          monitoring=st.session_state[state.RANGES].get(h))
 
 
 def _report_buttons(source: state.LoadedSource, dataset: Dataset, threshold: float) -> None:
