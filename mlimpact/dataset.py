@@ -181,8 +181,11 @@ def build_dataset(frame: pd.DataFrame, roles: Roles, *, source: str = "<data>", 
     if roles.score is not None:
         _require_numeric(frame, roles.score, "score", problems,
                          "pick a column of numbers as the score, or set this column as the prediction")
-    for col in roles.class_scores + roles.other_scores:
+    for col in roles.class_scores:
         _require_numeric(frame, col, "score", problems, "pick columns of numbers")
+    if task != "multiclass":  # another multiclass model may be given as its predicted classes (text)
+        for col in roles.other_scores:
+            _require_numeric(frame, col, "score", problems, "pick columns of numbers")
     if roles.amount is not None:
         _require_numeric(frame, roles.amount, "amount", problems, "pick a column of money amounts or none")
     if roles.uncertainty is not None:
