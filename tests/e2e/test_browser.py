@@ -232,3 +232,70 @@ def test_deep_link_navigation_matches_the_app(page, fresh_streamlit_server):
     assert "app" not in names and {"Overview", "Segments", "Data"} <= set(names), names
     width = page.get_by_test_id("stMainBlockContainer").evaluate("e => e.getBoundingClientRect().width")
     assert width > 900, f"main column {width:.0f}px wide: layout='wide' from app.py did not apply"
+
+
+def test_report_download_holds_the_numbers(page, streamlit_server, tmp_path):
+    """The sidebar's Report button downloads one self-contained HTML file with the numbers on screen."""
+    from html.parser import HTMLParser
+
+    open_app(page, streamlit_server)
+    recall_on_screen = page.get_by_test_id("stMetricValue").first.inner_text()
+    with page.expect_download(timeout=120_000) as download:
+        sidebar(page).get_by_test_id("stDownloadButton").filter(has_text="Report").get_by_role("button").click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.name == "mlimpact_report_fraud.html"
+    text = path.read_text(encoding="utf-8")
+    assert len(text.encode()) < 2_000_000
+    assert recall_on_screen in text  # e.g. "76.7%": the same number as the Overview's headline
+    for heading in ("Summary", "Is it good? Headline metrics", "For whom? Metrics per segment",
+                    "Where does it fail? Weak slices", "What is it worth? Business impact",
+                    "Is it still working? Monitoring", "Provenance"):
+        assert f">{heading}</h2>" in text, heading
+
+    class Refs(HTMLParser):
+        urls: list = []
+        tags: list = []
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.append(tag)
+            self.urls += [v for k, v in attrs if k in ("src", "href") and v and not v.startswith("#")]
+
+    refs = Refs()
+    refs.feed(text)
+    assert refs.urls == [] and "script" not in refs.tags and "svg" in refs.tags
+
+
+def test_share_link_restores_the_view_in_a_fresh_browser(page, browser, streamlit_server):
+    """The address bar is the share link: a new browser context (a colleague) opening it sees the same view."""
+    open_app(page, streamlit_server)
+    slider = sidebar(page).get_by_role("slider")
+    slider.focus()
+    for _ in range(20):
+        slider.press("ArrowLeft")
+    expect(slider).to_have_value("0.3")
+    wait_for_app(page)
+    click_nav(page, "Segments")
+    picker = page.get_by_test_id("stMain").get_by_test_id("stMultiSelect").filter(has_text="Segment by")
+    choose_option(page, picker.get_by_role("combobox"), "channel")
+    page.keyboard.press("Escape")
+    wait_for_app(page)
+    link = page.url
+    assert "t=0.3" in link and "segcols=" in link and "sample=fraud" in link, link
+    mine = page.get_by_test_id("stVegaLiteChart").first.locator("svg text").first.text_content()
+
+    colleague = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        other = colleague.new_page()
+        other.goto(link)
+        wait_for_app(other)
+        expect(other.get_by_test_id("stMain").get_by_role("heading", name="Segments")).to_be_visible()
+        expect(other.get_by_test_id("stSidebar").get_by_role("slider")).to_have_value("0.3")
+        tags = other.get_by_test_id("stMain").get_by_test_id("stMultiSelect").filter(
+            has_text="Segment by").get_by_test_id("stMultiSelectTagsContainer").locator("[data-tag]")
+        expect(tags).to_have_count(2)
+        expect(other.get_by_test_id("stVegaLiteChart").first.locator("svg text").first).to_have_text(mine)
+        assert other.get_by_test_id("stException").count() == 0
+        screenshot(other, "share_link_restored.png")
+    finally:
+        colleague.close()
