@@ -157,8 +157,7 @@ def _on_pick() -> None:
 
 chart = frontier_chart(frontier, point=point, target=policy.target_error if method == "target" else None,
                        min_automation=1 - policy.review_share_limit if method == "capacity" else None)
-st.altair_chart(chart, height=int(chart.height) + 70, key="dif_frontier", on_select=_on_pick,
-                selection_mode=FRONTIER_SELECTION)
+safe.chart(chart, key="dif_frontier", on_select=_on_pick, selection_mode=FRONTIER_SELECTION)
 if frontier.attrs.get("exact"):
     st.caption("The curve is exact: every " + ("pair of cut-offs" if curve.two_sided else "cut-off")
                + " at every distinct value was scored.")

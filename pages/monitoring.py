@@ -120,8 +120,8 @@ else:
     domain = ds.codes(segment)[1]
     safe.chart(mcharts.segments_overlay_chart(status, label=label, segment_column=segment, domain=domain),
                key="mon_overlay")
-    st.altair_chart(mcharts.small_multiples_chart(status, label=label, segment_column=segment, domain=domain),
-                    key="mon_multiples")
+    safe.chart(mcharts.small_multiples_chart(status, label=label, segment_column=segment, domain=domain),
+               key="mon_multiples")
 
 st.subheader("Alerts")
 shown = ["metric", "segment_column", "segment", "bucket", "value", "low", "high", "min", "max", "status", "n",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pandas as pd
@@ -38,9 +39,37 @@ def table(frame: pd.DataFrame, *, key: str, file_name: str, header_lines: list[s
                        mime="text/csv", key=f"{key}_csv", on_click="ignore", icon=":material/download:")
 
 
-def chart(ch, *, key: str | None = None, title_space: int = 70):
-    """Show an Altair chart at its own height (Streamlit's content sizing squeezes titled band charts)."""
+def chart(ch, *, key: str | None = None, title_space: int = 70, on_select=None, selection_mode=None,
+          downloads: bool = True):
+    """Show an Altair chart at its own height, with SVG and PNG downloads beneath it (rendered on click).
+
+    Streamlit's content sizing squeezes titled band charts, so the height is passed explicitly.
+    ``on_select`` passes through (e.g. ``"rerun"`` for a chart with a selection parameter).
+    """
     height = getattr(ch, "height", None)
+    options = {"key": key}
+    if on_select is not None:
+        options["on_select"] = on_select
+    if selection_mode is not None:
+        options["selection_mode"] = selection_mode
     if isinstance(height, int | float) and height > 0:
-        return st.altair_chart(ch, height=int(height) + title_space, key=key)
-    return st.altair_chart(ch, key=key)
+        event = st.altair_chart(ch, height=int(height) + title_space, **options)
+    else:
+        event = st.altair_chart(ch, **options)
+    if downloads:
+        spec = ch.to_json()
+        name = key or "chart_" + hashlib.sha1(spec.encode()).hexdigest()[:10]
+        with st.container(horizontal=True, gap="small"):
+            st.download_button("SVG", data=lambda: _vlc().vegalite_to_svg(spec), file_name=f"{name}.svg",
+                               mime="image/svg+xml", key=f"{name}_svg", on_click="ignore", type="tertiary",
+                               icon=":material/download:")
+            st.download_button("PNG", data=lambda: _vlc().vegalite_to_png(spec, scale=2), file_name=f"{name}.png",
+                               mime="image/png", key=f"{name}_png", on_click="ignore", type="tertiary",
+                               icon=":material/download:")
+    return event
+
+
+def _vlc():
+    import vl_convert
+
+    return vl_convert
