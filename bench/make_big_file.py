@@ -114,7 +114,7 @@ def write_csv(path: str | os.PathLike, rows: int = DEFAULT_ROWS, *, seed: int = 
     # categorical -> plain text, so the CSV holds the values themselves
     table = pa.table({name: (col.cast(pa.string()) if pa.types.is_dictionary(col.type) else col)
                       for name, col in zip(table.column_names, table.columns, strict=True)})
-    pacsv.write_csv(table, str(path), write_options=pacsv.WriteOptions(quoting_style="none"))
+    pacsv.write_csv(table, str(path), write_options=pacsv.WriteOptions(quoting_style="none", quoting_header="none"))
     return os.path.getsize(path)
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
 import pandas as pd
 
-__all__ = ["FORMULA_PREFIXES", "neutralize_formulas", "to_safe_csv"]
+__all__ = ["FORMULA_PREFIXES", "neutralize_formulas", "to_safe_csv", "markdown_text", "markdown_table"]
 
 #: A text cell starting with one of these runs as a formula in Excel/LibreOffice/Sheets (CWE-1236).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -58,3 +61,45 @@ def markdown_text(text: object) -> str:
     """
     out = str(text).translate(_MD_ESCAPE).replace("\n", " ").replace("\r", " ").replace("://", "\\://")
     return out.replace("www.", "www\\.").replace("WWW.", "WWW\\.")
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
+
+
+def markdown_table(frame: pd.DataFrame, *, formats: dict | None = None,
+                   escape: Callable[[object], str] = markdown_text) -> str:
+    """A Markdown table of a small frame, every cell and column name made inert by ``escape``.
+
+    Parameters
+    ----------
+    frame: the rows to show (a few dozen; the index is left out).
+    formats: ``{column: function}`` turning that column's values into text (e.g. money); missing values
+        stay empty.
+    escape: the escaper of every cell and column name (default :func:`markdown_text`).
+
+    Returns the table: a header row, a ``|---|`` rule and one line per row. Missing values are empty
+    cells; other floats show 4 significant digits (whole numbers from 100,000 on).
+
+    >>> print(markdown_table(pd.DataFrame({"a|b": ["<b>x</b>", None], "n": [1.5, float("nan")]})))
+    | a\\|b | n |
+    |---|---|
+    | \\<b\\>x\\</b\\> | 1.5 |
+    |  |  |
+    """
+    formats = formats or {}
+
+    def cell(col, v) -> str:
+        if _is_missing(v):
+            return ""
+        if col in formats:
+            return escape(formats[col](v))
+        if isinstance(v, float | np.floating):
+            return escape(f"{v:,.4g}" if abs(v) < 1e5 else f"{v:,.0f}")
+        return escape(v)
+
+    head = "| " + " | ".join(escape(c) for c in frame.columns) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(cell(c, v) for c, v in zip(frame.columns, row, strict=True)) + " |"
+            for row in frame.itertuples(index=False)]
+    return "\n".join([head, rule, *body])

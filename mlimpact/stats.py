@@ -106,13 +106,22 @@ class ScoreOrder:
     pos_idx: np.ndarray  #: sorted positions of the positives
     _cache: dict = field(default_factory=dict, repr=False)
 
+    def cached(self, key, build):
+        """``build()`` computed once per ScoreOrder and ``key``: per-score work shared by every grouping.
+
+        >>> so = score_order([0, 1], [0.2, 0.7])
+        >>> so.cached("n", lambda: len(so.score)), so.cached("n", lambda: -1)
+        (2, 2)
+        """
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]
+
     def placements(self) -> tuple[np.ndarray, np.ndarray, float]:
         """``(pos_neg_below, neg_pos_above, u_total)``: per positive (``pos_idx`` order) the negatives
         below it; per sorted row the positives above it if it is a negative, else 0 (ties count half);
         and the Mann–Whitney U of all rows."""
-        if "placements" not in self._cache:
-            self._cache["placements"] = _global_placements(self)
-        return self._cache["placements"]
+        return self.cached("placements", lambda: _global_placements(self))
 
 
 def score_order(y, score, *, order=None) -> ScoreOrder:
@@ -193,26 +202,31 @@ def rank_statistics(y, score, codes, n_groups: int, *, order=None, rest: bool = 
     ([0.875, 0.0], [0.8333, 0.5])
     """
     y = np.asarray(y)
-    n_rows = len(y)
     so = order if isinstance(order, ScoreOrder) else score_order(y, score, order=order)
-    codes, n_groups = as_codes(codes, n_rows, n_groups)
-    G = n_groups
-    cs = codes[so.order]  # codes in global score order
+    codes, n_groups = as_codes(codes, len(y), n_groups)
+    return _rank_statistics(so, codes[so.order], n_groups, rest=rest)
+
+
+def _rank_statistics(so: ScoreOrder, cs: np.ndarray, G: int, *, rest: bool, csi=None) -> RankStats:
+    """:func:`rank_statistics` from the score order and the codes already in score order (``cs``;
+    ``csi``: the same as ``np.intp``, when the caller has it)."""
+    n_rows = len(cs)
+    csi = cs.astype(np.intp, copy=False) if csi is None else csi
     ys = so.y
-    n_g = np.bincount(cs, minlength=G).astype(float)
-    n1 = np.bincount(cs[so.pos_idx], minlength=G).astype(float)
+    n_g = np.bincount(csi, minlength=G).astype(float)
+    n1 = np.bincount(csi[so.pos_idx], minlength=G).astype(float)
     n0 = n_g - n1
     nan = np.full(G, np.nan)
     if n_rows == 0:
         z = np.zeros(G)
         return RankStats(z, z, z, nan, nan, nan, nan, z, z)
 
-    o2 = np.argsort(cs, kind="stable")
+    o2 = _group_order(cs, G)
     group_pos_start = np.cumsum(n1) - n1
     group_row_start = np.cumsum(n_g) - n_g
     with np.errstate(divide="ignore", invalid="ignore"):
         if not so.has_ties:
-            u, sq_pos, sq_neg, ap_sum = _runs_without_ties(ys, cs, o2, n_g, n1, group_pos_start,
+            u, sq_pos, sq_neg, ap_sum = _runs_without_ties(ys, csi, o2, n_g, n1, group_pos_start,
                                                            group_row_start, G)
         else:
             u, sq_pos, sq_neg, ap_sum = _runs_with_ties(so, cs, o2, n_g, n1, n0, group_pos_start,
@@ -233,8 +247,8 @@ def rank_statistics(y, score, codes, n_groups: int, *, order=None, rest: bool = 
         n0r = n0.sum() - n0
         if rest:
             pos_neg_below, neg_pos_above, u_total = so.placements()
-            u_gc = np.bincount(cs[so.pos_idx], weights=pos_neg_below, minlength=G) - u
-            u_cg = np.bincount(cs, weights=neg_pos_above, minlength=G) - u
+            u_gc = np.bincount(csi[so.pos_idx], weights=pos_neg_below, minlength=G) - u
+            u_cg = np.bincount(csi, weights=neg_pos_above, minlength=G) - u
             u_rest = u_total - u - u_gc - u_cg
             auc_rest = np.where((n1r > 0) & (n0r > 0), u_rest / (n1r * n0r), np.nan)
         else:
@@ -243,6 +257,18 @@ def rank_statistics(y, score, codes, n_groups: int, *, order=None, rest: bool = 
         n=n_g, n_pos=n1, n_neg=n0, auc=auc, auc_var=auc_var, average_precision=ap,
         auc_rest=auc_rest, n_pos_rest=n1r, n_neg_rest=n0r,
     )
+
+
+def _group_order(cs: np.ndarray, G: int) -> np.ndarray:
+    """Stable argsort of group codes (rows of each group together, in their original order).
+
+    numpy's stable sort of 8- and 16-bit integers is a radix sort: codes are narrowed when they fit.
+    """
+    if G <= 256 and cs.dtype != np.uint8:
+        cs = cs.astype(np.uint8)
+    elif G <= 65536 and cs.dtype.itemsize > 2:
+        cs = cs.astype(np.uint16)
+    return np.argsort(cs, kind="stable")
 
 
 def _runs_without_ties(ys, cs, o2, n_g, n1, group_pos_start, group_row_start, G):

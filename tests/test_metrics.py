@@ -375,3 +375,133 @@ def test_each_metric_alone_with_intervals_and_comparison(task):
         table = compute_metrics(task, **kwargs, codes=codes, n_groups=3, metrics=[name], compare_to_rest=True)
         assert table["metric"].eq(name).all() and len(table) == 3
         assert table["value"].notna().all(), (name, table["note"].tolist())
+
+
+# ---------------------------------------------------------------------------------------------
+# tests against the rest: closed forms (no bootstrap without intervals)
+# ---------------------------------------------------------------------------------------------
+
+
+def _row_bootstrap_z(y, s, codes, G, metric, *, B=1500, seed=0):
+    """|z| of each group against the rest from a brute-force row bootstrap stratified by group."""
+    rng = np.random.default_rng(seed)
+    p = (s >= 0.5).astype(float)
+    eps = np.finfo(float).eps
+    per_row = {"log_loss": -np.log(np.where(y == 1, np.clip(s, eps, 1 - eps), np.clip(1 - s, eps, 1 - eps))),
+               "brier_score": (s - y) ** 2}
+    cols = {"tp": (y == 1) & (p == 1), "fp": (y == 0) & (p == 1), "fn": (y == 1) & (p == 0),
+            "x": per_row.get(metric, np.zeros(len(y))), "one": np.ones(len(y))}
+    sums = {k: np.zeros((B, G)) for k in cols}
+    for g in range(G):  # the loop over a few groups of a test's brute force
+        rows = np.flatnonzero(codes == g)
+        pick = rows[rng.integers(0, len(rows), (B, len(rows)))]
+        for k, v in cols.items():
+            sums[k][:, g] = np.asarray(v, dtype=float)[pick].sum(axis=1)
+
+    def stat(t):
+        if metric == "f1":
+            return 2 * t["tp"] / (2 * t["tp"] + t["fp"] + t["fn"])
+        return t["x"] / t["one"]
+
+    rest = {k: v.sum(axis=1, keepdims=True) - v for k, v in sums.items()}
+    diff = stat(sums) - stat(rest)
+    full = {k: np.bincount(codes, weights=np.asarray(v, dtype=float), minlength=G) for k, v in cols.items()}
+    full_rest = {k: v.sum() - v for k, v in full.items()}
+    return np.abs(stat(full) - stat(full_rest)) / diff.std(axis=0, ddof=1)
+
+
+@pytest.mark.parametrize("metric", ["f1", "log_loss", "brier_score"])
+def test_closed_form_tests_match_a_row_bootstrap(metric):
+    """The p-values of f1, log loss and Brier equal a brute-force stratified row bootstrap's."""
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(31)
+    G = 5
+    codes = rng.integers(0, G, 3000)
+    y = rng.binomial(1, 0.3, 3000)
+    s = np.clip(rng.normal(0.3 + 0.3 * y + 0.05 * codes, 0.2), 0, 1)
+    df = compute_metrics("binary", y=y, score=s, codes=codes, n_groups=G, metrics=[metric], intervals=False,
+                         compare_to_rest=True)
+    z = norm.isf(df.p_value.to_numpy() / 2)
+    z_boot = _row_bootstrap_z(y, s, codes, G, metric)
+    big = z_boot > 1
+    assert big.sum() >= 2
+    np.testing.assert_allclose(z[big], z_boot[big], rtol=0.08)
+
+
+def test_p_values_do_not_depend_on_intervals_and_run_no_bootstrap(monkeypatch):
+    import mlimpact._metrics_binary as binary
+
+    y, s, codes = _binary_data(seed=13)
+    with_intervals = compute_metrics("binary", y=y, score=s, codes=codes, n_groups=9, compare_to_rest=True,
+                                     n_boot=60, time_budget_s=None)
+
+    def no_bootstrap(*args, **kwargs):
+        raise AssertionError("the bootstrap ran without intervals")
+
+    monkeypatch.setattr(binary, "run_bootstrap", no_bootstrap)
+    without = compute_metrics("binary", y=y, score=s, codes=codes, n_groups=9, compare_to_rest=True,
+                              intervals=False)
+    assert without.attrs["n_boot"] == 0 and with_intervals.attrs["n_boot"] == 60
+    for col in ("value", "rest_value", "p_value", "q_value"):
+        np.testing.assert_array_equal(without[col], with_intervals[col])
+    assert without.low.isna().all()
+    assert (without.significantly_worse.isna() == with_intervals.significantly_worse.isna()).all()
+
+
+def test_subset_without_score_metrics_skips_the_sort_and_agrees():
+    """Counts-only metrics take the unsorted path; their values and tests equal the full table's."""
+    y, s, codes = _binary_data(seed=14)
+    full = compute_metrics("binary", y=y, score=s, codes=codes, n_groups=9, compare_to_rest=True, intervals=False)
+    few = ["precision", "recall", "f1", "accuracy"]
+    part = compute_metrics("binary", y=y, score=s, codes=codes, n_groups=9, compare_to_rest=True, intervals=False,
+                           metrics=few)
+    ref = full[full.metric.isin(few)].reset_index(drop=True)
+    for col in ("value", "rest_value", "p_value"):
+        np.testing.assert_allclose(part[col], ref[col], rtol=1e-12, equal_nan=True)
+
+
+def test_predictions_only_intervals_and_tests():
+    rng = np.random.default_rng(15)
+    y = rng.integers(0, 2, 2000)
+    p = np.where(rng.random(2000) < 0.8, y, 1 - y)
+    codes = rng.integers(0, 4, 2000)
+    df = compute_metrics("binary", y=y, pred=p, codes=codes, n_groups=4, compare_to_rest=True, n_boot=200,
+                         time_budget_s=None, metrics=["f1", "recall"])
+    f1 = df[df.metric == "f1"]
+    assert (f1.low <= f1.value).all() and (f1.value <= f1.high).all() and f1.p_value.notna().all()
+    for g in range(4):
+        assert abs(f1.value.iloc[g] - skm.f1_score(y[codes == g], p[codes == g])) < TOL
+
+
+def test_delta_method_variances_match_multinomial_resampling():
+    """Binned-AP and f1 variances (group and stratified rest) against exact multinomial cell draws."""
+    from mlimpact._metrics_binary import _ap_gradient, _delta_variances, _f1_gradient
+
+    rng = np.random.default_rng(16)
+    G, nb = 4, 6
+    counts = rng.integers(3, 60, (G, nb * 2)).astype(float)  # bins from the top x (negative, positive)
+
+    def binned_ap(c):
+        c = c.reshape(c.shape[:-1] + (nb, 2))
+        pos, tot = c[..., 1], c.sum(axis=-1)
+        return (pos * np.cumsum(pos, -1) / np.cumsum(tot, -1)).sum(-1) / pos.sum(-1)
+
+    def f1(c):
+        return 2 * c[..., 0] / (2 * c[..., 0] + c[..., 1] + c[..., 2])
+
+    # the gradient matches finite differences
+    g = _ap_gradient(2)(counts)
+    h = 1e-6
+    for k in range(nb * 2):
+        bumped = counts.copy()
+        bumped[:, k] += h
+        np.testing.assert_allclose((binned_ap(bumped) - binned_ap(counts)) / h, g[:, k], rtol=1e-4, atol=1e-7)
+    confusion = rng.integers(20, 200, (G, 4)).astype(float)
+    for stat, cells, grad in ((binned_ap, counts, _ap_gradient(2)), (f1, confusion, _f1_gradient)):
+        var_g, var_r = _delta_variances(cells, grad)
+        n = cells.sum(axis=1).astype(int)
+        draws = np.stack([rng.multinomial(n[j], cells[j] / n[j], size=20000) for j in range(G)], axis=1)
+        rest = draws.sum(axis=1, keepdims=True) - draws
+        np.testing.assert_allclose(stat(draws).var(axis=0), var_g, rtol=0.1)
+        np.testing.assert_allclose(stat(rest).var(axis=0), var_r, rtol=0.1)

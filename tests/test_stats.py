@@ -83,3 +83,21 @@ def test_as_codes_dtype():
     assert G == 6 and codes.dtype == np.int16
     codes, G = as_codes(np.array([0, 1]), 2, 40000)
     assert codes.dtype == np.int32
+
+
+@pytest.mark.parametrize("G", [3, 256, 257, 40000])
+def test_group_order_is_the_stable_sort_by_group(G):
+    from mlimpact.stats import _group_order
+
+    rng = np.random.default_rng(G)
+    codes = rng.integers(0, G, 5000).astype(np.int32 if G > 30000 else np.int16)
+    np.testing.assert_array_equal(_group_order(codes, G), np.argsort(codes, kind="stable"))
+
+
+def test_score_order_caches_per_score_work_once():
+    so = score_order([0, 1, 1], [0.3, 0.2, 0.9])
+    calls = []
+    assert so.cached("k", lambda: calls.append(1) or 5) == 5
+    assert so.cached("k", lambda: calls.append(1) or 6) == 5
+    assert calls == [1]
+    assert so.placements() is so.placements()

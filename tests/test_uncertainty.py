@@ -180,3 +180,69 @@ def test_bootstrap_seeded(task):
     np.testing.assert_array_equal(a.low, b.low)
     assert not np.array_equal(a.low.fillna(0), c.low.fillna(0))
     assert a.attrs["n_boot"] == 100
+
+
+# ---------------------------------------------------------------------------------------------
+# the binary bootstrap's cell resampler (mlimpact._bootstrap)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_table_normal_is_a_fine_standard_normal():
+    from mlimpact._bootstrap import table_normal
+
+    z = table_normal(np.random.default_rng(0), (400_000,))
+    assert z.dtype == np.float32 and abs(z.mean()) < 0.005 and abs(z.var() - 1) < 0.01
+    assert abs(np.mean(np.abs(z) > 1.959964) - 0.05) < 0.002
+    assert abs(sps.kurtosis(z)) < 0.05 and abs(sps.skew(z)) < 0.02
+    np.testing.assert_array_equal(table_normal(np.random.default_rng(3), (5, 7)),
+                                  table_normal(np.random.default_rng(3), (5, 7)))
+
+
+def test_poisson_table_holds_exact_quantiles():
+    from mlimpact._bootstrap import poisson_table
+
+    t = poisson_table(32)
+    u = (np.arange(2048) + 0.5) / 2048
+    for m in range(32):
+        np.testing.assert_array_equal(t[m], sps.poisson.ppf(u, m))
+    np.testing.assert_allclose(t[32], sps.norm.ppf(u) / np.sqrt(np.mean(sps.norm.ppf(u) ** 2)), rtol=1e-6)
+
+
+def test_resample_cells_exact_below_the_cut_and_multinomial_moments_above():
+    from mlimpact._bootstrap import resample_cells
+
+    rng = np.random.default_rng(4)
+    counts = np.array([[3, 0, 40, 17], [2, 130, 9, 400], [5000, 30, 700, 1], [0, 0, 0, 0]])
+    m = resample_cells(counts, 20000, rng, normal_above=100)
+    assert m.shape == (4, 20000, 4) and m.dtype == np.float32
+    np.testing.assert_array_equal(m[:, :, 0].sum(axis=0), 60)  # exact multinomial: total kept
+    assert (m[:, :, 3] == 0).all() and (m[1, :, 0] == 0).all() and (m >= 0).all()
+    for g in (1, 2):  # Poisson draws: shares of the replicate's total have the multinomial's moments
+        n = counts[g].sum()
+        p = counts[g] / n
+        share = m[:, :, g] / m[:, :, g].sum(axis=0)
+        np.testing.assert_allclose(share.mean(axis=1), p, rtol=0.02, atol=1e-4)
+        cov = np.cov(share)
+        np.testing.assert_allclose(cov, (np.diag(p) - np.outer(p, p)) / n, rtol=0.1, atol=2e-7)
+
+
+@pytest.mark.parametrize("n_per", [120, 400])
+def test_binary_intervals_match_exact_multinomial_draws(n_per, monkeypatch):
+    """The approximate draws of groups of 100+ rows give the intervals exact draws give."""
+    import mlimpact._metrics_binary as binary
+
+    rng = np.random.default_rng(23)
+    G = 30
+    codes = np.repeat(np.arange(G), n_per)
+    y = rng.binomial(1, 0.15, G * n_per)
+    s = np.clip(rng.normal(0.3 + 0.3 * y, 0.2), 0, 1)
+    kw = {"codes": codes, "n_groups": G, "n_boot": 3000, "time_budget_s": None,
+          "metrics": ["f1", "average_precision", "log_loss", "brier_score"]}
+    approx = compute_metrics("binary", y=y, score=s, seed=1, **kw)
+    monkeypatch.setattr(binary, "NORMAL_ABOVE", 10**9)
+    exact = compute_metrics("binary", y=y, score=s, seed=2, **kw)
+    width = exact.high - exact.low
+    for end in ("low", "high"):
+        shift = (approx[end] - exact[end]) / width
+        assert abs(shift.mean()) < 0.012, (end, shift.mean())  # no bias beyond Monte Carlo noise
+        assert shift.abs().mean() < 0.04, (end, shift.abs().mean())
