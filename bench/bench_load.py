@@ -8,7 +8,7 @@ upload time, the time for the whole tour and any error; per page the median and 
 the sessions; the total wall time; every ``stException``, error box, JavaScript error or failure (there
 must be none); and the server's peak RSS (``VmHWM``).
 
-    python bench/bench_load.py                             # 5 sessions × 1,000,000 rows (a few minutes)
+    python bench/bench_load.py                             # 5 sessions × 1,000,000 rows (3-4 minutes on 2 cores)
     python bench/bench_load.py --sessions 2 --rows 50000   # quick
 """
 

@@ -18,7 +18,7 @@
    limit must refuse it in the browser while the sidebar names the CLI command, and that command
    (``python -m mlimpact summarize FILE``) must summarise it (exit code, time, peak RSS).
 
-    python bench/bench_scale.py                        # 1,000,000 rows (about 2 minutes on 2 cores)
+    python bench/bench_scale.py                        # 1,000,000 rows (about 1.5 minutes on 2 cores)
     python bench/bench_scale.py --rows 100000 --skip-browser
     python bench/bench_scale.py --shots /tmp/shots     # keep a screenshot of every page
 """

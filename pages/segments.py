@@ -195,7 +195,7 @@ else:
                             key="seg_ws_table", column_config={
                                 "share": pct, "finding": st.column_config.TextColumn("finding", width=620),
                                 "ratio_to_overall": st.column_config.NumberColumn("× overall", format="%.1f"),
-                                "q_value": st.column_config.NumberColumn("q value", format="%.2g"),
+                                "q_value": st.column_config.NumberColumn("q value", format="%.1e"),
                                 "rank": st.column_config.NumberColumn("#", width=40)})
     st.download_button("Download CSV (weak slices)", to_safe_csv(shown_ws, header_lines=[
         f"file: {ds.source}", f"error: {kind}", f"threshold: {threshold:g}", f"ranking: {scoring}",

@@ -55,14 +55,14 @@ def cli_hint() -> tuple[str, list[str]]:
     at.selectbox(key="mi_source_select").select_index(len(SAMPLES)).run()  # "Upload my files"
     assert not at.exception
     assert at.file_uploader(key="mi_uploads").proto.max_upload_size_mb == upload_limit_mb()
-    (hint,) = [c.value for c in at.sidebar.caption if "upload limit" in c.value]
+    (hint,) = [c.value for c in at.sidebar.caption if c.value.startswith("Files over ")]
     (command,) = re.findall(r"`([^`]+)`", hint)
     return hint, command.split()
 
 
 def test_sidebar_points_files_over_the_limit_to_the_cli():
     hint, command = cli_hint()
-    assert hint == ("Files over the upload limit: run the command line on them instead: "
+    assert hint == (f"Files over {upload_limit_mb()} MB: run the command line on them instead (it reads any size): "
                     "`python -m mlimpact summarize FILE`.")
     assert command[:3] == ["python", "-m", "mlimpact"]
     args = build_parser().parse_args(command[3:])  # a real command of this CLI

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy import stats as sps
@@ -246,3 +248,23 @@ def test_binary_intervals_match_exact_multinomial_draws(n_per, monkeypatch):
         shift = (approx[end] - exact[end]) / width
         assert abs(shift.mean()) < 0.012, (end, shift.mean())  # no bias beyond Monte Carlo noise
         assert shift.abs().mean() < 0.04, (end, shift.abs().mean())
+
+
+def test_percentile_interval_equals_numpy_quantiles_bit_for_bit():
+    rng = np.random.default_rng(9)
+    a = (1 - 0.95) / 2
+    for shape in [(400, 300), (3, 5), (1, 4), (250,), (7, 2, 3)]:
+        r = rng.normal(size=shape)
+        lo, hi = percentile_interval(r)
+        q = np.quantile(r, [a, 1 - a], axis=0)
+        np.testing.assert_array_equal(lo, q[0])
+        np.testing.assert_array_equal(hi, q[1])
+        r[rng.random(shape) < 0.3] = np.nan
+        if r.ndim > 1:
+            r[:, 0] = np.nan
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # numpy warns about the all-NaN column
+            q = np.nanquantile(r, [a, 1 - a], axis=0)
+        lo, hi = percentile_interval(r)
+        np.testing.assert_array_equal(lo, q[0])
+        np.testing.assert_array_equal(hi, q[1])

@@ -119,7 +119,8 @@ def _select_source(choice: str, controls: bool = True) -> state.LoadedSource | N
         "Prediction files", type=UPLOAD_TYPES, accept_multiple_files=True, key=state.UPLOADS,
         help="CSV/TSV (also gzip or zip), Parquet or Excel. Several files with the same columns are stacked; "
              "files with different columns are joined on a shared id column.")
-    st.caption("Files over the upload limit: run the command line on them instead: "
+    limit = st.get_option("server.maxUploadSize")
+    st.caption(f"Files over {limit} MB: run the command line on them instead (it reads any size): "
                "`python -m mlimpact summarize FILE`.")
     if not files:
         if in_use is not None:  # each page has its own (empty) uploader; the upload stays in use

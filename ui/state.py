@@ -81,15 +81,28 @@ def init() -> None:
             st.session_state[key] = value
 
 
+#: A previous source this large (frame bytes) is not kept once another one is loaded.
+KEEP_PREVIOUS_BELOW = 50_000_000
+
+
 def remember_loaded(source: LoadedSource) -> None:
+    """Make ``source`` current; forget older sources, with their roles, datasets and memoised results."""
     loaded: OrderedDict = st.session_state[LOADED]
     loaded[source.content_hash] = source
     loaded.move_to_end(source.content_hash)
-    while len(loaded) > MAX_LOADED:
+    limit = MAX_LOADED
+    if len(loaded) > 1:
+        previous = list(loaded.values())[-2]
+        if previous.frame.memory_usage(deep=False).sum() > KEEP_PREVIOUS_BELOW:
+            limit = 1  # a big file is not kept around once another is in use
+    while len(loaded) > limit:
         old, _ = loaded.popitem(last=False)
         st.session_state[ROLES].pop(old, None)
         for key in [k for k in st.session_state[DATASETS] if k[0] == old]:
             del st.session_state[DATASETS][key]
+        memo = st.session_state.get(MEMO, {})
+        for key in [k for k in memo if len(k) > 1 and k[1] == old]:
+            del memo[key]
     st.session_state[CURRENT] = source.content_hash
 
 

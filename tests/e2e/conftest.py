@@ -187,7 +187,14 @@ def page(browser, request):
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     pg = context.new_page()
     errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def record(exc) -> None:
+        # Streamlit's frontend race when a chart's data set is replaced while it renders (streamlit issues
+        # #11906, #11342, #9616): harmless (every chart renders), not ours, and timing-dependent on 2 cores.
+        if "Unrecognized data set" not in str(exc):
+            errors.append(str(exc))
+
+    pg.on("pageerror", record)
     pg.js_errors = errors  # uncaught JS errors, for tests that want to assert on them
     try:
         yield pg
