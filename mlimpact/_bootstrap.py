@@ -93,7 +93,7 @@ def resample_cells(counts, n_rep: int, rng: np.random.Generator, *, normal_above
                    poisson: np.ndarray | None = None) -> np.ndarray:
     """Redraw each group's cell counts ``n_rep`` times: a float32 ``(K, n_rep, G)`` array.
 
-    Column ``g`` of ``counts`` (``(G, K)`` integer counts) is a group's cells. Groups with fewer than
+    Row ``g`` of ``counts`` (``(G, K)`` integer counts) holds a group's cells. Groups with fewer than
     ``normal_above`` rows (``None``: all groups) get exact multinomial draws; the others independent
     Poisson draws, whose totals vary: divide by each replicate's total (ratios need not).
     ``poisson``: :func:`poisson_table`, when the caller draws many chunks.
@@ -128,15 +128,17 @@ def _exact_draws(counts, n, n_rep, rng) -> np.ndarray:
 
 def _poisson_draws(counts, n_rep, rng, table) -> np.ndarray:
     """Each cell ``table[c, level]`` if ``c < below`` (Poisson quantiles), else ``c + sqrt(c) * normal[level]``
-    (never negative: the normal row stops at -3.5 and ``c >= 32``)."""
+    (never negative for the default table: the normal row stops at -3.5 and ``c >= 32``)."""
     table = poisson_table() if table is None else table
     below = len(table) - 1
     c = np.ascontiguousarray(counts.T, dtype=np.float32)  # (K, G)
     small = c < below
     row = (np.where(small, c, below).astype(np.intp) * _LEVELS)[:, None, :]
     idx = np.add(row, _uniform_levels(rng, (counts.shape[1], n_rep, counts.shape[0])), dtype=np.intp)
-    x = table.ravel()[idx]
+    x = table.ravel().take(idx)
     if not small.all():
         x *= np.where(small, 1, np.sqrt(c))[:, None, :]
         x += np.where(small, 0, c)[:, None, :]
+        if below < 12:  # a short custom table: c - 3.5 sqrt(c) can fall below 0
+            np.maximum(x, 0, out=x)
     return x

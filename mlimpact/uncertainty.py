@@ -237,21 +237,31 @@ def run_bootstrap(replicate, *, n_boot: int, seed: int, time_budget_s: float | N
 def percentile_interval(replicates: np.ndarray, *, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Percentile interval along axis 0, ignoring NaN replicates; NaN where all are NaN.
 
+    Equal to ``np.nanquantile(replicates, [a, 1 - a], axis=0)`` (linear interpolation), computed from
+    one sort of each column laid out contiguously: several times faster than ``np.quantile`` across
+    thousands of groups, and the NaN case needs no slow path.
+
     >>> lo, hi = percentile_interval(np.arange(101.0)[:, None])
     >>> round(float(lo[0]), 6), round(float(hi[0]), 6)
     (2.5, 97.5)
     """
     r = np.asarray(replicates, dtype=float)
     a = (1 - level) / 2
-    ok = ~np.isnan(r)
-    if ok.all():
-        q = np.quantile(r, [a, 1 - a], axis=0)
-    else:
-        q = np.full((2,) + r.shape[1:], np.nan)
-        cols = ok.any(axis=0)
-        if cols.any():
-            q[:, cols] = np.nanquantile(r[:, cols], [a, 1 - a], axis=0)
-    return q[0], q[1]
+    cols = np.sort(r.reshape(r.shape[0], -1).T, axis=1)  # (columns, replicates), NaN last
+    m = r.shape[0] - np.isnan(cols).sum(axis=1) if np.isnan(cols[:, -1:]).any() else np.full(len(cols), r.shape[0])
+    rows = np.arange(len(cols))
+    out = []
+    for q in (a, 1 - a):
+        v = np.maximum(m - 1, 0) * q  # numpy's virtual index for the linear method
+        lo = np.floor(v).astype(np.intp)
+        hi = np.minimum(lo + 1, np.maximum(m - 1, 0))
+        t = v - lo
+        x0, x1 = cols[rows, lo], cols[rows, hi]
+        d = x1 - x0
+        res = np.where(t >= 0.5, x1 - d * (1 - t), x0 + d * t)  # numpy's lerp, to the last bit
+        res[m == 0] = np.nan
+        out.append(res.reshape(r.shape[1:])[()] if r.ndim == 1 else res.reshape(r.shape[1:]))
+    return out[0], out[1]
 
 
 def bootstrap_p_value(diff, diff_replicates) -> np.ndarray:
