@@ -28,7 +28,6 @@ from ._metrics_base import (  # noqa: F401 - the bootstrap's settings, re-export
     BOOT_REG_ERROR_BINS,
     BOOT_REG_Y_BINS,
     BOOT_SCORE_BINS,
-    NORMAL_ABOVE,
     REST_AP_BINS,
 )
 from ._metrics_binary import _binary
@@ -165,10 +164,10 @@ def compute_metrics(
 
     Bootstrap schemes (percentile intervals, stratified by group): binary — cells of (10 score
     quantile bins with the threshold as an edge) x (label; or tp/fp/fn/tn when pred is given): exact
-    for f1 below 200 rows (above, the cells are drawn from their normal approximation, see
-    :mod:`mlimpact._bootstrap`); log loss and Brier exact in mean and variance (within-cell spread
-    added as a normal term); average precision recomputed on binned scores and shifted to the exact
-    value. Multiclass — the confusion matrix (exact for balanced accuracy, macro and weighted F1); log
+    for f1 in groups under 100 rows (larger groups draw each cell from a Poisson, tabulated or
+    normal: the multinomial's moments to first order, see :mod:`mlimpact._bootstrap`); log loss and
+    Brier exact in mean and variance (within-cell spread added as a normal term); average precision
+    recomputed on binned scores and shifted to the exact value. Multiclass — the confusion matrix (exact for balanced accuracy, macro and weighted F1); log
     loss on 16 loss-quantile cells (as above). Regression — 4 x 16 (truth x error) quantile cells; mae,
     rmse, mean_error, mape exact in mean and variance of the resampled sums; r2 moves rows cell by cell
     (within-cell spread ignored). Multiclass and regression groups of 1,000 rows or more draw their
