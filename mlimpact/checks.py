@@ -254,17 +254,8 @@ def checks_to_toml(columns, ranges, *, settings: MonitorSettings = DEFAULT_SETTI
 # ----------------------------------------------------------------------------- the command
 def _load(file: str, columns: dict, *, quiet: bool = False):
     """Read the file with the roles of [columns] (the rest inferred; printed to stderr)."""
-    from .dataset import build_dataset
-    from .io import read_predictions
-    from .roles import infer_roles
+    from .cli import load_file
 
-    path = Path(file)
-    if not path.exists():
-        raise InputError(f"{file}: no such file; check the path")
-    if path.is_dir():
-        raise InputError(f"{file}: is a folder; give the predictions file")
-    frame, report = read_predictions(path, name=path.name)
-    guess = infer_roles(frame)
     changes = {k: v for k, v in columns.items() if k in ("label", "score", "prediction", "time", "task")}
     if "positive" in columns:
         changes["positive"] = str(columns["positive"])
@@ -273,15 +264,7 @@ def _load(file: str, columns: dict, *, quiet: bool = False):
     segs = columns.get("segments", columns.get("segment"))
     if segs:
         changes["segments"] = (segs,) if isinstance(segs, str) else tuple(segs)
-    if "label" in changes and "task" not in changes:
-        changes["task"] = None
-        changes.setdefault("positive", None)
-    roles = guess.roles.replace(**changes)
-    if not quiet:
-        for k, why in guess.reasons.items():
-            if k not in changes and k in ("label", "score", "prediction", "class_scores", "time", "task", "positive"):
-                print(f"inferred {k}={getattr(roles, k)!r} ({why})", file=sys.stderr)
-    return build_dataset(frame, roles, source=path.name, content_hash=report.content_hash, notes=report.notes)
+    return load_file(file, changes, quiet=quiet)
 
 
 def _validate(dataset, config: ChecksConfig, source: str) -> None:

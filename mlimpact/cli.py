@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import InputError
 
-__all__ = ["main", "build_parser", "load_dataset"]
+__all__ = ["main", "build_parser", "load_dataset", "load_file"]
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -86,31 +86,40 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load_dataset(args: argparse.Namespace, *, quiet: bool = False):
-    """Read the file, infer roles, apply the options, validate; prints inferred roles to stderr."""
-    from .dataset import build_dataset
-    from .io import read_predictions
-    from .roles import infer_roles
-
-    path = Path(args.file)
-    if not path.exists():
-        raise InputError(f"{args.file}: no such file; check the path")
-    if path.is_dir():
-        raise InputError(f"{args.file}: is a folder; give the predictions file")
-    frame, report = read_predictions(path, name=path.name)
-    guess = infer_roles(frame)
+    """Read the file, infer roles, apply the role options, validate; prints inferred roles to stderr."""
     changes = {k: getattr(args, k) for k in ("label", "score", "prediction", "time", "positive", "task")
                if getattr(args, k, None) is not None}
     if getattr(args, "segment", None):
         changes["segments"] = tuple(args.segment)
+    return load_file(args.file, changes, quiet=quiet)
+
+
+def load_file(file: str, changes: dict, *, quiet: bool = False):
+    """Read ``file``, infer its roles, apply ``changes`` (role name -> column), validate.
+
+    Shared by every command (``check`` passes the roles of its ``[columns]`` table). What was
+    inferred rather than given is printed to stderr, so JSON on stdout stays clean.
+    """
+    from .dataset import build_dataset
+    from .io import read_predictions
+    from .roles import infer_roles
+
+    path = Path(file)
+    if not path.exists():
+        raise InputError(f"{file}: no such file; check the path")
+    if path.is_dir():
+        raise InputError(f"{file}: is a folder; give the predictions file")
+    frame, report = read_predictions(path, name=path.name)
+    guess = infer_roles(frame)
+    changes = dict(changes)
     if "label" in changes and "task" not in changes:
         changes["task"] = None  # re-infer the task (and positive class) for the chosen label
         changes.setdefault("positive", None)
     roles = guess.roles.replace(**changes)
     if not quiet:
-        inferred = [f"{k}={getattr(roles, k)!r} ({why})" for k, why in guess.reasons.items()
-                    if k not in changes and not (k == "segments" and "segments" in changes)]
-        for line in inferred:
-            print(f"inferred {line}", file=sys.stderr)
+        for k, why in guess.reasons.items():
+            if k not in changes:
+                print(f"inferred {k}={getattr(roles, k)!r} ({why})", file=sys.stderr)
     return build_dataset(frame, roles, source=path.name, content_hash=report.content_hash, notes=report.notes)
 
 
