@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 
-READERS = ("pandas", "mlimpact")
+READERS = ("pandas", "mlimpact", "mlimpact + sha256")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -66,6 +66,8 @@ def _reader(reader: str, path: str, kind: str):
 
     if reader == "mlimpact":
         return lambda: read_predictions(path)[0]
+    if reader == "mlimpact + sha256":  # plus the content hash the app computes next (cache key, provenance)
+        return lambda: read_predictions(path)[1].content_hash
     if kind == "semicolon":
         return lambda: pd.read_csv(path, engine="pyarrow", sep=";", decimal=",")
     return lambda: pd.read_csv(path, engine="pyarrow")

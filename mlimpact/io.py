@@ -30,7 +30,6 @@ import gzip
 import hashlib
 import io
 import os
-import threading
 import zipfile
 from dataclasses import dataclass, field
 
@@ -64,13 +63,28 @@ class LoadReport:
     decimal: str | None
     n_rows: int
     n_columns: int
-    content_hash: str
+    _content_hash: str = ""
     notes: list[str] = field(default_factory=list)
     coerced: dict[str, int] = field(default_factory=dict)
+    _raw: bytes | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 of the raw bytes, computed on first use (it keys caches and goes into provenance).
+
+        Computing it when asked rather than while reading keeps it off the reading time
+        (about 66 ms for 71 MB on one core) for callers that never need it.
+        """
+        if not self._content_hash and self._raw is not None:
+            self._content_hash = hashlib.sha256(self._raw).hexdigest()
+            self._raw = None  # the bytes were kept only for this
+        return self._content_hash
 
     def to_dict(self) -> dict:
         """Return the report as a plain JSON-ready dict."""
-        return dataclasses.asdict(self)
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if not f.name.startswith("_")}
+        out["content_hash"] = self.content_hash
+        return out
 
 
 def read_predictions(
@@ -105,7 +119,6 @@ def read_predictions(
     ([0.87, 0.5], ';', ',')
     """
     data, label = _read_source(source, name)
-    hasher = _Hasher(data)  # hashing releases the GIL: overlap it with parsing
     try:
         parsed, compression = _parse_any(data, label, max_rows)
         frame, notes, coerced = _finish(parsed, label, max_rows)
@@ -125,32 +138,15 @@ def read_predictions(
         decimal=parsed.decimal,
         n_rows=len(frame),
         n_columns=frame.shape[1],
-        content_hash=hasher.hexdigest(),
         notes=notes,
         coerced=coerced,
+        _raw=data,
     )
     return frame, report
 
 
 # ---------------------------------------------------------------------------------------------
 # source and format detection
-
-
-class _Hasher(threading.Thread):
-    """SHA-256 of the raw bytes, computed in a background thread."""
-
-    def __init__(self, data: bytes) -> None:
-        super().__init__(daemon=True)
-        self._data, self._digest = data, ""
-        self.start()
-
-    def run(self) -> None:
-        self._digest = hashlib.sha256(self._data).hexdigest()
-        self._data = b""
-
-    def hexdigest(self) -> str:
-        self.join()
-        return self._digest
 
 
 def _read_source(source, name: str | None) -> tuple[bytes, str]:
