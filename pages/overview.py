@@ -53,16 +53,15 @@ if ds.task == "binary":
     conf = curves.confusion_table(ds.y, pred, names)
     tp = int(conf.loc[(conf.actual == subject) & (conf.predicted == subject), "rows"].iloc[0])
     fp = int(conf.loc[(conf.actual != subject) & (conf.predicted == subject), "rows"].iloc[0])
-    pos = int(ds.y.sum())
+    pos = int(conf.loc[conf.actual == subject, "rows"].sum())
     c1, c2 = st.columns(2)
     with c1:
         if ds.score is not None:
             hist = state.memo(("hist", ds.content_hash, ds.roles),
                               lambda: curves.score_histogram(ds.y, ds.score, classes=tuple(names)))
-            neg = ds.n - pos
-            safe.chart(charts.score_distribution_chart(hist, threshold=threshold, subject=subject,
-                                                       recall=tp / pos if pos else float("nan"),
-                                                       false_positive_rate=fp / neg if neg else float("nan")))
+            safe.chart(charts.score_distribution_chart(
+                hist, threshold=threshold, subject=subject, recall=cells["recall"]["value"],
+                false_positive_rate=cells["false_positive_rate"]["value"]))
     with c2:
         safe.chart(charts.confusion_chart(
             conf, title=f"Catches {tp:,} of {pos:,} {subject} cases; flags {fp:,} others",
@@ -74,7 +73,7 @@ if ds.task == "binary":
         with c3:
             safe.chart(charts.roc_chart(roc, auc=cells.get("roc_auc", {})))
         with c4:
-            safe.chart(charts.pr_chart(pr, ap=cells.get("average_precision", {}), base_rate=pos / ds.n))
+            safe.chart(charts.pr_chart(pr, ap=cells.get("average_precision", {}), base_rate=cells["base_rate"]["value"]))
         if ds.scores_are_probabilities:
             cal = state.memo(("cal", ds.content_hash, ds.roles), lambda: curves.calibration_table(ds.y, ds.score))
             c5, c6 = st.columns(2)
