@@ -467,7 +467,7 @@ async def over_limit_browser(path: str, limit_mb: int, work: str, shots: str | N
                 await browser.close()
         refused = re.search(r"Error: File must be [^\n]*", text)
         return {"refusal": refused.group(0) if refused else None,
-                "cli_hint": next((line for line in text.splitlines() if "upload limit" in line), None),
+                "cli_hint": next((line for line in text.splitlines() if "python -m mlimpact summarize" in line), None),
                 "rows_used_shown": "rows used" in text, "server_rss_growth": server.rss() - rss_before}
 
 
