@@ -256,7 +256,10 @@ def one_vs_rest(dataset: Dataset, cls: str) -> Dataset:
         raise InputError("one class against the rest needs one probability column per class; pick them in "
                          "the sidebar (Columns and task)")
     k = dataset.classes.index(cls)
-    score_col = next((c for c in dataset.roles.class_scores if cls.lower() in c.lower()), None)
+    from .dataset import _class_from_column
+
+    known = set(dataset.classes)
+    score_col = next((c for c in dataset.roles.class_scores if _class_from_column(c, known) == cls), None)
     return Dataset(frame=dataset.frame, roles=dataset.roles.replace(task="binary", positive=cls, score=score_col,
                                                                     prediction=None, class_scores=()),
                    task="binary", y=(dataset.y == k).astype(np.int8), score=np.asarray(dataset.proba[:, k], float),

@@ -94,7 +94,8 @@ elif ds.task == "multiclass":
         safe.chart(charts.per_class_chart(per_class))
     with c2:
         safe.chart(charts.confusion_chart(
-            conf, title=f"Most common mix-up: {off['actual']} sent to {off['predicted']} ({int(off['rows']):,} rows)",
+            conf, title=(f"Most common mix-up: {off['actual']} sent to {off['predicted']} ({int(off['rows']):,} rows)"
+                         if off["rows"] > 0 else "No mix-ups: every row is classified right"),
             subtitle="Colour = share of the actual class"))
     st.markdown("**Per class**")
     safe.table(per_class, key="per_class", file_name="per_class.csv")

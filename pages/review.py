@@ -18,7 +18,8 @@ st.title("Review")
 
 h = ds.content_hash[:12]
 subject = subject_name(ds.roles.label, ds.roles.positive) if ds.task == "binary" else "positive"
-verdicts: dict = st.session_state[state.VERDICTS].setdefault(ds.content_hash, {})
+# verdicts are kept by row position in this Dataset, so per file AND roles (roles decide which rows are used)
+verdicts: dict = st.session_state[state.VERDICTS].setdefault((ds.content_hash, ds.roles), {})
 
 # ------------------------------------------------------------------ lanes (chosen on the Difficulty page)
 lanes, codes = None, None
@@ -101,7 +102,7 @@ else:
     seed = 0
 
 picked = st.session_state.get(state.SELECTED_ROWS)  # a weak slice picked on the Segments page
-if picked and picked.get("content_hash") == ds.content_hash:
+if picked and picked.get("content_hash") == ds.content_hash and picked.get("roles") == ds.roles:
     only_slice = st.toggle(safe.md_escape(f"Only the weak slice picked on Segments: {picked['description']} "
                                           f"({len(picked['rows']):,} rows)"), value=True, key=f"rev_slice_{h}")
     if only_slice:

@@ -1,6 +1,8 @@
 """Segments: for whom does the model work? Metrics per segment with intervals, flags and impact."""
 
+import hashlib
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import numpy as np
 import streamlit as st
@@ -54,7 +56,7 @@ view.update(segcols=tuple(columns), metric=metric)
 st.session_state[state.SEGMENT_COLUMNS] = list(columns)  # other pages start from the same segment column
 share.publish({"segcols": tuple(columns), "metric": metric})
 if view.get("sel") and st.session_state.get(state.SELECTED_SEGMENT) is None:  # a link's selected segment
-    pairs = dict(p.split("=", 1) for p in str(view["sel"]).split("|") if "=" in p)
+    pairs = {unquote(k): unquote(v) for k, _, v in (p.partition("=") for p in str(view["sel"]).split("|") if "=" in p)}
     if pairs and set(pairs) <= set(ds.frame.columns):
         st.session_state[state.SELECTED_SEGMENT] = pairs
 
@@ -118,18 +120,20 @@ config["impact"] = st.column_config.NumberColumn("impact", format="%.1f",
                                                  help="rows × gap to overall in the bad direction")
 st.markdown("**Pick a row to carry that segment to the other pages**")
 event = st.dataframe(rows[shown_cols].assign(note=rows["note"].fillna("")), hide_index=True, column_config=config, on_select="rerun",
-                     selection_mode="single-row", key=f"seg_table_{'_'.join(columns)}")
+                     selection_mode="single-row",
+                     key="seg_table_" + hashlib.sha1(repr((key, metric, sort_by)).encode()).hexdigest()[:12])
 st.download_button("Download CSV (all metrics)", to_safe_csv(
     table, header_lines=[f"file: {ds.source}", f"threshold: {threshold:g}", f"segments: {', '.join(columns)}"]),
     file_name="segments.csv", mime="text/csv", on_click="ignore", icon=":material/download:")
-picked = event.selection.rows if event is not None else []
+picked = [i for i in (event.selection.rows if event is not None else []) if i < len(rows)]
 if picked:
     row = rows.iloc[picked[0]]
     st.session_state[state.SELECTED_SEGMENT] = {c: str(row[c]) for c in columns}
 sel = st.session_state.get(state.SELECTED_SEGMENT)
-share.publish({"sel": "|".join(f"{k}={v}" for k, v in sel.items()) if sel else None})
-if sel:
-    view["sel"] = "|".join(f"{k}={v}" for k, v in sel.items())
+sel_text = "|".join(f"{quote(str(k), safe='')}={quote(str(v), safe='')}" for k, v in sel.items()) if sel else None
+share.publish({"sel": sel_text})
+if sel_text:
+    view["sel"] = sel_text
 if sel:
     st.caption(safe.md_escape("Selected segment (used by the other pages): "
                               + " and ".join(f"{k} = {v}" for k, v in sel.items())))
@@ -192,7 +196,8 @@ else:
     st.markdown("**Pick a slice to open its rows on the Review page**")
     pct = st.column_config.NumberColumn(format="percent")
     ws_event = st.dataframe(shown_ws, hide_index=True, on_select="rerun", selection_mode="single-row",
-                            key="seg_ws_table", column_config={
+                            key="seg_ws_table_" + hashlib.sha1(repr((ws_key, rerank)).encode()).hexdigest()[:12],
+                            column_config={
                                 "share": pct, "finding": st.column_config.TextColumn("finding", width=620),
                                 "ratio_to_overall": st.column_config.NumberColumn("× overall", format="%.1f"),
                                 "q_value": st.column_config.NumberColumn("q value", format="%.1e"),
@@ -201,15 +206,15 @@ else:
         f"file: {ds.source}", f"error: {kind}", f"threshold: {threshold:g}", f"ranking: {scoring}",
         f"slices evaluated: {result.n_evaluated}"]), file_name="weak_slices.csv", mime="text/csv",
         on_click="ignore", icon=":material/download:")
-    picked_ws = ws_event.selection.rows if ws_event is not None else []
+    picked_ws = [i for i in (ws_event.selection.rows if ws_event is not None else []) if i < len(shown_ws)]
     if picked_ws:
         rank = int(shown_ws.iloc[picked_ws[0]]["rank"])
         i = int(np.flatnonzero(found["rank"].to_numpy() == rank)[0])
-        st.session_state[state.SELECTED_ROWS] = {"content_hash": ds.content_hash,
+        st.session_state[state.SELECTED_ROWS] = {"content_hash": ds.content_hash, "roles": ds.roles,
                                                  "description": str(found.iloc[i]["description"]),
                                                  "rows": result.row_indices(i)}
     chosen = st.session_state.get(state.SELECTED_ROWS)
-    if chosen and chosen.get("content_hash") == ds.content_hash:
+    if chosen and chosen.get("content_hash") == ds.content_hash and chosen.get("roles") == ds.roles:
         st.caption(safe.md_escape(f"Selected slice: {chosen['description']} ({len(chosen['rows']):,} rows)"))
         if (ROOT / "pages" / "review.py").exists():
             st.page_link("pages/review.py", label="Open these rows on the Review page", icon=":material/rate_review:")

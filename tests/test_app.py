@@ -146,10 +146,11 @@ def test_weak_slice_pick_filters_the_review_page():
     at = _app().run()
     at.switch_page("pages/segments.py").run()
     # a pick in the slice table (a browser click) stores the slice's rows; AppTest cannot click, so seed it
-    ds_hash = next(iter(at.session_state["mi_roles"]))
+    ds = next(iter(at.session_state["mi_datasets"].values()))
     frame = pd.read_csv(sample_path("fraud"), usecols=["device"])
     rows = np.flatnonzero(frame["device"].to_numpy() == "unknown")
-    at.session_state["mi_selected_rows"] = {"content_hash": ds_hash, "description": "device = unknown", "rows": rows}
+    at.session_state["mi_selected_rows"] = {"content_hash": ds.content_hash, "roles": ds.roles,
+                                            "description": "device = unknown", "rows": rows}
     at.switch_page("pages/review.py").run()
     _assert_clean(at)
     toggle = next(t for t in at.toggle if t.key.startswith("rev_slice_"))

@@ -33,8 +33,8 @@ def _fraud_hash() -> str:
 
 def test_parse_validates_every_value():
     values, notices = parse({"t": ["0.3"], "sample": ["ads"], "h": ["zz"], "meeting": ["yes"], "evil": ["<x>"],
-                             "seg": ["a,b"], "lanes": ["0.1,0.9"], "metric": ["recall; drop"]})
-    assert values == {"t": 0.3, "sample": "ads", "seg": ("a", "b"), "lanes": (0.1, 0.9)}
+                             "seg": ["a,b"], "metric": ["recall; drop"]})
+    assert values == {"t": 0.3, "sample": "ads", "seg": ("a", "b")}
     assert notices == ["ignored link parameter `h`: not a hexadecimal content hash",
                        "ignored link parameter `meeting`: not 0 or 1",
                        "ignored link parameter `evil`: not a setting of this app",

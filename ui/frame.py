@@ -204,6 +204,8 @@ def _threshold_widget(source: state.LoadedSource, dataset: Dataset, controls: bo
         lo, hi, step, default = 0.0, 1.0, 0.01, 0.5
     else:
         lo, hi = float(dataset.score.min()), float(dataset.score.max())
+        if hi <= lo:  # a constant score: give the slider some room around it
+            lo, hi = lo - 1.0, hi + 1.0
         step = max((hi - lo) / 200, 1e-6)
         default = lo + (hi - lo) / 2
     start = min(max(float(saved.get(source.content_hash, default)), lo), hi)
@@ -313,7 +315,7 @@ def _apply_link(source: state.LoadedSource) -> None:
     if "t" in values:
         st.session_state[state.THRESHOLD][source.content_hash] = float(values["t"])
     view = state.view_for(source.content_hash)
-    for key in ("segcols", "metric", "sel", "lanes", "costs", "bucket"):
+    for key in ("segcols", "metric", "sel"):
         if key in values:
             view[key] = values[key]
 

@@ -71,11 +71,6 @@ def _flag(value: str) -> bool:
     return value == "1"
 
 
-def _pair(value: str) -> tuple[float, float]:
-    a, b = (_number(v) for v in value.split(","))
-    return (a, b)
-
-
 def _word(value: str) -> str:
     if not _NAME.match(value):
         raise ValueError("not a simple name")
@@ -111,9 +106,6 @@ PARAMS: dict[str, Param] = {
     "segcols": Param(_names, "segment columns on the Segments page"),
     "metric": Param(_word, "metric"),
     "sel": Param(_text, "selected segment, column=value"),
-    "lanes": Param(_pair, "difficulty cut-offs low,high"),
-    "costs": Param(_text, "cost assumptions"),
-    "bucket": Param(_choice(["D", "W", "M"]), "time bucket"),
 }
 
 ROLE_PARAMS = ("label", "score", "prediction", "time", "id", "amount", "task", "positive")

@@ -101,8 +101,12 @@ def remember_loaded(source: LoadedSource) -> None:
         for key in [k for k in st.session_state[DATASETS] if k[0] == old]:
             del st.session_state[DATASETS][key]
         memo = st.session_state.get(MEMO, {})
-        for key in [k for k in memo if len(k) > 1 and k[1] == old]:
+        for key in [k for k in memo if len(k) > 1 and isinstance(k[1], str) and k[1].startswith(old)]:
             del memo[key]
+        for name in (THRESHOLD, LANES, COSTS, RANGES, DESIGN_DOC, VIEW, VERDICTS):
+            store = st.session_state.get(name) or {}
+            for key in [k for k in store if (k[0] if isinstance(k, tuple) else str(k)).startswith(old)]:
+                del store[key]
     st.session_state[CURRENT] = source.content_hash
 
 
