@@ -110,11 +110,11 @@ st.code("\n".join(report.summary), language=None, wrap_lines=True)
 
 m1, m2, m3, m4 = st.columns(4)
 m1.metric(f"Worth now{per}", head["worth_now"], border=True,
-          help=f"Against flagging nothing, at threshold {threshold:g}; {head['worth_now_interval']}")
+          help=safe.md_escape(f"Against flagging nothing, at threshold {threshold:g}; {head['worth_now_interval']}"))
 m2.metric("Best threshold", head["best_threshold"], border=True, delta=head["best_threshold_change"],
           delta_color="off", help="The threshold with the highest net value under these costs")
 m3.metric(f"Worth at best{per}", head["worth_best"], border=True, delta=head["gain_vs_now"],
-          help="Against flagging nothing, at the best threshold. " + head["optimism"])
+          help=safe.md_escape("Against flagging nothing, at the best threshold. " + head["optimism"]))
 m4.metric(f"Net value{per}", head["net_now"], border=True,
           help="At the current threshold: value of true positives and negatives minus the cost of errors "
                "(and reviews), summed over rows")
