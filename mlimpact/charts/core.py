@@ -39,8 +39,8 @@ def score_distribution_chart(hist: pd.DataFrame, *, threshold: float, subject: s
     The title's shares are the exact recall and false positive rate at the threshold (the
     histogram's bins would round them).
     """
-    title = _title(f"{100 * recall:.1f}% of {subject} cases vs {100 * false_positive_rate:.1f}% of others "
-                   "score above the threshold",
+    title = _title(f"{format_value('recall', recall)} of {subject} cases vs "
+                   f"{format_value('false_positive_rate', false_positive_rate)} of others score above the threshold",
                    f"Share of each class's rows per score bin; threshold {threshold:g} (rule)")
     domain = sorted(hist["true_class"].unique().tolist())
     bars = alt.Chart(hist).mark_bar(opacity=0.6, binSpacing=0).encode(
