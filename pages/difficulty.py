@@ -63,21 +63,21 @@ frontier = state.memo(("lane_frontier", ds.content_hash, ds.roles, mode, toleran
 METHOD_LABELS = {"target": "Most automation under a target error rate",
                  "capacity": "Fewest errors the reviewers can keep up with",
                  "manual": "Set the cut-offs by hand"}
-defaults = {"dif_method": policy0.method, "dif_target": float(100 * policy0.target_error),
-            "dif_reviewers": int(policy0.reviewers), "dif_per_reviewer": int(policy0.cases_per_reviewer),
-            "dif_per_day": int(policy0.cases_per_day)}
+defaults = {f"dif_method_{h}": policy0.method, f"dif_target_{h}": float(100 * policy0.target_error),
+            f"dif_reviewers_{h}": int(policy0.reviewers), f"dif_per_reviewer_{h}": int(policy0.cases_per_reviewer),
+            f"dif_per_day_{h}": int(policy0.cases_per_day)}
 for key, value in defaults.items():
     if key not in st.session_state:
         st.session_state[key] = value
 method = st.radio("Choose the cut-offs by", list(dif.METHODS), format_func=METHOD_LABELS.get, horizontal=True,
-                  key="dif_method")
+                  key=f"dif_method_{h}")
 p1, p2, p3, p4 = st.columns(4)
 target_pct = p1.number_input("Target: errors among automated decisions (%)", min_value=0.01, max_value=99.0,
-                             step=0.1, format="%.2f", key="dif_target")
-reviewers = p2.number_input("Reviewers", min_value=0, max_value=100_000, step=1, key="dif_reviewers")
+                             step=0.1, format="%.2f", key=f"dif_target_{h}")
+reviewers = p2.number_input("Reviewers", min_value=0, max_value=100_000, step=1, key=f"dif_reviewers_{h}")
 per_reviewer = p3.number_input("Cases per reviewer per day", min_value=0, max_value=10_000_000, step=10,
-                               key="dif_per_reviewer")
-per_day = p4.number_input("Cases per day", min_value=1, max_value=1_000_000_000, step=1000, key="dif_per_day")
+                               key=f"dif_per_reviewer_{h}")
+per_day = p4.number_input("Cases per day", min_value=1, max_value=1_000_000_000, step=1000, key=f"dif_per_day_{h}")
 try:
     policy = dif.LanePolicy(method=method, target_error=float(target_pct) / 100, reviewers=int(reviewers),
                             cases_per_reviewer=int(per_reviewer), cases_per_day=int(per_day))
@@ -149,7 +149,7 @@ def _on_pick() -> None:
     if not picked:
         return
     p = picked[0]
-    st.session_state["dif_method"] = "manual"
+    st.session_state[f"dif_method_{h}"] = "manual"
     if "high" in p:
         st.session_state[slider_key] = ((_clamp(p["low"]), _clamp(p["high"])) if curve.two_sided
                                         else _clamp(p["high"]))

@@ -371,12 +371,12 @@ def test_difficulty_page_on_every_sample(sample):
     table = at.dataframe[0].value
     assert table["lane"].tolist()[-2:] == ["automated decisions", "all cases, after review"]
     # reviewer capacity: the review lane fits within 3 × 200 of 20,000 cases a day
-    at.radio(key="dif_method").set_value("capacity").run()
+    next(r for r in at.radio if r.key.startswith("dif_method_")).set_value("capacity").run()
     (cap,) = at.session_state["mi_lanes"].values()
     assert cap.policy.method == "capacity" and cap != lanes
     assert at.dataframe[0].value.set_index("lane").loc["review", "share"] <= 0.03 + 1e-12
     # by hand: the slider starts at the solver's cut-offs and moving it changes the lanes
-    at.radio(key="dif_method").set_value("manual").run()
+    next(r for r in at.radio if r.key.startswith("dif_method_")).set_value("manual").run()
     slider = next(s for s in at.slider if s.key.startswith("dif_cut_"))
     lo, hi = slider.min, slider.max
     slider.set_value((lo, hi) if cap.two_sided else hi).run()
@@ -386,5 +386,5 @@ def test_difficulty_page_on_every_sample(sample):
     # the choice survives a page switch
     at.switch_page("pages/overview.py").run()
     at.switch_page("pages/difficulty.py").run()
-    assert at.radio(key="dif_method").value == "manual"
+    assert next(r for r in at.radio if r.key.startswith("dif_method_")).value == "manual"
     assert list(at.session_state["mi_lanes"].values()) == [manual]
