@@ -293,24 +293,26 @@ def infer_roles(df: pd.DataFrame) -> RoleGuess:
     taken: set[str] = set()
     roles: dict = {}
 
+    def assign(role: str, value, reason: str) -> None:
+        """Give ``role`` its column(s), mark them taken, and keep the reason shown to the user."""
+        roles[role] = value
+        taken.update(value if isinstance(value, tuple) else (value,))
+        reasons[role] = reason
+
     # time: datetime dtype or date-like text, preferring time-like names
     time_candidates = [c for c in cols if _has_word(c, _TIME_WORDS) and _looks_like_time(df[c], c)]
     time_candidates += [c for c in cols if c not in time_candidates and pd.api.types.is_datetime64_any_dtype(df[c])]
     if not time_candidates:
         time_candidates = [c for c in cols if _looks_like_time(df[c], c)]
     if time_candidates:
-        roles["time"] = time_candidates[0]
-        taken.add(time_candidates[0])
-        reasons["time"] = f"`{time_candidates[0]}`: values read as dates"
+        assign("time", time_candidates[0], f"`{time_candidates[0]}`: values read as dates")
 
     # id: named like an identifier and (nearly) unique
     for c in cols:
         if c in taken:
             continue
         if _has_word(c, _ID_WORDS) and _distinct_ratio(df[c]) >= 0.95 and len(df) > 1:
-            roles["id"] = c
-            taken.add(c)
-            reasons["id"] = f"`{c}`: named like an identifier, {100 * _distinct_ratio(df[c]):.0f}% distinct values"
+            assign("id", c, f"`{c}`: named like an identifier, {100 * _distinct_ratio(df[c]):.0f}% distinct values")
             break
 
     # label: best name rank, then fewest distinct values among candidates
@@ -341,10 +343,8 @@ def infer_roles(df: pd.DataFrame) -> RoleGuess:
     if label_series is not None and 3 <= len(classes) <= 200:
         class_scores = _class_score_columns(df, classes, taken)
         if class_scores:
-            roles["class_scores"] = class_scores
-            taken.update(class_scores)
-            reasons["class_scores"] = (f"{len(class_scores)} probability columns named after the classes "
-                                       f"(`{class_scores[0]}`, ...)")
+            assign("class_scores", class_scores,
+                   f"{len(class_scores)} probability columns named after the classes (`{class_scores[0]}`, ...)")
 
     task = None
     if label_series is not None:
@@ -371,49 +371,34 @@ def infer_roles(df: pd.DataFrame) -> RoleGuess:
                 if len(v) and df[c].nunique() > 2 and v.min() >= 0 and v.max() <= 1:
                     scores.append(c)
         if scores:
-            roles["score"] = scores[0]
-            taken.add(scores[0])
-            reasons["score"] = f"`{scores[0]}`: real-valued, named like a score"
+            assign("score", scores[0], f"`{scores[0]}`: real-valued, named like a score")
             if len(scores) > 1:
-                roles["other_scores"] = tuple(scores[1:])
-                taken.update(scores[1:])
-                reasons["other_scores"] = (f"{len(scores) - 1} more score column(s) treated as other models: "
-                                           + ", ".join(f"`{c}`" for c in scores[1:]))
+                assign("other_scores", tuple(scores[1:]),
+                       f"{len(scores) - 1} more score column(s) treated as other models: "
+                       + ", ".join(f"`{c}`" for c in scores[1:]))
         preds = [c for c in cols if c not in taken and _has_word(c, _PRED_CLASS_WORDS) and df[c].nunique() <= 2]
         if preds:
-            roles["prediction"] = preds[0]
-            taken.add(preds[0])
-            reasons["prediction"] = f"`{preds[0]}`: two values, named like a predicted class"
+            assign("prediction", preds[0], f"`{preds[0]}`: two values, named like a predicted class")
     elif task == "multiclass":
         preds = [c for c in cols if c not in taken and _has_word(c, _PRED_CLASS_WORDS)]
         if preds:
-            roles["prediction"] = preds[0]
-            taken.add(preds[0])
-            reasons["prediction"] = f"`{preds[0]}`: named like a predicted class"
+            assign("prediction", preds[0], f"`{preds[0]}`: named like a predicted class")
     elif task == "regression":
         preds = [c for c in numeric if _has_word(c, _PRED_CLASS_WORDS + ("forecast", "estimate", "estimated"))]
         preds = [c for c in preds if not _has_word(c, _UNCERTAINTY_WORDS)]
         if preds:
-            roles["prediction"] = preds[0]
-            taken.add(preds[0])
-            reasons["prediction"] = f"`{preds[0]}`: numbers, named like a prediction"
+            assign("prediction", preds[0], f"`{preds[0]}`: numbers, named like a prediction")
             if len(preds) > 1:
-                roles["other_scores"] = tuple(preds[1:])
-                taken.update(preds[1:])
-                reasons["other_scores"] = "more prediction columns treated as other models: " + ", ".join(
-                    f"`{c}`" for c in preds[1:])
+                assign("other_scores", tuple(preds[1:]), "more prediction columns treated as other models: "
+                       + ", ".join(f"`{c}`" for c in preds[1:]))
         unc = [c for c in numeric if c not in taken and _has_word(c, _UNCERTAINTY_WORDS)]
         if unc:
-            roles["uncertainty"] = unc[0]
-            taken.add(unc[0])
-            reasons["uncertainty"] = f"`{unc[0]}`: named like an uncertainty (standard deviation)"
+            assign("uncertainty", unc[0], f"`{unc[0]}`: named like an uncertainty (standard deviation)")
 
     # amount
     for c in cols:
         if c not in taken and _is_numeric(df[c]) and _has_word(c, _AMOUNT_WORDS):
-            roles["amount"] = c
-            taken.add(c)
-            reasons["amount"] = f"`{c}`: numbers, named like a money amount"
+            assign("amount", c, f"`{c}`: numbers, named like a money amount")
             break
 
     # segments: remaining text/boolean/small-integer columns with few distinct values

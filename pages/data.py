@@ -9,11 +9,7 @@ from ui import frame, safe
 fs = frame.current()
 st.title("Data")
 if fs.source is None:
-    if fs.error:
-        safe.error(fs.error)
-    else:
-        st.info("Upload one or more prediction files in the sidebar, or pick a sample.", icon=":material/upload_file:")
-    st.stop()
+    frame.explain_and_stop(fs)
 
 source = fs.source
 st.subheader("What was read")

@@ -51,12 +51,17 @@ def require_dataset() -> tuple[Dataset, FrameState]:
     """The Dataset for pages that need one; otherwise shows why not and stops the page."""
     fs = current()
     if fs.dataset is None:
-        if fs.error:
-            safe.error(fs.error)
-        else:
-            st.info("Pick a sample or upload a predictions file in the sidebar to begin.", icon=":material/upload_file:")
-        st.stop()
+        explain_and_stop(fs)
     return fs.dataset, fs
+
+
+def explain_and_stop(fs: FrameState) -> None:
+    """Say why there is nothing to show (the file's error, or how to begin) and stop the page."""
+    if fs.error:
+        safe.error(fs.error)
+    else:
+        st.info("Pick a sample or upload a predictions file in the sidebar to begin.", icon=":material/upload_file:")
+    st.stop()
 
 
 # ----------------------------------------------------------------------------- loading

@@ -28,6 +28,12 @@ def color_scale(domain) -> alt.Scale:
     return alt.Scale(domain=domain, range=[PALETTE[i % len(PALETTE)] for i in range(len(domain))])
 
 
+def _diagonal(lo: float, hi: float, *, color: str = NEUTRAL) -> alt.Chart:
+    """The dashed y = x line (a random ROC, perfect calibration, exact predictions)."""
+    return alt.Chart(pd.DataFrame({"x": [lo, hi], "y": [lo, hi]})).mark_line(color=color, strokeDash=[4, 3]).encode(
+        x="x:Q", y="y:Q")
+
+
 def _title(text: str, subtitle: str | None = None) -> alt.TitleParams:
     return alt.TitleParams(text=text, subtitle=subtitle or "", anchor="start", fontSize=15, subtitleFontSize=12)
 
@@ -67,8 +73,7 @@ def roc_chart(points: pd.DataFrame, *, auc: dict) -> alt.Chart:
         y=alt.Y("true_positive_rate:Q", title="true positive rate (recall)", scale=alt.Scale(domain=[0, 1])),
         tooltip=[alt.Tooltip("threshold:Q", format=".3f"), alt.Tooltip("false_positive_rate:Q", format=".3f"),
                  alt.Tooltip("true_positive_rate:Q", format=".3f")])
-    diag = alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]})).mark_line(color=NEUTRAL, strokeDash=[4, 3]).encode(
-        x="x:Q", y="y:Q")
+    diag = _diagonal(0.0, 1.0)
     return (diag + line).properties(title=title, height=HEIGHT)
 
 
@@ -96,8 +101,7 @@ def calibration_chart(table: pd.DataFrame) -> alt.Chart:
     else:
         text = "Scores are well calibrated: they come true about as often as they say"
     title = _title(text, "Observed rate per score bin with 95% intervals; diagonal = perfectly calibrated")
-    diag = alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]})).mark_line(color=NEUTRAL, strokeDash=[4, 3]).encode(
-        x="x:Q", y="y:Q")
+    diag = _diagonal(0.0, 1.0)
     enc = {"x": alt.X("mean_score:Q", title="mean score in bin", scale=alt.Scale(domain=[0, 1]))}
     points = alt.Chart(table).mark_line(point=True, color=POSITIVE_COLOR).encode(
         **enc, y=alt.Y("observed_rate:Q", title="observed rate", scale=alt.Scale(domain=[0, 1])),
@@ -204,8 +208,7 @@ def predicted_actual_chart(table: pd.DataFrame, *, r2: dict) -> alt.Chart:
         color=alt.Color("rows:Q", scale=alt.Scale(scheme="blues", type="log"), title="rows"),
         tooltip=[alt.Tooltip("actual:Q", format=".2f"), alt.Tooltip("predicted:Q", format=".2f"),
                  alt.Tooltip("rows:Q", format=",")])
-    diag = alt.Chart(pd.DataFrame({"x": [lo, hi], "y": [lo, hi]})).mark_line(color="black", strokeDash=[4, 3]).encode(
-        x="x:Q", y="y:Q")
+    diag = _diagonal(lo, hi, color="black")
     return (pts + diag).properties(title=title, height=HEIGHT)
 
 
