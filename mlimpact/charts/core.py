@@ -116,7 +116,9 @@ def calibration_chart(table: pd.DataFrame) -> alt.Chart:
 def confusion_chart(table: pd.DataFrame, *, title: str, subtitle: str = "") -> alt.Chart:
     """Heatmap of the confusion matrix: colour = share of the actual class, text = rows."""
     base = alt.Chart(table).encode(
-        x=alt.X("predicted:N", title="predicted", axis=alt.Axis(labelAngle=0)), y=alt.Y("actual:N", title="actual"))
+        x=alt.X("predicted:N", title="predicted",  # flat labels fit two or three classes; more are slanted
+                axis=alt.Axis(labelAngle=0 if table["predicted"].nunique() <= 3 else -35, labelOverlap=False)),
+        y=alt.Y("actual:N", title="actual"))
     rect = base.mark_rect().encode(
         color=alt.Color("share_of_actual:Q", title="share of actual", scale=alt.Scale(scheme="blues", domain=[0, 1])),
         tooltip=["actual:N", "predicted:N", alt.Tooltip("rows:Q", format=","),
