@@ -29,8 +29,10 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mlimpact import difficulty as dif  # noqa: E402
-from mlimpact.dataset import build_dataset  # noqa: E402
-from mlimpact.roles import Roles  # noqa: E402
+from mlimpact.io import (
+    Roles,  # noqa: E402
+    build_dataset,  # noqa: E402
+)
 
 
 def make_dataset(rows: int, seed: int = 0):

@@ -35,8 +35,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from mlimpact.engine import score_order  # noqa: E402
 from mlimpact.metrics import compute_metrics, metrics_for_task  # noqa: E402
-from mlimpact.stats import score_order  # noqa: E402
 
 CARDINALITIES = (3, 10, 50, 200, 500, 1000)
 

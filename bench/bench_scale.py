@@ -89,12 +89,9 @@ def run_pipeline(path: str, timings: dict[str, float] | None = None) -> dict:
     """Every step a session's first visit to each page runs, in order; returns facts about the data."""
     from mlimpact import difficulty as dif
     from mlimpact import monitoring as mon
-    from mlimpact.dataset import build_dataset
-    from mlimpact.evaluate import default_metrics, evaluate
-    from mlimpact.io import read_predictions
-    from mlimpact.roles import infer_roles
-    from mlimpact.slice_report import search_weak_slices
-    from mlimpact.slicing import segment_table
+    from mlimpact.io import build_dataset, infer_roles, read_predictions
+    from mlimpact.metrics import default_metrics, evaluate
+    from mlimpact.slices import search_weak_slices, segment_table
 
     timings = {} if timings is None else timings
     out: dict = {}
@@ -140,13 +137,13 @@ def child_main(path: str, trace: bool) -> None:
     # their imports are not what is measured
     from make_big_file import write_csv
 
-    import mlimpact.dataset  # noqa: F401
-    import mlimpact.difficulty  # noqa: F401
-    import mlimpact.evaluate  # noqa: F401
-    import mlimpact.io  # noqa: F401
-    import mlimpact.monitoring  # noqa: F401
-    import mlimpact.slice_report  # noqa: F401
-    import mlimpact.slicing  # noqa: F401
+    import mlimpact.difficulty.tables  # noqa: F401
+    import mlimpact.io.dataset  # noqa: F401
+    import mlimpact.io.read  # noqa: F401
+    import mlimpact.metrics.evaluate  # noqa: F401
+    import mlimpact.monitoring.series  # noqa: F401
+    import mlimpact.slices.search  # noqa: F401
+    import mlimpact.slices.segments  # noqa: F401
 
     with tempfile.TemporaryDirectory() as tmp:
         warm = os.path.join(tmp, "warm.csv")

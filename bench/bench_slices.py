@@ -1,4 +1,4 @@
-"""Benchmark ``mlimpact.weak_slices`` (``scoring="sliceline"``) against the ``sliceline`` package.
+"""Benchmark ``mlimpact.slices.weak`` (``scoring="sliceline"``) against the ``sliceline`` package.
 
 Both tools get the same encoded data (integer codes of 8 categorical columns with planted weak slices,
 0/1 errors) and the same alpha, k, maximum level and minimum support. Each tool runs in a fresh
@@ -74,7 +74,7 @@ def child(tool: str, data_dir: str, params: dict, trace: bool, repeats: int) -> 
             return top, None
     else:
         sys.path.insert(0, ROOT)
-        from mlimpact.weak_slices import EncodedFeatures, find_weak_slices
+        from mlimpact.slices import EncodedFeatures, find_weak_slices
 
         labels = tuple(tuple(f"v{i:02d}" for i in range(int(d))) for d in codes.max(axis=0) + 1)
         cols = tuple(f"c{j}" for j in range(codes.shape[1]))
@@ -167,7 +167,7 @@ def bench(rows: int, params: dict, with_peer: bool) -> dict:
     import numpy as np
 
     sys.path.insert(0, ROOT)
-    from mlimpact.weak_slices import encode_features
+    from mlimpact.slices import encode_features
 
     frame, errors = make_data(rows, domains=params["domains"])
     features = encode_features(frame, list(frame.columns))

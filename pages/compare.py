@@ -4,12 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from mlimpact import compare, impact
-from mlimpact.charts.impact import model_segment_chart, model_time_chart, segment_difference_chart
 from mlimpact.errors import InputError
 from mlimpact.metrics import METRICS
-from ui import frame, safe, state
+from mlimpact.report.charts import model_segment_chart, model_time_chart, segment_difference_chart
+from ui import safe, sidebar, state
 
-ds, fs = frame.require_dataset()
+ds, fs = sidebar.require_dataset()
 threshold = fs.threshold
 st.title("Compare")
 h = ds.content_hash[:12]

@@ -3,13 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from mlimpact.profile import column_summary, roles_table
-from ui import frame, safe
+from mlimpact.io import column_summary, roles_table
+from ui import safe, sidebar
 
-fs = frame.current()
+fs = sidebar.current()
 st.title("Data")
 if fs.source is None:
-    frame.explain_and_stop(fs)
+    sidebar.explain_and_stop(fs)
 
 source = fs.source
 st.subheader("What was read")

@@ -3,18 +3,13 @@
 import streamlit as st
 
 from mlimpact import difficulty as dif
-from mlimpact.charts.difficulty import (
-    FRONTIER_SELECTION,
-    automated_errors_chart,
-    frontier_chart,
-    lane_mix_chart,
-)
 from mlimpact.errors import InputError
-from mlimpact.narrative import subject_name
-from mlimpact.slicing import segment_codes
-from ui import frame, safe, state
+from mlimpact.format import subject_name
+from mlimpact.report.charts import FRONTIER_SELECTION, automated_errors_chart, frontier_chart, lane_mix_chart
+from mlimpact.slices import segment_codes
+from ui import safe, sidebar, state
 
-ds, fs = frame.require_dataset()
+ds, fs = sidebar.require_dataset()
 threshold = fs.threshold
 st.title("Difficulty")
 

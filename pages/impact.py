@@ -4,12 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from mlimpact import impact
-from mlimpact.charts.impact import baselines_chart, segment_loss_chart, tornado_chart, value_curve_chart
 from mlimpact.errors import InputError
-from mlimpact.slicing import segment_codes
-from ui import frame, safe, state
+from mlimpact.report.charts import baselines_chart, segment_loss_chart, tornado_chart, value_curve_chart
+from mlimpact.slices import segment_codes
+from ui import safe, sidebar, state
 
-ds, fs = frame.require_dataset()
+ds, fs = sidebar.require_dataset()
 threshold = fs.threshold
 st.title("Impact")
 h = ds.content_hash[:12]

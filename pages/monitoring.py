@@ -3,15 +3,14 @@
 import streamlit as st
 
 from mlimpact import monitoring as mon
-from mlimpact.charts import monitoring as mcharts
-from mlimpact.checks import checks_to_toml
 from mlimpact.errors import InputError
-from mlimpact.evaluate import default_metrics
-from mlimpact.metrics import METRICS
-from mlimpact.narrative import subject_name
-from ui import frame, safe, state
+from mlimpact.format import subject_name
+from mlimpact.metrics import METRICS, default_metrics
+from mlimpact.monitoring import checks_to_toml
+from mlimpact.report.charts import monitoring as mcharts
+from ui import safe, sidebar, state
 
-ds, fs = frame.require_dataset()
+ds, fs = sidebar.require_dataset()
 threshold = fs.threshold
 st.title("Monitoring")
 

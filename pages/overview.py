@@ -2,14 +2,13 @@
 
 import streamlit as st
 
-from mlimpact import charts, curves
-from mlimpact.evaluate import default_metrics, evaluate
-from mlimpact.metrics import METRICS
-from mlimpact.narrative import format_cell, sentence, subject_name
-from mlimpact.summary import metric_cell
-from ui import frame, safe, state
+from mlimpact.format import format_cell, sentence, subject_name
+from mlimpact.metrics import METRICS, curves, default_metrics, evaluate
+from mlimpact.report import charts
+from mlimpact.report.summarize import metric_cell
+from ui import safe, sidebar, state
 
-ds, fs = frame.require_dataset()
+ds, fs = sidebar.require_dataset()
 threshold = fs.threshold
 st.title("Overview")
 

@@ -6,13 +6,13 @@ import streamlit as st
 from mlimpact import difficulty as dif
 from mlimpact import review as rv
 from mlimpact.errors import InputError
-from mlimpact.evaluate import evaluate
-from mlimpact.export import to_safe_csv
-from mlimpact.narrative import subject_name
-from mlimpact.slicing import segment_codes
-from ui import frame, safe, state
+from mlimpact.format import subject_name
+from mlimpact.io import to_safe_csv
+from mlimpact.metrics import evaluate
+from mlimpact.slices import segment_codes
+from ui import safe, sidebar, state
 
-ds, fs = frame.require_dataset()
+ds, fs = sidebar.require_dataset()
 threshold = fs.threshold
 st.title("Review")
 

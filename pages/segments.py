@@ -7,17 +7,22 @@ from urllib.parse import quote, unquote
 import numpy as np
 import streamlit as st
 
-from mlimpact import charts
 from mlimpact.errors import InputError
-from mlimpact.evaluate import default_metrics, evaluate
-from mlimpact.export import to_safe_csv
-from mlimpact.metrics import METRICS
-from mlimpact.slice_report import ERROR_KINDS, rerank_slices, search_weak_slices, slice_sentence
-from mlimpact.slicing import segment_codes, segment_table
-from ui import frame, safe, share, state
+from mlimpact.io import to_safe_csv
+from mlimpact.metrics import METRICS, default_metrics, evaluate
+from mlimpact.report import charts
+from mlimpact.slices import (
+    ERROR_KINDS,
+    rerank_slices,
+    search_weak_slices,
+    segment_codes,
+    segment_table,
+    slice_sentence,
+)
+from ui import safe, share, sidebar, state
 
 ROOT = Path(__file__).resolve().parents[1]
-ds, fs = frame.require_dataset()
+ds, fs = sidebar.require_dataset()
 threshold = fs.threshold
 st.title("Segments")
 

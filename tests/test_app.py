@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mlimpact.samples import SAMPLES, sample_path
+from mlimpact.io import SAMPLES, sample_path
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")

@@ -8,10 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mlimpact.cli import main
-from mlimpact.dataset import build_dataset
 from mlimpact.errors import InputError
-from mlimpact.io import read_predictions
-from mlimpact.roles import infer_roles
+from mlimpact.io import build_dataset, infer_roles, read_predictions
 
 from .corpus import big_cell_file, cases, high_cardinality_file, wide_file
 
@@ -96,7 +94,7 @@ def test_one_megabyte_cell():
 
 
 def test_segment_with_100k_values_is_folded():
-    from mlimpact.slicing import segment_table
+    from mlimpact.slices import segment_table
 
     ds = load(high_cardinality_file(), "customers.csv")
     assert "customer" not in ds.roles.segments  # too many values to be a default segment

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mlimpact.export import neutralize_formulas, to_safe_csv
+from mlimpact.io import neutralize_formulas, to_safe_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,7 +40,7 @@ def test_no_raw_html_sinks_in_the_ui():
 def test_every_page_starts_with_the_shared_frame():
     for path in (ROOT / "pages").glob("*.py"):
         text = path.read_text()
-        assert "frame.current()" in text or "frame.require_dataset()" in text, path
+        assert "sidebar.current()" in text or "sidebar.require_dataset()" in text, path
 
 
 def test_streamlit_config_limits():

@@ -6,11 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlimpact.checks import checks_to_toml, parse_checks
 from mlimpact.cli import main
 from mlimpact.errors import InputError
-from mlimpact.monitoring import MonitorSettings, Range
-from mlimpact.roles import Roles
+from mlimpact.io import Roles
+from mlimpact.monitoring import MonitorSettings, Range, checks_to_toml, parse_checks
 
 GOOD = """\
 # nightly checks

@@ -122,3 +122,13 @@ def test_slices_sliceline_scoring_option(capsys):
     assert code == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["scoring"] == "sliceline" and doc["slices"]
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "abc", ""])
+@pytest.mark.parametrize("command", ["summarize", "slices", "impact"])
+def test_unusable_threshold_exits_2_with_one_line(command, value, capsys):
+    code = main([command, "sample_data/fraud.csv", f"--threshold={value}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err == [f"mlimpact: error: --threshold {value}: not a usable threshold; give a finite number such as 0.5 "
+                   "(rows with score >= threshold are flagged)"]

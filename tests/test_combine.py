@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from mlimpact.combine import SOURCE_COLUMN, combine_frames
 from mlimpact.errors import InputError
+from mlimpact.io import SOURCE_COLUMN, combine_frames
 
 
 def test_same_columns_are_stacked_with_source():

@@ -21,10 +21,9 @@ from sklearn.metrics import (
 )
 
 from mlimpact import compare, impact
-from mlimpact.dataset import build_dataset
+from mlimpact.engine import rank_statistics
 from mlimpact.errors import InputError
-from mlimpact.roles import Roles
-from mlimpact.stats import rank_statistics
+from mlimpact.io import Roles, build_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlimpact.dataset import build_dataset, encode_column, parse_times
 from mlimpact.errors import InputError
-from mlimpact.roles import Roles
+from mlimpact.io import Roles, build_dataset, encode_column
+from mlimpact.io.dataset import parse_times
 
 
 def test_exclusions_counted_by_reason():

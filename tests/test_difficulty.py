@@ -7,11 +7,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mlimpact import difficulty as dif
-from mlimpact.dataset import build_dataset
 from mlimpact.errors import InputError
-from mlimpact.roles import Roles
-from mlimpact.samples import SAMPLES
-from mlimpact.uncertainty import wilson_interval
+from mlimpact.io import SAMPLES, Roles, build_dataset
+from mlimpact.metrics import wilson_interval
 
 APP = "/work/main/app.py"
 SLACK = dif.ERROR_SLACK

@@ -12,11 +12,9 @@ import pytest
 
 from mlimpact import impact
 from mlimpact.cli import main
-from mlimpact.dataset import build_dataset
 from mlimpact.errors import InputError
 from mlimpact.impact import CostModel, parse_rule
-from mlimpact.roles import Roles
-from mlimpact.samples import sample_path
+from mlimpact.io import Roles, build_dataset, markdown_table, sample_path
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -340,8 +338,7 @@ def test_lanes_from_pairs_and_objects():
 
 
 def test_one_vs_rest_on_the_support_sample():
-    from mlimpact.io import read_predictions
-    from mlimpact.roles import infer_roles
+    from mlimpact.io import infer_roles, read_predictions
 
     path = sample_path("support")
     frame, _ = read_predictions(path, name=path.name)
@@ -356,7 +353,7 @@ def test_one_vs_rest_on_the_support_sample():
 
 def test_markdown_helpers_escape_user_text():
     assert impact.md_escape("![x](http://e/i.png)") == r"\!\[x\]\(http\://e/i\.png\)"
-    table = impact.markdown_table(pd.DataFrame({"a|b": ["<b>x</b>"]}))
+    table = markdown_table(pd.DataFrame({"a|b": ["<b>x</b>"]}))
     assert table.splitlines() == [r"| a\|b |", "|---|", r"| \<b\>x\</b\> |"]
 
 
@@ -371,8 +368,7 @@ def test_format_money():
 
 @pytest.fixture(scope="module")
 def fraud():
-    from mlimpact.io import read_predictions
-    from mlimpact.roles import infer_roles
+    from mlimpact.io import infer_roles, read_predictions
 
     path = sample_path("fraud")
     frame, report = read_predictions(path, name=path.name)

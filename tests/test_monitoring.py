@@ -10,14 +10,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mlimpact import monitoring as mon
-from mlimpact.checks import checks_to_toml
 from mlimpact.cli import main
-from mlimpact.dataset import build_dataset
 from mlimpact.errors import InputError
-from mlimpact.io import read_predictions
-from mlimpact.roles import Roles, infer_roles
-from mlimpact.samples import SAMPLES, sample_path
-from mlimpact.uncertainty import wilson_interval
+from mlimpact.io import SAMPLES, Roles, build_dataset, infer_roles, read_predictions, sample_path
+from mlimpact.metrics import wilson_interval
+from mlimpact.monitoring import checks_to_toml
 
 APP = str(sample_path("fraud").parents[1] / "app.py")
 

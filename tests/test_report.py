@@ -6,12 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlimpact.dataset import build_dataset
-from mlimpact.io import read_predictions
-from mlimpact.narrative import format_cell
-from mlimpact.report import ReportSettings, build_report, report_html, report_markdown
-from mlimpact.roles import Roles, infer_roles
-from mlimpact.samples import sample_path
+from mlimpact.format import format_cell
+from mlimpact.io import Roles, build_dataset, infer_roles, read_predictions, sample_path
+from mlimpact.report.document import ReportSettings, build_report, report_html, report_markdown
 
 PAYLOAD = '<img src=x onerror="window.__xss=1"><script>alert(1)</script>[click](https://evil.example) ' \
           '![i](https://evil.example/p.png) www.evil.example'

@@ -10,12 +10,10 @@ from streamlit.testing.v1 import AppTest
 
 from mlimpact import difficulty as dif
 from mlimpact import review as rv
-from mlimpact.dataset import build_dataset
+from mlimpact.review.rows import _allocate
 from mlimpact.errors import InputError
-from mlimpact.evaluate import evaluate
-from mlimpact.export import to_safe_csv
-from mlimpact.roles import Roles
-from mlimpact.samples import SAMPLES
+from mlimpact.io import SAMPLES, Roles, build_dataset, to_safe_csv
+from mlimpact.metrics import evaluate
 
 APP = "/work/main/app.py"
 
@@ -95,9 +93,9 @@ def test_seeded_sample_is_deterministic_and_stratified():
 
 
 def test_allocation_rounds_by_largest_remainder():
-    assert rv._allocate(np.array([5, 3, 2]), 5).tolist() == [3, 1, 1]
-    assert rv._allocate(np.array([1, 1, 1]), 2).tolist() == [1, 1, 0]
-    assert rv._allocate(np.array([10, 1]), 11).tolist() == [10, 1]
+    assert _allocate(np.array([5, 3, 2]), 5).tolist() == [3, 1, 1]
+    assert _allocate(np.array([1, 1, 1]), 2).tolist() == [1, 1, 0]
+    assert _allocate(np.array([10, 1]), 11).tolist() == [10, 1]
 
 
 def test_verdict_summary_intervals_and_sentences():

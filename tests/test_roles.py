@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlimpact.roles import Roles, infer_positive, infer_roles, infer_task, normalize_labels
+from mlimpact.io import Roles, infer_positive, infer_roles, infer_task, normalize_labels
 
 
 def _binary_frame(n=200, seed=0, **extra):
@@ -121,8 +121,7 @@ def test_infer_roles_never_raises_on_odd_frames():
                   "segments": ("city", "vehicle")}),
 ])
 def test_roles_inferred_on_each_sample(sample, expected):
-    from mlimpact.io import read_predictions
-    from mlimpact.samples import sample_path
+    from mlimpact.io import read_predictions, sample_path
 
     frame, _ = read_predictions(sample_path(sample))
     guess = infer_roles(frame)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score, recall_score, roc_auc_score
 
-from mlimpact.uncertainty import wilson_interval
+from mlimpact.metrics import wilson_interval
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"

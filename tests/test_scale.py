@@ -23,7 +23,7 @@ from sklearn.metrics import recall_score, roc_auc_score
 from streamlit.testing.v1 import AppTest
 
 from mlimpact.cli import build_parser
-from mlimpact.samples import SAMPLES
+from mlimpact.io import SAMPLES
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")

@@ -39,7 +39,8 @@ def test_parse_validates_every_value():
                        "ignored link parameter `meeting`: not 0 or 1",
                        "ignored link parameter `evil`: not a setting of this app",
                        "ignored link parameter `metric`: not a simple name"]
-    assert parse({"t": ["nan"]})[1] == ["ignored link parameter `t`: not a finite number"]
+    assert parse({"t": ["nan"]})[1] == ["ignored link parameter `t`: threshold nan: not a usable threshold; give a "
+                                        "finite number such as 0.5 (rows with score >= threshold are flagged)"]
     assert parse({"t": ["1", "2"]})[1] == ["ignored link parameter `t`: given more than once"]
 
 
@@ -75,7 +76,8 @@ def test_malformed_and_unknown_parameters_are_ignored_with_a_notice():
     assert not at.exception and not at.error
     warnings = [_shown(w.value) for w in at.warning]
     assert "ignored link parameter `sample`: not one of fraud, ads, support, delivery" in warnings
-    assert "ignored link parameter `t`: could not convert string to float: 'abc'" in warnings
+    assert ("ignored link parameter `t`: threshold abc: not a usable threshold; give a finite number such as 0.5 "
+            "(rows with score >= threshold are flagged)") in warnings
     assert "ignored link parameter `<script>`: not a setting of this app" in warnings
     assert "ignored link parameter `label`: this file has no such column" in warnings
     assert at.title[0].value == "Overview"

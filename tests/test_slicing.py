@@ -5,10 +5,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import f1_score, mean_absolute_error, precision_score, recall_score, roc_auc_score
 
-from mlimpact.dataset import MISSING_LABEL, build_dataset
 from mlimpact.errors import InputError
-from mlimpact.roles import Roles
-from mlimpact.slicing import (
+from mlimpact.io import MISSING_LABEL, Roles, build_dataset
+from mlimpact.slices import (
     OTHER_LABEL,
     SEGMENT_TABLE_COLUMNS,
     bin_numeric,

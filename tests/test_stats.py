@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from mlimpact.stats import (
+from mlimpact.engine import (
     as_codes,
     binary_counts,
     group_sums,
@@ -87,7 +87,7 @@ def test_as_codes_dtype():
 
 @pytest.mark.parametrize("G", [3, 256, 257, 40000])
 def test_group_order_is_the_stable_sort_by_group(G):
-    from mlimpact.stats import _group_order
+    from mlimpact.engine.memory import _group_order
 
     rng = np.random.default_rng(G)
     codes = rng.integers(0, G, 5000).astype(np.int32 if G > 30000 else np.int16)

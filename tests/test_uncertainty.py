@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from mlimpact.metrics import compute_metrics
-from mlimpact.uncertainty import (
+from mlimpact.metrics import (
     benjamini_hochberg,
     bootstrap_p_value,
+    compute_metrics,
     hanley_mcneil_variance,
     multinomial_resample,
     percentile_interval,
@@ -185,12 +185,12 @@ def test_bootstrap_seeded(task):
 
 
 # ---------------------------------------------------------------------------------------------
-# the binary bootstrap's cell resampler (mlimpact._bootstrap)
+# the binary bootstrap's cell resampler (mlimpact.metrics.bootstrap)
 # ---------------------------------------------------------------------------------------------
 
 
 def test_table_normal_is_a_fine_standard_normal():
-    from mlimpact._bootstrap import table_normal
+    from mlimpact.metrics import table_normal
 
     z = table_normal(np.random.default_rng(0), (400_000,))
     assert z.dtype == np.float32 and abs(z.mean()) < 0.005 and abs(z.var() - 1) < 0.01
@@ -201,7 +201,7 @@ def test_table_normal_is_a_fine_standard_normal():
 
 
 def test_poisson_table_holds_exact_quantiles():
-    from mlimpact._bootstrap import poisson_table
+    from mlimpact.metrics import poisson_table
 
     t = poisson_table(32)
     u = (np.arange(2048) + 0.5) / 2048
@@ -211,7 +211,7 @@ def test_poisson_table_holds_exact_quantiles():
 
 
 def test_resample_cells_exact_below_the_cut_and_multinomial_moments_above():
-    from mlimpact._bootstrap import resample_cells
+    from mlimpact.metrics import resample_cells
 
     rng = np.random.default_rng(4)
     counts = np.array([[3, 0, 40, 17], [2, 130, 9, 400], [5000, 30, 700, 1], [0, 0, 0, 0]])
@@ -231,7 +231,7 @@ def test_resample_cells_exact_below_the_cut_and_multinomial_moments_above():
 @pytest.mark.parametrize("n_per", [120, 400])
 def test_binary_intervals_match_exact_multinomial_draws(n_per, monkeypatch):
     """The approximate draws of groups of 100+ rows give the intervals exact draws give."""
-    import mlimpact._metrics_binary as binary
+    import mlimpact.metrics.binary as binary
 
     rng = np.random.default_rng(23)
     G = 30

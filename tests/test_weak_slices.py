@@ -1,4 +1,4 @@
-"""Tests of mlimpact.weak_slices: planted slices, null data, equality with the sliceline peer, binning."""
+"""Tests of mlimpact.slices.weak: planted slices, null data, equality with the sliceline peer, binning."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from mlimpact.errors import InputError
-from mlimpact.uncertainty import wilson_interval
-from mlimpact.weak_slices import SLICE_COLUMNS, encode_features, find_weak_slices
+from mlimpact.metrics import wilson_interval
+from mlimpact.slices import SLICE_COLUMNS, encode_features, find_weak_slices
 
 DOMAINS = [4, 5, 6, 3, 8, 4, 5, 6]
 L1 = "c1 = v1"

@@ -8,7 +8,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from mlimpact.export import to_safe_csv
+from mlimpact.io import to_safe_csv
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
 

@@ -11,15 +11,14 @@ bar always holds a link to what is on screen.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
 
-from mlimpact.roles import TASKS
-from mlimpact.samples import SAMPLES
+from mlimpact.io import SAMPLES, TASKS
+from mlimpact.io.decision import check_threshold
 
 PENDING = "mi_share_pending"      # validated values from the link, not yet applied
 NOTICES = "mi_share_notices"      # messages about ignored parameters, shown once
@@ -43,13 +42,6 @@ def _choice(options) -> Callable[[str], str]:
             raise ValueError(f"not one of {', '.join(map(str, options))}")
         return value
     return check
-
-
-def _number(value: str) -> float:
-    x = float(value)
-    if not math.isfinite(x):
-        raise ValueError("not a finite number")
-    return x
 
 
 def _names(value: str) -> tuple[str, ...]:
@@ -100,7 +92,7 @@ PARAMS: dict[str, Param] = {
     "other": Param(_names, "other models' score columns"),
     "task": Param(_choice(list(TASKS)), "task"),
     "positive": Param(_text, "positive class"),
-    "t": Param(_number, "threshold"),
+    "t": Param(check_threshold, "threshold"),
     "meeting": Param(_flag, "meeting mode"),
     # page-level view state (each page reads and writes its own)
     "segcols": Param(_names, "segment columns on the Segments page"),

@@ -7,20 +7,17 @@ Per-user data lives only in ``st.session_state`` (never module globals, never th
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, field
 
-import pandas as pd
 import streamlit as st
 
-from mlimpact.dataset import Dataset
-from mlimpact.io import LoadReport
-from mlimpact.roles import RoleGuess, Roles
+from mlimpact.io import Dataset, Roles
+from mlimpact.io.load import Source
 
 # --- keys (widget keys included, so no page invents its own spelling) ---
 SOURCE = "mi_source"                # selected data source: a sample key or "upload"
 SOURCE_WIDGET = "mi_source_select"  # its selectbox (each page owns its widget; SOURCE is the truth)
 UPLOADS = "mi_uploads"              # file_uploader widget key
-LOADED = "mi_loaded"                # OrderedDict content_hash -> LoadedSource (bounded)
+LOADED = "mi_loaded"                # OrderedDict content_hash -> Source (bounded)
 UPLOAD_KEY = "mi_upload_key"        # (name, file_id) tuples of the files currently loaded from the uploader
 CURRENT = "mi_current"              # content hash of the source in use
 ROLES = "mi_roles"                  # dict content_hash -> Roles chosen by the user
@@ -41,19 +38,6 @@ SELECTED_ROWS = "mi_selected_rows"  # {"content_hash", "description", "rows": ro
 
 MAX_LOADED = 2     # parsed files kept per session (the current one and the previous one)
 MAX_DATASETS = 4   # role mappings kept per session
-
-
-@dataclass
-class LoadedSource:
-    """A parsed data source: one file, several files combined, or a sample."""
-
-    name: str
-    frame: pd.DataFrame
-    reports: list[LoadReport]
-    content_hash: str
-    guess: RoleGuess
-    notes: list[str] = field(default_factory=list)
-    is_sample: bool = False
 
 
 def init() -> None:
@@ -85,7 +69,7 @@ def init() -> None:
 KEEP_PREVIOUS_BELOW = 50_000_000
 
 
-def remember_loaded(source: LoadedSource) -> None:
+def remember_loaded(source: Source) -> None:
     """Make ``source`` current; forget older sources, with their roles, datasets and memoised results."""
     loaded: OrderedDict = st.session_state[LOADED]
     loaded[source.content_hash] = source
@@ -110,7 +94,7 @@ def remember_loaded(source: LoadedSource) -> None:
     st.session_state[CURRENT] = source.content_hash
 
 
-def current_source() -> LoadedSource | None:
+def current_source() -> Source | None:
     h = st.session_state.get(CURRENT)
     return st.session_state[LOADED].get(h) if h else None
 

@@ -1,0 +1,35 @@
+"""``python -m mlimpact check FILE --config checks.toml``: exit 1 when a metric leaves its range."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from mlimpact.cli.common import EXIT_CHECK_FAILED, EXIT_OK, load_file
+
+
+def run(args) -> int:
+    """One line per violation on stdout (exit 1); a one-line summary on stderr; 0 when all is in range."""
+    from mlimpact.monitoring import (  # on use: start-up
+        check_report,
+        evaluate_ranges,
+        read_checks,
+        role_changes,
+        validate_config,
+    )
+
+    config = read_checks(args.config)
+    dataset = load_file(args.file, role_changes(config.columns))
+    validate_config(dataset, config, str(args.config))
+    status = evaluate_ranges(dataset, config.ranges, settings=config.settings)
+    report = check_report(status)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    else:
+        for v in report["violations"]:
+            print(v["message"])
+    n_bad, checked = len(report["violations"]), report["checked"]
+    extra = f" ({report['too_small']} buckets too small to check)" if report["too_small"] else ""
+    summary = (f"{n_bad} of {checked} checks out of range" if n_bad else f"all {checked} checks in range") + extra
+    print(summary, file=sys.stderr)
+    return EXIT_CHECK_FAILED if n_bad else EXIT_OK

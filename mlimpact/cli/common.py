@@ -1,0 +1,41 @@
+"""What every command shares: loading with the role options, writing output, exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["EXIT_OK", "EXIT_CHECK_FAILED", "EXIT_BAD_INPUT", "load_dataset", "load_file", "write"]
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+ROLE_OPTIONS = ("label", "score", "prediction", "time", "positive", "task")
+
+
+def load_dataset(args: argparse.Namespace, *, quiet: bool = False):
+    """Load ``args.file`` with the role options given on the command line (the rest inferred)."""
+    changes = {k: getattr(args, k) for k in ROLE_OPTIONS if getattr(args, k, None) is not None}
+    if getattr(args, "segment", None):
+        changes["segments"] = tuple(args.segment)
+    return load_file(args.file, changes, quiet=quiet)
+
+
+def load_file(file: str, changes: dict, *, quiet: bool = False):
+    """Load as :func:`mlimpact.io.load.load` does; print what was inferred (not given) to stderr."""
+    from mlimpact.io.load import apply_roles, dataset_of, inferred_lines, read_source
+
+    source = read_source(file)
+    roles = apply_roles(source.guess, changes)
+    if not quiet:
+        for line in inferred_lines(source, roles, changes):
+            print(line, file=sys.stderr)
+    return dataset_of(source, roles)
+
+
+def write(text: str, out: str | None) -> None:
+    """Write ``text`` to the file ``out``, or to standard output."""
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)

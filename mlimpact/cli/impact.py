@@ -1,0 +1,30 @@
+"""``python -m mlimpact impact``: net value, the best threshold and the baselines."""
+
+from __future__ import annotations
+
+import json
+
+from mlimpact.cli.common import EXIT_OK, load_dataset
+
+
+def run(args) -> int:
+    """The JSON of DESIGN.md, or the executive summary and the assumptions as text.
+
+    Value lost per segment is computed for the first segment column (``--segment``, or inferred).
+    """
+    from mlimpact.impact import CostModel, impact_report, require_binary  # on use: start-up
+
+    costs = CostModel.parse(value_tp=args.value_tp, value_tn=args.value_tn, cost_fp=args.cost_fp,
+                            cost_fn=args.cost_fn, cost_review=args.cost_review)
+    dataset = load_dataset(args)
+    require_binary(dataset)
+    segment = next((c for c in dataset.roles.segments if c in dataset.frame.columns), None)
+    report = impact_report(dataset, costs, threshold=args.threshold, segment=segment, seed=args.seed,
+                           rule=args.rule, scale=args.scale, lanes=args.lanes, time_budget_s=None)
+    if args.format == "json":
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(report.summary))
+        print()
+        print("\n".join(f"- {a}" for a in report.assumptions()))
+    return EXIT_OK

@@ -1,0 +1,47 @@
+"""Models side by side: candidates, paired differences, the decision table."""
+
+from mlimpact.compare.candidates import (
+    ALL_ROWS,
+    BASELINE_MODEL,
+    compare_metrics,
+    model_columns,
+)
+from mlimpact.compare.decision import (
+    DESIGN_CRITERIA,
+    comparison_summary,
+    decision_numbers,
+    decision_table_markdown,
+    design_rows_template,
+)
+from mlimpact.compare.models import (
+    DIFFERENCE_COLUMNS,
+    ROBUSTNESS_COLUMNS,
+    Comparison,
+    compare_models,
+)
+from mlimpact.compare.paired import (
+    REG_BINS,
+    SCORE_BINS,
+    VALUE_COLUMNS,
+    delong_paired,
+)
+
+__all__ = [
+    "BASELINE_MODEL",
+    "ALL_ROWS",
+    "compare_metrics",
+    "model_columns",
+    "DESIGN_CRITERIA",
+    "comparison_summary",
+    "decision_numbers",
+    "design_rows_template",
+    "decision_table_markdown",
+    "Comparison",
+    "compare_models",
+    "DIFFERENCE_COLUMNS",
+    "ROBUSTNESS_COLUMNS",
+    "SCORE_BINS",
+    "REG_BINS",
+    "VALUE_COLUMNS",
+    "delong_paired",
+]

@@ -1,0 +1,155 @@
+"""The candidate models of a comparison, as arrays on the rows every one of them scored.
+
+Which models a file holds (:func:`model_columns`), which metrics compare them (:func:`compare_metrics`)
+and their scores or predictions on shared rows, with a stand-in for "no model" when there is only one.
+Re-exported by :mod:`mlimpact.compare`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mlimpact.errors import InputError
+from mlimpact.io import Dataset
+from mlimpact.io.decision import decide
+
+__all__ = ["BASELINE_MODEL", "ALL_ROWS", "compare_metrics", "model_columns"]
+
+#: Name of the stand-in model used when a file holds only one model.
+BASELINE_MODEL = {"binary": "baseline: constant score (base rate)", "multiclass": "baseline: most common class",
+                  "regression": "baseline: mean of the truth"}
+#: score bins per model in the paired bootstrap (plus the threshold as an edge)
+#: The ``segment`` of the rows about the whole file in every comparison table.
+ALL_ROWS = "all rows"
+
+_CONFUSION_BINARY = ("accuracy", "precision", "recall", "f1", "false_positive_rate", "false_negative_rate",
+                     "true_negative_rate", "positive_rate")
+_CONFUSION_MULTI = ("accuracy", "balanced_accuracy", "macro_f1", "weighted_f1")
+
+
+def compare_metrics(dataset: Dataset, *, probabilities: bool = True) -> list[str]:
+    """The metrics compared for this task (score metrics only when the models give scores).
+
+    >>> from mlimpact.impact.costs import _demo_dataset
+    >>> compare_metrics(_demo_dataset())[:3]
+    ['roc_auc', 'average_precision', 'recall']
+    """
+    if dataset.task == "binary":
+        if dataset.score is None:
+            return ["recall", "precision", "f1", "false_positive_rate", "accuracy"]
+        out = ["roc_auc", "average_precision", "recall", "precision", "f1", "false_positive_rate", "accuracy"]
+        return out + (["brier_score", "log_loss"] if probabilities else [])
+    if dataset.task == "multiclass":
+        return list(_CONFUSION_MULTI)
+    return ["mae", "rmse", "r2", "mean_error"]
+
+
+def model_columns(dataset: Dataset) -> list[str]:
+    """The model columns of the file: the main score (or prediction) column, then ``roles.other_scores``.
+
+    >>> from mlimpact.impact.costs import _demo_dataset
+    >>> model_columns(_demo_dataset())
+    ['p']
+    """
+    r = dataset.roles
+    main = r.score if dataset.task == "binary" and dataset.score is not None else (r.prediction or r.score)
+    if main is None and dataset.task == "multiclass":
+        main = "argmax of the class probabilities"
+    out = [main] if main else []
+    out += [c for c in r.other_scores if c in dataset.frame.columns and c not in out]
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class _Model:
+    name: str
+    score: np.ndarray | None  # binary scores
+    pred: np.ndarray          # binary 0/1 at the threshold, multiclass codes, regression predictions
+
+
+def _column_values(dataset: Dataset, col: str) -> np.ndarray:
+    s = dataset.frame[col]
+    if dataset.task == "multiclass":
+        from mlimpact.io import normalize_labels
+
+        return normalize_labels(s).to_numpy(dtype=object, na_value=None)
+    if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        raise InputError(f"column `{col}` (a model to compare) does not hold numbers; remove it from the other "
+                         "models in the sidebar, or pick its score column")
+    return s.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _build_models(dataset: Dataset, columns, *, threshold: float, baseline: bool):
+    """Arrays of every model on the rows all of them scored; returns (models, keep mask, classes, notes)."""
+    task, n = dataset.task, dataset.n
+    columns = list(columns)
+    main = model_columns(dataset)[:1]
+    raw: dict[str, np.ndarray | None] = {}
+    for col in columns:
+        if col in main:
+            raw[col] = None  # the Dataset's own arrays
+        elif col not in dataset.frame.columns:
+            raise InputError(f"column `{col}` (a model to compare) is not in the file; pick one of its columns")
+        else:
+            raw[col] = _column_values(dataset, col)
+    keep = np.ones(n, dtype=bool)
+    for v in raw.values():
+        if v is not None:
+            keep &= ~pd.isna(v)
+    notes = []
+    if not keep.all():
+        notes.append(f"{int((~keep).sum()):,} rows without a prediction from every model are left out of the "
+                     "comparison, so every model is judged on the same rows")
+    if not keep.any():
+        raise InputError("no row has a prediction from every model; check the other models' columns")
+    classes = list(dataset.classes)
+    models = []
+    for col, v in raw.items():
+        if task == "binary":
+            if v is None:
+                score = dataset.score
+                pred = decide(score, threshold) if score is not None else dataset.prediction
+            else:
+                score = v
+                pred = decide(v, threshold)
+            models.append(_Model(col, None if score is None else np.asarray(score, float), pred))
+        elif task == "multiclass":
+            if v is None:
+                pred = dataset.predicted()
+            else:
+                labels = [str(x) if x is not None else None for x in v]
+                extra = sorted({x for x in labels if x is not None and x not in classes})
+                if extra:
+                    notes.append(f"column `{col}` predicts {len(extra)} value(s) that are not classes of the label "
+                                 f"(e.g. {extra[0]!r}); they count as wrong")
+                    classes += extra
+                lookup = {c: i for i, c in enumerate(classes)}
+                pred = np.array([lookup.get(x, 0) if x is not None else 0 for x in labels], dtype=np.int64)
+            models.append(_Model(col, None, np.asarray(pred, dtype=np.int64)))
+        else:
+            models.append(_Model(col, None, np.asarray(dataset.prediction if v is None else v, dtype=float)))
+    y = dataset.y[keep]
+    if baseline:
+        if task == "binary":
+            rate = float(np.mean(y)) if len(y) else 0.0
+            models.append(_Model(BASELINE_MODEL[task], np.full(n, rate), np.full(n, decide([rate], threshold)[0], np.int8)))
+        elif task == "multiclass":
+            top = int(np.argmax(np.bincount(y, minlength=len(classes))))
+            models.append(_Model(BASELINE_MODEL[task], None, np.full(n, top, dtype=np.int64)))
+        else:
+            models.append(_Model(BASELINE_MODEL[task], None, np.full(n, float(np.mean(y)))))
+        notes.append(f"{BASELINE_MODEL[task]} is computed on these same rows (an in-sample stand-in for "
+                     "having no model)")
+    models = [_Model(m.name, None if m.score is None else m.score[keep], m.pred[keep]) for m in models]
+    return models, keep, classes, notes
+
+
+def _arrays(task: str, m: _Model, classes) -> dict:
+    if task == "binary":
+        return {"score": m.score} if m.score is not None else {"pred": m.pred}
+    if task == "multiclass":
+        return {"pred": m.pred, "classes": list(classes)}
+    return {"pred": m.pred}

@@ -1,0 +1,145 @@
+"""The bootstrap of cell sums behind every interval of :mod:`mlimpact.impact` and :mod:`mlimpact.compare`.
+
+Rows are grouped into cells whose decisions agree (score bin × label, or the pattern of every
+policy's decision); cell counts are resampled (multinomial), and the spread of money within a cell
+enters as a normal term with the cell's exact covariance, so sums and paired differences have the
+first two moments of the row bootstrap. With numeric costs the rows of a cell are identical and the
+bootstrap is exact.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from mlimpact.impact.values import Gains
+from mlimpact.metrics import percentile_interval, run_bootstrap
+
+__all__ = ["cell_bootstrap", "make_cells", "GRID_ROW_QUANTILES", "GRID_POSITIVE_QUANTILES", "NORMAL_ABOVE", "SMALL_CELL", "_Cells", "make_cells",
+           "_resample_counts", "cell_bootstrap", "_basic_interval", "_grid", "_cut_index"]
+
+#: score cut-offs in the bootstrap's grid: row quantiles plus quantiles of the positives' scores
+GRID_ROW_QUANTILES = 256
+GRID_POSITIVE_QUANTILES = 256
+#: up to this many rows in all, cell counts are an exact multinomial draw
+NORMAL_ABOVE = 1000
+#: cells with fewer rows are resampled with exact (Poisson) draws
+SMALL_CELL = 50
+#: floats per bootstrap chunk (replicates × cells × columns), bounding memory
+_CHUNK_FLOATS = 2_000_000
+
+
+@dataclass(frozen=True, eq=False)
+class _Cells:
+    group: np.ndarray    # (C,) group of each cell, ascending
+    pattern: np.ndarray  # (C,) pattern of each cell
+    count: np.ndarray    # (C,)
+    mean: np.ndarray     # (C, P)
+    root: np.ndarray | None  # (C, P, P) square root of the within-cell covariance; None when all zero
+    starts: np.ndarray   # first cell of each present group
+    present: np.ndarray  # the groups present
+    n_groups: int
+
+
+def make_cells(group, pattern, values, n_groups: int) -> _Cells:
+    group = np.asarray(group, dtype=np.int64)
+    pattern = np.asarray(pattern, dtype=np.int64)
+    values = np.asarray(values, dtype=float).reshape(len(group), -1)
+    n_pat = int(pattern.max()) + 1 if len(pattern) else 1
+    keys, inv = np.unique(group * n_pat + pattern, return_inverse=True)
+    count = np.bincount(inv, minlength=len(keys)).astype(float)
+    P = values.shape[1]
+    mean = np.column_stack([np.bincount(inv, weights=values[:, p], minlength=len(keys)) / count
+                            for p in range(P)]) if P else np.zeros((len(keys), 0))
+    root = None
+    if P:
+        dev = values - mean[inv]
+        scale = np.maximum(np.abs(values).max(axis=0), 1.0)
+        if (np.abs(dev) > 1e-12 * scale).any():
+            cov = np.empty((len(keys), P, P))
+            for p in range(P):  # a handful of columns
+                for q in range(p, P):
+                    c = np.bincount(inv, weights=dev[:, p] * dev[:, q], minlength=len(keys)) / count
+                    cov[:, p, q] = c
+                    cov[:, q, p] = c
+            lam, vec = np.linalg.eigh(cov)
+            root = vec * np.sqrt(np.maximum(lam, 0.0))[:, None, :]
+    cg = keys // n_pat
+    starts = np.flatnonzero(np.r_[True, cg[1:] != cg[:-1]]) if len(cg) else np.zeros(0, dtype=np.int64)
+    return _Cells(cg, keys % n_pat, count, mean, root, starts, cg[starts], n_groups)
+
+
+def _resample_counts(count: np.ndarray, b: int, rng: np.random.Generator) -> np.ndarray:
+    """Bootstrap cell counts (b, C): Poisson draws for small cells, the normal approximation for cells of
+    at least SMALL_CELL rows, then every replicate rescaled to the total number of rows.
+
+    Poisson-then-rescale is the multinomial bootstrap up to terms of order 1/n; the exact draw for
+    small cells keeps the skew of a few large amounts (one fraud of 5,000 is there 0, 1 or 2 times).
+
+    >>> m = _resample_counts(np.array([1.0, 5.0, 4000.0]), 3, np.random.default_rng(0))
+    >>> m.sum(axis=1).round(6).tolist()
+    [4006.0, 4006.0, 4006.0]
+    """
+    n = count.sum()
+    if n <= NORMAL_ABOVE:
+        return rng.multinomial(int(round(n)), count / n, size=b).astype(float)
+    small = count < SMALL_CELL
+    m = np.empty((b, len(count)))
+    if small.any():
+        m[:, small] = rng.poisson(count[small], size=(b, int(small.sum())))
+    if (~small).any():
+        c = count[~small]
+        m[:, ~small] = np.maximum(c + np.sqrt(c) * rng.standard_normal((b, len(c))), 0.0)
+    total = m.sum(axis=1, keepdims=True)
+    return m * (n / np.where(total > 0, total, 1.0))
+
+
+def cell_bootstrap(cells: _Cells, *, n_boot: int, seed: int, time_budget_s: float | None) -> tuple[dict, int]:
+    """Replicates of the cell counts ``counts`` (b, C) and of per-group column sums ``sums`` (b, G, P).
+
+    Cell counts come from :func:`_resample_counts` (the multinomial bootstrap of rows);
+    within a cell the resampled sum is ``m · mean`` plus a normal term with covariance ``m · Σ``.
+    """
+    C, P = cells.mean.shape
+    G = cells.n_groups
+    chunk = int(np.clip(_CHUNK_FLOATS // max(1, C * max(P, 1) * 2), 5, 500))
+
+    def replicate(rng, b):
+        m = _resample_counts(cells.count, b, rng)
+        out = {"counts": m}
+        if P:
+            contrib = m[:, :, None] * cells.mean[None]
+            if cells.root is not None:
+                z = rng.standard_normal((b, C, P))
+                contrib += np.sqrt(m)[:, :, None] * np.einsum("bcp,cqp->bcq", z, cells.root, optimize=True)
+            sums = np.zeros((b, G, P))
+            if C:
+                sums[:, cells.present] = np.add.reduceat(contrib, cells.starts, axis=1)
+            out["sums"] = sums
+        return out
+
+    return run_bootstrap(replicate, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s, chunk=chunk)
+
+
+def _basic_interval(value, reps):
+    """Basic (reverse-percentile) interval: 2·value − the upper and lower percentiles."""
+    lo, hi = percentile_interval(reps)
+    return 2 * value - hi, 2 * value - lo
+
+
+def _grid(g: Gains, extra_cuts) -> np.ndarray:
+    s = np.sort(g.score)
+    pos = np.sort(g.score[g.y])
+    parts = [np.quantile(s, np.linspace(0, 1, GRID_ROW_QUANTILES + 1), method="inverted_cdf")] if len(s) else []
+    if len(pos):
+        parts.append(np.quantile(pos, np.linspace(0, 1, GRID_POSITIVE_QUANTILES + 1), method="inverted_cdf"))
+    parts.append(np.asarray([c for c in extra_cuts if c is not None and math.isfinite(c)], dtype=float))
+    return np.unique(np.concatenate(parts))
+
+
+def _cut_index(cuts: np.ndarray, t: float) -> int:
+    """Cut index j whose threshold is ``t`` (t must be in cuts, or above them all: K+1)."""
+    j = int(np.searchsorted(cuts, t, side="left"))
+    return j + 1 if j < len(cuts) and cuts[j] == t else len(cuts) + 1

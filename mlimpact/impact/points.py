@@ -1,0 +1,277 @@
+"""Operating points and baselines: one joint bootstrap, so every paired difference is paired.
+
+The model at the current threshold, at the value-maximising one and with review lanes
+(:func:`operating_points`), against flagging nothing, flagging everything, random flags, a rule and
+the other models in the file (:func:`compare_baselines`). Every policy is evaluated on the same
+resampled rows (:mod:`mlimpact.impact.bootstrap`). Re-exported by :mod:`mlimpact.impact`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mlimpact.errors import InputError
+from mlimpact.impact.bootstrap import _basic_interval, _cut_index, _grid, cell_bootstrap, make_cells
+from mlimpact.impact.costs import CostModel, Rule, parse_rule, scale_factor
+from mlimpact.impact.executive import format_money
+from mlimpact.impact.values import (
+    Gains,
+    _best_lanes_exact,
+    _check_lanes,
+    _check_threshold,
+    _counts,
+    _curve_frame,
+    _lanes_values,
+    best_threshold,
+    cut_threshold,
+    exact_curve,
+    gains_from_terms,
+    lane_decisions,
+    money_of,
+    row_gains,
+    threshold_values,
+)
+from mlimpact.io import Dataset
+from mlimpact.io.decision import DEFAULT_THRESHOLD, decide
+from mlimpact.metrics import percentile_interval
+
+__all__ = ["POINT_COLUMNS", "BASELINE_COLUMNS", "operating_points", "compare_baselines"]
+
+POINT_COLUMNS = ["point", "description", "threshold", "low_cut", "high_cut", "flagged", "reviewed", "tp", "fp",
+                 "fn", "tn", "value", "low", "high", "value_vs_flag_none", "vs_none_low", "vs_none_high",
+                 "optimism", "note"]
+_POINT_MONEY = ["value", "low", "high", "value_vs_flag_none", "vs_none_low", "vs_none_high", "optimism"]
+BASELINE_COLUMNS = ["baseline", "description", "threshold", "flagged", "flag_rate", "value", "low", "high",
+                    "difference", "diff_low", "diff_high", "note"]
+_BASELINE_MONEY = ["value", "low", "high", "difference", "diff_low", "diff_high"]
+
+
+def _other_scores(dataset: Dataset) -> dict[str, np.ndarray]:
+    out = {}
+    for col in dataset.roles.other_scores:
+        if col not in dataset.frame.columns or col == dataset.roles.score:
+            continue
+        s = dataset.frame[col]
+        if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            raise InputError(f"column `{col}` (another model's score) does not hold numbers; remove it from "
+                             "the other models or pick its score column")
+        out[col] = s.to_numpy(dtype=float, na_value=np.nan)
+    return out
+
+
+def _same_rate_threshold(score: np.ndarray, k: int) -> float:
+    """The threshold flagging the k highest scores (ties at the cut are all flagged).
+
+    >>> _same_rate_threshold(np.array([0.1, 0.9, 0.5, 0.7]), 2)
+    0.7
+    """
+    finite = np.sort(score[np.isfinite(score)])
+    if not len(finite):
+        return 0.0
+    if k <= 0:
+        return float(np.nextafter(finite[-1], np.inf))
+    return float(finite[max(len(finite) - k, 0)])
+
+
+@dataclass(frozen=True, eq=False)
+class _Policies:
+    """Exact values of every policy plus one joint bootstrap of all of them (same resampled rows)."""
+
+    g: Gains
+    vals: np.ndarray        # exact value at every cut index of the distinct scores
+    cuts_exact: np.ndarray
+    j_best: int
+    threshold: float
+    lanes: tuple | None
+    best_lane: tuple | None
+    cuts: np.ndarray        # the bootstrap's grid of cut-offs
+    sums: np.ndarray        # (b, len(cuts)+1, 3) replicate sums of keep, flag, review per grid bin
+    orig: np.ndarray        # exact values at the grid's cut indices
+    extras: list            # (key, description, threshold, decisions, note) of the rule and other models
+    extra_reps: np.ndarray  # (b, len(extras)) replicate totals of their money
+    used: int
+    seed: int
+
+
+def _policies(dataset: Dataset, costs: CostModel, *, threshold, lanes, rule, others: bool, n_boot: int,
+              seed: int, time_budget_s) -> _Policies:
+    threshold = _check_threshold(threshold)
+    lanes = _check_lanes(lanes)
+    if isinstance(rule, str):
+        rule = parse_rule(rule) if rule.strip() else None
+    g = row_gains(dataset, costs)
+    ex = exact_curve(g)
+    vals = threshold_values(ex.keep, ex.flag)
+    K = len(ex.cuts)
+    j_best = len(vals) - 1 - int(np.argmax(vals[::-1]))
+    best_lane = _best_lanes_exact(ex) if lanes is not None else None
+
+    n = len(g.y)
+    k = int(decide(g.score, threshold).sum())
+    extras = []
+    if rule is not None:
+        extras.append(("rule", f"rule: flag when {rule.describe()}", np.nan, rule.mask(dataset.frame), None))
+    for col, s in (_other_scores(dataset).items() if others else ()):
+        missing = np.isnan(s)
+        filled = np.where(missing, -np.inf, s)
+        note = f"{int(missing.sum()):,} rows without a score count as not flagged" if missing.any() else None
+        t_own, _ = best_threshold(_curve_frame(exact_curve(gains_from_terms(g.y, filled, g.terms))))
+        extras.append((f"{col} (best threshold)", f"{col} at its own value-maximising threshold {t_own:g}",
+                       t_own, filled >= t_own, note))
+        t_rate = _same_rate_threshold(filled, k)
+        extras.append((f"{col} (same flag rate)", f"{col} flagging as many rows as the model "
+                       f"({k / n if n else 0:.2%})", t_rate, filled >= t_rate, note))
+
+    cuts = _grid(g, [threshold, cut_threshold(ex.cuts, j_best) if j_best <= K else None,
+                     *(lanes or ()), *(best_lane[:2] if best_lane else ())])
+    bins = np.searchsorted(cuts, g.score, side="right")
+    pattern = g.y.astype(np.int64)
+    for i, e in enumerate(extras):  # the rule and the other models: a handful of bits
+        pattern |= np.asarray(e[3], dtype=np.int64) << (i + 1)
+    money = [g.keep, g.flag, g.review] + [np.where(e[3], g.flag, g.keep) for e in extras]
+    cells = make_cells(bins, pattern, np.column_stack(money), len(cuts) + 1)
+    reps, used = cell_bootstrap(cells, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
+    sums = reps["sums"]
+    orig = threshold_values(np.bincount(bins, weights=g.keep, minlength=len(cuts) + 1),
+                             np.bincount(bins, weights=g.flag, minlength=len(cuts) + 1))
+    return _Policies(g=g, vals=vals, cuts_exact=ex.cuts, j_best=j_best, threshold=threshold, lanes=lanes,
+                     best_lane=best_lane, cuts=cuts, sums=sums[..., :3], orig=orig,
+                     extras=[(key, desc, thr, np.asarray(d, dtype=np.int8), note)
+                             for key, desc, thr, d, note in extras],
+                     extra_reps=sums[..., 3:].sum(axis=1), used=used, seed=seed)
+
+
+def _points_table(P: _Policies, factor: float, scale) -> pd.DataFrame:
+    g, sums = P.g, P.sums
+    rv = threshold_values(sums[..., 0], sums[..., 1])  # (b, len(cuts) + 2)
+    none_v, none_r = float(P.vals[-1]), rv[:, -1]
+    rows = []
+
+    def add(point, description, d, value, reps_value, *, basic=False, optimism=np.nan, note=None,
+            thr=np.nan, low_cut=np.nan, high_cut=np.nan):
+        if basic:
+            lo, hi = _basic_interval(value, reps_value)
+            dlo, dhi = _basic_interval(value - none_v, reps_value - none_r)
+        else:
+            lo, hi = percentile_interval(reps_value)
+            dlo, dhi = percentile_interval(reps_value - none_r)
+        rows.append({"point": point, "description": description, "threshold": thr, "low_cut": low_cut,
+                     "high_cut": high_cut, **_counts(g, d), "value": value, "low": float(lo), "high": float(hi),
+                     "value_vs_flag_none": value - none_v, "vs_none_low": float(dlo), "vs_none_high": float(dhi),
+                     "optimism": optimism, "note": note})
+
+    t = P.threshold
+    d_cur = lane_decisions(g.score, t)
+    add("current", f"flag when score ≥ {t:g}", d_cur, float(money_of(g, d_cur).sum()),
+        rv[:, _cut_index(P.cuts, t)], thr=t)
+
+    t_best = cut_threshold(P.cuts_exact, P.j_best)
+    rj = rv.shape[1] - 1 - np.argmax(rv[:, ::-1], axis=1)
+    best_r = rv[np.arange(len(rv)), rj]
+    optimism = float(np.mean(best_r - P.orig[rj]))
+    note = ("chosen on these rows: the interval chooses the threshold again in every bootstrap replicate "
+            "(basic bootstrap interval); expect about " + format_money(optimism * factor) + " less on new rows")
+    if P.j_best > len(P.cuts_exact):
+        note = "flagging nothing is best under these costs; " + note
+    description = f"flag when score ≥ {t_best:g} (value-maximising)"
+    if P.j_best > len(P.cuts_exact):
+        description = "flag nothing: a threshold above every score (value-maximising)"
+    add("best", description, lane_decisions(g.score, t_best),
+        float(P.vals[P.j_best]), best_r, basic=True, optimism=optimism, note=note, thr=t_best)
+
+    if P.lanes is not None:
+        low, high = P.lanes
+        a_j, b_j = _cut_index(P.cuts, low), _cut_index(P.cuts, high)
+        zero = np.zeros((len(sums), 1))
+        pk, pf, pr = (np.concatenate([zero, np.cumsum(sums[..., i], axis=1)], axis=1) for i in range(3))
+        lane_r = pk[:, a_j] + pr[:, b_j] - pr[:, a_j] + pf[:, -1] - pf[:, b_j]
+        d_l = lane_decisions(g.score, t, P.lanes)
+        add("lanes", f"review scores from {low:g} to below {high:g}; flag from {high:g}", d_l,
+            float(money_of(g, d_l).sum()), lane_r, low_cut=low, high_cut=high,
+            note="rows in the review lane cost a review and are assumed decided correctly")
+        bl_r, _ = _lanes_values(sums[..., 0], sums[..., 1], sums[..., 2])
+        b_low, b_high, b_value = P.best_lane
+        bl_note = "chosen on these rows: the interval chooses the band again in every bootstrap replicate"
+        if not np.any(g.terms["cost_review"] != 0):
+            bl_note = "with no review cost, reviewing every row is best; " + bl_note
+        add("best_lanes", f"review scores from {b_low:g} to below {b_high:g} (value-maximising)",
+            lane_decisions(g.score, t, (b_low, b_high)), float(b_value), bl_r, basic=True, note=bl_note,
+            low_cut=b_low, high_cut=b_high)
+    out = pd.DataFrame(rows, columns=POINT_COLUMNS)
+    out[_POINT_MONEY] = out[_POINT_MONEY] * factor
+    out.attrs.update({"n_boot": P.used, "seed": P.seed, "scale": scale, "factor": factor})
+    return out
+
+
+def _baselines_table(P: _Policies, factor: float, scale) -> pd.DataFrame:
+    g, sums = P.g, P.sums
+    n = len(g.y)
+    rv = threshold_values(sums[..., 0], sums[..., 1])
+    t = P.threshold
+    d_model = lane_decisions(g.score, t)
+    k = int(d_model.sum())
+    q = k / n if n else 0.0
+    model_v = float(money_of(g, d_model).sum())
+    model_r = rv[:, _cut_index(P.cuts, t)]
+    none_v, all_v = float(g.keep.sum()), float(g.flag.sum())
+    none_r, all_r = rv[:, -1], rv[:, 0]
+    specs = [("model", f"the model: flag when score ≥ {t:g}", t, k, model_v, model_r, None),
+             ("flag_none", "no model: flag nothing", np.nan, 0, none_v, none_r, None),
+             ("flag_all", "no model: flag everything", np.nan, n, all_v, all_r, None),
+             ("random", f"random flags at the model's rate ({q:.2%})", np.nan, k, q * all_v + (1 - q) * none_v,
+              q * all_r + (1 - q) * none_r,
+              "expected value; the interval covers the sampling of rows, not the luck of the draw")]
+    for i, (key, desc, thr, d, note) in enumerate(P.extras):
+        specs.append((key, desc, thr, int(d.sum()), float(money_of(g, d).sum()), P.extra_reps[:, i], note))
+    rows = []
+    for i, (key, desc, thr, flagged, value, reps, note) in enumerate(specs):
+        lo, hi = percentile_interval(reps)
+        dlo, dhi = percentile_interval(model_r - reps) if i else (np.nan, np.nan)
+        rows.append({"baseline": key, "description": desc, "threshold": thr, "flagged": flagged,
+                     "flag_rate": flagged / n if n else np.nan, "value": value, "low": float(lo),
+                     "high": float(hi), "difference": model_v - value if i else np.nan, "diff_low": float(dlo),
+                     "diff_high": float(dhi), "note": note})
+    out = pd.DataFrame(rows, columns=BASELINE_COLUMNS)
+    out[_BASELINE_MONEY] = out[_BASELINE_MONEY] * factor
+    out.attrs.update({"n_boot": P.used, "seed": P.seed, "scale": scale, "factor": factor})
+    return out
+
+
+def operating_points(dataset: Dataset, costs: CostModel, *, threshold: float = DEFAULT_THRESHOLD, lanes=None,
+                     scale: str | None = None, n_boot: int = 1000, seed: int = 0,
+                     time_budget_s: float | None = 2.0) -> pd.DataFrame:
+    """Net value at the current threshold and at the value-maximising one (and with review lanes).
+
+    Rows ``current`` and ``best`` always; ``lanes`` (the given review band) and ``best_lanes`` (the
+    best band, exact over all cut pairs) when ``lanes`` are given. ``value_vs_flag_none`` is what
+    the decisions are worth against flagging nothing. Intervals (95%) are bootstrap: percentile for
+    fixed cut-offs; for the best ones the cut-offs are chosen again in every replicate and the basic
+    (reverse-percentile) interval is used, which corrects for choosing them on these rows;
+    ``optimism`` is the bootstrap estimate of how much choosing on these rows flatters the value.
+    Money is per ``scale`` ("month"/"year") when given. Columns: :data:`POINT_COLUMNS`.
+    """
+    factor, _ = scale_factor(dataset, scale)
+    P = _policies(dataset, costs, threshold=threshold, lanes=lanes, rule=None, others=False, n_boot=n_boot,
+                  seed=seed, time_budget_s=time_budget_s)
+    return _points_table(P, factor, scale)
+
+
+def compare_baselines(dataset: Dataset, costs: CostModel, *, threshold: float = DEFAULT_THRESHOLD, rule: Rule | str | None = None,
+                      scale: str | None = None, n_boot: int = 1000, seed: int = 0,
+                      time_budget_s: float | None = 2.0) -> pd.DataFrame:
+    """The model at ``threshold`` against the alternatives, with paired 95% intervals of the differences.
+
+    Rows: ``model`` (the reference), ``flag_none``, ``flag_all``, ``random`` (random flags at the
+    model's flag rate: the expected value, in closed form), ``rule`` (when a rule is given), and for
+    every other model in the file (``roles.other_scores``) its value at its own best threshold and
+    at the model's flag rate. ``difference`` = model − baseline (positive: the model is worth more),
+    its interval from the same resampled rows for both. Rows of another model's score that are
+    missing count as not flagged. Columns: :data:`BASELINE_COLUMNS`.
+    """
+    factor, _ = scale_factor(dataset, scale)
+    P = _policies(dataset, costs, threshold=threshold, lanes=None, rule=rule, others=True, n_boot=n_boot,
+                  seed=seed, time_budget_s=time_budget_s)
+    return _baselines_table(P, factor, scale)

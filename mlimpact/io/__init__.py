@@ -1,0 +1,109 @@
+"""Reading prediction files and what they mean: readers, cleaning, roles, the Dataset, the one loader."""
+
+from mlimpact.io.clean import (
+    NUMERIC_SHARE,
+)
+from mlimpact.io.combine import (
+    SOURCE_COLUMN,
+    combine_frames,
+)
+from mlimpact.io.common import (
+    MAX_COLUMNS,
+)
+from mlimpact.io.dataset import (
+    MISSING_LABEL,
+    Dataset,
+    build_dataset,
+    class_from_column,
+    encode_column,
+)
+from mlimpact.io.decision import (
+    DEFAULT_THRESHOLD,
+    check_threshold,
+    decide,
+)
+from mlimpact.io.export import (
+    FORMULA_PREFIXES,
+    markdown_table,
+    markdown_text,
+    neutralize_formulas,
+    to_safe_csv,
+)
+from mlimpact.io.load import (
+    Source,
+    apply_roles,
+    dataset_of,
+    inferred_lines,
+    load,
+    read_source,
+)
+from mlimpact.io.profile import (
+    column_summary,
+    roles_table,
+)
+from mlimpact.io.read import (
+    LoadReport,
+    read_predictions,
+)
+from mlimpact.io.roles import (
+    ROLE_NAMES,
+    TASKS,
+    RoleGuess,
+    Roles,
+    infer_positive,
+    infer_roles,
+    infer_task,
+    normalize_labels,
+)
+from mlimpact.io.samples import (
+    DEFAULT_SAMPLE,
+    SAMPLES,
+    Sample,
+    sample_path,
+)
+from mlimpact.io.text import (
+    SAMPLE_BYTES,
+)
+
+__all__ = [
+    "NUMERIC_SHARE",
+    "SOURCE_COLUMN",
+    "combine_frames",
+    "MAX_COLUMNS",
+    "class_from_column",
+    "Dataset",
+    "build_dataset",
+    "MISSING_LABEL",
+    "encode_column",
+    "DEFAULT_THRESHOLD",
+    "check_threshold",
+    "decide",
+    "FORMULA_PREFIXES",
+    "neutralize_formulas",
+    "to_safe_csv",
+    "markdown_text",
+    "markdown_table",
+    "Source",
+    "read_source",
+    "apply_roles",
+    "dataset_of",
+    "load",
+    "inferred_lines",
+    "column_summary",
+    "roles_table",
+    "LoadReport",
+    "read_predictions",
+    "TASKS",
+    "ROLE_NAMES",
+    "Roles",
+    "RoleGuess",
+    "infer_roles",
+    "infer_task",
+    "infer_positive",
+    "normalize_labels",
+    "Sample",
+    "SAMPLES",
+    "DEFAULT_SAMPLE",
+    "sample_path",
+    "SAMPLE_BYTES",
+]

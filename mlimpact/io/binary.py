@@ -1,0 +1,99 @@
+"""Reading Parquet files and the first sheet of Excel workbooks (.xlsx) into an Arrow table."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pyarrow as pa
+
+from mlimpact.errors import InputError
+from mlimpact.io.common import _NULL_SET, MAX_COLUMNS, _check_rows, _empty, _Parsed, _short, _too_many_columns
+
+__all__ = ["_read_parquet", "_read_xlsx"]
+
+_INDEX_COLUMN = re.compile(r"__index_level_\d+__")
+
+
+def _read_parquet(data: bytes, label: str, max_rows: int | None) -> _Parsed:
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(pa.BufferReader(pa.py_buffer(data)))
+    n_columns = len(pf.schema_arrow)
+    if n_columns > MAX_COLUMNS:
+        raise _too_many_columns(label, n_columns)
+    _check_rows(label, pf.metadata.num_rows, max_rows)
+    table = pf.read(use_pandas_metadata=False)
+    notes = []
+    for j in reversed(range(table.num_columns)):
+        if _INDEX_COLUMN.fullmatch(table.column_names[j]):
+            notes.append(f"column `{table.column_names[j]}` is a saved pandas index and is left out")
+            table = table.remove_column(j)
+    return _Parsed(table, "parquet", notes=notes[::-1])
+
+
+def _read_xlsx(data: bytes, label: str, max_rows: int | None) -> _Parsed:
+    """Read the first sheet of an .xlsx workbook with openpyxl."""
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            rows_iter = sheet.iter_rows(values_only=True)
+            header = list(next(rows_iter, ()) or ())
+            if len(header) > MAX_COLUMNS:
+                raise _too_many_columns(label, len(header))
+            rows: list[tuple] = []
+            limit = None if max_rows is None else max_rows + 1
+            for row in rows_iter:
+                rows.append(row)
+                if limit is not None and len(rows) > limit + 1000:  # leave room for trailing blank rows
+                    break
+        finally:
+            workbook.close()
+    except InputError:
+        raise
+    except Exception as exc:  # openpyxl raises its own and XML parser exceptions on broken workbooks
+        raise InputError(
+            f"could not read `{label}` as an Excel workbook: {_short(exc)}; "
+            "open it in Excel and save it again, or export the predictions as CSV"
+        ) from exc
+    while rows and all(v is None or (isinstance(v, str) and not v.strip()) for v in rows[-1]):
+        rows.pop()
+    width = max([len(header), *(len(r) for r in rows)])
+    header += [None] * (width - len(header))
+    columns = [[r[j] if j < len(r) else None for r in rows] for j in range(width)]
+    while width and header[width - 1] is None and all(v is None for v in columns[width - 1]):
+        width -= 1  # trailing empty columns (a stale sheet dimension)
+    if width == 0:
+        raise _empty(label)
+    if width > MAX_COLUMNS:
+        raise _too_many_columns(label, width)
+    _check_rows(label, len(rows), max_rows)
+    names = ["" if h is None else str(h) for h in header[:width]]
+    arrays = [_excel_column(values) for values in columns[:width]]
+    return _Parsed(pa.table(arrays, names=[f"c{j}" for j in range(width)]).rename_columns(names), "xlsx")
+
+
+def _excel_column(values: list) -> pa.Array:
+    """One Excel column as an Arrow array: numbers, booleans and datetimes natively, the rest as text."""
+    import datetime as dt
+
+    values = [None if isinstance(v, str) and v in _NULL_SET else v for v in values]
+    present = [v for v in values if v is not None]
+    if not present:
+        return pa.nulls(len(values))
+    if all(isinstance(v, bool) for v in present):
+        return pa.array(values, pa.bool_())
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+        return pa.array(values, pa.int64() if all(isinstance(v, int) for v in present) else pa.float64())
+    if all(isinstance(v, dt.datetime) for v in present):
+        return pa.array(values, pa.timestamp("us"))
+    return pa.array([None if v is None else _excel_text(v) for v in values], pa.string())
+
+
+def _excel_text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value.isoformat(sep=" ") if hasattr(value, "isoformat") and hasattr(value, "hour") else str(value)

@@ -1,0 +1,91 @@
+"""Metrics as functions of per-group sufficient statistics: registry, binary, multiclass, regression, intervals."""
+
+from mlimpact.metrics.bootstrap import (
+    NORMAL_ABOVE,
+    POISSON_BELOW,
+    poisson_table,
+    resample_cells,
+    table_normal,
+)
+from mlimpact.metrics.compute import (
+    compute_metrics,
+)
+from mlimpact.metrics.curves import (
+    calibration_table,
+    confusion_table,
+    per_class_table,
+    pr_points,
+    predicted_vs_actual,
+    residual_histogram,
+    roc_points,
+    score_histogram,
+    thin_curve,
+)
+from mlimpact.metrics.evaluate import (
+    dataset_arrays,
+    default_metrics,
+    evaluate,
+)
+from mlimpact.metrics.multiclass import (
+    class_score_matrix,
+)
+from mlimpact.metrics.registry import (
+    COLUMNS,
+    METRICS,
+    TASKS,
+    Metric,
+    metrics_for_task,
+)
+from mlimpact.metrics.uncertainty import (
+    Z95,
+    benjamini_hochberg,
+    bootstrap_p_value,
+    compact_cells,
+    hanley_mcneil_variance,
+    multinomial_resample,
+    normal_interval,
+    normal_p_value,
+    percentile_interval,
+    run_bootstrap,
+    two_proportion_test,
+    wilson_interval,
+)
+
+__all__ = [
+    "NORMAL_ABOVE",
+    "POISSON_BELOW",
+    "table_normal",
+    "poisson_table",
+    "resample_cells",
+    "compute_metrics",
+    "score_histogram",
+    "roc_points",
+    "pr_points",
+    "calibration_table",
+    "confusion_table",
+    "residual_histogram",
+    "predicted_vs_actual",
+    "per_class_table",
+    "thin_curve",
+    "default_metrics",
+    "dataset_arrays",
+    "evaluate",
+    "class_score_matrix",
+    "Metric",
+    "METRICS",
+    "TASKS",
+    "COLUMNS",
+    "metrics_for_task",
+    "Z95",
+    "wilson_interval",
+    "benjamini_hochberg",
+    "normal_p_value",
+    "two_proportion_test",
+    "hanley_mcneil_variance",
+    "normal_interval",
+    "compact_cells",
+    "multinomial_resample",
+    "run_bootstrap",
+    "percentile_interval",
+    "bootstrap_p_value",
+]

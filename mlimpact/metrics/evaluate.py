@@ -1,0 +1,71 @@
+"""Metrics of a Dataset: the one door from a validated Dataset into the metric engine.
+
+Pages, exports and the CLI all call :func:`evaluate`, so every number shown anywhere
+comes from the same computation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mlimpact.io import Dataset
+from mlimpact.io.decision import DEFAULT_THRESHOLD
+
+__all__ = ["default_metrics", "dataset_arrays", "evaluate"]
+
+_DEFAULTS = {
+    "binary": ["recall", "precision", "f1", "accuracy", "false_positive_rate", "roc_auc", "average_precision",
+               "log_loss", "brier_score", "positive_rate", "base_rate"],
+    "multiclass": ["accuracy", "balanced_accuracy", "macro_f1", "weighted_f1", "log_loss", "top_2_accuracy"],
+    "regression": ["mae", "rmse", "r2", "mean_error", "mape"],
+}
+_NEEDS_SCORE = {"roc_auc", "average_precision", "log_loss", "brier_score"}
+_NEEDS_PROBA = {"log_loss", "top_2_accuracy"}
+
+
+def default_metrics(dataset: Dataset) -> list[str]:
+    """The metrics worth showing for this Dataset (score metrics only when there is a score).
+
+    >>> from mlimpact.io.dataset import build_dataset
+    >>> from mlimpact.io.roles import Roles
+    >>> ds = build_dataset(pd.DataFrame({"y": [0, 1], "yhat": [0, 1]}), Roles(label="y", prediction="yhat"))
+    >>> "roc_auc" in default_metrics(ds)
+    False
+    """
+    names = list(_DEFAULTS[dataset.task])
+    if dataset.task == "binary":
+        if dataset.score is None:
+            names = [m for m in names if m not in _NEEDS_SCORE]
+        elif not dataset.scores_are_probabilities:
+            names = [m for m in names if m not in ("log_loss", "brier_score")]
+    if dataset.task == "multiclass" and dataset.proba is None:
+        names = [m for m in names if m not in _NEEDS_PROBA]
+    return names
+
+
+def dataset_arrays(dataset: Dataset) -> dict:
+    """The arrays :func:`mlimpact.metrics.compute_metrics` takes, for this Dataset's task."""
+    if dataset.task == "binary":
+        return {"y": dataset.y, "score": dataset.score,
+                "pred": None if dataset.score is not None else dataset.prediction}
+    if dataset.task == "multiclass":
+        return {"y": dataset.y, "proba": dataset.proba, "pred": dataset.prediction, "classes": list(dataset.classes)}
+    return {"y": dataset.y, "pred": dataset.prediction}
+
+
+def evaluate(dataset: Dataset, *, threshold: float = DEFAULT_THRESHOLD, metrics=None, codes: np.ndarray | None = None,
+             n_groups: int | None = None, **options) -> pd.DataFrame:
+    """:func:`mlimpact.metrics.compute_metrics` on this Dataset (overall, or per group when ``codes`` given).
+
+    ``options`` pass through (``intervals``, ``seed``, ``compare_to_rest``, ``min_group_size``...).
+    """
+    from mlimpact.metrics.compute import compute_metrics
+
+    metrics = list(metrics) if metrics else default_metrics(dataset)
+    table = compute_metrics(dataset.task, **dataset_arrays(dataset), codes=codes, n_groups=n_groups,
+                            threshold=threshold, metrics=metrics, **options)
+    # rows in the order asked for (groups first), so tables and exports list metrics consistently
+    rank = {m: i for i, m in enumerate(metrics)}
+    order = np.lexsort((table["metric"].map(rank).to_numpy(), table["group"].to_numpy()))
+    return table.iloc[order].reset_index(drop=True)

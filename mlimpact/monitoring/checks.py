@@ -1,0 +1,327 @@
+"""The checks file (``checks.toml``): acceptable ranges, unattended (run by ``python -m mlimpact check``).
+
+Format (see DESIGN.md)::
+
+    [columns]                 # same role names as the CLI options; the rest are inferred
+    label = "is_fraud"
+    score = "fraud_score"
+    time = "timestamp"
+
+    [settings]                # all optional
+    threshold = 0.5           # may also be given in [columns]
+    rule = "interval"         # "interval": alert when the 95% interval lies entirely outside; "point": the value
+    min_count = 200           # buckets with fewer rows are too small to check
+    min_positives = 20        # ... or fewer actual positives, for recall-like metrics
+
+    [[check]]
+    metric = "recall"
+    min = 0.70                # min and/or max
+    period = "W"              # optional: per time bucket (D, W, M)
+    segment = "region"        # optional: per value of this column
+    segment_value = "west"    # optional: only this value
+
+``check`` prints one line per violation to standard output and a one-line summary to standard error,
+so a cron job that sends its standard output by mail only sends one when something is out of range.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mlimpact.errors import InputError
+from mlimpact.monitoring.series import (
+    DEFAULT_SETTINGS,
+    MonitorSettings,
+    Range,
+    alert_table,
+    violation_line,
+)
+
+__all__ = ["COLUMN_KEYS", "CHECK_KEYS", "SETTINGS_KEYS", "ChecksConfig", "parse_checks", "checks_to_toml",
+           "read_checks", "role_changes", "validate_config", "check_report"]
+
+#: keys allowed in [columns] (role names, as the CLI options) ...
+COLUMN_KEYS = ("label", "score", "prediction", "class_scores", "time", "positive", "task", "segment", "segments",
+               "threshold")
+#: ... in [settings] and in each [[check]]
+SETTINGS_KEYS = ("threshold", "rule", "min_count", "min_positives")
+CHECK_KEYS = ("metric", "min", "max", "period", "segment", "segment_value")
+#: JSON keys of one violation, in order
+VIOLATION_KEYS = ("metric", "segment_column", "segment", "period", "bucket", "start", "value", "low", "high", "min",
+                  "max", "side", "n", "positives", "message")
+
+
+@dataclass(frozen=True)
+class ChecksConfig:
+    """A parsed checks file: the column roles, the settings and the ranges (each knows its line)."""
+
+    columns: dict = field(hash=False)
+    settings: MonitorSettings
+    ranges: tuple[Range, ...]
+
+
+# ----------------------------------------------------------------------------- locating lines
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_\"'. -]+?)\s*\]\]?\s*(#.*)?$")
+
+
+def _tables(text: str) -> list[tuple[str, int, int]]:
+    """(name, first line, last line) of each table header in the text, 1-based; ``check`` per [[check]]."""
+    lines = text.splitlines()
+    heads = [(m.group(2).strip("\"' "), i + 1) for i, line in enumerate(lines) if (m := _HEADER.match(line))]
+    return [(name, start, (heads[j + 1][1] - 1) if j + 1 < len(heads) else len(lines))
+            for j, (name, start) in enumerate(heads)]
+
+
+def _line_of(text: str, table: str, index: int = 0, key: str | None = None) -> int | None:
+    """The line of the ``index``-th ``[table]`` (or of ``key`` inside it)."""
+    spans = [s for s in _tables(text) if s[0] == table]
+    if index >= len(spans):
+        return None
+    _, start, end = spans[index]
+    if key is not None:
+        pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+        for no, line in enumerate(text.splitlines()[start:end], start + 1):
+            if pattern.match(line):
+                return no
+    return start
+
+
+def _fail(source: str, line: int | None, message: str, fix: str = "") -> InputError:
+    where = f"{source} line {line}" if line else source
+    return InputError(f"{where}: {message}" + (f"; {fix}" if fix else ""))
+
+
+# ----------------------------------------------------------------------------- parsing
+def _toml_error(exc: tomllib.TOMLDecodeError, source: str) -> InputError:
+    msg = str(getattr(exc, "msg", "") or exc)
+    line, col = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+    m = re.search(r"\s*\(at line (\d+), column (\d+)\)\s*$", msg)
+    if m:
+        line, col = line or int(m.group(1)), col or int(m.group(2))
+        msg = msg[: m.start()]
+    msg = re.sub(r"\s*\(at end of document\)\s*$", "", msg).rstrip(".")
+    where = f"{source} line {line}, column {col}" if line else f"{source}, at the end"
+    return InputError(f"{where}: not valid TOML ({msg[:1].lower() + msg[1:]}); write one `key = value` per line, "
+                      "text in double quotes, each check under its own [[check]] header")
+
+
+def _number(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+
+
+def parse_checks(text: str, *, source: str = "checks.toml") -> ChecksConfig:
+    """Parse a checks file; every error names the file and line and says what to write instead.
+
+    >>> cfg = parse_checks('[columns]\\nlabel = "y"\\n\\n[[check]]\\nmetric = "recall"\\nmin = 0.8\\nperiod = "W"\\n')
+    >>> cfg.columns, cfg.ranges
+    ({'label': 'y'}, (Range(metric='recall', minimum=0.8, maximum=None, period='W', segment=None, segment_value=None),))
+    >>> parse_checks('[[check]]\\nmetric = "recall"\\nmin = 0.9\\nmax = 0.8\\n')
+    Traceback (most recent call last):
+    ...
+    mlimpact.errors.InputError: checks.toml line 3: min 0.9 is greater than max 0.8
+    """
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _toml_error(exc, source) from None
+    for key in doc:
+        if key not in ("columns", "settings", "check"):
+            raise _fail(source, _line_of(text, key) or _key_line(text, key), f"unknown table or key `{key}`",
+                        "use [columns], [settings] and [[check]] tables")
+    columns = doc.get("columns", {})
+    settings_doc = doc.get("settings", {})
+    checks = doc.get("check", [])
+    for name, value, kind in (("columns", columns, "[columns]"), ("settings", settings_doc, "[settings]")):
+        if not isinstance(value, dict):
+            raise _fail(source, _key_line(text, name), f"`{name}` must be a table", f"write it as {kind}")
+    if not isinstance(checks, list) or not all(isinstance(c, dict) for c in checks):
+        raise _fail(source, _line_of(text, "check") or _key_line(text, "check"), "`check` must be a list of tables",
+                    "start each check with a [[check]] header (two brackets)")
+    if not checks:
+        raise _fail(source, None, "no checks", "add at least one [[check]] table with a metric and a min or max")
+
+    for key, value in columns.items():
+        line = _line_of(text, "columns", key=key)
+        if key not in COLUMN_KEYS:
+            raise _fail(source, line, f"unknown key `{key}` in [columns]", f"use {', '.join(COLUMN_KEYS)}")
+        if key in ("class_scores", "segments"):
+            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        elif key == "threshold":
+            ok = _number(value)
+        elif key == "positive":
+            ok = isinstance(value, str | int) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, str) or (key == "segment" and isinstance(value, list))
+        if not ok:
+            raise _fail(source, line, f"`{key}` has the wrong type ({value!r})",
+                        'write column names in double quotes, e.g. label = "is_fraud"' if key != "threshold"
+                        else "write a number, e.g. threshold = 0.5")
+
+    settings = dict(settings_doc)
+    for key in settings:
+        if key not in SETTINGS_KEYS:
+            raise _fail(source, _line_of(text, "settings", key=key), f"unknown key `{key}` in [settings]",
+                        f"use {', '.join(SETTINGS_KEYS)}")
+    if "threshold" in columns:
+        if "threshold" in settings and settings["threshold"] != columns["threshold"]:
+            raise _fail(source, _line_of(text, "settings", key="threshold"),
+                        f"threshold {settings['threshold']} differs from {columns['threshold']} in [columns]",
+                        "give the threshold once")
+        settings["threshold"] = columns["threshold"]
+    try:
+        parsed_settings = MonitorSettings(**settings)
+    except (InputError, TypeError) as exc:
+        bad = next((k for k in SETTINGS_KEYS if k in str(exc)), None)
+        line = _line_of(text, "settings", key=bad) if bad and bad in settings_doc else \
+            _line_of(text, "columns", key="threshold")
+        raise _fail(source, line, str(exc)) from None
+
+    ranges = []
+    for i, check in enumerate(checks):
+        head = _line_of(text, "check", i)
+        for key in check:
+            if key not in CHECK_KEYS:
+                raise _fail(source, _line_of(text, "check", i, key) or head, f"unknown key `{key}` in [[check]]",
+                            f"use {', '.join(CHECK_KEYS)}")
+        if "metric" not in check:
+            raise _fail(source, head, "this [[check]] has no metric", 'add e.g. metric = "recall"')
+        for key in ("metric", "period", "segment", "segment_value"):
+            if key in check and not isinstance(check[key], str):
+                raise _fail(source, _line_of(text, "check", i, key) or head,
+                            f"`{key}` must be text in double quotes; got {check[key]!r}")
+        period = check.get("period")
+        try:
+            r = Range(check["metric"], minimum=check.get("min"), maximum=check.get("max"),
+                      period=period.upper() if isinstance(period, str) else None, segment=check.get("segment"),
+                      segment_value=check.get("segment_value"), line=head)
+        except InputError as exc:
+            key = next((k for k, word in (("metric", "metric"), ("period", "period"), ("segment_value", "segment"),
+                                          ("min", "min"), ("max", "max")) if str(exc).startswith(word)), None)
+            raise _fail(source, (_line_of(text, "check", i, key) if key else None) or head, str(exc)) from None
+        ranges.append(r)
+    return ChecksConfig(columns=dict(columns), settings=parsed_settings, ranges=tuple(ranges))
+
+
+def _key_line(text: str, key: str) -> int | None:
+    pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    return next((i for i, line in enumerate(text.splitlines(), 1) if pattern.match(line)), None)
+
+
+# ----------------------------------------------------------------------------- writing
+def _toml_value(v) -> str:
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return repr(float(v)) if isinstance(v, float) else str(v)
+
+
+def checks_to_toml(columns, ranges, *, settings: MonitorSettings = DEFAULT_SETTINGS,
+                   source: str | None = None) -> str:
+    """A checks file for these column roles, ranges and settings (``parse_checks`` reads it back exactly).
+
+    ``columns``: a :class:`mlimpact.io.roles.Roles` or a dict of role -> column name.
+
+    >>> print(checks_to_toml({"label": "y", "score": "p"}, [Range("recall", minimum=0.7)]).split("[[check]]")[1])
+    <BLANKLINE>
+    metric = "recall"
+    min = 0.7
+    <BLANKLINE>
+    """
+    if not isinstance(columns, dict):
+        roles = columns
+        columns = {"label": roles.label, "score": roles.score, "prediction": roles.prediction,
+                   "class_scores": list(roles.class_scores), "time": roles.time, "positive": roles.positive,
+                   "task": roles.task}
+    lines = [f"# Acceptable ranges exported by mlimpact{f' from {source}' if source else ''}.".replace("\n", " "),
+             "# Run: python -m mlimpact check FILE --config checks.toml",
+             "# (exit 1 and one line per bucket out of range; --format json for machines)", "", "[columns]"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in columns.items() if k in COLUMN_KEYS and v not in (None, [], ())]
+    lines += ["", "[settings]", f"threshold = {_toml_value(float(settings.threshold))}",
+              f"rule = {_toml_value(settings.rule)}  # interval: alert when the 95% interval is entirely outside",
+              f"min_count = {settings.min_count}  # buckets with fewer rows are too small to check",
+              f"min_positives = {settings.min_positives}  # ... or fewer positives (recall-like metrics)"]
+    for r in ranges:
+        lines += ["", "[[check]]", f"metric = {_toml_value(r.metric)}"]
+        lines += [f"{key} = {_toml_value(v)}" for key, v in (("min", r.minimum), ("max", r.maximum),
+                                                             ("period", r.period), ("segment", r.segment),
+                                                             ("segment_value", r.segment_value)) if v is not None]
+    return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------- a config against a file
+def role_changes(columns: dict) -> dict:
+    """The role choices of a ``[columns]`` table, as :func:`mlimpact.io.load.apply_roles` takes them."""
+    changes = {k: v for k, v in columns.items() if k in ("label", "score", "prediction", "time", "task")}
+    if "positive" in columns:
+        changes["positive"] = str(columns["positive"])
+    if "class_scores" in columns:
+        changes["class_scores"] = tuple(columns["class_scores"])
+    segs = columns.get("segments", columns.get("segment"))
+    if segs:
+        changes["segments"] = (segs,) if isinstance(segs, str) else tuple(segs)
+    return changes
+
+
+def validate_config(dataset, config: ChecksConfig, source: str) -> None:
+    """Refuse checks that cannot apply to ``dataset`` (metric, segment column, period), naming the line."""
+    from mlimpact.metrics import metrics_for_task
+
+    allowed = metrics_for_task(dataset.task)
+    for r in config.ranges:
+        if r.metric not in allowed:
+            raise _fail(source, r.line, f"metric {r.metric!r} does not apply to {dataset.source}, a {dataset.task} "
+                                        f"task", f"choose one of {', '.join(allowed)}")
+        if r.segment is not None and r.segment not in dataset.frame.columns:
+            raise _fail(source, r.line, f"segment column `{r.segment}` is not in {dataset.source}",
+                        "name one of its columns")
+        if r.period is not None and dataset.roles.time is None:
+            raise _fail(source, r.line, f"period {r.period!r} needs a time column, and none was found in "
+                                        f"{dataset.source}", 'add time = "COLUMN" to [columns]')
+
+
+def _jsonable(v):
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if hasattr(v, "isoformat"):
+        return None if v != v else v.isoformat()  # NaT != NaT
+    if hasattr(v, "item"):
+        v = v.item()
+        return None if isinstance(v, float) and math.isnan(v) else v
+    return v
+
+
+def check_report(status) -> dict:
+    """The ``--format json`` document of a status table: violations (stable keys) and counts."""
+    alerts = alert_table(status)
+    violations = []
+    for row in alerts.to_dict("records"):  # one per violation
+        row["side"] = row["status"]
+        row["message"] = violation_line(row)
+        row["positives"] = None if math.isnan(row["positives"]) else int(row["positives"])
+        violations.append({k: _jsonable(row[k]) for k in VIOLATION_KEYS})
+    counts = status["status"].value_counts()
+    return {"violations": violations, "checked": int(counts.reindex(["ok", "below", "above"]).fillna(0).sum()),
+            "too_small": int(counts.get("too small", 0)), "unavailable": int(counts.get("n/a", 0))}
+
+
+
+
+def read_checks(file) -> ChecksConfig:
+    """Read and parse the checks file at ``file`` (UTF-8, with or without BOM)."""
+    path = Path(file)
+    if not path.exists() or path.is_dir():
+        raise InputError(f"{file}: no such file; give the checks file with --config (see `checks.toml` in "
+                         "the README)")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{file}: not UTF-8 text; save the checks file as UTF-8") from None
+    return parse_checks(text, source=str(file))

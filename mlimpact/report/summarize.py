@@ -1,0 +1,81 @@
+"""The summary: headline metrics and per-segment metrics in the JSON contract of DESIGN.md.
+
+The CLI's ``summarize`` prints it; the app's exports are built from the same dict.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from mlimpact.io import Dataset
+from mlimpact.io.decision import DEFAULT_THRESHOLD
+
+__all__ = ["summarize", "metric_cell"]
+
+
+def _num(x):
+    if x is None:
+        return None
+    try:
+        xf = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(xf) else xf
+
+
+def metric_cell(row) -> dict:
+    """``{"value", "low", "high", "note"}`` from one row of a metrics table (NaN becomes null)."""
+    note = row.get("note")
+    return {"value": _num(row.get("value")), "low": _num(row.get("low")), "high": _num(row.get("high")),
+            "note": None if note is None or (isinstance(note, float) and math.isnan(note)) else str(note)}
+
+
+def summarize(dataset: Dataset, *, threshold: float = DEFAULT_THRESHOLD, segments=None, metrics=None, seed: int = 0,
+              min_size: int = 30) -> dict:
+    """Headline metrics with 95% intervals and metrics per value of each segment column.
+
+    Parameters
+    ----------
+    dataset: a validated Dataset.
+    threshold: binary decision threshold (``score >= threshold`` is positive).
+    segments: segment columns (default: the Dataset's segment role).
+    metrics: metric names (default: :func:`mlimpact.metrics.evaluate.default_metrics`).
+
+    Returns
+    -------
+    dict in the shape of DESIGN.md's ``summarize --format json``.
+    """
+    from mlimpact.metrics import default_metrics, evaluate
+    from mlimpact.slices import segment_table
+
+    roles = dataset.roles
+    metrics = list(metrics) if metrics else default_metrics(dataset)
+    overall = evaluate(dataset, threshold=threshold, metrics=metrics, seed=seed)
+    out = {
+        "task": dataset.task,
+        "columns": {"label": roles.label, "score": roles.score, "prediction": roles.prediction,
+                    "segments": list(segments if segments is not None else roles.segments), "time": roles.time},
+        "threshold": threshold if dataset.task == "binary" else None,
+        "positive": roles.positive,
+        "source": {"file": dataset.source, "sha256": dataset.content_hash},
+        "rows": dataset.summary(),
+        "notes": list(dataset.notes),
+        "overall": {r["metric"]: metric_cell(r) for r in overall.to_dict("records")},
+        "segments": [],
+    }
+    for column in out["columns"]["segments"]:
+        table = segment_table(dataset, [column], threshold=threshold, metrics=metrics, seed=seed, min_size=min_size,
+                              sort_by="metric")
+        for value, rows in table.groupby(column, sort=False):
+            first = rows.iloc[0]
+            out["segments"].append({
+                "column": column, "value": str(value), "n": int(first["n"]),
+                "positives": None if pd.isna(first["positives"]) else int(first["positives"]),
+                "small": bool(first["small"]),
+                "metrics": {r["metric"]: metric_cell(r) | {"significantly_worse": bool(r["significantly_worse"])}
+                            for r in rows.to_dict("records")},
+            })
+    return out
+

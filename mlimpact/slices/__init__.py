@@ -1,0 +1,51 @@
+"""Metrics per segment, and the weak-slice search."""
+
+from mlimpact.slices.encoding import (
+    EncodedFeatures,
+    encode_features,
+)
+from mlimpact.slices.search import (
+    ERROR_KINDS,
+    default_error_kind,
+    per_row_errors,
+    rerank_slices,
+    search_weak_slices,
+    slice_columns,
+    slice_sentence,
+)
+from mlimpact.slices.segments import (
+    OTHER_LABEL,
+    SEGMENT_TABLE_COLUMNS,
+    SegmentCodes,
+    bin_numeric,
+    fold_rare,
+    segment_codes,
+    segment_table,
+)
+from mlimpact.slices.weak import (
+    SLICE_COLUMNS,
+    SliceResult,
+    find_weak_slices,
+)
+
+__all__ = [
+    "EncodedFeatures",
+    "encode_features",
+    "ERROR_KINDS",
+    "default_error_kind",
+    "per_row_errors",
+    "slice_columns",
+    "search_weak_slices",
+    "rerank_slices",
+    "slice_sentence",
+    "OTHER_LABEL",
+    "SegmentCodes",
+    "bin_numeric",
+    "fold_rare",
+    "segment_codes",
+    "segment_table",
+    "SEGMENT_TABLE_COLUMNS",
+    "SLICE_COLUMNS",
+    "SliceResult",
+    "find_weak_slices",
+]

@@ -1,0 +1,336 @@
+"""The sidebar every page shares: data source, column roles and threshold.
+
+Every page calls :func:`current` (or :func:`require_dataset`) first, once per run. The frame
+is rendered by the page, not by ``app.py``: while a folder named ``pages/`` exists, Streamlit
+runs a deep-linked page on a fresh server *without* ``app.py``, and AppTest re-runs skip
+``app.py`` after the first run (both reproduced, see README "Design notes"). Rendering the
+frame from the page makes both paths identical. What the widgets choose is kept under the
+app's own session keys (:mod:`ui.state`) and fed back as their defaults, so choices survive
+page switches even though each page owns its widget instances.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from mlimpact.errors import InputError
+from mlimpact.io import (
+    DEFAULT_SAMPLE,
+    SAMPLES,
+    TASKS,
+    Dataset,
+    Roles,
+    normalize_labels,
+    sample_path,
+)
+from mlimpact.io.load import Source, dataset_of, read_source
+from mlimpact.report.document import ReportSettings, build_report, report_html, report_markdown
+
+from . import meeting, nav, safe, share, state
+
+UPLOAD_CHOICE = "upload"
+UPLOAD_TYPES = ["csv", "tsv", "txt", "gz", "zip", "parquet", "xlsx"]
+NONE = "(none)"
+
+
+@dataclass
+class SidebarState:
+    """What every page needs: the source, the Dataset (or why there is none) and the threshold."""
+
+    source: Source | None
+    dataset: Dataset | None
+    threshold: float
+    error: str | None = None
+
+
+def current() -> SidebarState:
+    """Render the shared frame in the sidebar and return the current data. Call once per page run."""
+    return render()
+
+
+def require_dataset() -> tuple[Dataset, SidebarState]:
+    """The Dataset for pages that need one; otherwise shows why not and stops the page."""
+    fs = current()
+    if fs.dataset is None:
+        explain_and_stop(fs)
+    return fs.dataset, fs
+
+
+def explain_and_stop(fs: SidebarState) -> None:
+    """Say why there is nothing to show (the file's error, or how to begin) and stop the page."""
+    if fs.error:
+        safe.error(fs.error)
+    else:
+        st.info("Pick a sample or upload a predictions file in the sidebar to begin.", icon=":material/upload_file:")
+    st.stop()
+
+
+# ----------------------------------------------------------------------------- loading
+def _load_sample(key: str) -> Source:
+    path = sample_path(key)
+    if not path.exists():
+        raise InputError(f"sample file {path.name} is missing; run `python scripts/make_sample_data.py`")
+    return read_source(path, is_sample=True)
+
+
+def _load_uploads(files) -> Source:
+    return read_source([(f.name, f.getvalue()) for f in files])
+
+
+def _source_widget(controls: bool) -> str:
+    options = list(SAMPLES) + [UPLOAD_CHOICE]
+    labels = {k: f"Sample: {s.title}" for k, s in SAMPLES.items()} | {UPLOAD_CHOICE: "Upload my files"}
+    saved = st.session_state.get(state.SOURCE)
+    if saved is None:  # a session's first run: the link decides, else the default sample
+        saved = share.pending("sample") or (UPLOAD_CHOICE if share.pending("src") == "upload" else DEFAULT_SAMPLE)
+    if not controls:
+        st.session_state[state.SOURCE] = saved
+        return saved
+    choice = st.selectbox("Data", options, index=options.index(saved) if saved in options else 0,
+                          format_func=labels.__getitem__, key=state.SOURCE_WIDGET)
+    st.session_state[state.SOURCE] = choice
+    return choice
+
+
+def _select_source(choice: str, controls: bool = True) -> Source | None:
+    """Load the chosen source (once per content) and make it current."""
+    if choice != UPLOAD_CHOICE:
+        key = ("sample", choice)
+        if st.session_state[state.UPLOAD_KEY] != key or state.current_source() is None:
+            with st.spinner(f"Loading the {SAMPLES[choice].title} sample…"):
+                source = _load_sample(choice)
+            state.remember_loaded(source)
+            st.session_state[state.UPLOAD_KEY] = key
+        return state.current_source()
+    last = st.session_state[state.UPLOAD_KEY]
+    in_use = state.current_source() if last and last[:1] != ("sample",) else None
+    if not controls:
+        return in_use
+    files = st.file_uploader(
+        "Prediction files", type=UPLOAD_TYPES, accept_multiple_files=True, key=state.UPLOADS,
+        help="CSV/TSV (also gzip or zip), Parquet or Excel. Several files with the same columns are stacked; "
+             "files with different columns are joined on a shared id column.")
+    limit = st.get_option("server.maxUploadSize")
+    st.caption(f"Files over {limit} MB: run the command line on them instead (it reads any size): "
+               "`python -m mlimpact summarize FILE`.")
+    if not files:
+        if in_use is not None:  # each page has its own (empty) uploader; the upload stays in use
+            st.caption(safe.md_escape(f"In use: {in_use.name} (uploaded). Upload again to replace it."))
+        return in_use
+    key = tuple((f.name, f.file_id) for f in files)
+    if st.session_state[state.UPLOAD_KEY] != key:
+        with st.spinner("Reading the upload…"):
+            source = _load_uploads(files)
+        state.remember_loaded(source)
+        st.session_state[state.UPLOAD_KEY] = key
+    return state.current_source()
+
+
+# ----------------------------------------------------------------------------- roles
+def _pick(label: str, options: list[str], default: str | None, key: str, help: str | None = None) -> str | None:
+    opts = [NONE] + options
+    index = opts.index(default) if default in opts else 0
+    value = st.selectbox(label, opts, index=index, key=key, help=help)
+    return None if value == NONE else value
+
+
+def _roles_widgets(source: Source, controls: bool = True) -> Roles:
+    h = source.content_hash[:12]
+    guess = source.guess.roles
+    saved: Roles = st.session_state[state.ROLES].get(source.content_hash, guess)
+    if not controls:
+        return saved
+    cols = [str(c) for c in source.frame.columns]
+    with st.expander("Columns and task", expanded=False):
+        label = _pick("Label (true outcome)", cols, saved.label, f"role_label_{h}")
+        task_opts = list(TASKS)
+        task = st.selectbox("Task", task_opts, index=task_opts.index(saved.task) if saved.task in task_opts else 0,
+                            key=f"role_task_{h}")
+        positive = None
+        if task == "binary" and label is not None:
+            values = sorted(normalize_labels(source.frame[label]).dropna().unique().tolist())[:50]
+            if values:
+                default = saved.positive if saved.positive in values else values[-1]
+                positive = st.selectbox("Positive class", values, index=values.index(default), key=f"role_pos_{h}")
+        score = _pick("Score (model output)", cols, saved.score, f"role_score_{h}",
+                      help="A probability or any real-valued score; binary rows are flagged when score ≥ threshold.")
+        prediction = _pick("Predicted class / value", cols, saved.prediction, f"role_pred_{h}")
+        segments = st.multiselect("Segment columns", cols, default=[c for c in saved.segments if c in cols],
+                                  key=f"role_segments_{h}")
+        time = _pick("Time", cols, saved.time, f"role_time_{h}")
+        id_col = _pick("Id", cols, saved.id, f"role_id_{h}")
+        amount = _pick("Amount (money per row)", cols, saved.amount, f"role_amount_{h}")
+        other = st.multiselect("Other models' scores", cols, default=[c for c in saved.other_scores if c in cols],
+                               key=f"role_other_{h}")
+        class_scores = saved.class_scores
+        uncertainty = saved.uncertainty
+        if task == "multiclass":
+            class_scores = tuple(st.multiselect("Class probability columns", cols,
+                                                default=[c for c in saved.class_scores if c in cols],
+                                                key=f"role_classes_{h}"))
+        if task == "regression":
+            uncertainty = _pick("Uncertainty (std. dev.)", cols, saved.uncertainty, f"role_unc_{h}")
+    roles = Roles(label=label, score=score, prediction=prediction, class_scores=tuple(class_scores),
+                  segments=tuple(segments), time=time, id=id_col, amount=amount, other_scores=tuple(other),
+                  uncertainty=uncertainty, task=task, positive=positive)
+    st.session_state[state.ROLES][source.content_hash] = roles
+    return roles
+
+
+def _dataset(source: Source, roles: Roles) -> Dataset:
+    cached = state.cached_dataset(source.content_hash, roles)
+    if cached is None:
+        cached = dataset_of(source, roles)
+        state.remember_dataset(source.content_hash, roles, cached)
+    return cached
+
+
+def _threshold_widget(source: Source, dataset: Dataset, controls: bool = True) -> float:
+    saved = st.session_state[state.THRESHOLD]
+    key = f"threshold_{source.content_hash[:12]}"
+    if dataset.task != "binary" or dataset.score is None or not controls:
+        return saved.get(source.content_hash, 0.5)
+    if dataset.scores_are_probabilities:
+        lo, hi, step, default = 0.0, 1.0, 0.01, 0.5
+    else:
+        lo, hi = float(dataset.score.min()), float(dataset.score.max())
+        if hi <= lo:  # a constant score: give the slider some room around it
+            lo, hi = lo - 1.0, hi + 1.0
+        step = max((hi - lo) / 200, 1e-6)
+        default = lo + (hi - lo) / 2
+    start = min(max(float(saved.get(source.content_hash, default)), lo), hi)
+    value = st.slider("Threshold (flag when score ≥ threshold)", lo, hi, start, step=step, key=key)
+    saved[source.content_hash] = float(value)
+    return float(value)
+
+
+def render() -> SidebarState:
+    """Render the sidebar frame and return the current data (once per run: widget keys are fixed)."""
+    nav.page_config()
+    state.init()
+    share.read_once()
+    result = SidebarState(source=None, dataset=None, threshold=0.5)
+    with st.sidebar:
+        nav.links()
+        meeting.toggle()
+        controls = not meeting.is_on()  # meeting mode: navigation only; choices stay as they were
+        choice = _source_widget(controls)
+        try:
+            source = _select_source(choice, controls)
+        except InputError as exc:
+            result.error = str(exc)
+            source = None
+        result.source = source
+        if source is None and choice == UPLOAD_CHOICE and share.pending("h"):
+            st.info("This link shows a view of an uploaded file (content hash "
+                    f"{share.pending('h')[:16]}…). Upload the same file to restore it.", icon=":material/link:")
+        if source is not None:
+            _apply_link(source)
+            roles = _roles_widgets(source, controls)
+            try:
+                dataset = _dataset(source, roles)
+            except InputError as exc:
+                result.error = str(exc)
+                dataset = None
+            result.dataset = dataset
+            if dataset is not None:
+                result.threshold = _threshold_widget(source, dataset, controls)
+                if controls:
+                    used = f"{dataset.n:,} of {dataset.n_total:,} rows used"
+                    if dataset.n_excluded:
+                        used += f" ({dataset.n_excluded:,} excluded; see Data)"
+                    st.caption(used)
+                    _report_buttons(source, dataset, result.threshold)
+            else:
+                st.warning("These columns cannot be analysed yet: see the message on the page.",
+                           icon=":material/warning:")
+    for notice in share.pop_notices():
+        safe.warning(notice)
+    _publish(result, choice)
+    return result
+
+
+# ----------------------------------------------------------------------------- report
+def report_settings(dataset: Dataset, threshold: float) -> ReportSettings:
+    """What the pages have set for this file (costs, lanes, ranges), for the report's extra sections."""
+    h = dataset.content_hash
+    options = st.session_state[state.COSTS].get(f"{h}:options") or {}
+    return ReportSettings(threshold=threshold, costs=st.session_state[state.COSTS].get(h),
+                          impact_options=tuple(sorted(options.items())), lanes=st.session_state[state.LANES].get(h),
+                          monitoring=st.session_state[state.RANGES].get(h))
+
+
+def _report_buttons(source: Source, dataset: Dataset, threshold: float) -> None:
+    """Download the report as one self-contained HTML file or as Markdown (built on click)."""
+    settings = report_settings(dataset, threshold)
+    stem = Path(source.name.split(",")[0]).stem or "data"
+    c1, c2 = st.columns(2)
+    c1.download_button("Report", data=lambda: report_html(build_report(dataset, settings)),
+                       file_name=f"mlimpact_report_{stem}.html", mime="text/html", on_click="ignore",
+                       key="report_html", icon=":material/summarize:",
+                       help="One self-contained HTML file (charts inside, no internet needed), aggregates only")
+    c2.download_button("Markdown", data=lambda: report_markdown(build_report(dataset, settings)),
+                       file_name=f"mlimpact_report_{stem}.md", mime="text/markdown", on_click="ignore",
+                       key="report_md", icon=":material/description:")
+
+
+# ----------------------------------------------------------------------------- links
+def _apply_link(source: Source) -> None:
+    """Once per file: apply the link's column choices, threshold and page views if it was made for this file."""
+    link_hash = share.pending("h")
+    if not st.session_state.get(share.PENDING) or st.session_state.get(share.APPLIED) == source.content_hash:
+        return
+    st.session_state[share.APPLIED] = source.content_hash
+    if link_hash and not source.content_hash.startswith(link_hash):
+        st.session_state[share.NOTICES].append(
+            f"This link was made for another file (content hash {link_hash[:16]}…), not {source.name}; "
+            "its column choices and settings were not applied.")
+        st.session_state[share.PENDING] = {k: v for k, v in st.session_state[share.PENDING].items()
+                                           if k in ("meeting",)}
+        return
+    values = st.session_state[share.PENDING]
+    cols = set(map(str, source.frame.columns))
+    changes = {}
+    for key in share.ROLE_PARAMS:
+        if key in values:
+            if key in ("task", "positive") or values[key] in cols:
+                changes[key] = values[key]
+            else:
+                st.session_state[share.NOTICES].append(f"ignored link parameter `{key}`: this file has no such column")
+    for key, role in (("seg", "segments"), ("other", "other_scores")):
+        if key in values:
+            changes[role] = tuple(c for c in values[key] if c in cols)
+    if changes:
+        st.session_state[state.ROLES][source.content_hash] = source.guess.roles.replace(**changes)
+    if "t" in values:
+        st.session_state[state.THRESHOLD][source.content_hash] = float(values["t"])
+    view = state.view_for(source.content_hash)
+    for key in ("segcols", "metric", "sel"):
+        if key in values:
+            view[key] = values[key]
+
+
+def _publish(result: SidebarState, choice: str) -> None:
+    """Write the frame's part of the view into the address bar."""
+    values: dict[str, object] = {"sample": choice if choice != UPLOAD_CHOICE else None,
+                                 "src": "upload" if choice == UPLOAD_CHOICE else None,
+                                 "meeting": True if meeting.is_on() else None}
+    source, dataset = result.source, result.dataset
+    values["h"] = source.content_hash[:16] if source is not None else share.pending("h")
+    if source is not None:
+        guess = source.guess.roles
+        roles = st.session_state[state.ROLES].get(source.content_hash, guess)
+        for key in share.ROLE_PARAMS:
+            current = getattr(roles, key)
+            values[key] = current if current != getattr(guess, key) else None
+        values["seg"] = roles.segments if roles.segments != guess.segments else None
+        values["other"] = roles.other_scores if roles.other_scores != guess.other_scores else None
+    if dataset is not None and dataset.task == "binary" and dataset.score is not None:
+        values["t"] = round(result.threshold, 6)
+    else:
+        values["t"] = None
+    share.publish(values)
+
