@@ -29,6 +29,9 @@ from mlimpact.io.export import (
     neutralize_formulas,
     to_safe_csv,
 )
+from mlimpact.io.infer import (
+    infer_roles,
+)
 from mlimpact.io.load import (
     Source,
     apply_roles,
@@ -51,7 +54,6 @@ from mlimpact.io.roles import (
     RoleGuess,
     Roles,
     infer_positive,
-    infer_roles,
     infer_task,
     normalize_labels,
 )
@@ -83,6 +85,7 @@ __all__ = [
     "to_safe_csv",
     "markdown_text",
     "markdown_table",
+    "infer_roles",
     "Source",
     "read_source",
     "apply_roles",
@@ -97,7 +100,6 @@ __all__ = [
     "ROLE_NAMES",
     "Roles",
     "RoleGuess",
-    "infer_roles",
     "infer_task",
     "infer_positive",
     "normalize_labels",

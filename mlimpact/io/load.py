@@ -22,8 +22,9 @@ import pandas as pd
 from mlimpact.errors import InputError
 from mlimpact.io.combine import combine_frames
 from mlimpact.io.dataset import Dataset, build_dataset
+from mlimpact.io.infer import infer_roles
 from mlimpact.io.read import LoadReport, read_predictions
-from mlimpact.io.roles import RoleGuess, Roles, infer_roles
+from mlimpact.io.roles import RoleGuess, Roles
 
 __all__ = ["Source", "read_source", "apply_roles", "dataset_of", "load", "inferred_lines"]
 

@@ -34,13 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlimpact.errors import InputError
-from mlimpact.monitoring.series import (
-    DEFAULT_SETTINGS,
-    MonitorSettings,
-    Range,
-    alert_table,
-    violation_line,
-)
+from mlimpact.monitoring.ranges import Range, alert_table, violation_line
+from mlimpact.monitoring.series import DEFAULT_SETTINGS, MonitorSettings
 
 __all__ = ["COLUMN_KEYS", "CHECK_KEYS", "SETTINGS_KEYS", "ChecksConfig", "parse_checks", "checks_to_toml",
            "read_checks", "role_changes", "validate_config", "check_report"]

@@ -33,12 +33,9 @@ import pandas as pd
 from mlimpact.errors import InputError
 from mlimpact.io import Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD
-from mlimpact.metrics import METRICS, Z95, metrics_for_task, wilson_interval
+from mlimpact.metrics import metrics_for_task
 
-__all__ = ["PERIODS", "POSITIVE_SUPPORT", "DEFAULT_SETTINGS", "OVER_TIME_COLUMNS", "STATUS_COLUMNS", "DRIFT_COLUMNS", "MonitorSettings",
-           "MonitorSetup", "Range", "TimeBuckets", "time_buckets", "dataset_buckets", "default_reference_end", "time_span",
-           "metrics_over_time", "derive_ranges", "check_ranges", "alert_table", "evaluate_ranges", "violation_line",
-           "describe_alerts", "drift_over_time", "population_stability_index"]
+__all__ = ["PERIODS", "POSITIVE_SUPPORT", "DEFAULT_SETTINGS", "OVER_TIME_COLUMNS", "MonitorSettings", "TimeBuckets", "time_buckets", "dataset_buckets", "default_reference_end", "time_span", "metrics_over_time"]
 
 #: bucket codes and their names
 PERIODS = {"D": "day", "W": "week", "M": "month"}
@@ -46,19 +43,9 @@ PERIODS = {"D": "day", "W": "week", "M": "month"}
 POSITIVE_SUPPORT = frozenset({"recall", "false_negative_rate", "precision", "f1", "roc_auc", "average_precision"})
 #: bootstrap replicates, fixed and without a time budget, so the app and the CLI get identical intervals
 N_BOOT = 500
-#: fewest reference buckets (not too small) to derive a mean ± k sd range from
-MIN_REFERENCE_BUCKETS = 3
-#: natural bounds of each metric: a derived bound beyond them is dropped (no check on that side)
-_BOUNDS = {m: (0.0, 1.0) for m in METRICS if METRICS[m].kind in ("proportion", "rank")}
-_BOUNDS.update({m: (0.0, 1.0) for m in ("f1", "balanced_accuracy", "macro_f1", "weighted_f1", "brier_score")})
-_BOUNDS.update({m: (0.0, None) for m in ("log_loss", "mae", "rmse", "mape")})
-_BOUNDS.update({"r2": (None, 1.0), "mean_error": (None, None)})
 
 OVER_TIME_COLUMNS = ["metric", "segment_column", "segment", "period", "bucket", "start", "end", "n", "positives",
                      "value", "low", "high", "note", "too_small"]
-STATUS_COLUMNS = OVER_TIME_COLUMNS + ["min", "max", "status"]
-DRIFT_COLUMNS = ["period", "bucket", "start", "end", "n", "reference", "score_psi", "label_psi", "label_mean",
-                 "label_low", "label_high"]
 
 
 @dataclass(frozen=True)
@@ -89,71 +76,10 @@ class MonitorSettings:
             raise InputError("; ".join(problems), problems=problems)
 
 
-@dataclass(frozen=True)
-class Range:
-    """An acceptable range of one metric, optionally per time bucket and per segment (value).
-
-    ``period``: ``"D"``, ``"W"``, ``"M"`` or None (the whole file). ``segment``: a column, checked
-    per value; ``segment_value``: only that value. ``line``: where it came from in a checks file.
-
-    >>> Range("recall", minimum=0.7, period="W", segment="region", segment_value="west")
-    Range(metric='recall', minimum=0.7, maximum=None, period='W', segment='region', segment_value='west')
-    """
-
-    metric: str
-    minimum: float | None = None
-    maximum: float | None = None
-    period: str | None = None
-    segment: str | None = None
-    segment_value: str | None = None
-    line: int | None = field(default=None, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        problems = []
-        if self.metric not in METRICS:
-            problems.append(f"metric {self.metric!r} is not a metric; choose one of {', '.join(METRICS)}")
-        for name in ("minimum", "maximum"):
-            v = getattr(self, name)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)):
-                problems.append(f"{name[:3]} must be a number; got {v!r}")
-        if self.minimum is None and self.maximum is None:
-            problems.append("give min, max or both")
-        elif not problems and self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
-            problems.append(f"min {self.minimum:g} is greater than max {self.maximum:g}")
-        if self.period is not None and self.period not in PERIODS:
-            problems.append(f"period must be one of D (day), W (week), M (month); got {self.period!r}")
-        if self.segment_value is not None and self.segment is None:
-            problems.append("segment_value needs segment (the column it is a value of)")
-        if problems:
-            raise InputError("; ".join(problems), problems=problems)
-
-
 #: the defaults (200 rows, 20 positives, threshold 0.5, interval rule)
 DEFAULT_SETTINGS = MonitorSettings()
 
 
-@dataclass(frozen=True)
-class MonitorSetup:
-    """What the Monitoring page checks: the series, how its range is set, and the ranges that gives.
-
-    Saved per file by the page (and read back as its widgets' defaults); the report and
-    :func:`evaluate_ranges` need only ``ranges`` and ``settings``.
-
-    >>> MonitorSetup("recall", segment="region").mode
-    'reference'
-    """
-
-    metric: str
-    period: str = "W"
-    segment: str | None = None
-    mode: str = "reference"
-    k: float = 3.0
-    tolerance: float = 0.1
-    minimum: float | None = None
-    maximum: float | None = None
-    reference_end: object = None  # a date; None = the middle of the file's time span
-    settings: MonitorSettings = DEFAULT_SETTINGS
-    ranges: tuple[Range, ...] = ()
 
 
 # ----------------------------------------------------------------------------- time buckets
@@ -308,276 +234,8 @@ def metrics_over_time(dataset: Dataset, *, metrics, period: str | None = "W", se
 
 
 # ----------------------------------------------------------------------------- ranges
-def _tidy_bound(metric: str, value: float, side: int) -> float | None:
-    """Round a derived bound to 4 significant digits; None when beyond the metric's natural bound."""
-    if value is None or not math.isfinite(value):
-        return None
-    natural = _BOUNDS.get(metric, (None, None))[side]
-    if natural is not None and (value <= natural if side == 0 else value >= natural):
-        return None
-    return float(f"{value:.4g}")
-
-
-def _reference_values(dataset: Dataset, table: pd.DataFrame, reference_end, settings) -> pd.DataFrame:
-    """Each (metric, segment value)'s metric pooled over the reference period's rows."""
-    from mlimpact.metrics import evaluate
-
-    period = table["period"].iloc[0]
-    segment = table["segment_column"].iloc[0]
-    buckets = dataset_buckets(dataset, period)
-    in_ref = np.append(np.asarray(buckets.ends <= reference_end), False)  # last: rows without a time
-    row_ref = in_ref[np.where(buckets.codes < 0, len(in_ref) - 1, buckets.codes)]
-    if segment is not None:
-        scodes, slabels = dataset.codes(segment)
-    else:
-        scodes, slabels = np.zeros(dataset.n, dtype=np.int64), [None]
-    codes = np.where(row_ref, scodes, len(slabels))
-    frames = [evaluate(dataset, threshold=settings.threshold, metrics=[m], codes=codes, n_groups=len(slabels) + 1,
-                       intervals=False) for m in table["metric"].unique()]
-    ref = pd.concat(frames, ignore_index=True)
-    ref = ref[(ref["group"] < len(slabels)) & (ref["n"] > 0)]
-    return pd.DataFrame({"metric": ref["metric"].to_numpy(),
-                         "segment": np.asarray(slabels, dtype=object)[ref["group"].to_numpy()],
-                         "value": ref["value"].to_numpy()})
-
-
-def derive_ranges(dataset: Dataset, table: pd.DataFrame, *, mode: str = "reference", k: float = 3.0,
-                  tolerance: float = 0.1, minimum: float | None = None, maximum: float | None = None,
-                  reference_end=None, settings: MonitorSettings = DEFAULT_SETTINGS) -> tuple[Range, ...]:
-    """The acceptable ranges for the series in ``table`` (from :func:`metrics_over_time`).
-
-    ``mode``: ``"fixed"`` — ``minimum``/``maximum`` for every segment value; ``"reference"`` — per
-    segment value, mean ± ``k`` standard deviations of its reference buckets (at least 3 not too small;
-    the sd floored at the median standard error of those buckets, interval width / 3.92);
-    ``"relative"`` — per segment value, the metric pooled over the reference period ± ``tolerance`` × |it|.
-    Derived bounds are rounded to 4 significant digits; a bound beyond the metric's natural limit (0 or 1
-    for a proportion) is dropped, and a series without enough reference data gets no range.
-    """
-    if table.empty:
-        return ()
-    period = table["period"].iloc[0]
-    segment = table["segment_column"].iloc[0]
-    if mode == "fixed":
-        if minimum is None and maximum is None:
-            return ()
-        return tuple(Range(m, minimum=minimum, maximum=maximum, period=period, segment=segment)
-                     for m in table["metric"].unique())
-    if mode not in ("reference", "relative"):
-        raise InputError(f"range mode must be fixed, reference or relative; got {mode!r}")
-    if not (isinstance(k, int | float) and k > 0) or not (isinstance(tolerance, int | float) and tolerance >= 0):
-        raise InputError(f"k must be above 0 and the tolerance at least 0; got k={k!r}, tolerance={tolerance!r}")
-    end = _reference_end(dataset, reference_end)
-    if mode == "reference":
-        ref = table[(table["end"] <= end) & ~table["too_small"] & table["value"].notna()]
-        ref = ref.assign(se=(ref["high"] - ref["low"]) / (2 * Z95))
-        agg = ref.groupby(["metric", "segment"], dropna=False, sort=False).agg(
-            mean=("value", "mean"), std=("value", "std"), count=("value", "size"), se=("se", "median"))
-        agg = agg[agg["count"] >= MIN_REFERENCE_BUCKETS].reset_index()
-        sd = np.fmax(agg["std"].to_numpy(float), agg["se"].to_numpy(float))  # never below one bucket's noise
-        lo, hi = agg["mean"] - k * sd, agg["mean"] + k * sd
-    else:
-        agg = _reference_values(dataset, table, end, settings).dropna(subset=["value"])
-        lo = agg["value"] - tolerance * agg["value"].abs()
-        hi = agg["value"] + tolerance * agg["value"].abs()
-    out = []
-    for metric, value, a, b in zip(agg["metric"], agg["segment"], lo, hi, strict=True):  # one per series
-        mn, mx = _tidy_bound(metric, a, 0), _tidy_bound(metric, b, 1)
-        if mn is not None or mx is not None:
-            out.append(Range(metric, minimum=mn, maximum=mx, period=period, segment=segment,
-                             segment_value=None if segment is None else value))
-    return tuple(out)
-
-
-def check_ranges(table: pd.DataFrame, ranges, *, rule: str = "interval") -> pd.DataFrame:
-    """Status of every bucket of ``table`` against the ranges that apply to it.
-
-    Returns :data:`STATUS_COLUMNS`: the table's columns plus ``min``, ``max`` and ``status`` — ``"below"``
-    or ``"above"`` (out of range), ``"ok"``, ``"too small"``, ``"n/a"`` (value undefined) or ``"no range"``.
-    A range applies to rows with its metric, period and segment column (and segment value, when set);
-    a row under two ranges appears twice.
-    """
-    if rule not in ("interval", "point"):
-        raise InputError(f"rule must be \"interval\" or \"point\"; got {rule!r}")
-    keys = ["metric", "period", "segment_column"]
-    rdf = pd.DataFrame([{"metric": r.metric, "period": r.period, "segment_column": r.segment,
-                         "segment": r.segment_value, "min": r.minimum, "max": r.maximum} for r in ranges],
-                       columns=keys + ["segment", "min", "max"])
-    base = table.reset_index(drop=True).assign(_row=lambda d: np.arange(len(d)))
-    filled = base.fillna({"period": "", "segment_column": "", "segment": ""}).astype({"period": object})
-    rdf = rdf.astype({"min": float, "max": float}).fillna({"period": "", "segment_column": ""})
-    every = rdf[rdf["segment"].isna()].drop(columns="segment")
-    one = rdf[rdf["segment"].notna()]
-    hits = pd.concat([filled[keys + ["_row"]].merge(every, on=keys),
-                      filled[keys + ["segment", "_row"]].merge(one, on=keys + ["segment"])], ignore_index=True)
-    out = base.merge(hits[["_row", "min", "max"]], on="_row", how="left").sort_values("_row", kind="stable")
-    value = out["value"].to_numpy(dtype=float)
-    if rule == "interval":
-        lo = np.where(np.isnan(out["low"].to_numpy(float)), value, out["low"].to_numpy(float))
-        hi = np.where(np.isnan(out["high"].to_numpy(float)), value, out["high"].to_numpy(float))
-    else:
-        lo = hi = value
-    mn, mx = out["min"].to_numpy(float), out["max"].to_numpy(float)
-    below = hi < np.where(np.isnan(mn), -np.inf, mn)
-    above = lo > np.where(np.isnan(mx), np.inf, mx)
-    status = np.select([np.isnan(mn) & np.isnan(mx), out["too_small"].to_numpy(bool), np.isnan(value), below, above],
-                       ["no range", "too small", "n/a", "below", "above"], "ok")
-    out["status"] = status
-    return out[STATUS_COLUMNS].reset_index(drop=True)
-
-
-def alert_table(status: pd.DataFrame) -> pd.DataFrame:
-    """The out-of-range rows of a :func:`check_ranges` table (same columns), in table order."""
-    return status[status["status"].isin(["below", "above"])].reset_index(drop=True)
-
-
-def evaluate_ranges(dataset: Dataset, ranges, *, settings: MonitorSettings = DEFAULT_SETTINGS) -> pd.DataFrame:
-    """:func:`check_ranges` for ranges of any metrics, periods and segments: what ``check`` runs.
-
-    Each (metric, period, segment column) is computed exactly as the page computes it
-    (:func:`metrics_over_time` with the same settings), so both give the same alerts.
-    """
-    ranges = tuple(ranges)
-    _check_metrics(dataset, sorted({r.metric for r in ranges}))
-    groups = list(dict.fromkeys((r.metric, r.period, r.segment) for r in ranges))
-    frames = [check_ranges(metrics_over_time(dataset, metrics=m, period=p, segment=s, settings=settings),
-                           [r for r in ranges if (r.metric, r.period, r.segment) == (m, p, s)], rule=settings.rule)
-              for m, p, s in groups]  # a few (metric, period, segment) series, each one vectorized call
-    if not frames:
-        return pd.DataFrame(columns=STATUS_COLUMNS)
-    return pd.concat(frames, ignore_index=True)
-
-
-def _num(x) -> str:
-    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}" if abs(x) < 100 \
-        else f"{x:,.1f}"
-
-
-def violation_line(row) -> str:
-    """One line per violation: metric, segment value, bucket, value (interval), and the bound it broke.
-
-    >>> violation_line({"metric": "recall", "segment_column": "region", "segment": "west", "bucket": "2026-W15",
-    ...                 "value": 0.122, "low": 0.057, "high": 0.242, "min": 0.7, "max": None, "status": "below"})
-    'recall region=west 2026-W15: 0.122 (0.057–0.242) below min 0.7'
-    """
-    where = [row["metric"]]
-    if row.get("segment_column") is not None and not pd.isna(row.get("segment_column")):
-        where.append(f"{row['segment_column']}={row['segment']}")
-    if row.get("bucket") not in (None, "all"):
-        where.append(str(row["bucket"]))
-    bound = f"below min {row['min']:g}" if row["status"] == "below" else f"above max {row['max']:g}"
-    return f"{' '.join(where)}: {_num(row['value'])} ({_num(row['low'])}–{_num(row['high'])}) {bound}"
-
-
-def describe_alerts(status: pd.DataFrame, *, label: str) -> str:
-    """A one-sentence finding for a status table (chart titles, captions).
-
-    >>> describe_alerts(pd.DataFrame({"status": ["ok", "too small"], "segment": [None, None],
-    ...                               "bucket": ["2026-W01", "2026-W02"], "period": ["W", "W"]}), label="Recall")
-    'Recall stayed in range in all 1 checked week'
-    """
-    alerts = status[status["status"].isin(["below", "above"])]
-    checked = int(status["status"].isin(["ok", "below", "above"]).sum())
-    unit = PERIODS.get(status["period"].iloc[0], "bucket") if len(status) else "bucket"
-    if alerts.empty:
-        if not checked:
-            return f"No {unit} of {label} could be checked: none has a range and enough rows"
-        return f"{label} stayed in range in all {checked} checked {unit}{'s' if checked != 1 else ''}"
-    words = []
-    for seg, part in alerts.groupby("segment", dropna=False, sort=False):  # a few alerting series
-        where = "" if seg is None or pd.isna(seg) else f" in {seg}"
-        words.append(f"{where} in {_join_buckets(part['bucket'].tolist())}")
-    sides = set(alerts["status"])
-    verb = "fell below" if sides == {"below"} else "rose above" if sides == {"above"} else "left"
-    return f"{label} {verb} its range" + ";".join(words)
-
-
-def _join_buckets(names: list[str]) -> str:
-    names = list(dict.fromkeys(names))
-    if len(names) > 4:
-        return f"{names[0]} … {names[-1]} ({len(names)} buckets)"
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 # ----------------------------------------------------------------------------- drift
-def population_stability_index(counts: np.ndarray, reference: np.ndarray, *, eps: float = 1e-4) -> np.ndarray:
-    """PSI of each row of ``counts`` (buckets × bins) against the ``reference`` bin counts.
-
-    PSI = Σ (p − q) · ln(p / q) over bins, shares floored at ``eps``. Below 0.1: no real shift;
-    0.1–0.25: moderate; above 0.25: a major shift.
-
-    >>> population_stability_index(np.array([[50, 50], [90, 10]]), np.array([500, 500])).round(3).tolist()
-    [0.0, 0.879]
-    """
-    counts = np.atleast_2d(np.asarray(counts, dtype=float))
-    p = np.maximum(counts / np.maximum(counts.sum(axis=1, keepdims=True), 1), eps)
-    q = np.maximum(np.asarray(reference, dtype=float) / max(float(np.sum(reference)), 1.0), eps)
-    return ((p - q) * np.log(p / q)).sum(axis=1)
 
 
-def _bins(values: np.ndarray, ref_mask: np.ndarray, n_bins: int) -> tuple[np.ndarray, int]:
-    """Bin ids from the reference rows' quantiles (ties merge bins)."""
-    ref = values[ref_mask]
-    if not len(ref):
-        return np.zeros(len(values), dtype=np.int64), 1
-    edges = np.unique(np.quantile(ref, np.linspace(0, 1, n_bins + 1))[1:-1])
-    return np.searchsorted(edges, values, side="right"), len(edges) + 1
-
-
-def _drift_values(dataset: Dataset) -> tuple[np.ndarray, bool]:
-    """What drift is measured on, and whether it is categorical (codes) rather than numeric."""
-    if dataset.task == "binary":
-        return (dataset.score, False) if dataset.score is not None else (dataset.prediction.astype(np.int64), True)
-    if dataset.task == "multiclass":
-        if dataset.proba is not None:
-            return dataset.proba.max(axis=1), False
-        return dataset.prediction.astype(np.int64), True
-    return dataset.prediction.astype(float), False
-
-
-def drift_over_time(dataset: Dataset, *, period: str = "W", reference_end=None, n_bins: int = 10) -> pd.DataFrame:
-    """Score and label drift per bucket against the reference period, and the label's mean over time.
-
-    Score PSI is on the binary score (or predicted class), the multiclass top-class probability (or
-    predicted class), or the regression prediction, in ``n_bins`` quantile bins of the reference rows.
-    Label PSI is on the classes (binary, multiclass) or reference deciles (regression). ``label_mean``
-    is the base rate (binary, Wilson interval) or the mean label (regression, normal interval); NaN for
-    multiclass. Returns :data:`DRIFT_COLUMNS`, one row per bucket; ``reference`` marks its buckets.
-    """
-    buckets = dataset_buckets(dataset, period)
-    end = _reference_end(dataset, reference_end)
-    B = len(buckets.labels)
-    in_ref = np.asarray(buckets.ends <= end)
-    ok = buckets.codes >= 0
-    b = buckets.codes[ok]
-    row_ref = np.zeros(dataset.n, dtype=bool)
-    row_ref[ok] = in_ref[b]
-
-    def psi(ids: np.ndarray, k: int) -> np.ndarray:
-        counts = np.bincount(b * k + ids[ok], minlength=B * k).reshape(B, k)
-        if not row_ref.any():
-            return np.full(B, np.nan)
-        return population_stability_index(counts, np.bincount(ids[row_ref], minlength=k))
-
-    values, categorical = _drift_values(dataset)
-    ids, k = (values, int(values.max()) + 1 if len(values) else 1) if categorical else _bins(values, row_ref, n_bins)
-    n = np.bincount(b, minlength=B)
-    if dataset.task == "regression":
-        label_ids, lk = _bins(dataset.y, row_ref, n_bins)
-    else:
-        label_ids, lk = dataset.y.astype(np.int64), max(len(dataset.classes), 2)
-    if dataset.task == "multiclass":
-        mean = low = high = np.full(B, np.nan)
-    else:
-        y = dataset.y[ok].astype(float)
-        s1, s2 = np.bincount(b, weights=y, minlength=B), np.bincount(b, weights=y * y, minlength=B)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = s1 / n
-            if dataset.task == "binary":
-                low, high = wilson_interval(s1, n)
-            else:
-                half = Z95 * np.sqrt(np.maximum(s2 / n - mean ** 2, 0) / np.maximum(n - 1, 1))
-                low, high = mean - half, mean + half
-    out = pd.DataFrame({"period": period, "bucket": list(buckets.labels), "start": buckets.starts,
-                        "end": buckets.ends, "n": n, "reference": in_ref, "score_psi": psi(ids, k),
-                        "label_psi": psi(label_ids, lk), "label_mean": mean, "label_low": low, "label_high": high})
-    return out[n > 0].reset_index(drop=True)[DRIFT_COLUMNS]

@@ -1,0 +1,292 @@
+"""Acceptable ranges: derived from a reference period or fixed, checked bucket by bucket, and the alerts they raise."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from mlimpact.errors import InputError
+from mlimpact.io import Dataset
+from mlimpact.metrics import METRICS, Z95
+from mlimpact.monitoring.series import (
+    DEFAULT_SETTINGS,
+    OVER_TIME_COLUMNS,
+    PERIODS,
+    MonitorSettings,
+    _check_metrics,
+    _reference_end,
+    dataset_buckets,
+    metrics_over_time,
+)
+
+__all__ = ["MonitorSetup", "STATUS_COLUMNS", "Range", "derive_ranges", "check_ranges", "alert_table", "evaluate_ranges", "violation_line", "describe_alerts"]
+
+
+#: fewest reference buckets (not too small) to derive a mean ± k sd range from
+MIN_REFERENCE_BUCKETS = 3
+
+
+#: natural bounds of each metric: a derived bound beyond them is dropped (no check on that side)
+_BOUNDS = {m: (0.0, 1.0) for m in METRICS if METRICS[m].kind in ("proportion", "rank")}
+_BOUNDS.update({m: (0.0, 1.0) for m in ("f1", "balanced_accuracy", "macro_f1", "weighted_f1", "brier_score")})
+_BOUNDS.update({m: (0.0, None) for m in ("log_loss", "mae", "rmse", "mape")})
+_BOUNDS.update({"r2": (None, 1.0), "mean_error": (None, None)})
+
+
+STATUS_COLUMNS = OVER_TIME_COLUMNS + ["min", "max", "status"]
+
+
+@dataclass(frozen=True)
+class Range:
+    """An acceptable range of one metric, optionally per time bucket and per segment (value).
+
+    ``period``: ``"D"``, ``"W"``, ``"M"`` or None (the whole file). ``segment``: a column, checked
+    per value; ``segment_value``: only that value. ``line``: where it came from in a checks file.
+
+    >>> Range("recall", minimum=0.7, period="W", segment="region", segment_value="west")
+    Range(metric='recall', minimum=0.7, maximum=None, period='W', segment='region', segment_value='west')
+    """
+
+    metric: str
+    minimum: float | None = None
+    maximum: float | None = None
+    period: str | None = None
+    segment: str | None = None
+    segment_value: str | None = None
+    line: int | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.metric not in METRICS:
+            problems.append(f"metric {self.metric!r} is not a metric; choose one of {', '.join(METRICS)}")
+        for name in ("minimum", "maximum"):
+            v = getattr(self, name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)):
+                problems.append(f"{name[:3]} must be a number; got {v!r}")
+        if self.minimum is None and self.maximum is None:
+            problems.append("give min, max or both")
+        elif not problems and self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            problems.append(f"min {self.minimum:g} is greater than max {self.maximum:g}")
+        if self.period is not None and self.period not in PERIODS:
+            problems.append(f"period must be one of D (day), W (week), M (month); got {self.period!r}")
+        if self.segment_value is not None and self.segment is None:
+            problems.append("segment_value needs segment (the column it is a value of)")
+        if problems:
+            raise InputError("; ".join(problems), problems=problems)
+
+
+@dataclass(frozen=True)
+class MonitorSetup:
+    """What the Monitoring page checks: the series, how its range is set, and the ranges that gives.
+
+    Saved per file by the page (and read back as its widgets' defaults); the report and
+    :func:`evaluate_ranges` need only ``ranges`` and ``settings``.
+
+    >>> MonitorSetup("recall", segment="region").mode
+    'reference'
+    """
+
+    metric: str
+    period: str = "W"
+    segment: str | None = None
+    mode: str = "reference"
+    k: float = 3.0
+    tolerance: float = 0.1
+    minimum: float | None = None
+    maximum: float | None = None
+    reference_end: object = None  # a date; None = the middle of the file's time span
+    settings: MonitorSettings = DEFAULT_SETTINGS
+    ranges: tuple[Range, ...] = ()
+
+
+def _tidy_bound(metric: str, value: float, side: int) -> float | None:
+    """Round a derived bound to 4 significant digits; None when beyond the metric's natural bound."""
+    if value is None or not math.isfinite(value):
+        return None
+    natural = _BOUNDS.get(metric, (None, None))[side]
+    if natural is not None and (value <= natural if side == 0 else value >= natural):
+        return None
+    return float(f"{value:.4g}")
+
+
+def _reference_values(dataset: Dataset, table: pd.DataFrame, reference_end, settings) -> pd.DataFrame:
+    """Each (metric, segment value)'s metric pooled over the reference period's rows."""
+    from mlimpact.metrics import evaluate
+
+    period = table["period"].iloc[0]
+    segment = table["segment_column"].iloc[0]
+    buckets = dataset_buckets(dataset, period)
+    in_ref = np.append(np.asarray(buckets.ends <= reference_end), False)  # last: rows without a time
+    row_ref = in_ref[np.where(buckets.codes < 0, len(in_ref) - 1, buckets.codes)]
+    if segment is not None:
+        scodes, slabels = dataset.codes(segment)
+    else:
+        scodes, slabels = np.zeros(dataset.n, dtype=np.int64), [None]
+    codes = np.where(row_ref, scodes, len(slabels))
+    frames = [evaluate(dataset, threshold=settings.threshold, metrics=[m], codes=codes, n_groups=len(slabels) + 1,
+                       intervals=False) for m in table["metric"].unique()]
+    ref = pd.concat(frames, ignore_index=True)
+    ref = ref[(ref["group"] < len(slabels)) & (ref["n"] > 0)]
+    return pd.DataFrame({"metric": ref["metric"].to_numpy(),
+                         "segment": np.asarray(slabels, dtype=object)[ref["group"].to_numpy()],
+                         "value": ref["value"].to_numpy()})
+
+
+def derive_ranges(dataset: Dataset, table: pd.DataFrame, *, mode: str = "reference", k: float = 3.0,
+                  tolerance: float = 0.1, minimum: float | None = None, maximum: float | None = None,
+                  reference_end=None, settings: MonitorSettings = DEFAULT_SETTINGS) -> tuple[Range, ...]:
+    """The acceptable ranges for the series in ``table`` (from :func:`metrics_over_time`).
+
+    ``mode``: ``"fixed"`` — ``minimum``/``maximum`` for every segment value; ``"reference"`` — per
+    segment value, mean ± ``k`` standard deviations of its reference buckets (at least 3 not too small;
+    the sd floored at the median standard error of those buckets, interval width / 3.92);
+    ``"relative"`` — per segment value, the metric pooled over the reference period ± ``tolerance`` × |it|.
+    Derived bounds are rounded to 4 significant digits; a bound beyond the metric's natural limit (0 or 1
+    for a proportion) is dropped, and a series without enough reference data gets no range.
+    """
+    if table.empty:
+        return ()
+    period = table["period"].iloc[0]
+    segment = table["segment_column"].iloc[0]
+    if mode == "fixed":
+        if minimum is None and maximum is None:
+            return ()
+        return tuple(Range(m, minimum=minimum, maximum=maximum, period=period, segment=segment)
+                     for m in table["metric"].unique())
+    if mode not in ("reference", "relative"):
+        raise InputError(f"range mode must be fixed, reference or relative; got {mode!r}")
+    if not (isinstance(k, int | float) and k > 0) or not (isinstance(tolerance, int | float) and tolerance >= 0):
+        raise InputError(f"k must be above 0 and the tolerance at least 0; got k={k!r}, tolerance={tolerance!r}")
+    end = _reference_end(dataset, reference_end)
+    if mode == "reference":
+        ref = table[(table["end"] <= end) & ~table["too_small"] & table["value"].notna()]
+        ref = ref.assign(se=(ref["high"] - ref["low"]) / (2 * Z95))
+        agg = ref.groupby(["metric", "segment"], dropna=False, sort=False).agg(
+            mean=("value", "mean"), std=("value", "std"), count=("value", "size"), se=("se", "median"))
+        agg = agg[agg["count"] >= MIN_REFERENCE_BUCKETS].reset_index()
+        sd = np.fmax(agg["std"].to_numpy(float), agg["se"].to_numpy(float))  # never below one bucket's noise
+        lo, hi = agg["mean"] - k * sd, agg["mean"] + k * sd
+    else:
+        agg = _reference_values(dataset, table, end, settings).dropna(subset=["value"])
+        lo = agg["value"] - tolerance * agg["value"].abs()
+        hi = agg["value"] + tolerance * agg["value"].abs()
+    out = []
+    for metric, value, a, b in zip(agg["metric"], agg["segment"], lo, hi, strict=True):  # one per series
+        mn, mx = _tidy_bound(metric, a, 0), _tidy_bound(metric, b, 1)
+        if mn is not None or mx is not None:
+            out.append(Range(metric, minimum=mn, maximum=mx, period=period, segment=segment,
+                             segment_value=None if segment is None else value))
+    return tuple(out)
+
+
+def check_ranges(table: pd.DataFrame, ranges, *, rule: str = "interval") -> pd.DataFrame:
+    """Status of every bucket of ``table`` against the ranges that apply to it.
+
+    Returns :data:`STATUS_COLUMNS`: the table's columns plus ``min``, ``max`` and ``status`` — ``"below"``
+    or ``"above"`` (out of range), ``"ok"``, ``"too small"``, ``"n/a"`` (value undefined) or ``"no range"``.
+    A range applies to rows with its metric, period and segment column (and segment value, when set);
+    a row under two ranges appears twice.
+    """
+    if rule not in ("interval", "point"):
+        raise InputError(f"rule must be \"interval\" or \"point\"; got {rule!r}")
+    keys = ["metric", "period", "segment_column"]
+    rdf = pd.DataFrame([{"metric": r.metric, "period": r.period, "segment_column": r.segment,
+                         "segment": r.segment_value, "min": r.minimum, "max": r.maximum} for r in ranges],
+                       columns=keys + ["segment", "min", "max"])
+    base = table.reset_index(drop=True).assign(_row=lambda d: np.arange(len(d)))
+    filled = base.fillna({"period": "", "segment_column": "", "segment": ""}).astype({"period": object})
+    rdf = rdf.astype({"min": float, "max": float}).fillna({"period": "", "segment_column": ""})
+    every = rdf[rdf["segment"].isna()].drop(columns="segment")
+    one = rdf[rdf["segment"].notna()]
+    hits = pd.concat([filled[keys + ["_row"]].merge(every, on=keys),
+                      filled[keys + ["segment", "_row"]].merge(one, on=keys + ["segment"])], ignore_index=True)
+    out = base.merge(hits[["_row", "min", "max"]], on="_row", how="left").sort_values("_row", kind="stable")
+    value = out["value"].to_numpy(dtype=float)
+    if rule == "interval":
+        lo = np.where(np.isnan(out["low"].to_numpy(float)), value, out["low"].to_numpy(float))
+        hi = np.where(np.isnan(out["high"].to_numpy(float)), value, out["high"].to_numpy(float))
+    else:
+        lo = hi = value
+    mn, mx = out["min"].to_numpy(float), out["max"].to_numpy(float)
+    below = hi < np.where(np.isnan(mn), -np.inf, mn)
+    above = lo > np.where(np.isnan(mx), np.inf, mx)
+    status = np.select([np.isnan(mn) & np.isnan(mx), out["too_small"].to_numpy(bool), np.isnan(value), below, above],
+                       ["no range", "too small", "n/a", "below", "above"], "ok")
+    out["status"] = status
+    return out[STATUS_COLUMNS].reset_index(drop=True)
+
+
+def alert_table(status: pd.DataFrame) -> pd.DataFrame:
+    """The out-of-range rows of a :func:`check_ranges` table (same columns), in table order."""
+    return status[status["status"].isin(["below", "above"])].reset_index(drop=True)
+
+
+def evaluate_ranges(dataset: Dataset, ranges, *, settings: MonitorSettings = DEFAULT_SETTINGS) -> pd.DataFrame:
+    """:func:`check_ranges` for ranges of any metrics, periods and segments: what ``check`` runs.
+
+    Each (metric, period, segment column) is computed exactly as the page computes it
+    (:func:`metrics_over_time` with the same settings), so both give the same alerts.
+    """
+    ranges = tuple(ranges)
+    _check_metrics(dataset, sorted({r.metric for r in ranges}))
+    groups = list(dict.fromkeys((r.metric, r.period, r.segment) for r in ranges))
+    frames = [check_ranges(metrics_over_time(dataset, metrics=m, period=p, segment=s, settings=settings),
+                           [r for r in ranges if (r.metric, r.period, r.segment) == (m, p, s)], rule=settings.rule)
+              for m, p, s in groups]  # a few (metric, period, segment) series, each one vectorized call
+    if not frames:
+        return pd.DataFrame(columns=STATUS_COLUMNS)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _num(x) -> str:
+    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}" if abs(x) < 100 \
+        else f"{x:,.1f}"
+
+
+def violation_line(row) -> str:
+    """One line per violation: metric, segment value, bucket, value (interval), and the bound it broke.
+
+    >>> violation_line({"metric": "recall", "segment_column": "region", "segment": "west", "bucket": "2026-W15",
+    ...                 "value": 0.122, "low": 0.057, "high": 0.242, "min": 0.7, "max": None, "status": "below"})
+    'recall region=west 2026-W15: 0.122 (0.057–0.242) below min 0.7'
+    """
+    where = [row["metric"]]
+    if row.get("segment_column") is not None and not pd.isna(row.get("segment_column")):
+        where.append(f"{row['segment_column']}={row['segment']}")
+    if row.get("bucket") not in (None, "all"):
+        where.append(str(row["bucket"]))
+    bound = f"below min {row['min']:g}" if row["status"] == "below" else f"above max {row['max']:g}"
+    return f"{' '.join(where)}: {_num(row['value'])} ({_num(row['low'])}–{_num(row['high'])}) {bound}"
+
+
+def describe_alerts(status: pd.DataFrame, *, label: str) -> str:
+    """A one-sentence finding for a status table (chart titles, captions).
+
+    >>> describe_alerts(pd.DataFrame({"status": ["ok", "too small"], "segment": [None, None],
+    ...                               "bucket": ["2026-W01", "2026-W02"], "period": ["W", "W"]}), label="Recall")
+    'Recall stayed in range in all 1 checked week'
+    """
+    alerts = status[status["status"].isin(["below", "above"])]
+    checked = int(status["status"].isin(["ok", "below", "above"]).sum())
+    unit = PERIODS.get(status["period"].iloc[0], "bucket") if len(status) else "bucket"
+    if alerts.empty:
+        if not checked:
+            return f"No {unit} of {label} could be checked: none has a range and enough rows"
+        return f"{label} stayed in range in all {checked} checked {unit}{'s' if checked != 1 else ''}"
+    words = []
+    for seg, part in alerts.groupby("segment", dropna=False, sort=False):  # a few alerting series
+        where = "" if seg is None or pd.isna(seg) else f" in {seg}"
+        words.append(f"{where} in {_join_buckets(part['bucket'].tolist())}")
+    sides = set(alerts["status"])
+    verb = "fell below" if sides == {"below"} else "rose above" if sides == {"above"} else "left"
+    return f"{label} {verb} its range" + ";".join(words)
+
+
+def _join_buckets(names: list[str]) -> str:
+    names = list(dict.fromkeys(names))
+    if len(names) > 4:
+        return f"{names[0]} … {names[-1]} ({len(names)} buckets)"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
