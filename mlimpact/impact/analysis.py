@@ -256,7 +256,7 @@ def one_vs_rest(dataset: Dataset, cls: str) -> Dataset:
         raise InputError("one class against the rest needs one probability column per class; pick them in "
                          "the sidebar (Columns and task)")
     k = dataset.classes.index(cls)
-    from mlimpact.io.dataset import class_from_column
+    from mlimpact.io.build import class_from_column
 
     known = set(dataset.classes)
     score_col = next((c for c in dataset.roles.class_scores if class_from_column(c, known) == cls), None)

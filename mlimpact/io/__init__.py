@@ -1,5 +1,9 @@
 """Reading prediction files and what they mean: readers, cleaning, roles, the Dataset, the one loader."""
 
+from mlimpact.io.build import (
+    class_from_column,
+    parse_times,
+)
 from mlimpact.io.clean import (
     NUMERIC_SHARE,
 )
@@ -14,7 +18,6 @@ from mlimpact.io.dataset import (
     MISSING_LABEL,
     Dataset,
     build_dataset,
-    class_from_column,
     encode_column,
 )
 from mlimpact.io.decision import (
@@ -68,11 +71,12 @@ from mlimpact.io.text import (
 )
 
 __all__ = [
+    "parse_times",
+    "class_from_column",
     "NUMERIC_SHARE",
     "SOURCE_COLUMN",
     "combine_frames",
     "MAX_COLUMNS",
-    "class_from_column",
     "Dataset",
     "build_dataset",
     "MISSING_LABEL",
