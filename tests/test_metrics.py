@@ -430,7 +430,7 @@ def test_closed_form_tests_match_a_row_bootstrap(metric):
 
 
 def test_p_values_do_not_depend_on_intervals_and_run_no_bootstrap(monkeypatch):
-    import mlimpact.metrics.binary as binary
+    import mlimpact.metrics.binary_bootstrap as binary
 
     y, s, codes = _binary_data(seed=13)
     with_intervals = compute_metrics("binary", y=y, score=s, codes=codes, n_groups=9, compare_to_rest=True,
@@ -476,7 +476,7 @@ def test_predictions_only_intervals_and_tests():
 
 def test_delta_method_variances_match_multinomial_resampling():
     """Binned-AP and f1 variances (group and stratified rest) against exact multinomial cell draws."""
-    from mlimpact.metrics.binary import _ap_gradient, _delta_variances, _f1_gradient
+    from mlimpact.metrics.binary_tests import _ap_gradient, _delta_variances, _f1_gradient
 
     rng = np.random.default_rng(16)
     G, nb = 4, 6

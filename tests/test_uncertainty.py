@@ -231,7 +231,7 @@ def test_resample_cells_exact_below_the_cut_and_multinomial_moments_above():
 @pytest.mark.parametrize("n_per", [120, 400])
 def test_binary_intervals_match_exact_multinomial_draws(n_per, monkeypatch):
     """The approximate draws of groups of 100+ rows give the intervals exact draws give."""
-    import mlimpact.metrics.binary as binary
+    import mlimpact.metrics.binary_bootstrap as binary
 
     rng = np.random.default_rng(23)
     G = 30

@@ -26,6 +26,12 @@ from mlimpact.metrics.evaluate import (
     default_metrics,
     evaluate,
 )
+from mlimpact.metrics.leading import (
+    HEADLINE_METRICS,
+    MAIN_METRIC,
+    headline_metrics,
+    main_metric,
+)
 from mlimpact.metrics.multiclass import (
     class_score_matrix,
 )
@@ -70,6 +76,10 @@ __all__ = [
     "default_metrics",
     "dataset_arrays",
     "evaluate",
+    "MAIN_METRIC",
+    "HEADLINE_METRICS",
+    "main_metric",
+    "headline_metrics",
     "class_score_matrix",
     "Metric",
     "METRICS",
