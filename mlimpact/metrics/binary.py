@@ -49,21 +49,12 @@ _BOOTSTRAPPED = ("f1", "average_precision", "log_loss", "brier_score")
 
 
 def _binary(y, score, pred, codes, G, *, threshold, want, opts, attrs):
+    """Binary metrics of every group: counts from one pass of cells, ranks from one score order."""
     intervals, compare = opts["intervals"], opts["compare"]
     outs = {name: _Out(G) for name in want}
     score_names = [m for m in ("roc_auc", "average_precision", "log_loss", "brier_score") if m in outs]
+    losses = _usable_losses(outs, score, G)
     boot = [m for m in _BOOTSTRAPPED if m in outs and (m == "f1" or score is not None)]
-    losses = []
-    if score is None:
-        for name in score_names:
-            outs[name].explain(np.ones(G, bool), f"{name} needs a score column; only predicted classes were given")
-    elif any(m in outs for m in _LOSSES):
-        lo_s, hi_s = (float(np.min(score)), float(np.max(score))) if len(score) else (0.0, 1.0)
-        if lo_s >= 0.0 and hi_s <= 1.0:
-            losses = [m for m in _LOSSES if m in outs]
-        for name in [m for m in _LOSSES if m in outs and m not in losses]:
-            outs[name].explain(np.ones(G, bool), f"{name} needs scores that are probabilities in [0, 1]; "
-                               f"scores range from {lo_s:g} to {hi_s:g}")
     boot = [m for m in boot if m not in _LOSSES or m in losses]
     # the bootstrap's cells (score bins) serve its intervals and the average precision test
     bins = score is not None and ((intervals and bool(boot)) or (compare and "average_precision" in outs))
@@ -93,6 +84,32 @@ def _binary(y, score, pred, codes, G, *, threshold, want, opts, attrs):
                 outs[name].explain(den == 0, why)
             _proportion(outs[name], num, den, intervals=intervals, compare=compare)
 
+    _f1_metric(outs, confusion, compare)
+    _score_metrics(outs, cells, pos, neg, n, G, intervals=intervals, compare=compare)
+    if boot and intervals:
+        _binary_bootstrap(outs, boot, cells, n, opts, attrs)
+    return outs, n, pos
+
+
+def _usable_losses(outs, score, G) -> list[str]:
+    """The losses that can be computed (scores are probabilities); the others explain why not."""
+    score_names = [m for m in ("roc_auc", "average_precision", "log_loss", "brier_score") if m in outs]
+    if score is None:
+        for name in score_names:
+            outs[name].explain(np.ones(G, bool), f"{name} needs a score column; only predicted classes were given")
+        return []
+    if not any(m in outs for m in _LOSSES):
+        return []
+    lo_s, hi_s = (float(np.min(score)), float(np.max(score))) if len(score) else (0.0, 1.0)
+    losses = [m for m in _LOSSES if m in outs] if lo_s >= 0.0 and hi_s <= 1.0 else []
+    for name in [m for m in _LOSSES if m in outs and m not in losses]:
+        outs[name].explain(np.ones(G, bool), f"{name} needs scores that are probabilities in [0, 1]; "
+                           f"scores range from {lo_s:g} to {hi_s:g}")
+    return losses
+
+
+def _f1_metric(outs, confusion, compare) -> None:
+    tp, fp, fn, _ = confusion.T
     if "f1" in outs:
         o = outs["f1"]
         o.explain(tp + fp + fn == 0, "f1 needs an actual or predicted positive; this group has neither")
@@ -102,7 +119,10 @@ def _binary(y, score, pred, codes, G, *, threshold, want, opts, attrs):
             o.rest = _f1(t[0] - tp, t[1] - fp, t[2] - fn)
             o.p = _p_value(o.value - o.rest, *_delta_variances(confusion, _f1_gradient))
 
-    if score is not None and ("roc_auc" in outs or "average_precision" in outs):
+
+def _score_metrics(outs, cells, pos, neg, n, G, *, intervals, compare) -> None:
+    """ROC AUC and average precision from rank statistics; log loss and Brier score from cell sums."""
+    if cells.so is not None and ("roc_auc" in outs or "average_precision" in outs):
         rs = rank_statistics_from_order(cells.so, cells.cs, G, rest=compare and "roc_auc" in outs, csi=cells.csi)
         if "roc_auc" in outs:
             _roc_auc(outs["roc_auc"], rs, pos, neg, intervals=intervals, compare=compare)
@@ -120,9 +140,6 @@ def _binary(y, score, pred, codes, G, *, threshold, want, opts, attrs):
         if compare:
             o.rest = _ratio(total.sum() - total, n.sum() - n)
             o.p = _p_value(o.value - o.rest, *_mean_variances(total, s2.sum(axis=1), n))
-    if boot and intervals:
-        _binary_bootstrap(outs, boot, cells, n, opts, attrs)
-    return outs, n, pos
 
 
 def _roc_auc(o: _Out, rs, pos, neg, *, intervals: bool, compare: bool) -> None:

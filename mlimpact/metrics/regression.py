@@ -21,6 +21,7 @@ from mlimpact.metrics.uncertainty import multinomial_resample, run_bootstrap
 
 
 def _regression(y, pred, codes, G, *, want, opts, attrs):
+    """Regression metrics of every group from per-row error sums; intervals from resampled cells."""
     y = np.asarray(y, dtype=float)
     pred = np.asarray(pred, dtype=float)
     compare = opts["compare"]
@@ -46,34 +47,49 @@ def _regression(y, pred, codes, G, *, want, opts, attrs):
     if "mape" in outs:
         outs["mape"].explain(zero_truth, "mape is undefined when a true value is 0; this group has one")
         outs["mape"].value[zero_truth] = np.nan
-    # r2 with an exact two-pass total sum of squares
+    yc = y - (y.mean() if len(y) else 0.0)
+    if "r2" in outs:
+        _r2(outs["r2"], y, yc, sums["rmse"], codes, G, n, compare)
+    if (opts["intervals"] or compare) and outs:
+        _regression_bootstrap(outs, y, e, yc, per_row, codes, G, n, opts, attrs)
+    return outs, n, np.full(G, np.nan)
+
+
+def _r2(o: _Out, y, yc, sse, codes, G, n, compare) -> None:
+    """r2 of every group (and of the rest) with an exact two-pass total sum of squares."""
+    n_all = n.sum()
     ybar = _ratio(np.bincount(codes, weights=y, minlength=G), n)
     sst = np.bincount(codes, weights=(y - ybar[codes]) ** 2, minlength=G)
-    yc = y - (y.mean() if len(y) else 0.0)
     s1, s2 = np.bincount(codes, weights=yc, minlength=G), np.bincount(codes, weights=yc * yc, minlength=G)
-    if "r2" in outs:
-        o = outs["r2"]
-        o.explain(n < 2, "r2 needs at least 2 rows")
-        o.explain(sst == 0, "r2 is undefined when the true values do not vary in this group")
-        o.value = np.where((n >= 2) & (sst > 0), 1 - _ratio(sums["rmse"], np.where(sst > 0, sst, 1)), np.nan)
-        if compare:
-            nr = n_all - n
-            sst_r = (s2.sum() - s2) - _ratio((s1.sum() - s1) ** 2, nr)
-            sse_r = sums["rmse"].sum() - sums["rmse"]
-            o.rest = np.where((nr >= 2) & (sst_r > 1e-12 * np.maximum(s2.sum() - s2, 1e-300)),
-                              1 - _ratio(sse_r, sst_r), np.nan)
-    if not (opts["intervals"] or compare) or not outs:
-        return outs, n, np.full(G, np.nan)
+    o.explain(n < 2, "r2 needs at least 2 rows")
+    o.explain(sst == 0, "r2 is undefined when the true values do not vary in this group")
+    o.value = np.where((n >= 2) & (sst > 0), 1 - _ratio(sse, np.where(sst > 0, sst, 1)), np.nan)
+    if compare:
+        nr = n_all - n
+        sst_r = (s2.sum() - s2) - _ratio((s1.sum() - s1) ** 2, nr)
+        sse_r = sse.sum() - sse
+        o.rest = np.where((nr >= 2) & (sst_r > 1e-12 * np.maximum(s2.sum() - s2, 1e-300)),
+                          1 - _ratio(sse_r, sst_r), np.nan)
 
-    # cells: (truth quantile bin x error quantile bin) per group
-    def qbins(x, k):
-        if len(x) == 0:
-            return np.zeros(0, dtype=np.int64), 1
-        edges = np.unique(np.quantile(x, np.linspace(0, 1, k + 1)[1:-1]))
-        return np.searchsorted(edges, x, side="right"), len(edges) + 1
 
-    by, nby = qbins(y, BOOT_REG_Y_BINS)
-    be, nbe = qbins(e, BOOT_REG_ERROR_BINS)
+def _qbins(x, k):
+    if len(x) == 0:
+        return np.zeros(0, dtype=np.int64), 1
+    edges = np.unique(np.quantile(x, np.linspace(0, 1, k + 1)[1:-1]))
+    return np.searchsorted(edges, x, side="right"), len(edges) + 1
+
+
+def _r2_of(sse, a, b, nn):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sst_ = b - a * a / nn
+        return np.where((nn >= 2) & (sst_ > 0), 1 - sse / sst_, np.nan)
+
+
+def _regression_bootstrap(outs, y, e, yc, per_row, codes, G, n, opts, attrs) -> None:
+    """Percentile intervals from resampled (truth quantile bin x error quantile bin) cells per group."""
+    compare, n_all = opts["compare"], n.sum()
+    by, nby = _qbins(y, BOOT_REG_Y_BINS)
+    be, nbe = _qbins(e, BOOT_REG_ERROR_BINS)
     C = nby * nbe
     flat = codes.astype(np.int64) * C + by * nbe + be
     counts = np.bincount(flat, minlength=G * C).reshape(G, C)
@@ -82,11 +98,6 @@ def _regression(y, pred, codes, G, *, want, opts, attrs):
     y2m = _cell_moments(flat, G * C, yc * yc)[0].reshape(G, C)
     e2m = mom["rmse"][0]
     boot = [k for k in ("mae", "rmse", "r2", "mean_error", "mape") if k in outs]
-
-    def r2_of(sse, a, b, nn):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            sst_ = b - a * a / nn
-            return np.where((nn >= 2) & (sst_ > 0), 1 - sse / sst_, np.nan)
 
     def replicate(rng, b):
         m = multinomial_resample(counts, b, rng, normal_above=NORMAL_ABOVE)
@@ -105,9 +116,9 @@ def _regression(y, pred, codes, G, *, want, opts, attrs):
                 res["rmse_rest"] = np.sqrt(np.maximum(res["rmse_rest"], 0))
         if "r2" in boot:
             sse, a, q = (m * e2m).sum(-1), (m * ycm).sum(-1), (m * y2m).sum(-1)
-            res["r2"] = r2_of(sse, a, q, n)
+            res["r2"] = _r2_of(sse, a, q, n)
             if compare:
-                res["r2_rest"] = r2_of(sse.sum(1, keepdims=True) - sse, a.sum(1, keepdims=True) - a,
+                res["r2_rest"] = _r2_of(sse.sum(1, keepdims=True) - sse, a.sum(1, keepdims=True) - a,
                                        q.sum(1, keepdims=True) - q, n_all - n)
         return res
 
@@ -115,4 +126,3 @@ def _regression(y, pred, codes, G, *, want, opts, attrs):
                                time_budget_s=opts["time_budget_s"], chunk=_chunk(G, C))
     attrs["n_boot"] = used
     _apply_bootstrap(outs, boot, reps, {}, opts)
-    return outs, n, np.full(G, np.nan)
