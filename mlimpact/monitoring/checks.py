@@ -124,6 +124,15 @@ def parse_checks(text: str, *, source: str = "checks.toml") -> ChecksConfig:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _toml_error(exc, source) from None
+    columns, settings_doc, checks = _tables_of(doc, text, source)
+    _check_columns(columns, text, source)
+    settings = _parse_settings(columns, settings_doc, text, source)
+    ranges = tuple(_parse_range(check, i, text, source) for i, check in enumerate(checks))
+    return ChecksConfig(columns=dict(columns), settings=settings, ranges=ranges)
+
+
+def _tables_of(doc: dict, text: str, source: str) -> tuple[dict, dict, list]:
+    """The [columns], [settings] and [[check]] tables, each of the right kind; at least one check."""
     for key in doc:
         if key not in ("columns", "settings", "check"):
             raise _fail(source, _line_of(text, key) or _key_line(text, key), f"unknown table or key `{key}`",
@@ -139,7 +148,10 @@ def parse_checks(text: str, *, source: str = "checks.toml") -> ChecksConfig:
                     "start each check with a [[check]] header (two brackets)")
     if not checks:
         raise _fail(source, None, "no checks", "add at least one [[check]] table with a metric and a min or max")
+    return columns, settings_doc, checks
 
+
+def _check_columns(columns: dict, text: str, source: str) -> None:
     for key, value in columns.items():
         line = _line_of(text, "columns", key=key)
         if key not in COLUMN_KEYS:
@@ -157,6 +169,8 @@ def parse_checks(text: str, *, source: str = "checks.toml") -> ChecksConfig:
                         'write column names in double quotes, e.g. label = "is_fraud"' if key != "threshold"
                         else "write a number, e.g. threshold = 0.5")
 
+
+def _parse_settings(columns: dict, settings_doc: dict, text: str, source: str) -> MonitorSettings:
     settings = dict(settings_doc)
     for key in settings:
         if key not in SETTINGS_KEYS:
@@ -169,37 +183,35 @@ def parse_checks(text: str, *, source: str = "checks.toml") -> ChecksConfig:
                         "give the threshold once")
         settings["threshold"] = columns["threshold"]
     try:
-        parsed_settings = MonitorSettings(**settings)
+        return MonitorSettings(**settings)
     except (InputError, TypeError) as exc:
         bad = next((k for k in SETTINGS_KEYS if k in str(exc)), None)
         line = _line_of(text, "settings", key=bad) if bad and bad in settings_doc else \
             _line_of(text, "columns", key="threshold")
         raise _fail(source, line, str(exc)) from None
 
-    ranges = []
-    for i, check in enumerate(checks):
-        head = _line_of(text, "check", i)
-        for key in check:
-            if key not in CHECK_KEYS:
-                raise _fail(source, _line_of(text, "check", i, key) or head, f"unknown key `{key}` in [[check]]",
-                            f"use {', '.join(CHECK_KEYS)}")
-        if "metric" not in check:
-            raise _fail(source, head, "this [[check]] has no metric", 'add e.g. metric = "recall"')
-        for key in ("metric", "period", "segment", "segment_value"):
-            if key in check and not isinstance(check[key], str):
-                raise _fail(source, _line_of(text, "check", i, key) or head,
-                            f"`{key}` must be text in double quotes; got {check[key]!r}")
-        period = check.get("period")
-        try:
-            r = Range(check["metric"], minimum=check.get("min"), maximum=check.get("max"),
-                      period=period.upper() if isinstance(period, str) else None, segment=check.get("segment"),
-                      segment_value=check.get("segment_value"), line=head)
-        except InputError as exc:
-            key = next((k for k, word in (("metric", "metric"), ("period", "period"), ("segment_value", "segment"),
-                                          ("min", "min"), ("max", "max")) if str(exc).startswith(word)), None)
-            raise _fail(source, (_line_of(text, "check", i, key) if key else None) or head, str(exc)) from None
-        ranges.append(r)
-    return ChecksConfig(columns=dict(columns), settings=parsed_settings, ranges=tuple(ranges))
+
+def _parse_range(check: dict, i: int, text: str, source: str) -> Range:
+    head = _line_of(text, "check", i)
+    for key in check:
+        if key not in CHECK_KEYS:
+            raise _fail(source, _line_of(text, "check", i, key) or head, f"unknown key `{key}` in [[check]]",
+                        f"use {', '.join(CHECK_KEYS)}")
+    if "metric" not in check:
+        raise _fail(source, head, "this [[check]] has no metric", 'add e.g. metric = "recall"')
+    for key in ("metric", "period", "segment", "segment_value"):
+        if key in check and not isinstance(check[key], str):
+            raise _fail(source, _line_of(text, "check", i, key) or head,
+                        f"`{key}` must be text in double quotes; got {check[key]!r}")
+    period = check.get("period")
+    try:
+        return Range(check["metric"], minimum=check.get("min"), maximum=check.get("max"),
+                     period=period.upper() if isinstance(period, str) else None, segment=check.get("segment"),
+                     segment_value=check.get("segment_value"), line=head)
+    except InputError as exc:
+        key = next((k for k, word in (("metric", "metric"), ("period", "period"), ("segment_value", "segment"),
+                                      ("min", "min"), ("max", "max")) if str(exc).startswith(word)), None)
+        raise _fail(source, (_line_of(text, "check", i, key) if key else None) or head, str(exc)) from None
 
 
 def _key_line(text: str, key: str) -> int | None:
