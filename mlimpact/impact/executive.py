@@ -75,25 +75,37 @@ def executive_summary(points: pd.DataFrame, baselines: pd.DataFrame, *, sens: pd
 
     cur = points.loc[points["point"] == "current"].iloc[0]
     best = points.loc[points["point"] == "best"].iloc[0]
+    out = [_lead_sentence(cur, period, n_rows, m, per), _best_sentence(cur, best, m, per),
+           _baselines_sentence(baselines, best, m, per), _segment_sentence(segments, m, per),
+           _risk_sentence(sens, m, per)]
+    return [s for s in out if s][:5]
+
+
+def _lead_sentence(cur, period: Period | None, n_rows: int | None, m, per: str) -> str:
     where = []
     if period is not None:
         where.append(period.describe().replace(" (", ", ").rstrip(")"))
     if n_rows:
         where.append(f"{n_rows:,} row{'s' if n_rows != 1 else ''}")
     lead = f"Over {' and '.join(where) if len(where) < 2 else where[0] + ', ' + where[1]}, at" if where else "At"
-    out = [f"{lead} threshold {cur['threshold']:g} the model's decisions are worth {m(cur['value_vs_flag_none'])}"
-           f"{per} against flagging nothing (95% interval {m(cur['vs_none_low'])} to {m(cur['vs_none_high'])}); "
-           f"the net value, after the losses the model does not prevent, is {m(cur['value'])}{per}."]
+    return (f"{lead} threshold {cur['threshold']:g} the model's decisions are worth {m(cur['value_vs_flag_none'])}"
+            f"{per} against flagging nothing (95% interval {m(cur['vs_none_low'])} to {m(cur['vs_none_high'])}); "
+            f"the net value, after the losses the model does not prevent, is {m(cur['value'])}{per}.")
+
+
+def _best_sentence(cur, best, m, per: str) -> str:
     gain = best["value"] - cur["value"]
     if best["flagged"] == 0 and gain > 1e-9 * max(1.0, abs(best["value"])):
-        out.append(f"Under these costs flagging nothing is worth the most: {m(gain)}{per} more than the model's "
-                   "decisions now; check the costs, or the model does not pay for itself.")
-    elif gain > 1e-9 * max(1.0, abs(best["value"])):
-        out.append(f"The value-maximising threshold is {best['threshold']:g}: the model would be worth "
-                   f"{m(best['value_vs_flag_none'])}{per}, {m(gain)} more than now (chosen on these rows, so "
-                   f"expect about {m(best['optimism'])} less on new data).")
-    else:
-        out.append(f"The current threshold is already the value-maximising one ({best['threshold']:g}).")
+        return (f"Under these costs flagging nothing is worth the most: {m(gain)}{per} more than the model's "
+                "decisions now; check the costs, or the model does not pay for itself.")
+    if gain > 1e-9 * max(1.0, abs(best["value"])):
+        return (f"The value-maximising threshold is {best['threshold']:g}: the model would be worth "
+                f"{m(best['value_vs_flag_none'])}{per}, {m(gain)} more than now (chosen on these rows, so "
+                f"expect about {m(best['optimism'])} less on new data).")
+    return f"The current threshold is already the value-maximising one ({best['threshold']:g})."
+
+
+def _baselines_sentence(baselines: pd.DataFrame, best, m, per: str) -> str:
     by_key = {r["baseline"]: r for r in baselines.to_dict("records")}
     wins, losses = [], []
     for key in ("flag_all", "random", "rule"):
@@ -116,21 +128,27 @@ def executive_summary(points: pd.DataFrame, baselines: pd.DataFrame, *, sens: pd
         other = top["baseline"].removesuffix(" (best threshold)")
         sentence += (f" Another model in the file, {other}, would be worth {m(top['value'] - best['value'])}{per} "
                      "more at its own best threshold.")
-    if sentence:
-        out.append(sentence.strip())
-    if segments is not None and len(segments) and segments["lost"].iloc[0] > 0:
-        top = segments.iloc[0]
-        out.append(f"Most value is lost in {top['segment']}: {m(top['lost'])}{per} "
-                   f"({top['share_of_lost']:.0%} of all value lost against perfect decisions, "
-                   f"{int(top['n']):,} rows).")
-    if sens is not None and len(sens) > 1:
-        s = sens[sens["term"] != "base"]
-        swing = s.groupby("term", sort=False)["best_vs_flag_none"].agg(lambda v: v.max() - v.min())
-        if len(swing) and swing.max() > 0:
-            term = swing.idxmax()
-            rows = s[s["term"] == term]
-            thr = rows["best_threshold"]
-            out.append(f"The biggest risk is the {TERM_LABELS[term]}: if it is off by 50% either way, the best "
-                       f"threshold moves between {thr.min():g} and {thr.max():g} and the model's worth between "
-                       f"{m(rows['best_vs_flag_none'].min())} and {m(rows['best_vs_flag_none'].max())}{per}.")
-    return out[:5]
+    return sentence.strip()
+
+
+def _segment_sentence(segments: pd.DataFrame | None, m, per: str) -> str:
+    if segments is None or not len(segments) or not segments["lost"].iloc[0] > 0:
+        return ""
+    top = segments.iloc[0]
+    return (f"Most value is lost in {top['segment']}: {m(top['lost'])}{per} "
+            f"({top['share_of_lost']:.0%} of all value lost against perfect decisions, {int(top['n']):,} rows).")
+
+
+def _risk_sentence(sens: pd.DataFrame | None, m, per: str) -> str:
+    if sens is None or len(sens) <= 1:
+        return ""
+    s = sens[sens["term"] != "base"]
+    swing = s.groupby("term", sort=False)["best_vs_flag_none"].agg(lambda v: v.max() - v.min())
+    if not len(swing) or not swing.max() > 0:
+        return ""
+    term = swing.idxmax()
+    rows = s[s["term"] == term]
+    thr = rows["best_threshold"]
+    return (f"The biggest risk is the {TERM_LABELS[term]}: if it is off by 50% either way, the best "
+            f"threshold moves between {thr.min():g} and {thr.max():g} and the model's worth between "
+            f"{m(rows['best_vs_flag_none'].min())} and {m(rows['best_vs_flag_none'].max())}{per}.")
