@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pandas as pd
 import streamlit as st
 
+from mlimpact.errors import InputError
 from mlimpact.io import to_safe_csv
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
@@ -29,6 +32,16 @@ def warning(message: object) -> None:
 
 def info(message: object) -> None:
     st.info(md_escape(message), icon=":material/info:")
+
+
+@contextmanager
+def stop_on_input_error(show: Callable[[InputError], None] | None = None) -> Iterator[None]:
+    """Run the block; on bad input show the message (:func:`error`, or ``show``) and stop the page."""
+    try:
+        yield
+    except InputError as exc:
+        (show or error)(exc)
+        st.stop()
 
 
 def table(frame: pd.DataFrame, *, key: str, file_name: str, header_lines: list[str] | None = None,
@@ -70,6 +83,6 @@ def chart(ch, *, key: str | None = None, title_space: int = 70, on_select=None, 
 
 
 def _vlc():
-    import vl_convert
+    import vl_convert  # vl-convert: heavy, imported on use
 
     return vl_convert

@@ -55,7 +55,7 @@ def _row_arrays(dataset: Dataset, mode: str, tolerance: float | None):
     if mode == "uncertainty":
         u = dataset.frame[dataset.roles.uncertainty].to_numpy(dtype=float, na_value=np.nan)
         key = np.where(np.isfinite(u), -u, -np.inf)  # no uncertainty: always reviewed
-        from scipy.special import erf
+        from scipy.special import erf  # scipy: heavy, imported on use
 
         with np.errstate(divide="ignore", invalid="ignore"):
             expected = np.where(u > 0, erf(tolerance / (np.abs(u) * math.sqrt(2.0))), 1.0)

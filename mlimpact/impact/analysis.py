@@ -81,7 +81,8 @@ from mlimpact.impact.values import (
     thin_value_curve,
     value_curve,
 )
-from mlimpact.io import Dataset, markdown_table, markdown_text
+from mlimpact.io import Dataset, Roles, build_dataset, markdown_table, markdown_text
+from mlimpact.io.build import class_from_column
 from mlimpact.io.decision import DEFAULT_THRESHOLD
 
 __all__ = [
@@ -256,7 +257,6 @@ def one_vs_rest(dataset: Dataset, cls: str) -> Dataset:
         raise InputError("one class against the rest needs one probability column per class; pick them in "
                          "the sidebar (Columns and task)")
     k = dataset.classes.index(cls)
-    from mlimpact.io.build import class_from_column
 
     known = set(dataset.classes)
     score_col = next((c for c in dataset.roles.class_scores if class_from_column(c, known) == cls), None)
@@ -269,7 +269,6 @@ def one_vs_rest(dataset: Dataset, cls: str) -> Dataset:
 
 
 def _demo_multiclass() -> Dataset:
-    from mlimpact.io import Roles, build_dataset
 
     frame = pd.DataFrame({"y": ["a", "b", "c"], "prob_a": [0.7, 0.2, 0.3], "prob_b": [0.2, 0.7, 0.1],
                           "prob_c": [0.1, 0.1, 0.6]})

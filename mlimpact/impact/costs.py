@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mlimpact.errors import InputError
-from mlimpact.io import Dataset
+from mlimpact.io import Dataset, Roles, build_dataset
 
 __all__ = ["MONEY_TERMS", "TERM_LABELS", "DAYS_PER_MONTH", "DAYS_PER_YEAR", "CostModel", "default_costs",
            "default_rule", "Rule", "parse_rule", "Period", "detect_period", "scale_factor"]
@@ -327,7 +327,6 @@ def scale_factor(dataset: Dataset, scale: str | None) -> tuple[float, Period | N
 
 def _demo_dataset() -> Dataset:
     """A four-row binary Dataset (label ``y``, score ``p``) for the doctests of the impact and compare modules."""
-    from mlimpact.io import Roles, build_dataset
 
     frame = pd.DataFrame({"y": [0, 1, 1, 0], "p": [0.1, 0.8, 0.4, 0.6]})
     return build_dataset(frame, Roles(label="y", score="p"))

@@ -26,6 +26,7 @@ from mlimpact.impact.values import (
 from mlimpact.io import Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.metrics import percentile_interval
+from mlimpact.slices import segment_codes
 
 __all__ = ["SENSITIVITY_COLUMNS", "sensitivity", "SEGMENT_COLUMNS", "segment_impact"]
 
@@ -115,7 +116,6 @@ def segment_impact(dataset: Dataset, costs: CostModel, *, column: str, threshold
     Returns the segment column first, then :data:`SEGMENT_COLUMNS`, largest loss first, with 95%
     bootstrap intervals of ``lost``; ``lost_per_row`` is not scaled.
     """
-    from mlimpact.slices import segment_codes
 
     threshold = _check_threshold(threshold)
     lanes = _check_lanes(lanes)

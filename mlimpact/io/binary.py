@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
@@ -16,7 +17,7 @@ _INDEX_COLUMN = re.compile(r"__index_level_\d+__")
 
 
 def _read_parquet(data: bytes, label: str, max_rows: int | None) -> _Parsed:
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # pyarrow: heavy, imported on use
 
     pf = pq.ParquetFile(pa.BufferReader(pa.py_buffer(data)))
     n_columns = len(pf.schema_arrow)
@@ -34,7 +35,7 @@ def _read_parquet(data: bytes, label: str, max_rows: int | None) -> _Parsed:
 
 def _read_xlsx(data: bytes, label: str, max_rows: int | None) -> _Parsed:
     """Read the first sheet of an .xlsx workbook with openpyxl."""
-    import openpyxl
+    import openpyxl  # openpyxl: heavy, imported on use
 
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -78,7 +79,6 @@ def _read_xlsx(data: bytes, label: str, max_rows: int | None) -> _Parsed:
 
 def _excel_column(values: list) -> pa.Array:
     """One Excel column as an Arrow array: numbers, booleans and datetimes natively, the rest as text."""
-    import datetime as dt
 
     values = [None if isinstance(v, str) and v in _NULL_SET else v for v in values]
     present = [v for v in values if v is not None]

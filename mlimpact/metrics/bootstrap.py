@@ -23,6 +23,8 @@ runs over one long contiguous vector (numpy is slow on short inner axes) and no 
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import numpy as np
 
 __all__ = ["NORMAL_ABOVE", "POISSON_BELOW", "table_normal", "poisson_table", "resample_cells"]
@@ -39,7 +41,6 @@ _normal: np.ndarray | None = None  # 2,048 float32 quantiles (8 KB), built on fi
 def _normal_table() -> np.ndarray:
     global _normal
     if _normal is None:
-        from statistics import NormalDist
 
         inv = NormalDist().inv_cdf
         t = np.array([inv((i + 0.5) / _LEVELS) for i in range(_LEVELS)])

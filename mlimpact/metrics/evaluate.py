@@ -11,6 +11,7 @@ import pandas as pd
 
 from mlimpact.io import Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD
+from mlimpact.metrics.compute import compute_metrics
 
 __all__ = ["default_metrics", "dataset_arrays", "evaluate"]
 
@@ -60,7 +61,6 @@ def evaluate(dataset: Dataset, *, threshold: float = DEFAULT_THRESHOLD, metrics=
 
     ``options`` pass through (``intervals``, ``seed``, ``compare_to_rest``, ``min_group_size``...).
     """
-    from mlimpact.metrics.compute import compute_metrics
 
     metrics = list(metrics) if metrics else default_metrics(dataset)
     table = compute_metrics(dataset.task, **dataset_arrays(dataset), codes=codes, n_groups=n_groups,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 __all__ = [
@@ -84,7 +86,7 @@ def normal_p_value(z) -> np.ndarray:
     >>> round(float(normal_p_value(1.959963984540054)), 6)
     0.05
     """
-    from scipy.special import ndtr
+    from scipy.special import ndtr  # scipy: heavy, imported on use
 
     z = np.asarray(z, dtype=float)
     return 2.0 * ndtr(-np.abs(z))
@@ -213,7 +215,6 @@ def run_bootstrap(replicate, *, n_boot: int, seed: int, time_budget_s: float | N
     >>> out["x"].shape, used
     ((10,), 10)
     """
-    import time
 
     chunk = max(1, min(int(chunk), int(n_boot)))
     n_chunks = -(-int(n_boot) // chunk)

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlimpact.errors import InputError
+from mlimpact.metrics import metrics_for_task
 from mlimpact.monitoring.ranges import Range, alert_table, violation_line
 from mlimpact.monitoring.series import DEFAULT_SETTINGS, MonitorSettings
 
@@ -279,7 +280,6 @@ def role_changes(columns: dict) -> dict:
 
 def validate_config(dataset, config: ChecksConfig, source: str) -> None:
     """Refuse checks that cannot apply to ``dataset`` (metric, segment column, period), naming the line."""
-    from mlimpact.metrics import metrics_for_task
 
     allowed = metrics_for_task(dataset.task)
     for r in config.ranges:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from mlimpact.errors import InputError
 from mlimpact.io import Dataset
-from mlimpact.metrics import METRICS, Z95
+from mlimpact.metrics import METRICS, Z95, evaluate
 from mlimpact.monitoring.series import (
     DEFAULT_SETTINGS,
     OVER_TIME_COLUMNS,
@@ -114,7 +114,6 @@ def _tidy_bound(metric: str, value: float, side: int) -> float | None:
 
 def _reference_values(dataset: Dataset, table: pd.DataFrame, reference_end, settings) -> pd.DataFrame:
     """Each (metric, segment value)'s metric pooled over the reference period's rows."""
-    from mlimpact.metrics import evaluate
 
     period = table["period"].iloc[0]
     segment = table["segment_column"].iloc[0]

@@ -33,7 +33,7 @@ import pandas as pd
 from mlimpact.errors import InputError
 from mlimpact.io import Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD
-from mlimpact.metrics import metrics_for_task
+from mlimpact.metrics import evaluate, metrics_for_task
 
 __all__ = ["PERIODS", "POSITIVE_SUPPORT", "DEFAULT_SETTINGS", "OVER_TIME_COLUMNS", "MonitorSettings", "TimeBuckets", "time_buckets", "dataset_buckets", "default_reference_end", "time_span", "metrics_over_time"]
 
@@ -202,7 +202,6 @@ def metrics_over_time(dataset: Dataset, *, metrics, period: str | None = "W", se
     >>> metrics_over_time(ds, metrics="recall")[["bucket", "n", "value", "too_small"]].values.tolist()
     [['2026-W15', 2, 0.5, True], ['2026-W16', 2, 1.0, True]]
     """
-    from mlimpact.metrics import evaluate
 
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     _check_metrics(dataset, metrics)

@@ -11,6 +11,8 @@ import pandas as pd
 
 from mlimpact.io import Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD
+from mlimpact.metrics import default_metrics, evaluate
+from mlimpact.slices import segment_table
 
 __all__ = ["summarize", "metric_cell"]
 
@@ -47,8 +49,6 @@ def summarize(dataset: Dataset, *, threshold: float = DEFAULT_THRESHOLD, segment
     -------
     dict in the shape of DESIGN.md's ``summarize --format json``.
     """
-    from mlimpact.metrics import default_metrics, evaluate
-    from mlimpact.slices import segment_table
 
     roles = dataset.roles
     metrics = list(metrics) if metrics else default_metrics(dataset)

@@ -21,11 +21,13 @@ from mlimpact.difficulty import (
     AUTO_NEGATIVE,
     AUTO_POSITIVE,
     LANE_NAMES,
+    default_tolerance,
     lane_label,
 )
 from mlimpact.errors import InputError
 from mlimpact.io import Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD, decide
+from mlimpact.slices import segment_codes
 
 __all__ = ["ERROR_TYPES", "ERROR_LABELS", "ORDERS", "ReviewRows", "review_rows", "error_types_for", "confidence_column", "segment_mask", "select_rows", "review_frame", "row_detail"]
 
@@ -97,7 +99,6 @@ def review_rows(dataset: Dataset, *, lanes: np.ndarray | None = None, threshold:
         error = np.where(decision != y, 3, 0).astype(np.int8)
         confidence = (dataset.proba[np.arange(n), decision] if dataset.proba is not None else np.zeros(n))
     else:
-        from mlimpact.difficulty import default_tolerance
 
         tol = default_tolerance(dataset) if tolerance is None else float(tolerance)
         decision = dataset.prediction
@@ -128,7 +129,6 @@ def segment_mask(dataset: Dataset, selection: Mapping[str, str] | None) -> np.nd
     >>> segment_mask(build_dataset(df, Roles(label="y", score="p")), {"region": "n"}).tolist()
     [True, False, True]
     """
-    from mlimpact.slices import segment_codes
 
     mask = np.ones(dataset.n, dtype=bool)
     for column, value in (selection or {}).items():
