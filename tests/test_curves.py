@@ -183,18 +183,7 @@ def test_reference_binning_reproduces_calibration_curve_on_edge_scores(n_bins):
     np.testing.assert_allclose(prob_pred, mean, rtol=1e-12)
 
 
-_EDGE_BUG = ("calibration_table bins by np.searchsorted on np.linspace(0, 1, n_bins + 1), whose float "
-             "edges 0.30000000000000004, 0.6000000000000001, 0.7000000000000001 (n_bins=10; similar for 5 "
-             "and 20) lie above the scores 0.3, 0.6, 0.7: those rows land in the lower bin while rows at "
-             "0.1, 0.2, 0.4, 0.5, 0.8, 0.9 land in the upper one")
-
-
-@pytest.mark.parametrize("n_bins", [
-    2, 4, 25,
-    pytest.param(5, marks=pytest.mark.xfail(strict=True, reason=_EDGE_BUG)),
-    pytest.param(10, marks=pytest.mark.xfail(strict=True, reason=_EDGE_BUG)),
-    pytest.param(20, marks=pytest.mark.xfail(strict=True, reason=_EDGE_BUG)),
-])
+@pytest.mark.parametrize("n_bins", [2, 4, 5, 10, 20, 25])
 def test_calibration_table_puts_edge_scores_in_the_upper_bin(n_bins):
     """calibration_table's bins are [a, b) (the last one [a, 1]); calibration_curve's are (a, b]
     (the first one [0, b]): on two-decimal scores the two tables differ by exactly the edge rows."""
@@ -212,7 +201,6 @@ def test_calibration_table_puts_edge_scores_in_the_upper_bin(n_bins):
     assert len(prob_true) != len(rate) or not np.allclose(prob_true, rate)
 
 
-@pytest.mark.xfail(strict=True, reason=_EDGE_BUG)
 def test_default_calibration_table_puts_a_score_of_0_3_with_0_3_not_with_0_2():
     """The Overview page's table (default 10 bins) on a score of exactly 0.3."""
     table = calibration_table(np.array([0, 0, 1]), np.array([0.2, 0.3, 0.35]))

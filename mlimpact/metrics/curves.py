@@ -97,7 +97,7 @@ def calibration_table(y: np.ndarray, score: np.ndarray, *, n_bins: int = 10, str
     if strategy == "quantile":
         edges = np.unique(np.quantile(score, np.linspace(0, 1, n_bins + 1)))
     else:
-        edges = np.linspace(0.0, 1.0, n_bins + 1)
+        edges = np.arange(n_bins + 1) / n_bins  # k / n: the decimal edge itself (linspace: 0.30000000000000004)
     if len(edges) < 2:
         edges = np.array([edges[0], edges[0] + 1e-12])
     idx = np.clip(np.searchsorted(edges[1:-1], score, side="right"), 0, len(edges) - 2)
