@@ -132,3 +132,18 @@ def test_unusable_threshold_exits_2_with_one_line(command, value, capsys):
     assert code == 2
     assert err == [f"mlimpact: error: --threshold {value}: not a usable threshold; give a finite number such as 0.5 "
                    "(rows with score >= threshold are flagged)"]
+
+
+def test_an_unexpected_error_exits_3_not_1(monkeypatch, capsys):
+    """A crash is not a violation: cron and CI read exit 1 as 'a check is out of range'."""
+    import importlib
+
+    cli_main = importlib.import_module("mlimpact.cli.main")  # the module (mlimpact.cli.main is also the function)
+
+    def boom(args):
+        raise KeyError("surprise")
+
+    monkeypatch.setitem(cli_main.COMMANDS, "summarize", boom)
+    assert main(["summarize", "sample_data/fraud.csv"]) == 3
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("mlimpact: internal error (KeyError: 'surprise'); this is a bug in mlimpact")

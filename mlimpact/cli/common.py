@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-__all__ = ["EXIT_OK", "EXIT_CHECK_FAILED", "EXIT_BAD_INPUT", "load_dataset", "load_file", "write"]
+__all__ = ["EXIT_OK", "EXIT_CHECK_FAILED", "EXIT_BAD_INPUT", "EXIT_INTERNAL_ERROR", "load_dataset", "load_file", "write"]
 
-EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR = 0, 1, 2, 3
 
 ROLE_OPTIONS = ("label", "score", "prediction", "time", "positive", "task")
 

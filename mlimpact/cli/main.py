@@ -1,8 +1,9 @@
 """``python -m mlimpact``: the same numbers as the app, for scripts, cron and CI.
 
 Exit codes: 0 fine; 1 a check is out of range (``check``); 2 bad input or usage, with one
-clear message on stderr. Roles left out are inferred, and what was inferred is printed
-(to stderr, so ``--format json`` output stays machine-readable).
+clear message on stderr; 3 an internal error (a bug), with one line on stderr. Roles left out
+are inferred, and what was inferred is printed (to stderr, so ``--format json`` output stays
+machine-readable).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import argparse
 import sys
 
 from mlimpact.cli import check, impact, slices, summarize
-from mlimpact.cli.common import EXIT_BAD_INPUT
+from mlimpact.cli.common import EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR
 from mlimpact.errors import InputError
 from mlimpact.io.decision import DEFAULT_THRESHOLD, check_threshold
 
@@ -102,3 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"mlimpact: error: {getattr(exc, 'filename', '') or ''} {exc.strerror or exc}".strip(), file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Exception as exc:  # a bug, not a violation: cron and CI must not read it as exit 1
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        print(f"mlimpact: internal error ({type(exc).__name__}: {first}); this is a bug in mlimpact, please "
+              "report it with the command you ran (the file's columns help, not its rows)", file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
