@@ -131,3 +131,25 @@ def test_encode_column_missing_and_bools():
     assert labels == ["False", "True", "(missing)"] and codes.tolist() == [1, 0, 2]
     codes, labels = encode_column(pd.Series([2.0, 1.0, 2.0]))
     assert labels == ["1", "2"]
+
+
+def test_daylight_saving_offsets_are_read_as_utc_instants(tmp_path):
+    """+01:00 and +02:00 in one column (a DST change) used to crash every command ("Mixed timezones")."""
+    from mlimpact.cli import main
+
+    path = tmp_path / "dst.csv"
+    path.write_text("ts,y,p\n2026-03-28T10:00:00+01:00,0,0.1\n2026-03-29T10:00:00+02:00,1,0.9\n"
+                    "2026-03-30T10:00:00+02:00,0,0.3\n2026-03-27T10:00:00+01:00,1,0.7\n")
+    ds = build_dataset(pd.read_csv(path), Roles(label="y", score="p", time="ts"))
+    assert ds.frame["ts"].dt.hour.tolist() == [9, 8, 8, 9]
+    assert ds.notes == ["column `ts` (time): mixed UTC offsets (as at a daylight-saving change); times are read "
+                        "as UTC instants"]
+    assert main(["summarize", str(path)]) == 0
+    assert main(["check", str(path), "--config", str(_checks(tmp_path))]) in (0, 1)
+
+
+def _checks(tmp_path):
+    config = tmp_path / "checks.toml"
+    config.write_text('[columns]\nlabel = "y"\nscore = "p"\ntime = "ts"\n[[check]]\nmetric = "recall"\nmin = 0.1\n'
+                      'period = "D"\n[settings]\nmin_count = 1\nmin_positives = 1\n')
+    return config

@@ -94,7 +94,7 @@ def _looks_like_time(s: pd.Series, name: str) -> bool:
         return False
     if not sample.astype(str).str.contains(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}", regex=True).mean() >= 0.9:
         return False
-    parsed = pd.to_datetime(sample.astype(str), errors="coerce", format="mixed")
+    parsed = pd.to_datetime(sample.astype(str), errors="coerce", format="mixed", utc=True)  # offsets may differ
     return bool(parsed.notna().mean() >= 0.9)
 
 
