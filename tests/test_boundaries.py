@@ -1,6 +1,7 @@
 """Project rules that a reviewer would otherwise check by hand."""
 
 import ast
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -70,3 +71,16 @@ def test_readme_test_command_is_what_ci_runs():
     test_command = blocks[2].split("\n```")[0].strip()
     assert "pytest" in test_command
     assert test_command in (ROOT / ".ci" / "run").read_text()
+
+
+def test_formula_after_a_line_break_inside_a_cell_is_neutralised():
+    """`ok\\r=cmd|...` once went out unquoted, so a reader started a new line at `=cmd...`."""
+    import csv
+    import io
+
+    payloads = ["ok\r=cmd|' /C calc'!A0", "a\n+1", "b\r\n-2", "\r@x", "fine\nline"]
+    data = to_safe_csv(pd.DataFrame({"cell": payloads}), header_lines=["x\r=y"]).decode()
+    physical = [line for chunk in data.split("\r\n") for line in re.split(r"[\r\n]", chunk)]
+    assert not [line for line in physical if line[:1] in ("=", "+", "-", "@", "\t")]
+    rows = list(csv.reader(io.StringIO(data.split("\r\n", 1)[1], newline="")))
+    assert [r[0] for r in rows[1:]] == ["ok\r'=cmd|' /C calc'!A0", "a\n'+1", "b\r\n'-2", "'\r'@x", "fine\nline"]

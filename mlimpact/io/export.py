@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -13,16 +14,22 @@ __all__ = ["FORMULA_PREFIXES", "neutralize_formulas", "to_safe_csv", "markdown_t
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+#: the start of every line within a cell (after LF, CR or CRLF) that begins like a formula
+_FORMULA_LINE_START = re.compile(r"(?m)(?:^|(?<=\r))(?=[=+\-@\t\r])")
+
+
 def _fix(value):
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
+    """``'`` before every line start of a text cell that a spreadsheet would run as a formula."""
+    if isinstance(value, str):
+        return _FORMULA_LINE_START.sub("'", value)
     return value
 
 
 def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy where text cells and column names starting with ``= + - @ TAB CR`` get a leading ``'``.
 
-    Numbers (including negatives) are left alone.
+    Every line start inside a cell counts (after LF, CR or CRLF): a spreadsheet may split a cell's
+    lines. Numbers (including negatives) are left alone.
 
     >>> neutralize_formulas(pd.DataFrame({"a": ["=1+1", "ok"], "b": [-2, 3]})).to_dict("list")
     {'a': ["'=1+1", 'ok'], 'b': [-2, 3]}
@@ -37,13 +44,16 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_safe_csv(frame: pd.DataFrame, *, header_lines: list[str] | None = None) -> bytes:
-    """UTF-8 CSV bytes with formulas neutralised; optional ``# comment`` lines first (assumptions).
+    """UTF-8 CSV bytes (RFC 4180: CRLF line ends) with formulas neutralised; ``# comment`` lines first.
 
-    >>> to_safe_csv(pd.DataFrame({"x": ["@SUM(A1)"]})).decode()
-    "x\\n'@SUM(A1)\\n"
+    Any cell holding a CR or an LF is quoted (with LF line ends a bare CR went out unquoted and
+    started a new physical line in some readers).
+
+    >>> to_safe_csv(pd.DataFrame({"x": ["@SUM(A1)", "ok\\r=1"]})).split(b"\\r\\n")
+    [b'x', b"'@SUM(A1)", b'"ok\\r\\'=1"', b'']
     """
-    body = neutralize_formulas(frame).to_csv(index=False, lineterminator="\n")
-    head = "".join(f"# {_fix(line)}\n" for line in (header_lines or []))
+    body = neutralize_formulas(frame).to_csv(index=False, lineterminator="\r\n")
+    head = "".join(f"# {_fix(' '.join(str(line).splitlines()))}\r\n" for line in (header_lines or []))
     return (head + body).encode("utf-8")
 
 
