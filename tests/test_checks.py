@@ -187,3 +187,22 @@ def test_json_shape_and_overall_check(preds, tmp_path, capsys):
     assert (v["metric"], v["segment"], v["period"], v["bucket"], v["side"], v["n"]) == ("recall", None, None, "all",
                                                                                         "below", 2000)
     assert v["message"].startswith("recall: ") and v["message"].endswith(" below min 0.99")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("x = " + "[" * 5000 + "]" * 5000 + "\n", "checks.toml: values are nested too deeply to read; write each value "
+     "as a number, a text in double quotes or a flat list"),
+    ('[[check]]\nmetric = "recall"\nmin = 0.1\n' * 1001, "checks.toml line 3001: 1,001 checks, more than the limit "
+     'of 1,000; check per segment with segment = "COLUMN" instead of one check per value'),
+    ("#" * 1_000_001, "checks.toml: 1,000,001 characters, more than the limit of 1,000,000; a checks file holds a "
+     "few dozen checks; split it or remove repeated checks"),
+], ids=["nesting bomb", "too many checks", "too large"])
+def test_hostile_checks_files_are_bounded(text, message, tmp_path, capsys):
+    with pytest.raises(InputError) as err:
+        parse_checks(text)
+    assert str(err.value) == message
+    config = tmp_path / "checks.toml"
+    config.write_text(text)
+    assert main(["check", "sample_data/fraud.csv", "--config", str(config)]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == f"mlimpact: error: {message}".replace(
+        "checks.toml", str(config), 1)

@@ -48,6 +48,10 @@ COLUMN_KEYS = ("label", "score", "prediction", "class_scores", "time", "positive
 SETTINGS_KEYS = ("threshold", "rule", "min_count", "min_positives")
 CHECK_KEYS = ("metric", "min", "max", "period", "segment", "segment_value")
 #: JSON keys of one violation, in order
+#: bounds on a checks file, so a hostile one cannot exhaust memory or time
+MAX_CONFIG_CHARS = 1_000_000
+MAX_CHECKS = 1_000
+
 VIOLATION_KEYS = ("metric", "segment_column", "segment", "period", "bucket", "start", "value", "low", "high", "min",
                   "max", "side", "n", "positives", "message")
 
@@ -121,11 +125,20 @@ def parse_checks(text: str, *, source: str = "checks.toml") -> ChecksConfig:
     ...
     mlimpact.errors.InputError: checks.toml line 3: min 0.9 is greater than max 0.8
     """
+    if len(text) > MAX_CONFIG_CHARS:
+        raise _fail(source, None, f"{len(text):,} characters, more than the limit of {MAX_CONFIG_CHARS:,}",
+                    "a checks file holds a few dozen checks; split it or remove repeated checks")
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _toml_error(exc, source) from None
+    except RecursionError:
+        raise _fail(source, None, "values are nested too deeply to read",
+                    "write each value as a number, a text in double quotes or a flat list") from None
     columns, settings_doc, checks = _tables_of(doc, text, source)
+    if len(checks) > MAX_CHECKS:
+        raise _fail(source, _line_of(text, "check", MAX_CHECKS), f"{len(checks):,} checks, more than the limit of "
+                    f"{MAX_CHECKS:,}", "check per segment with segment = \"COLUMN\" instead of one check per value")
     _check_columns(columns, text, source)
     settings = _parse_settings(columns, settings_doc, text, source)
     ranges = tuple(_parse_range(check, i, text, source) for i, check in enumerate(checks))
