@@ -365,3 +365,37 @@ def test_corrupt_xlsx_is_wrapped():
     message = error(broken, name="bad.xlsx")
     assert message.startswith("could not read `bad.xlsx` as an Excel workbook: ")
     assert message.endswith("; open it in Excel and save it again, or export the predictions as CSV")
+
+
+@pytest.mark.parametrize("kind", ["gzip", "zip"])
+def test_decompression_bombs_stop_early_with_the_limit_named(kind, monkeypatch):
+    """A few hundred KB that expand to 180 MB of tiny rows: refused after ~68 MB, in well under a second."""
+    import gzip
+    import zipfile
+
+    raw = b"y,p\n" + b"0,0.1\n" * 30_000_000
+    if kind == "gzip":
+        data = gzip.compress(raw, 9)
+    else:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("preds.csv", raw)
+        data = buf.getvalue()
+    del raw
+    with pytest.raises(InputError) as err:
+        read_predictions(data, name="bomb")
+    message = str(err.value)
+    assert message.startswith("bomb: the compressed file expands to more than 68 MB (")
+    assert message.endswith("limits: 1,024 MB, and 200x above 64 MB); if the file is genuine, set "
+                            "MLIMPACT_MAX_EXPANDED_MB (in MB, for the command line or the app's server) to read it")
+    monkeypatch.setenv("MLIMPACT_MAX_EXPANDED_MB", "10")  # the user's own limit, without the ratio
+    with pytest.raises(InputError, match=r"more than 10 MB .*limits: 10 MB"):
+        read_predictions(data, name="bomb")
+
+
+def test_concatenated_gzip_members_are_read_whole():
+    import gzip
+
+    data = gzip.compress(b"y,p\n1,0.9\n") + gzip.compress(b"0,0.2\n")
+    frame, report = read_predictions(data, name="two.csv.gz")
+    assert frame["p"].tolist() == [0.9, 0.2] and report.compression == "gzip"

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import gzip
 import hashlib
 import io
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -42,7 +42,14 @@ from mlimpact.io.clean import NUMERIC_SHARE, _finish
 from mlimpact.io.common import MAX_COLUMNS, _empty, _Parsed, _short
 from mlimpact.io.text import SAMPLE_BYTES, _read_text
 
-__all__ = ["MAX_COLUMNS", "LoadReport", "read_predictions", "SAMPLE_BYTES", "NUMERIC_SHARE"]
+__all__ = ["MAX_COLUMNS", "LoadReport", "read_predictions", "SAMPLE_BYTES", "NUMERIC_SHARE", "MAX_EXPANDED_BYTES",
+           "expansion_limits"]
+
+#: default limit on the bytes a compressed upload may expand to (MLIMPACT_MAX_EXPANDED_MB overrides it)
+MAX_EXPANDED_BYTES = 1024 * 2**20
+#: above RATIO_CHECKED_ABOVE expanded bytes, refuse expansions of more than this many times the compressed size
+MAX_EXPANSION_RATIO, RATIO_CHECKED_ABOVE = 200, 64 * 2**20
+CHUNK_BYTES = 4 * 2**20
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls (and other MS Office binaries)
 
@@ -146,6 +153,65 @@ def read_predictions(
 
 
 # ---------------------------------------------------------------------------------------------
+# decompression, bounded
+
+
+def expansion_limits() -> tuple[int, int]:
+    """Most bytes a compressed file may expand to, and the ratio above which a large expansion is refused.
+
+    ``MLIMPACT_MAX_EXPANDED_MB`` (default 1024) sets the byte limit, for the app's server and the CLI alike;
+    when it is set, the ratio is not checked.
+    """
+    mb = os.environ.get("MLIMPACT_MAX_EXPANDED_MB", "").strip()
+    if mb:  # the user's own limit replaces both defaults
+        return int(float(mb) * 2**20), 10**12
+    return MAX_EXPANDED_BYTES, MAX_EXPANSION_RATIO
+
+
+def _too_expanded(label: str, compressed: int, expanded: int) -> InputError:
+    limit, ratio = expansion_limits()
+    return InputError(
+        f"{label}: the compressed file expands to more than {min(expanded, limit) / 2**20:,.0f} MB "
+        f"({expanded / max(compressed, 1):,.0f} times its {compressed / 2**20:,.1f} MB; limits: {limit / 2**20:,.0f} "
+        f"MB, and {ratio}x above {RATIO_CHECKED_ABOVE // 2**20} MB); if the file is genuine, set "
+        "MLIMPACT_MAX_EXPANDED_MB (in MB, for the command line or the app's server) to read it")
+
+
+def _bounded(chunks, compressed: int, label: str) -> bytes:
+    """Join decompressed chunks, stopping as soon as the total passes a limit."""
+    limit, ratio = expansion_limits()
+    out, total = [], 0
+    for chunk in chunks:
+        total += len(chunk)
+        if total > limit or (total > RATIO_CHECKED_ABOVE and total > ratio * compressed):
+            raise _too_expanded(label, compressed, total)
+        out.append(chunk)
+    return b"".join(out)
+
+
+def _gunzip(data: bytes, label: str) -> bytes:
+    def chunks():
+        view, d = memoryview(data), zlib.decompressobj(16 + zlib.MAX_WBITS)
+        while view:
+            piece = d.decompress(view, CHUNK_BYTES)
+            view = memoryview(d.unconsumed_tail) if d.unconsumed_tail else view[len(view):]
+            yield piece
+            if d.eof and d.unused_data[:2] == b"\x1f\x8b":  # concatenated gzip members
+                view, d = memoryview(d.unused_data), zlib.decompressobj(16 + zlib.MAX_WBITS)
+        if not d.eof:
+            raise EOFError("Compressed file ended before the end-of-stream marker was reached")
+    return _bounded(chunks(), len(data), label)
+
+
+def _unzip(zf: zipfile.ZipFile, member: zipfile.ZipInfo, compressed: int, label: str) -> bytes:
+    def chunks():
+        with zf.open(member) as fh:
+            while piece := fh.read(CHUNK_BYTES):
+                yield piece
+    return _bounded(chunks(), compressed, label)
+
+
+# ---------------------------------------------------------------------------------------------
 # source and format detection
 
 
@@ -181,7 +247,7 @@ def _parse_any(data: bytes, label: str, max_rows: int | None) -> tuple[_Parsed, 
     """Detect the format from the bytes, decompress when needed, and parse; return (parsed, compression)."""
     compression = None
     if data[:2] == b"\x1f\x8b":
-        compression, data = "gzip", gzip.decompress(data)
+        compression, data = "gzip", _gunzip(data, label)
     elif data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = zf.namelist()
@@ -198,7 +264,7 @@ def _parse_any(data: bytes, label: str, max_rows: int | None) -> tuple[_Parsed, 
                 raise InputError(
                     f"{label}: the zip archive holds {held}; put exactly one predictions file in it"
                 )
-            compression, data = "zip", zf.read(members[0])
+            compression, data = "zip", _unzip(zf, members[0], len(data), label)
     if compression and (data[:2] == b"\x1f\x8b" or data[:4] == b"PK\x03\x04"):
         raise InputError(
             f"{label}: the archive holds another archive; compress the predictions file only once"
