@@ -399,3 +399,29 @@ def test_concatenated_gzip_members_are_read_whole():
     data = gzip.compress(b"y,p\n1,0.9\n") + gzip.compress(b"0,0.2\n")
     frame, report = read_predictions(data, name="two.csv.gz")
     assert frame["p"].tolist() == [0.9, 0.2] and report.compression == "gzip"
+
+
+def test_nested_and_binary_parquet_columns_are_set_aside_with_a_note():
+    """Embeddings (lists), structs, maps and non-UTF-8 bytes crashed role inference (unhashable / decode)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mlimpact.io import infer_roles
+
+    table = pa.table({
+        "y": [0, 1, 0, 1], "p": [0.1, 0.9, 0.2, 0.8], "emb": [[1.0, 2.0], [3.0], [4.0], [5.0]],
+        "meta": [{"a": 1}, {"a": 2}, {"a": 3}, {"a": 4}],
+        "m": pa.array([[("k", 1)], [("k", 2)], [("k", 3)], [("k", 4)]], type=pa.map_(pa.string(), pa.int64())),
+        "raw": [b"\xff\xfe", b"ok", b"\x80", b"x"], "text_bytes": [b"north", b"south", b"north", b"south"],
+    })
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    frame, report = read_predictions(buf.getvalue(), name="nested.parquet")
+    assert list(frame.columns) == ["y", "p", "text_bytes"]
+    assert frame["text_bytes"].tolist() == ["north", "south", "north", "south"]
+    assert [n.split(";")[0] for n in report.notes] == [
+        "column `emb` holds nested values (list<element: double>)",
+        "column `meta` holds nested values (struct<a: int64>)",
+        "column `m` holds nested values (map<string, int64 ('m')>)",
+        "column `raw` holds bytes that are not UTF-8 text"]
+    assert infer_roles(frame).roles.segments == ("text_bytes",)

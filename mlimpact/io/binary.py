@@ -30,7 +30,32 @@ def _read_parquet(data: bytes, label: str, max_rows: int | None) -> _Parsed:
         if _INDEX_COLUMN.fullmatch(table.column_names[j]):
             notes.append(f"column `{table.column_names[j]}` is a saved pandas index and is left out")
             table = table.remove_column(j)
-    return _Parsed(table, "parquet", notes=notes[::-1])
+    table, set_aside = _flat_columns(table)
+    return _Parsed(table, "parquet", notes=notes[::-1] + set_aside)
+
+
+def _flat_columns(table: pa.Table) -> tuple[pa.Table, list[str]]:
+    """Set aside nested columns (lists, structs, maps: embeddings are lists) and binary columns that are
+    not UTF-8 text, with a note each; binary columns that are UTF-8 become text."""
+    import pyarrow.compute as pc  # pyarrow: heavy, imported on use
+
+    notes = []
+    for j in reversed(range(table.num_columns)):
+        name, col = table.column_names[j], table.column(j)
+        kind = col.type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        if pa.types.is_nested(kind):
+            notes.append(f"column `{name}` holds nested values ({kind}); it is set aside (mlimpact reads flat "
+                         "columns: numbers, text, dates)")
+            table = table.remove_column(j)
+        elif pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_fixed_size_binary(kind):
+            try:
+                table = table.set_column(j, name, pc.cast(pc.cast(col, pa.binary()), pa.string()))
+            except pa.ArrowInvalid:  # "Invalid UTF8 payload"
+                notes.append(f"column `{name}` holds bytes that are not UTF-8 text; it is set aside")
+                table = table.remove_column(j)
+    return table, notes[::-1]
 
 
 def _read_xlsx(data: bytes, label: str, max_rows: int | None) -> _Parsed:
