@@ -48,7 +48,9 @@ from mlimpact.io.profile import (
     roles_table,
 )
 from mlimpact.io.read import (
+    MAX_EXPANDED_BYTES,
     LoadReport,
+    expansion_limits,
     read_predictions,
 )
 from mlimpact.io.roles import (
@@ -100,6 +102,8 @@ __all__ = [
     "roles_table",
     "LoadReport",
     "read_predictions",
+    "MAX_EXPANDED_BYTES",
+    "expansion_limits",
     "TASKS",
     "ROLE_NAMES",
     "Roles",

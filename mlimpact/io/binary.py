@@ -65,17 +65,7 @@ def _read_xlsx(data: bytes, label: str, max_rows: int | None) -> _Parsed:
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
-            sheet = workbook.worksheets[0]
-            rows_iter = sheet.iter_rows(values_only=True)
-            header = list(next(rows_iter, ()) or ())
-            if len(header) > MAX_COLUMNS:
-                raise _too_many_columns(label, len(header))
-            rows: list[tuple] = []
-            limit = None if max_rows is None else max_rows + 1
-            for row in rows_iter:
-                rows.append(row)
-                if limit is not None and len(rows) > limit + 1000:  # leave room for trailing blank rows
-                    break
+            header, rows = _sheet_rows(workbook.worksheets[0], label, max_rows)
         finally:
             workbook.close()
     except InputError:
@@ -85,8 +75,6 @@ def _read_xlsx(data: bytes, label: str, max_rows: int | None) -> _Parsed:
             f"could not read `{label}` as an Excel workbook: {_short(exc)}; "
             "open it in Excel and save it again, or export the predictions as CSV"
         ) from exc
-    while rows and all(v is None or (isinstance(v, str) and not v.strip()) for v in rows[-1]):
-        rows.pop()
     width = max([len(header), *(len(r) for r in rows)])
     header += [None] * (width - len(header))
     columns = [[r[j] if j < len(r) else None for r in rows] for j in range(width)]
@@ -100,6 +88,36 @@ def _read_xlsx(data: bytes, label: str, max_rows: int | None) -> _Parsed:
     names = ["" if h is None else str(h) for h in header[:width]]
     arrays = [_excel_column(values) for values in columns[:width]]
     return _Parsed(pa.table(arrays, names=[f"c{j}" for j in range(width)]).rename_columns(names), "xlsx")
+
+
+def _blank(row) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
+
+
+def _sheet_rows(sheet, label: str, max_rows: int | None) -> tuple[list, list[tuple]]:
+    """The header and the data rows, as wide as the header: a sheet that declares the full grid
+    (``A1:XFD1048576``) or holds stray formatted cells far right costs what its header holds, and
+    trailing blank rows are counted, not kept."""
+    header = list(next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), ()) or ())
+    while header and header[-1] is None:
+        header.pop()
+    if len(header) > MAX_COLUMNS:
+        raise _too_many_columns(label, len(header))
+    if not header:
+        return [], []
+    rows: list[tuple] = []
+    blank_run = 0
+    limit = None if max_rows is None else max_rows + 1
+    for row in sheet.iter_rows(min_row=2, max_col=len(header), values_only=True):
+        if _blank(row):
+            blank_run += 1
+            continue
+        rows.extend([(None,) * len(header)] * blank_run)  # blank rows between data rows stay rows
+        blank_run = 0
+        rows.append(row)
+        if limit is not None and len(rows) > limit:
+            break
+    return header, rows
 
 
 def _excel_column(values: list) -> pa.Array:
