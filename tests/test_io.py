@@ -463,3 +463,21 @@ def test_excel_sheet_declaring_the_full_grid_costs_what_its_header_holds():
     elapsed = time.perf_counter() - start
     assert frame.shape == (50, 3) and list(frame.columns) == ["y", "p", "seg"] and report.format == "xlsx"
     assert elapsed < 30  # a regression is minutes (about 0.7 ms per stray row before); now ~0.15 s
+
+
+def test_mixed_encodings_keep_one_value_and_say_which_lines():
+    """One CP-1252 line in a UTF-8 file used to switch the whole file to CP-1252 ("KrakÃ³w"), silently."""
+    data = ("city,y,p\nKraków,1,0.9\n".encode() + "Kraków,0,0.2\n".encode("cp1252")
+            + "Łódź,1,0.7\n".encode() + "Kraków,1,0.4\r\n".encode("cp1252"))
+    frame, report = read_predictions(data, name="mixed.csv")
+    assert frame["city"].tolist() == ["Kraków", "Kraków", "Łódź", "Kraków"]
+    assert report.encoding == "utf-8"
+    assert report.notes == ["2 line(s) are not valid UTF-8 (first at line 3) in a UTF-8 file; they were read as "
+                            "Windows-1252 (CP-1252): check their text, or save the file as UTF-8"]
+
+
+def test_a_whole_cp1252_file_is_read_with_a_note():
+    frame, report = read_predictions("city,y,p\nKraków,1,0.9\nZürich,0,0.2\n".encode("cp1252"), name="cp.csv")
+    assert frame["city"].tolist() == ["Kraków", "Zürich"] and report.encoding == "cp1252"
+    assert report.notes == ["the file is not UTF-8 (first at line 2); it was read as Windows-1252 (CP-1252): "
+                            "check accented text, or save the file as UTF-8"]

@@ -127,9 +127,39 @@ def _sniff_decimal(rows: list[list[str]], delimiter: str) -> str:
     return "," if comma > point else "."
 
 
+_SURROGATE = re.compile("[\udc80-\udcff]")  # bytes that are not UTF-8, decoded with surrogateescape
+_BAD_LINE = re.compile("[^\n]*[\udc80-\udcff][^\n]*")
+_BEYOND_ASCII = re.compile("[\u0080-\udc7f\udd00-\U0010ffff]")  # valid UTF-8 beyond ASCII
+
+
+def _not_utf8(data: bytes, start: int, encoding: str) -> tuple[bytes, str, list[str]]:
+    """A file that is not valid UTF-8: all Windows-1252, or UTF-8 with some lines in another encoding.
+
+    When the file holds valid UTF-8 beyond ASCII, only the lines that are not UTF-8 are read as
+    Windows-1252 (a mixed file keeps "Kraków" one value); otherwise the whole file is. Either way a note
+    says so, naming the first line affected.
+    """
+    text = data[start:].decode("utf-8", errors="surrogateescape")
+    bad = [m.start() for m in _SURROGATE.finditer(text)]
+    first_line = text.count("\n", 0, bad[0]) + 1 if bad else None
+    if not _BEYOND_ASCII.search(text):
+        name = "Windows-1252 (CP-1252)" if encoding == "cp1252" else "Latin-1"
+        return data, encoding, [f"the file is not UTF-8 (first at line {first_line}); it was read as {name}: "
+                                "check accented text, or save the file as UTF-8"]
+    fixed, n = _BAD_LINE.subn(  # only the lines with an invalid byte; the rest stays as it is
+        lambda m: m.group(0).encode("utf-8", "surrogateescape").decode("cp1252", errors="replace"), text)
+    note = (f"{n:,} line(s) are not valid UTF-8 (first at line {first_line}) in a UTF-8 file; they were read "
+            "as Windows-1252 (CP-1252): check their text, or save the file as UTF-8")
+    return fixed.encode("utf-8"), "utf-8", [note]
+
+
 def _read_text(data: bytes, label: str) -> _Parsed:
     """Parse delimited text with pyarrow; fall back to pandas' C parser to fill short rows."""
     encoding, start = _detect_encoding(data, label)
+    encoding_notes: list[str] = []
+    if encoding in ("cp1252", "latin-1"):
+        data, encoding, encoding_notes = _not_utf8(data, start, encoding)
+        start = 0 if encoding == "utf-8" else start
     if not data[start : start + SAMPLE_BYTES].strip() and not re.compile(rb"\S").search(data, start):
         raise _empty(label)
     text = _sample_text(data, start, encoding)
@@ -187,7 +217,7 @@ def _read_text(data: bytes, label: str) -> _Parsed:
     notes: list[str] = []
     if invalid:
         table, notes = _handle_invalid(data, start, label, encoding, delimiter, decimal, table, invalid)
-    return _Parsed(table, "csv", encoding, delimiter, decimal, text_temporal=True, notes=notes)
+    return _Parsed(table, "csv", encoding, delimiter, decimal, text_temporal=True, notes=encoding_notes + notes)
 
 
 def _line_of(data: bytes, start: int, text: str, encoding: str) -> int | None:
