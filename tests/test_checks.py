@@ -206,3 +206,12 @@ def test_hostile_checks_files_are_bounded(text, message, tmp_path, capsys):
     assert main(["check", "sample_data/fraud.csv", "--config", str(config)]) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == f"mlimpact: error: {message}".replace(
         "checks.toml", str(config), 1)
+
+
+def test_exported_checks_with_control_characters_read_back_exactly():
+    roles = Roles(label="y\x01", score="p\x7f", time="t")
+    ranges = (Range("recall", minimum=0.5, segment="reg\x0bion", segment_value="we\x00st\x7f\t"),)
+    text = checks_to_toml(roles, ranges, source="fi\x01le\r\n\x7f.csv")
+    cfg = parse_checks(text)
+    assert cfg.columns == {"label": "y\x01", "score": "p\x7f", "time": "t"}
+    assert cfg.ranges == ranges

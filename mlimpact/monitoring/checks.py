@@ -48,6 +48,7 @@ COLUMN_KEYS = ("label", "score", "prediction", "class_scores", "time", "positive
 SETTINGS_KEYS = ("threshold", "rule", "min_count", "min_positives")
 CHECK_KEYS = ("metric", "min", "max", "period", "segment", "segment_value")
 #: JSON keys of one violation, in order
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 #: bounds on a checks file, so a hostile one cannot exhaust memory or time
 MAX_CONFIG_CHARS = 1_000_000
 MAX_CHECKS = 1_000
@@ -235,8 +236,8 @@ def _key_line(text: str, key: str) -> int | None:
 
 # ----------------------------------------------------------------------------- writing
 def _toml_value(v) -> str:
-    if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, str):  # JSON escapes U+0000-U+001F; TOML also forbids a raw DEL
+        return json.dumps(v, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(v, list | tuple):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     if isinstance(v, bool):
@@ -261,7 +262,8 @@ def checks_to_toml(columns, ranges, *, settings: MonitorSettings = DEFAULT_SETTI
         columns = {"label": roles.label, "score": roles.score, "prediction": roles.prediction,
                    "class_scores": list(roles.class_scores), "time": roles.time, "positive": roles.positive,
                    "task": roles.task}
-    lines = [f"# Acceptable ranges exported by mlimpact{f' from {source}' if source else ''}.".replace("\n", " "),
+    where = _CONTROL.sub(" ", f" from {source}") if source else ""  # a comment holds no control character
+    lines = [f"# Acceptable ranges exported by mlimpact{where}.",
              "# Run: python -m mlimpact check FILE --config checks.toml",
              "# (exit 1 and one line per bucket out of range; --format json for machines)", "", "[columns]"]
     lines += [f"{k} = {_toml_value(v)}" for k, v in columns.items() if k in COLUMN_KEYS and v not in (None, [], ())]
