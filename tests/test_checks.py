@@ -215,3 +215,15 @@ def test_exported_checks_with_control_characters_read_back_exactly():
     cfg = parse_checks(text)
     assert cfg.columns == {"label": "y\x01", "score": "p\x7f", "time": "t"}
     assert cfg.ranges == ranges
+
+
+def test_nothing_checked_is_not_all_in_range(tmp_path, capsys):
+    """'all 0 checks in range' with exit 0 reassured cron when nothing was verified."""
+    config = tmp_path / "checks.toml"
+    config.write_text('[columns]\nlabel = "is_fraud"\nscore = "fraud_score"\n[settings]\nmin_count = 1000000\n'
+                      '[[check]]\nmetric = "recall"\nmin = 0.5\nperiod = "W"\n')
+    assert main(["check", "sample_data/fraud.csv", "--config", str(config)]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "mlimpact: error: nothing could be checked (27 buckets too small, 0 unavailable); lower min_count or "
+        "min_positives in [settings], use a longer period, or pass --allow-unchecked to accept it")
+    assert main(["check", "sample_data/fraud.csv", "--config", str(config), "--allow-unchecked"]) == 0

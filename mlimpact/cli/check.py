@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from mlimpact.cli.common import EXIT_CHECK_FAILED, EXIT_OK, load_file
+from mlimpact.cli.common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, load_file
 
 
 def run(args) -> int:
@@ -29,6 +29,11 @@ def run(args) -> int:
         for v in report["violations"]:
             print(v["message"])
     n_bad, checked = len(report["violations"]), report["checked"]
+    if checked == 0 and not args.allow_unchecked:
+        print(f"mlimpact: error: nothing could be checked ({report['too_small']} buckets too small, "
+              f"{report['unavailable']} unavailable); lower min_count or min_positives in [settings], use a longer "
+              "period, or pass --allow-unchecked to accept it", file=sys.stderr)
+        return EXIT_BAD_INPUT
     extra = f" ({report['too_small']} buckets too small to check)" if report["too_small"] else ""
     summary = (f"{n_bad} of {checked} checks out of range" if n_bad else f"all {checked} checks in range") + extra
     print(summary, file=sys.stderr)

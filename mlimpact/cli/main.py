@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("file", help="predictions file")
     s.add_argument("--config", required=True, help="checks.toml with [columns] and [[check]] tables")
     s.add_argument("--format", choices=["text", "json"], default="text")
+    s.add_argument("--allow-unchecked", action="store_true",
+                   help="exit 0 when no bucket could be checked (default: exit 2, as nothing was verified)")
 
     s = sub.add_parser("impact", help="net value of the model's decisions, the best threshold and baselines")
     s.add_argument("file", help="predictions file")
