@@ -522,3 +522,24 @@ def test_page_delivery_says_why_there_is_no_money():
     at = _page(3)
     assert at.info[0].value.startswith("Business value needs a yes/no decision; this file's task is regression")
     assert not at.metric
+
+
+def test_money_beyond_a_trillion_per_decision_is_refused(tmp_path, capsys):
+    """1e308 per missed fraud made the bootstrap's eigenvalues fail (an internal error)."""
+    assert main(["impact", "sample_data/fraud.csv", "--cost-fn", "1e308"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "mlimpact: error: cost model: cost_fn: 1e+308 is beyond ±1e+12 per decision; give the money in a larger "
+        "unit (thousands, millions)")
+    frame = pd.DataFrame({"y": [0, 1, 0, 1], "p": [0.1, 0.9, 0.3, 0.6], "amount": [1.0, 2e13, 3.0, 4.0]})
+    ds = build_dataset(frame, Roles(label="y", score="p", amount="amount"))
+    with pytest.raises(InputError, match=r"column `amount` \(cost of a false negative\) has values beyond ±1e\+12 "
+                                         r"\(up to 2e\+13\)"):
+        CostModel(cost_fn="amount").validate(ds.frame)
+
+
+def test_cli_json_is_strict_json():
+    from mlimpact.cli.common import json_text
+
+    text = json_text({"value": float("nan"), "bounds": [float("inf"), -float("inf"), 0.5]})
+    assert json.loads(text, parse_constant=lambda token: pytest.fail(f"non-standard token {token}")) == {
+        "value": None, "bounds": [None, None, 0.5]}

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
-from mlimpact.cli.common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, load_file
+from mlimpact.cli.common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, json_text, load_file
 
 
 def run(args) -> int:
@@ -24,7 +23,7 @@ def run(args) -> int:
     status = evaluate_ranges(dataset, config.ranges, settings=config.settings)
     report = check_report(status)
     if args.format == "json":
-        sys.stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(report))
     else:
         for v in report["violations"]:
             print(v["message"])

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
+import sys
 
-from mlimpact.cli.common import EXIT_OK, load_dataset
+from mlimpact.cli.common import EXIT_OK, json_text, load_dataset
 
 
 def run(args) -> int:
@@ -22,7 +22,7 @@ def run(args) -> int:
     report = impact_report(dataset, costs, threshold=args.threshold, segment=segment, seed=args.seed,
                            rule=args.rule, scale=args.scale, lanes=args.lanes, time_budget_s=None)
     if args.format == "json":
-        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        sys.stdout.write(json_text(report.to_json()))
     else:
         print("\n".join(report.summary))
         print()

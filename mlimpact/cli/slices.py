@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
-from mlimpact.cli.common import EXIT_OK, load_dataset
+from mlimpact.cli.common import EXIT_OK, json_text, load_dataset
 
 
 def run(args) -> int:
@@ -19,7 +18,7 @@ def run(args) -> int:
     if args.format == "json":
         doc = result.to_json()
         doc["error"] = kind
-        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(doc))
     else:
         print(f"{result.n_evaluated:,} slices evaluated; overall {kind} {result.overall_error_rate:.4g}")
         for row in result.slices.to_dict("records"):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
-from mlimpact.cli.common import EXIT_OK, load_dataset, write
+from mlimpact.cli.common import EXIT_OK, json_text, load_dataset, write
 
 
 def run(args) -> int:
@@ -14,7 +12,7 @@ def run(args) -> int:
         from mlimpact.report.summarize import summarize  # on use: keeps the other commands' start-up light
 
         summary = summarize(dataset, threshold=args.threshold, seed=args.seed)
-        write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", args.out)
+        write(json_text(summary), args.out)
         return EXIT_OK
     from mlimpact.report import ReportSettings, build_report, report_html, report_markdown
 

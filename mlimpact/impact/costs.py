@@ -18,10 +18,12 @@ import pandas as pd
 from mlimpact.errors import InputError
 from mlimpact.io import Dataset, Roles, build_dataset
 
-__all__ = ["MONEY_TERMS", "TERM_LABELS", "DAYS_PER_MONTH", "DAYS_PER_YEAR", "CostModel", "default_costs",
+__all__ = ["MAX_MONEY", "MONEY_TERMS", "TERM_LABELS", "DAYS_PER_MONTH", "DAYS_PER_YEAR", "CostModel", "default_costs",
            "default_rule", "Rule", "parse_rule", "Period", "detect_period", "scale_factor"]
 
 #: The five money terms of a cost model, in display order.
+#: the largest money a single decision may carry: sums and variances over 1e8 rows stay exact enough
+MAX_MONEY = 1e12
 MONEY_TERMS = ("value_tp", "value_tn", "cost_fp", "cost_fn", "cost_review")
 TERM_LABELS = {
     "value_tp": "value of a true positive",
@@ -70,6 +72,9 @@ class CostModel:
                     object.__setattr__(self, name, v.strip())
             elif not math.isfinite(float(v)):
                 problems.append(f"{name}: must be a finite number, not {v!r}")
+            elif abs(float(v)) > MAX_MONEY:
+                problems.append(f"{name}: {float(v):g} is beyond ±{MAX_MONEY:g} per decision; give the money in a "
+                                "larger unit (thousands, millions)")
             else:
                 object.__setattr__(self, name, float(v))
         if problems:
@@ -140,8 +145,11 @@ class CostModel:
             if bad:
                 problems.append(f"column `{col}` ({label}) has {bad:,} missing values; fill them or give a "
                                 "number")
-            elif not np.isfinite(s.to_numpy(dtype=float)).all():
+            elif not np.isfinite(values := s.to_numpy(dtype=float)).all():
                 problems.append(f"column `{col}` ({label}) has infinite values; fix them or give a number")
+            elif len(values) and np.abs(values).max() > MAX_MONEY:
+                problems.append(f"column `{col}` ({label}) has values beyond ±{MAX_MONEY:g} (up to "
+                                f"{np.abs(values).max():g}); give the money in a larger unit (thousands, millions)")
         if problems:
             raise InputError("; ".join(problems), problems=problems)
 
