@@ -111,19 +111,34 @@ def calibration_table(y: np.ndarray, score: np.ndarray, *, n_bins: int = 10, str
                          "observed_rate": pos[keep] / rows[keep], "low": low, "high": high})
 
 
-def confusion_table(y: np.ndarray, pred: np.ndarray, classes) -> pd.DataFrame:
+def confusion_table(y: np.ndarray, pred: np.ndarray, classes, *, max_classes: int = 20) -> pd.DataFrame:
     """Confusion counts in long form: ``actual, predicted, rows, share_of_actual``.
+
+    With more than ``max_classes`` classes, the ``max_classes - 1`` most frequent (as truth or as
+    prediction) are kept and the rest folded into one ``other (N classes)`` class, so the table and its
+    chart stay readable (and small) for files with thousands of classes.
 
     >>> confusion_table(np.array([0, 1, 1]), np.array([0, 0, 1]), ["no", "yes"])["rows"].tolist()
     [1, 0, 1, 1]
+    >>> confusion_table(np.array([0, 1, 2, 2]), np.array([0, 1, 2, 1]), ["a", "b", "c"], max_classes=2)["actual"].unique().tolist()
+    ['b', 'other (2 classes)']
     """
-    k = len(classes)
-    counts = np.bincount(y.astype(np.int64) * k + pred.astype(np.int64), minlength=k * k).reshape(k, k)
+    y, pred = y.astype(np.int64), pred.astype(np.int64)
+    names = [str(c) for c in classes]
+    k = len(names)
+    if k > max_classes:
+        seen = np.bincount(y, minlength=k) + np.bincount(pred, minlength=k)
+        keep = np.sort(np.argsort(-seen, kind="stable")[: max_classes - 1])
+        remap = np.full(k, len(keep), dtype=np.int64)
+        remap[keep] = np.arange(len(keep))
+        names = [names[i] for i in keep] + [f"other ({k - len(keep)} classes)"]
+        y, pred, k = remap[y], remap[pred], len(names)
+    counts = np.bincount(y * k + pred, minlength=k * k).reshape(k, k)
     actual_totals = counts.sum(axis=1, keepdims=True)
     share = np.divide(counts, actual_totals, out=np.zeros_like(counts, dtype=float), where=actual_totals > 0)
     a, p = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
-    names = np.asarray([str(c) for c in classes], dtype=object)
-    return pd.DataFrame({"actual": names[a.ravel()], "predicted": names[p.ravel()], "rows": counts.ravel(),
+    labels = np.asarray(names, dtype=object)
+    return pd.DataFrame({"actual": labels[a.ravel()], "predicted": labels[p.ravel()], "rows": counts.ravel(),
                          "share_of_actual": share.ravel()})
 
 
@@ -134,10 +149,10 @@ def per_class_table(y: np.ndarray, pred: np.ndarray, classes) -> pd.DataFrame:
     [1.0, 0.5]
     """
     k = len(classes)
-    counts = np.bincount(y.astype(np.int64) * k + pred.astype(np.int64), minlength=k * k).reshape(k, k)
-    tp = np.diag(counts).astype(float)
-    support = counts.sum(axis=1).astype(float)
-    predicted = counts.sum(axis=0).astype(float)
+    y, pred = y.astype(np.int64), pred.astype(np.int64)
+    tp = np.bincount(y, weights=(y == pred), minlength=k).astype(float)
+    support = np.bincount(y, minlength=k).astype(float)
+    predicted = np.bincount(pred, minlength=k).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         precision = np.where(predicted > 0, tp / predicted, np.nan)
         recall = np.where(support > 0, tp / support, np.nan)

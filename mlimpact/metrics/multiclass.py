@@ -24,11 +24,18 @@ from mlimpact.metrics.uncertainty import multinomial_resample, run_bootstrap
 __all__ = ["class_score_matrix"]
 
 
+#: above this many confusion cells (groups x classes x classes) the bootstrap resamples only the
+#: (truth, prediction) pairs that occur: a 3,000-class file has 9M cells per group, of which a few thousand occur
+DENSE_CELLS_MAX = 1_000_000
+
+
 def class_score_matrix(cm):
     """balanced accuracy, macro F1, weighted F1 from confusion matrices ``(..., K, K)`` (sklearn's)."""
-    tp = np.diagonal(cm, axis1=-2, axis2=-1)
-    support = cm.sum(axis=-1)
-    predicted = cm.sum(axis=-2)
+    return _class_scores(np.diagonal(cm, axis1=-2, axis2=-1), cm.sum(axis=-1), cm.sum(axis=-2))
+
+
+def _class_scores(tp, support, predicted):
+    """balanced accuracy, macro F1, weighted F1 from per-class hits, true and predicted counts ``(..., K)``."""
     with np.errstate(divide="ignore", invalid="ignore"):
         present = support > 0
         rec = np.where(present, tp / np.where(present, support, 1), 0.0)
@@ -48,16 +55,18 @@ def _multiclass(y, proba, pred, classes, codes, G, *, want, opts, attrs):
         pred = np.argmax(proba, axis=1)
     pred = np.asarray(pred, dtype=np.int64)
     intervals, compare = opts["intervals"], opts["compare"]
-    cm = multiclass_confusion(y, pred, codes, G, K).astype(float)
-    n = cm.sum(axis=(1, 2))
+    dense = G * K * K <= DENSE_CELLS_MAX
+    cm = multiclass_confusion(y, pred, codes, G, K).astype(float) if dense else None
+    tp, support, predicted = _class_counts(y, pred, codes, G, K)
+    n = support.sum(axis=1)
     outs = {name: _Out(G) for name in want}
     for o in outs.values():
         o.explain(n == 0, NO_ROWS)
     if "accuracy" in outs:
-        _proportion(outs["accuracy"], np.trace(cm, axis1=1, axis2=2), n, intervals=intervals, compare=compare)
-    bal, macro, weighted = class_score_matrix(cm)
-    total = cm.sum(axis=0, keepdims=True)
-    rest = class_score_matrix(total - cm) if compare else (None, None, None)
+        _proportion(outs["accuracy"], tp.sum(axis=1), n, intervals=intervals, compare=compare)
+    bal, macro, weighted = _class_scores(tp, support, predicted)
+    rest = _class_scores(*(a.sum(axis=0, keepdims=True) - a for a in (tp, support, predicted))) if compare \
+        else (None, None, None)
     for name, v, r in zip(("balanced_accuracy", "macro_f1", "weighted_f1"), (bal, macro, weighted), rest,
                           strict=True):
         if name in outs:
@@ -87,24 +96,64 @@ def _multiclass(y, proba, pred, classes, codes, G, *, want, opts, attrs):
 
     boot = [m for m in ("balanced_accuracy", "macro_f1", "weighted_f1") if m in outs]
     if boot and (intervals or compare):
-        counts = cm.reshape(G, K * K)
-
-        def replicate(rng, b):
-            m = multinomial_resample(counts, b, rng, normal_above=NORMAL_ABOVE).reshape(b, G, K, K)
-            res = dict(zip(("balanced_accuracy", "macro_f1", "weighted_f1"), class_score_matrix(m), strict=True))
-            if compare:
-                rr = class_score_matrix(m.sum(axis=1, keepdims=True) - m)
-                res.update({k + "_rest": v for k, v in zip(("balanced_accuracy", "macro_f1", "weighted_f1"), rr,
-                                                              strict=True)})
-            return res
-
-        reps, used = run_bootstrap(replicate, n_boot=opts["n_boot"], seed=opts["seed"],
-                                   time_budget_s=opts["time_budget_s"], chunk=_chunk(G, K * K))
-        attrs["n_boot"] = min(attrs.get("n_boot", used), used)
-        _apply_bootstrap(outs, boot, reps, {}, opts)
+        _confusion_bootstrap(outs, boot, cm if dense else None, (y, pred, codes, G, K), opts, attrs)
     if loss is not None and (intervals or compare):
         _mean_bootstrap(outs, {"log_loss": loss}, loss, codes, G, n, opts, attrs, seed_offset=1)
     return outs, n, n.copy()
+
+
+def _class_counts(y, pred, codes, G, K):
+    """Per group and class: hits, true count (support) and predicted count, each ``(G, K)``."""
+    codes = np.zeros(len(y), dtype=np.int64) if codes is None else np.asarray(codes, dtype=np.int64)
+    base = codes * K
+    support = np.bincount(base + y, minlength=G * K).reshape(G, K).astype(float)
+    predicted = np.bincount(base + pred, minlength=G * K).reshape(G, K).astype(float)
+    tp = np.bincount(base + y, weights=(y == pred), minlength=G * K).reshape(G, K)
+    return tp, support, predicted
+
+
+def _per_class(m, cls, K, keep=None):
+    """Sum resampled cell counts ``m (b, G, U)`` into classes ``(b, G, K)`` by each cell's class ``cls``."""
+    b, G, U = m.shape
+    w = m if keep is None else m * keep
+    idx = (np.arange(b * G)[:, None] * K + cls[None, :]).ravel()
+    return np.bincount(idx, weights=w.reshape(-1), minlength=b * G * K).reshape(b, G, K)
+
+
+def _confusion_bootstrap(outs, boot, cm, rows, opts, attrs) -> None:
+    """Percentile intervals of balanced accuracy and macro/weighted F1 from resampled confusion cells.
+
+    ``cm`` dense ``(G, K, K)``, or ``None``: then the cells are the (truth, prediction) pairs that occur.
+    """
+    y, pred, codes, G, K = rows
+    compare, names = opts["compare"], ("balanced_accuracy", "macro_f1", "weighted_f1")
+    if cm is not None:
+        counts = cm.reshape(G, K * K)
+
+        def scores(m):
+            return class_score_matrix(m.reshape(m.shape[0], G, K, K))
+    else:
+        codes = np.zeros(len(y), dtype=np.int64) if codes is None else np.asarray(codes, dtype=np.int64)
+        pairs, cell = np.unique(y * K + pred, return_inverse=True)
+        counts = np.bincount(codes * len(pairs) + cell, minlength=G * len(pairs)).reshape(G, len(pairs))
+        truth, guess = pairs // K, pairs % K
+        hit = (truth == guess).astype(float)
+
+        def scores(m):
+            return _class_scores(_per_class(m, truth, K, hit), _per_class(m, truth, K), _per_class(m, guess, K))
+
+    def replicate(rng, b):
+        m = multinomial_resample(counts, b, rng, normal_above=NORMAL_ABOVE)
+        res = dict(zip(names, scores(m), strict=True))
+        if compare:
+            rr = scores(m.sum(axis=1, keepdims=True) - m)
+            res.update({k + "_rest": v for k, v in zip(names, rr, strict=True)})
+        return res
+
+    reps, used = run_bootstrap(replicate, n_boot=opts["n_boot"], seed=opts["seed"],
+                               time_budget_s=opts["time_budget_s"], chunk=_chunk(G, counts.shape[1]))
+    attrs["n_boot"] = min(attrs.get("n_boot", used), used)
+    _apply_bootstrap(outs, boot, reps, {}, opts)
 
 
 def _mean_bootstrap(outs, stats, bin_by, codes, G, n, opts, attrs, *, seed_offset):
