@@ -93,7 +93,48 @@ def cases() -> list[tuple[str, str, bytes, tuple]]:
     html.iloc[:, 3] = ["<script>window.__xss=2</script>", "[click](https://example.com)",
                        "![x](https://example.com/a.png)", "=HYPERLINK(\"http://x\")"] * 100
     ok("HTML, script, Markdown links and formulas in cells and names", "html.csv", _csv(html), used=400)
+    _hostile_round_two(base, ok, err)
     return out
+
+
+def _parquet(table) -> bytes:
+    import io
+
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    return buf.getvalue()
+
+
+def _hostile_round_two(base: pd.DataFrame, ok, err) -> None:
+    """Second round of hostile files: each crashed a command or the server before it was fixed."""
+    import pyarrow as pa
+
+    control = base.assign(region=["no\x01rth", "so\x0buth"] + ["north"] * 398)
+    ok("control characters in segment values", "control.csv", _csv(control), used=400)
+    nul = pa.Table.from_pandas(base.assign(region=["we\x00st", "ea\x1fst"] * 200), preserve_index=False)
+    ok("NUL and control characters in Parquet text", "nul.parquet", _parquet(nul), used=400)
+    dst = base.assign(ts=[f"2026-03-{20 + i % 10}T10:00:00+0{1 + (i % 10 >= 9)}:00" for i in range(400)])
+    ok("daylight-saving offsets in the time column", "dst.csv", _csv(dst), used=400, note="mixed UTC offsets")
+    table = pa.Table.from_pandas(base, preserve_index=False)
+    table = table.append_column("embedding", pa.array([[0.1, 0.2]] * 400))
+    table = table.append_column("meta", pa.array([{"k": i} for i in range(400)]))
+    table = table.append_column("raw", pa.array([b"\xff\xfe"] * 400))
+    ok("nested and binary Parquet columns", "nested.parquet", _parquet(table), used=400,
+       note="holds nested values")
+    text = _csv(base.assign(region="Kraków"))
+    mixed = text.replace("Kraków".encode(), "Kraków".encode("cp1252"), 3)
+    ok("one line in another encoding", "mixed.csv", mixed, used=400, note="line(s) are not valid UTF-8")
+    ok("a whole CP-1252 file", "cp1252.csv", text.decode().encode("cp1252"), used=400, note="it was read as Windows")
+    crlf = _csv(base.assign(region=["ok\r=cmd|' /C calc'!A0", "a\n+1"] * 200))
+    ok("formulas after line breaks inside cells", "formula.csv", crlf, used=400)
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 3000, 30_000)
+    many = pd.DataFrame({"label": [f"c{v}" for v in y],
+                         "predicted": [f"c{v}" for v in np.where(rng.random(30_000) < 0.6, y, rng.integers(0, 3000, 30_000))],
+                         "region": rng.choice(["a", "b", "c"], 30_000)})
+    ok("3,000 classes", "classes.csv", _csv(many), used=30_000)
 
 
 def wide_file(columns: int = 10_000, rows: int = 50) -> bytes:
