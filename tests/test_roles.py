@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlimpact.io import Roles, infer_positive, infer_roles, infer_task, normalize_labels
+from mlimpact.io import Roles, build_dataset, infer_positive, infer_roles, infer_task, normalize_labels
 
 
 def _binary_frame(n=200, seed=0, **extra):
@@ -130,3 +130,11 @@ def test_roles_inferred_on_each_sample(sample, expected):
         assert role in guess.reasons or role == "positive"
     if sample == "support":
         assert len(guess.roles.class_scores) == 6
+
+
+def test_huge_whole_floats_are_not_overflowed_into_int64_labels():
+    """1e30 as a label once became the positive class -9223372036854775808."""
+
+    assert normalize_labels(pd.Series([0.0, 1e30, None])).tolist() == ["0.0", "1e+30", pd.NA]
+    ds = build_dataset(pd.DataFrame({"y": [0.0, 1e30, 0.0, 1e30], "p": [0.1, 0.9, 0.2, 0.8]}), Roles(label="y", score="p"))
+    assert ds.roles.positive == "1e+30" and ds.y.tolist() == [0, 1, 0, 1]

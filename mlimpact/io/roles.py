@@ -101,6 +101,8 @@ def normalize_labels(values: pd.Series) -> pd.Series:
 
     >>> normalize_labels(pd.Series([1.0, 0.0, None])).tolist()
     ['1', '0', <NA>]
+    >>> normalize_labels(pd.Series([0.0, 1e30])).tolist()
+    ['0.0', '1e+30']
     """
     s = values
     if pd.api.types.is_bool_dtype(s):
@@ -108,7 +110,8 @@ def normalize_labels(values: pd.Series) -> pd.Series:
     elif pd.api.types.is_float_dtype(s):
         arr = s.to_numpy(dtype=float, na_value=np.nan)
         finite = np.isfinite(arr)
-        if finite.any() and np.all(arr[finite] == np.round(arr[finite])):
+        whole = finite.any() and np.all(arr[finite] == np.round(arr[finite]))
+        if whole and np.abs(arr[finite]).max() < 2**53:  # exact as integers; 1e30 stays '1e+30', not int64 overflow
             out = pd.Series(pd.array(np.where(finite, arr, 0).astype(np.int64), dtype="Int64"), index=s.index)
             out = out.mask(~finite).astype("string")
         else:
