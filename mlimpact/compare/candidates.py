@@ -21,7 +21,6 @@ __all__ = ["BASELINE_MODEL", "ALL_ROWS", "compare_metrics", "model_columns"]
 #: Name of the stand-in model used when a file holds only one model.
 BASELINE_MODEL = {"binary": "baseline: constant score (base rate)", "multiclass": "baseline: most common class",
                   "regression": "baseline: mean of the truth"}
-#: score bins per model in the paired bootstrap (plus the threshold as an edge)
 #: The ``segment`` of the rows about the whole file in every comparison table.
 ALL_ROWS = "all rows"
 
@@ -84,8 +83,21 @@ def _column_values(dataset: Dataset, col: str) -> np.ndarray:
 
 def _build_models(dataset: Dataset, columns, *, threshold: float, baseline: bool):
     """Arrays of every model on the rows all of them scored; returns (models, keep mask, classes, notes)."""
-    task, n = dataset.task, dataset.n
-    columns = list(columns)
+    raw = _raw_values(dataset, list(columns))
+    keep, notes = _shared_rows(raw, dataset.n)
+    classes = list(dataset.classes)
+    models = [_model_of(dataset, col, v, threshold=threshold, classes=classes, notes=notes) for col, v in raw.items()]
+    if baseline:
+        models.append(_baseline_model(dataset.task, dataset.y[keep], dataset.n, n_classes=len(classes),
+                                      threshold=threshold))
+        notes.append(f"{BASELINE_MODEL[dataset.task]} is computed on these same rows (an in-sample stand-in for "
+                     "having no model)")
+    models = [_Model(m.name, None if m.score is None else m.score[keep], m.pred[keep]) for m in models]
+    return models, keep, classes, notes
+
+
+def _raw_values(dataset: Dataset, columns: list[str]) -> dict[str, np.ndarray | None]:
+    """Each model column's values; None for the file's main model (the Dataset's own arrays are used)."""
     main = model_columns(dataset)[:1]
     raw: dict[str, np.ndarray | None] = {}
     for col in columns:
@@ -95,6 +107,11 @@ def _build_models(dataset: Dataset, columns, *, threshold: float, baseline: bool
             raise InputError(f"column `{col}` (a model to compare) is not in the file; pick one of its columns")
         else:
             raw[col] = _column_values(dataset, col)
+    return raw
+
+
+def _shared_rows(raw: dict[str, np.ndarray | None], n: int) -> tuple[np.ndarray, list[str]]:
+    """The rows every model scored (a mask over the n rows), and a note when some are left out."""
     keep = np.ones(n, dtype=bool)
     for v in raw.values():
         if v is not None:
@@ -105,46 +122,50 @@ def _build_models(dataset: Dataset, columns, *, threshold: float, baseline: bool
                      "comparison, so every model is judged on the same rows")
     if not keep.any():
         raise InputError("no row has a prediction from every model; check the other models' columns")
-    classes = list(dataset.classes)
-    models = []
-    for col, v in raw.items():
-        if task == "binary":
-            if v is None:
-                score = dataset.score
-                pred = decide(score, threshold) if score is not None else dataset.prediction
-            else:
-                score = v
-                pred = decide(v, threshold)
-            models.append(_Model(col, None if score is None else np.asarray(score, float), pred))
-        elif task == "multiclass":
-            if v is None:
-                pred = dataset.predicted()
-            else:
-                labels = [str(x) if x is not None else None for x in v]
-                extra = sorted({x for x in labels if x is not None and x not in classes})
-                if extra:
-                    notes.append(f"column `{col}` predicts {len(extra)} value(s) that are not classes of the label "
-                                 f"(e.g. {extra[0]!r}); they count as wrong")
-                    classes += extra
-                lookup = {c: i for i, c in enumerate(classes)}
-                pred = np.array([lookup.get(x, 0) if x is not None else 0 for x in labels], dtype=np.int64)
-            models.append(_Model(col, None, np.asarray(pred, dtype=np.int64)))
+    return keep, notes
+
+
+def _model_of(dataset: Dataset, col: str, v: np.ndarray | None, *, threshold: float, classes: list,
+              notes: list[str]) -> _Model:
+    """One model on every row, from its column's values ``v`` (None: the Dataset's own arrays).
+
+    Multiclass: predicted values that are not classes are added to ``classes`` (and to ``notes``).
+    """
+    if dataset.task == "binary":
+        if v is None:
+            score = dataset.score
+            pred = decide(score, threshold) if score is not None else dataset.prediction
         else:
-            models.append(_Model(col, None, np.asarray(dataset.prediction if v is None else v, dtype=float)))
-    y = dataset.y[keep]
-    if baseline:
-        if task == "binary":
-            rate = float(np.mean(y)) if len(y) else 0.0
-            models.append(_Model(BASELINE_MODEL[task], np.full(n, rate), np.full(n, decide([rate], threshold)[0], np.int8)))
-        elif task == "multiclass":
-            top = int(np.argmax(np.bincount(y, minlength=len(classes))))
-            models.append(_Model(BASELINE_MODEL[task], None, np.full(n, top, dtype=np.int64)))
-        else:
-            models.append(_Model(BASELINE_MODEL[task], None, np.full(n, float(np.mean(y)))))
-        notes.append(f"{BASELINE_MODEL[task]} is computed on these same rows (an in-sample stand-in for "
-                     "having no model)")
-    models = [_Model(m.name, None if m.score is None else m.score[keep], m.pred[keep]) for m in models]
-    return models, keep, classes, notes
+            score = v
+            pred = decide(v, threshold)
+        return _Model(col, None if score is None else np.asarray(score, float), pred)
+    if dataset.task == "multiclass":
+        pred = dataset.predicted() if v is None else _class_codes(col, v, classes, notes)
+        return _Model(col, None, np.asarray(pred, dtype=np.int64))
+    return _Model(col, None, np.asarray(dataset.prediction if v is None else v, dtype=float))
+
+
+def _class_codes(col: str, v: np.ndarray, classes: list, notes: list[str]) -> np.ndarray:
+    """Class codes of the predicted labels ``v``; labels that are not classes are appended to ``classes``."""
+    labels = [str(x) if x is not None else None for x in v]
+    extra = sorted({x for x in labels if x is not None and x not in classes})
+    if extra:
+        notes.append(f"column `{col}` predicts {len(extra)} value(s) that are not classes of the label "
+                     f"(e.g. {extra[0]!r}); they count as wrong")
+        classes += extra
+    lookup = {c: i for i, c in enumerate(classes)}
+    return np.array([lookup.get(x, 0) if x is not None else 0 for x in labels], dtype=np.int64)
+
+
+def _baseline_model(task: str, y: np.ndarray, n: int, *, n_classes: int, threshold: float) -> _Model:
+    """The stand-in for "no model" on all n rows, from the truth ``y`` on the shared rows."""
+    if task == "binary":
+        rate = float(np.mean(y)) if len(y) else 0.0
+        return _Model(BASELINE_MODEL[task], np.full(n, rate), np.full(n, decide([rate], threshold)[0], np.int8))
+    if task == "multiclass":
+        top = int(np.argmax(np.bincount(y, minlength=n_classes)))
+        return _Model(BASELINE_MODEL[task], None, np.full(n, top, dtype=np.int64))
+    return _Model(BASELINE_MODEL[task], None, np.full(n, float(np.mean(y))))
 
 
 def _arrays(task: str, m: _Model, classes) -> dict:

@@ -6,7 +6,8 @@
   model A, score bin of model B) (the threshold is a bin edge, so confusion counts are exact), the cell
   counts are resampled once per replicate for both models, and per-row losses (Brier, log loss, errors)
   enter with the cell's exact within-cell covariance (:mod:`mlimpact.impact.bootstrap`). Average
-  precision is recomputed on the score bins and shifted to its exact value, as in :mod:`mlimpact.metrics`;
+  precision is recomputed on the score bins and shifted to its exact value, as in :mod:`mlimpact.metrics`
+  (the bootstrap lives in :mod:`mlimpact.compare.paired_bootstrap`; its constants are re-exported here);
 * value — each model's money at the shared threshold and at its own best one, paired against the reference.
 
 Re-exported by :mod:`mlimpact.compare`.
@@ -17,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mlimpact.compare.candidates import _Model
+from mlimpact.compare.paired_bootstrap import REG_BINS, SCORE_BINS
 from mlimpact.impact import row_gains, scale_factor
 from mlimpact.impact.bootstrap import cell_bootstrap, make_cells
 from mlimpact.impact.values import (
@@ -31,10 +32,6 @@ from mlimpact.impact.values import (
 from mlimpact.metrics import Z95, normal_p_value, percentile_interval
 
 __all__ = ["SCORE_BINS", "REG_BINS", "VALUE_COLUMNS", "delong_paired"]
-
-#: score bins per model in the paired bootstrap (plus the threshold as an edge)
-SCORE_BINS = 20
-REG_BINS = 4
 
 VALUE_COLUMNS = ["model", "point", "threshold", "flagged", "value", "low", "high", "value_vs_flag_none",
                  "difference", "diff_low", "diff_high"]
@@ -129,164 +126,8 @@ def delong_paired(y, score_a, score_b, codes=None, n_groups: int | None = None) 
 
 
 # ---------------------------------------------------------------------------------------------
-# paired bootstrap of everything else
+# value, paired against the reference
 # ---------------------------------------------------------------------------------------------
-
-
-def _score_bins(score: np.ndarray, threshold: float) -> tuple[np.ndarray, int, int]:
-    """Quantile bins with the threshold as an edge: (bin per row, number of bins, first flagged bin)."""
-    qs = np.quantile(score, np.linspace(0, 1, SCORE_BINS + 1)[1:-1]) if len(score) else np.zeros(0)
-    edges = np.unique(np.append(qs, threshold))
-    bins = np.searchsorted(edges, score, side="right")
-    return bins, len(edges) + 1, int(np.searchsorted(edges, threshold, side="left")) + 1
-
-
-def _binned_ap(pos, tot):
-    """Average precision from per-bin positives and totals (bins ascending in score; ties in a bin grouped)."""
-    pos_ge = np.cumsum(pos[..., ::-1], axis=-1)[..., ::-1]
-    tot_ge = np.cumsum(tot[..., ::-1], axis=-1)[..., ::-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        prec = np.where(tot_ge > 0, pos_ge / tot_ge, 0.0)
-        return (pos * prec).sum(axis=-1) / pos.sum(axis=-1)
-
-
-def _binary_counts_metrics(tp, fp, fn, tn) -> dict:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        n = tp + fp + fn + tn
-        return {"accuracy": (tp + tn) / n, "precision": tp / (tp + fp), "recall": tp / (tp + fn),
-                "f1": 2 * tp / (2 * tp + fp + fn), "false_positive_rate": fp / (fp + tn),
-                "false_negative_rate": fn / (tp + fn), "true_negative_rate": tn / (fp + tn),
-                "positive_rate": (tp + fp) / n}
-
-
-def _multi_metrics(cm) -> dict:
-    from mlimpact.metrics.multiclass import class_score_matrix
-
-    bal, macro, weighted = class_score_matrix(cm)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        acc = np.trace(cm, axis1=-2, axis2=-1) / cm.sum(axis=(-2, -1))
-    return {"accuracy": acc, "balanced_accuracy": bal, "macro_f1": macro, "weighted_f1": weighted}
-
-
-def _binary_losses(y, score, probabilities: bool) -> dict:
-    if not probabilities:
-        return {}
-    eps = np.finfo(float).eps
-    p = np.clip(score, eps, 1 - eps)
-    return {"brier_score": (score - y) ** 2, "log_loss": -(y * np.log(p) + (1 - y) * np.log(1 - p))}
-
-
-def _reg_sums(y, pred) -> np.ndarray:
-    e = pred - y
-    return np.column_stack([e, np.abs(e), e * e])
-
-
-def _reg_metrics(s, ysum, y2sum, n) -> dict:
-    """mae, rmse, mean_error, r2 from sums of (e, |e|, e²) and of y, y² over n rows."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sst = y2sum - ysum * ysum / n
-        return {"mean_error": s[..., 0] / n, "mae": s[..., 1] / n, "rmse": np.sqrt(s[..., 2] / n),
-                "r2": np.where(sst > 0, 1 - s[..., 2] / sst, np.nan)}
-
-
-def _group_totals(cells, counts: np.ndarray) -> np.ndarray:
-    """Per-group totals (r, G) of per-cell replicate counts (r, C)."""
-    out = np.zeros((len(counts), cells.n_groups))
-    if len(cells.count):
-        out[:, cells.present] = np.add.reduceat(counts, cells.starts, axis=1)
-    return out
-
-
-def _dense(cells, counts: np.ndarray, shape: tuple) -> np.ndarray:
-    """Cell counts (r, C) laid out as (r, G + 1, *shape): every group, then all rows."""
-    size = int(np.prod(shape))
-    dense = np.zeros((len(counts), cells.n_groups * size))
-    dense[:, cells.group * size + cells.pattern] = counts
-    dense = dense.reshape((len(counts), cells.n_groups) + shape)
-    return _with_overall(dense)
-
-
-def _with_overall(x: np.ndarray) -> np.ndarray:
-    return np.concatenate([x, x.sum(axis=1, keepdims=True)], axis=1)
-
-
-def _paired_bootstrap(task, y, a: _Model, b: _Model, codes, G, *, threshold, metrics, probabilities, n_classes,
-                      exact_a, exact_b, n_boot, seed, time_budget_s):
-    """Paired replicates per metric: ``{metric: (reps_a, reps_b)}``, each (r, G + 1) (groups, then all rows).
-
-    Both models' metrics in a replicate come from the same resampled cells, i.e. the same rows.
-    """
-    want = [m for m in metrics if m != "roc_auc"]
-    if not want:
-        return {}, 0
-    values = np.zeros((len(y), 0))
-    loss_names: list[str] = []
-    shape = None
-    if task == "binary":
-        if a.score is not None and b.score is not None:
-            ba, qa, ja = _score_bins(a.score, threshold)
-            bb, qb, jb = _score_bins(b.score, threshold)
-        else:
-            ba, qa, ja = a.pred.astype(np.int64), 2, 1
-            bb, qb, jb = b.pred.astype(np.int64), 2, 1
-        pattern = (y.astype(np.int64) * qa + ba) * qb + bb
-        shape = (2, qa, qb)
-        la = _binary_losses(y, a.score, probabilities) if a.score is not None else {}
-        lb = _binary_losses(y, b.score, probabilities) if b.score is not None else {}
-        loss_names = [m for m in ("brier_score", "log_loss") if m in want and m in la and m in lb]
-        if loss_names:
-            values = np.column_stack([la[m] for m in loss_names] + [lb[m] for m in loss_names])
-    elif task == "multiclass":
-        K = n_classes
-        pattern = (y.astype(np.int64) * K + a.pred) * K + b.pred
-        shape = (K, K, K)
-    else:
-        def qbins(v):
-            return np.searchsorted(np.unique(np.quantile(v, np.linspace(0, 1, REG_BINS + 1)[1:-1])), v,
-                                   side="right")
-
-        width = REG_BINS + 1
-        pattern = (qbins(y) * width + qbins(np.abs(a.pred - y))) * width + qbins(np.abs(b.pred - y))
-        values = np.column_stack([_reg_sums(y, a.pred), _reg_sums(y, b.pred), y, y * y])
-    cells = make_cells(codes, pattern, values, G)
-    reps, used = cell_bootstrap(cells, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
-    if task == "binary":
-        dense = _dense(cells, reps["counts"], shape)  # (r, G+1, 2, qa, qb)
-
-        def confusion(pos, tot, j):
-            tp, flagged = pos[..., j:].sum(-1), tot[..., j:].sum(-1)
-            npos, nn = pos.sum(-1), tot.sum(-1)
-            return tp, flagged - tp, npos - tp, nn - npos - flagged + tp
-
-        pos_a, tot_a = dense[:, :, 1].sum(axis=-1), dense.sum(axis=(2, 4))
-        pos_b, tot_b = dense[:, :, 1].sum(axis=-2), dense.sum(axis=(2, 3))
-        ma = _binary_counts_metrics(*confusion(pos_a, tot_a, ja))
-        mb = _binary_counts_metrics(*confusion(pos_b, tot_b, jb))
-        if "average_precision" in want and a.score is not None and b.score is not None:
-            base = _dense(cells, cells.count[None, :], shape)[0]  # the data itself, binned
-            oa = _binned_ap(base[:, 1].sum(axis=-1), base.sum(axis=(1, 3)))
-            ob = _binned_ap(base[:, 1].sum(axis=-2), base.sum(axis=(1, 2)))
-            with np.errstate(invalid="ignore"):
-                ma["average_precision"] = _binned_ap(pos_a, tot_a) + (exact_a["average_precision"] - oa)
-                mb["average_precision"] = _binned_ap(pos_b, tot_b) + (exact_b["average_precision"] - ob)
-        if loss_names:
-            n_g = dense.sum(axis=(2, 3, 4))
-            sums = _with_overall(reps["sums"])
-            k = len(loss_names)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                for i, name in enumerate(loss_names):
-                    ma[name] = sums[..., i] / n_g
-                    mb[name] = sums[..., k + i] / n_g
-    elif task == "multiclass":
-        dense = _dense(cells, reps["counts"], shape)  # (r, G+1, K(y), K(a), K(b))
-        ma = _multi_metrics(dense.sum(axis=-1))
-        mb = _multi_metrics(dense.sum(axis=-2))
-    else:
-        sums = _with_overall(reps["sums"])
-        n_g = _with_overall(_group_totals(cells, reps["counts"]))
-        ma = _reg_metrics(sums[..., 0:3], sums[..., 6], sums[..., 7], n_g)
-        mb = _reg_metrics(sums[..., 3:6], sums[..., 6], sums[..., 7], n_g)
-    return {m: (np.asarray(ma[m], float), np.asarray(mb[m], float)) for m in want if m in ma and m in mb}, used
 
 
 def _value_table(dataset, keep, models, costs, *, threshold, scale, n_boot, seed, time_budget_s) -> pd.DataFrame:

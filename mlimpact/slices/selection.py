@@ -28,9 +28,27 @@ def _select_balanced(
     """Top k significant slices by the lower bound of the error-rate ratio, after the redundancy filters."""
     if avg <= 0:
         return []
-    # redundancy: a child must be clearly worse than every parent. Its p-value against a parent
-    # tests it against the parent's other rows; the largest over the parents (intersection-union)
-    # goes through Benjamini-Hochberg over every evaluated child.
+    q_red = _redundancy_q_values(levels, binary, engine)
+    found = _candidates(levels, significant, q_red, avg, binary, confidence)
+    if found is None:
+        return []
+    li_all, pos_all, sc_all, ss_all = found
+    order = np.lexsort((-ss_all, -sc_all))
+    pool = order[: 5 * k + 50]
+    explained = _explained_away(levels, li_all[pool], pos_all[pool], avg, binary, confidence, engine.D)
+    ordered = pool[~explained]
+    overlap = _OverlapFilter(engine, avg, binary, confidence, n_examined=len(ordered))
+    chosen = overlap.select([levels[li_all[i]].g[pos_all[i]] for i in ordered], k)
+    return [(int(li_all[ordered[j]]), int(pos_all[ordered[j]]), float(sc_all[ordered[j]])) for j in chosen]
+
+
+def _redundancy_q_values(levels: list[_Level], binary: bool, engine: _Engine) -> np.ndarray:
+    """Benjamini-Hochberg q-values of "not clearly worse than its worst parent", per slice of level >= 2.
+
+    A child must be clearly worse than every parent. Its p-value against a parent tests it against the
+    parent's other rows; the largest over the parents (intersection-union) goes through
+    Benjamini-Hochberg over every evaluated child. Levels in order, as one flat array.
+    """
     p_red = []
     for li, lv in enumerate(levels):
         level = lv.g.shape[1]
@@ -52,7 +70,14 @@ def _select_balanced(
             )
             worst = np.maximum(worst, p)
         p_red.append(worst)
-    q_red = benjamini_hochberg(np.concatenate(p_red)) if p_red else np.empty(0)
+    return benjamini_hochberg(np.concatenate(p_red)) if p_red else np.empty(0)
+
+
+def _candidates(levels, significant, q_red, avg, binary, confidence):
+    """Significant, non-redundant slices with a lower bound above ``avg``.
+
+    Returns flat arrays (level index, position, score, size), or None when no level has a slice.
+    """
     cands = []  # (level index, positions, score, size)
     offset = 0
     for li, lv in enumerate(levels):
@@ -66,24 +91,26 @@ def _select_balanced(
         idx = np.flatnonzero(ok)
         cands.append((np.full(len(idx), li), idx, low[idx] / avg, lv.ss[idx]))
     if not cands:
-        return []
-    li_all, pos_all, sc_all, ss_all = (np.concatenate([c[j] for c in cands]) for j in range(4))
-    order = np.lexsort((-ss_all, -sc_all))
-    pool = order[: 5 * k + 50]
+        return None
+    return tuple(np.concatenate([c[j] for c in cands]) for j in range(4))
 
-    # explained away: drop a slice whose excess comes from a more specific candidate slice
-    D = engine.D
-    P = len(pool)
+
+def _explained_away(levels, li_pool, pos_pool, avg, binary, confidence, D: int) -> np.ndarray:
+    """Mask over the pool: True where a slice's excess comes from a more specific candidate slice.
+
+    Such a slice's rows outside the more specific one are not clearly worse than average.
+    """
+    P = len(li_pool)
     onehot = np.zeros((P, D), dtype=np.int32)
     lev = np.empty(P, dtype=np.int64)
     ss = np.empty(P)
     se = np.empty(P)
     sq = np.empty(P)
-    for r, i in enumerate(pool):
-        lv = levels[li_all[i]]
-        onehot[r, lv.g[pos_all[i]]] = 1
+    for r, (li, pos) in enumerate(zip(li_pool, pos_pool, strict=True)):
+        lv = levels[li]
+        onehot[r, lv.g[pos]] = 1
         lev[r] = lv.g.shape[1]
-        ss[r], se[r], sq[r] = lv.ss[pos_all[i]], lv.se[pos_all[i]], lv.sq[pos_all[i]]
+        ss[r], se[r], sq[r] = lv.ss[pos], lv.se[pos], lv.sq[pos]
     contains = (onehot @ onehot.T) == lev[:, None]  # contains[a, c]: c has every predicate of a
     np.fill_diagonal(contains, False)
     a_idx, c_idx = np.nonzero(contains & (lev[None, :] > lev[:, None]))
@@ -98,44 +125,59 @@ def _select_balanced(
             )
         not_worse = (r_ss < 1) | ~(r_low > avg)
         explained[a_idx[not_worse]] = True
-    # greedy, best first: a slice is listed only if its rows not covered by the slices listed above
-    # it (other than its own ancestors) are still clearly worse than average and than each parent
-    # on those rows -- so overlaps of two listed effects do not fill the list
-    codes, e = engine.codes, engine.e
-    e2 = e if binary else engine.e2
-    ordered = pool[~explained]
-    alpha_test = (1 - confidence) / max(len(ordered), 1)  # Bonferroni over the slices examined here
+    return explained
 
-    def mask_of(preds) -> np.ndarray:
+
+class _OverlapFilter:
+    """The overlap filter of one selection, over the rows of the data.
+
+    Greedy, best first: a slice is listed only if its rows not covered by the slices listed above it
+    (other than its own ancestors) are still clearly worse than average and than each parent on those
+    rows -- so overlaps of two listed effects do not fill the list. Bonferroni over the slices examined.
+    """
+
+    def __init__(self, engine: _Engine, avg: float, binary: bool, confidence: float, n_examined: int):
+        self.engine, self.avg, self.binary, self.confidence = engine, avg, binary, confidence
+        self.e = engine.e
+        self.e2 = engine.e if binary else engine.e2
+        self.alpha_test = (1 - confidence) / max(n_examined, 1)  # Bonferroni over the slices examined here
+
+    def select(self, slices: list[np.ndarray], k: int) -> list[int]:
+        """Indices into ``slices`` (predicate ids of each, best first) of the at most k slices listed."""
+        chosen: list[tuple[int, frozenset, np.ndarray]] = []
+        for j, g in enumerate(slices):
+            if len(chosen) == k:
+                break
+            preds = frozenset(int(x) for x in g)
+            others = [m for _, sp, m in chosen if not sp < preds]
+            mask = self.mask_of(g)
+            if not others or self.clearly_worse(g, mask, np.logical_or.reduce(others)):
+                chosen.append((j, preds, mask))
+        return [j for j, _, _ in chosen]
+
+    def mask_of(self, preds) -> np.ndarray:
+        """Rows where every predicate (global predicate id) holds."""
+        engine = self.engine
         mask = np.ones(engine.n, dtype=bool)
         for gid in preds:
             f = engine.feat_of[gid]
-            mask &= codes[:, f] == gid - engine.offsets[f]
+            mask &= engine.codes[:, f] == gid - engine.offsets[f]
         return mask
 
-    chosen: list[tuple[int, frozenset, np.ndarray]] = []
-    for i in ordered:
-        if len(chosen) == k:
-            break
-        g = levels[li_all[i]].g[pos_all[i]]
-        preds = frozenset(int(x) for x in g)
-        others = [m for _, sp, m in chosen if not sp < preds]
-        if not others:
-            chosen.append((int(i), preds, mask_of(g)))
-            continue
-        covered = np.logical_or.reduce(others)
-        mask = mask_of(g)
+    def clearly_worse(self, g: np.ndarray, mask: np.ndarray, covered: np.ndarray) -> bool:
+        """Whether the slice's rows outside ``covered`` are clearly worse than average and than each parent's."""
+        e, e2, binary = self.e, self.e2, self.binary
         rest = mask & ~covered
         n_r = int(rest.sum())
         if n_r == 0:
-            continue
+            return False
         se_r, sq_r = float(e[rest].sum()), float(e2[rest].sum())
-        low_r, _ = _intervals(np.array([n_r]), np.array([se_r]), np.array([sq_r]), binary, confidence)
-        ok = bool(low_r[0] > avg)
+        low_r, _ = _intervals(np.array([n_r]), np.array([se_r]), np.array([sq_r]), binary, self.confidence)
+        ok = bool(low_r[0] > self.avg)
         for drop in range(len(g) if len(g) > 1 else 0):
             if not ok:
                 break
-            pmask = mask_of(np.delete(g, drop)) & ~covered
+            pmask = self.mask_of(np.delete(g, drop)) & ~covered
             p = _p_values(
                 np.array([n_r]),
                 np.array([se_r]),
@@ -145,7 +187,5 @@ def _select_balanced(
                 float(e2[pmask].sum()),
                 binary,
             )
-            ok = bool(p[0] <= alpha_test)
-        if ok:
-            chosen.append((int(i), preds, mask))
-    return [(int(li_all[i]), int(pos_all[i]), float(sc_all[i])) for i, _, _ in chosen]
+            ok = bool(p[0] <= self.alpha_test)
+        return ok

@@ -45,8 +45,9 @@ rest); other errors get Student-t intervals and a one-sided Welch test of slice 
 
 The pieces live in small modules behind this one: :mod:`mlimpact.slices.encoding` (columns to codes),
 :mod:`mlimpact.slices.lattice` (the grouped-statistics engine and both searches),
-:mod:`mlimpact.slices.stats` (intervals, tests, SliceLine's score) and :mod:`mlimpact.slices.selection`
-(the honesty filters of ``balanced``).
+:mod:`mlimpact.slices.stats` (intervals, tests, SliceLine's score), :mod:`mlimpact.slices.selection`
+(the honesty filters of ``balanced``) and :mod:`mlimpact.slices.table` (the tests of every slice and
+the result table).
 
 >>> import numpy as np, pandas as pd
 >>> rng = np.random.default_rng(0)
@@ -75,21 +76,14 @@ import pandas as pd
 
 from mlimpact.errors import InputError
 from mlimpact.io import MISSING_LABEL
-from mlimpact.metrics import benjamini_hochberg
 from mlimpact.slices.encoding import EncodedFeatures, encode_features
 from mlimpact.slices.lattice import _Engine, _Level, _search_exhaustive, _search_sliceline
 from mlimpact.slices.segments import OTHER_LABEL
 from mlimpact.slices.selection import _select_balanced
-from mlimpact.slices.stats import _intervals, _p_values
+from mlimpact.slices.table import SLICE_COLUMNS, _slice_table, _SliceTests
 
 __all__ = ["SLICE_COLUMNS", "EncodedFeatures", "SliceResult", "encode_features", "find_weak_slices",
            "MISSING_LABEL", "OTHER_LABEL"]
-
-#: columns of ``SliceResult.slices``, in order, every time
-SLICE_COLUMNS = [
-    "rank", "predicates", "description", "level", "n", "share", "error_sum", "error_rate", "low", "high",
-    "rest_error_rate", "ratio_to_overall", "score", "p_value", "q_value", "significant",
-]  # fmt: skip
 
 _SCORINGS = ("balanced", "sliceline")
 
@@ -256,101 +250,53 @@ def find_weak_slices(
     e = _validate(features, errors, max_level, k, scoring, alpha, confidence, time_budget_s)
     max_level, k = int(max_level), int(k)
     started = time.perf_counter()
-    n = features.n_rows
-    min_sup = _resolve_min_support(min_support, n)
+    min_sup = _resolve_min_support(min_support, features.n_rows)
     binary = bool(np.isin(e, (0.0, 1.0)).all())
     deadline = None if time_budget_s is None else started + float(time_budget_s)
     engine = _Engine(features, e, binary, need_max=scoring == "sliceline", deadline=deadline)
-    total_se = float(e.sum())
-    total_sq = total_se if binary else float((e * e).sum())
     avg = float(np.mean(e))
-    max_l = min(features.codes.shape[1], max_level)
-
-    last = [-1.0, 0.0]  # fraction and time of the last report: at most ~100 reports reach the UI
-
-    def report(fraction: float, message: str) -> None:
-        if progress is None:
-            return
-        fraction = float(min(max(fraction, 0.0), 1.0))
-        now = time.perf_counter()
-        if fraction >= 1.0 or fraction - last[0] >= 0.01 or now - last[1] >= 0.25:
-            last[:] = [fraction, now]
-            progress(fraction, message)
-
+    report = _Progress(progress)
     settings: dict[str, Any] = {
         "scoring": scoring, "alpha": alpha if scoring == "sliceline" else None, "k": k,
         "max_level": max_level, "min_support": min_sup, "confidence": confidence,
         "error_kind": "binary" if binary else "continuous", "time_budget_s": time_budget_s,
-        "n_rows": n, "columns": list(features.columns),
+        "n_rows": features.n_rows, "columns": list(features.columns),
     }  # fmt: skip
+    max_l = min(features.codes.shape[1], max_level)
     if scoring == "sliceline":
-        levels, chosen, complete = _search_sliceline(engine, max_l, min_sup, k, alpha, avg, report)
+        levels, picks, complete = _search_sliceline(engine, max_l, min_sup, k, alpha, avg, report)
     else:
         levels, complete = _search_exhaustive(engine, max_l, min_sup, report)
-        chosen = None
+        picks = None  # chosen once every slice is tested, below
     if not levels:  # the time budget ran out before the first level was done
         levels = [_Level.concat([], 1)]
-
-    # every evaluated slice is tested; BH runs over all of them
-    all_ss = np.concatenate([lv.ss for lv in levels])
-    all_se = np.concatenate([lv.se for lv in levels])
-    all_sq = np.concatenate([lv.sq for lv in levels])
-    n_evaluated = len(all_ss)
-    p_all = _p_values(all_ss, all_se, all_sq, n, total_se, total_sq, binary)
-    q_all = benjamini_hochberg(p_all) if n_evaluated else p_all
-    bounds = np.cumsum([0] + [len(lv.ss) for lv in levels])
-
-    if scoring == "sliceline":
-        picks = chosen  # list of (level index, position, score)
-    else:
-        significant = q_all <= 1 - confidence
-        picks = _select_balanced(
-            levels, np.split(significant, bounds[1:-1]), avg, k, binary, confidence, engine
-        )
-
-    records, definitions = [], []
-    flat = np.array([bounds[li] + pos for li, pos, _ in picks], dtype=np.int64)
-    for rank, (li, pos, sc) in enumerate(picks, start=1):
-        lv = levels[li]
-        g = lv.g[pos]
-        feats = engine.feat_of[g]
-        codes = g - engine.offsets[feats]
-        defn = tuple((int(f), int(c)) for f, c in zip(feats, codes, strict=True))
-        definitions.append(defn)
-        records.append(
-            {
-                "rank": rank,
-                "predicates": {features.columns[f]: features.labels[f][c] for f, c in defn},
-                "description": " and ".join(features.fragments[f][c] for f, c in defn),
-                "level": len(defn),
-                "n": int(lv.ss[pos]),
-                "error_sum": float(lv.se[pos]),
-                "score": float(sc),
-            }
-        )
-    out = pd.DataFrame.from_records(
-        records, columns=["rank", "predicates", "description", "level", "n", "error_sum", "score"]
-    )
-    ss = out["n"].to_numpy(dtype=float)
-    se = out["error_sum"].to_numpy(dtype=float)
-    sq = np.concatenate([lv.sq for lv in levels])[flat] if len(flat) else np.empty(0)
-    low, high = _intervals(ss, se, sq, binary, confidence) if len(flat) else (np.empty(0), np.empty(0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["share"] = ss / n
-        out["error_rate"] = se / ss
-        out["low"], out["high"] = low, high
-        out["rest_error_rate"] = np.where(ss < n, (total_se - se) / (n - ss), np.nan)
-        out["ratio_to_overall"] = (se / ss) / avg if avg > 0 else np.nan
-    out["p_value"] = p_all[flat] if len(flat) else np.empty(0)
-    out["q_value"] = q_all[flat] if len(flat) else np.empty(0)
-    out["significant"] = (out["q_value"] <= 1 - confidence).astype(bool)
-    out = out[SLICE_COLUMNS].astype(
-        {"rank": "int64", "predicates": "object", "description": "str", "level": "int64", "n": "int64",
-         "share": "float64", "error_sum": "float64", "error_rate": "float64", "low": "float64",
-         "high": "float64", "rest_error_rate": "float64", "ratio_to_overall": "float64", "score": "float64",
-         "p_value": "float64", "q_value": "float64", "significant": "bool"}
-    )  # fmt: skip
+    tests = _SliceTests.of(levels, e, binary)  # every evaluated slice is tested; BH runs over all of them
+    if picks is None:  # sliceline's come with its search: (level index, position, score)
+        picks = _select_balanced(levels, tests.significant_per_level(confidence), avg, k, binary, confidence,
+                                 engine)
+    out, definitions = _slice_table(features, engine, levels, picks, tests, avg=avg, binary=binary,
+                                    confidence=confidence)
     settings["complete"] = complete
     settings["elapsed_s"] = round(time.perf_counter() - started, 4)
-    report(1.0, f"done: {n_evaluated:,} slices evaluated")
-    return SliceResult(out, n_evaluated, avg, settings, features, definitions)
+    report(1.0, f"done: {tests.n_evaluated:,} slices evaluated")
+    return SliceResult(out, tests.n_evaluated, avg, settings, features, definitions)
+
+
+class _Progress:
+    """``report(fraction, message)`` for the searches: passes at most ~100 reports on to ``progress``.
+
+    A report reaches ``progress`` at the end, or after 1% more progress or 0.25 s since the last one.
+    """
+
+    def __init__(self, progress: Callable[[float, str], None] | None):
+        self.progress = progress
+        self.last = [-1.0, 0.0]  # fraction and time of the last report
+
+    def __call__(self, fraction: float, message: str) -> None:
+        if self.progress is None:
+            return
+        fraction = float(min(max(fraction, 0.0), 1.0))
+        now = time.perf_counter()
+        if fraction >= 1.0 or fraction - self.last[0] >= 0.01 or now - self.last[1] >= 0.25:
+            self.last[:] = [fraction, now]
+            self.progress(fraction, message)
