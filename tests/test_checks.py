@@ -227,3 +227,16 @@ def test_nothing_checked_is_not_all_in_range(tmp_path, capsys):
         "mlimpact: error: nothing could be checked (27 buckets too small, 0 unavailable); lower min_count or "
         "min_positives in [settings], use a longer period, or pass --allow-unchecked to accept it")
     assert main(["check", "sample_data/fraud.csv", "--config", str(config), "--allow-unchecked"]) == 0
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[[check]]\nmetric = "precision"\nmin = 2\n', "checks.toml line 3: min 2 can never be met: precision lies "
+     "between 0 and 1"),
+    ('[[check]]\nmetric = "mae"\nmax = -1\n', "checks.toml line 3: max -1 can never be met: mae lies at or above 0"),
+    ('[settings]\nmin_positives = 100000000000000000000000000\n[[check]]\nmetric = "recall"\nmin = 0.5\n',
+     "checks.toml line 2: min_positives must be a whole number from 0 to 10^12; got 100000000000000000000000000"),
+])
+def test_ranges_no_value_can_meet_are_refused(text, message):
+    with pytest.raises(InputError) as err:
+        parse_checks(text)
+    assert str(err.value) == message

@@ -39,6 +39,21 @@ _BOUNDS.update({"r2": (None, 1.0), "mean_error": (None, None)})
 STATUS_COLUMNS = OVER_TIME_COLUMNS + ["min", "max", "status"]
 
 
+def _unreachable(metric: str, minimum, maximum) -> list[str]:
+    """A range that no value of ``metric`` can meet (a precision of at least 2) is a typo, not a check."""
+    lo, hi = _BOUNDS[metric]
+    if lo is not None and hi is not None:
+        span = f"{metric} lies between {lo:g} and {hi:g}"
+    else:
+        span = f"{metric} lies at or above {lo:g}" if lo is not None else f"{metric} lies at or below {hi:g}"
+    problems = []
+    if minimum is not None and hi is not None and minimum > hi:
+        problems.append(f"min {minimum:g} can never be met: {span}")
+    if maximum is not None and lo is not None and maximum < lo:
+        problems.append(f"max {maximum:g} can never be met: {span}")
+    return problems
+
+
 @dataclass(frozen=True)
 class Range:
     """An acceptable range of one metric, optionally per time bucket and per segment (value).
@@ -70,6 +85,8 @@ class Range:
             problems.append("give min, max or both")
         elif not problems and self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
             problems.append(f"min {self.minimum:g} is greater than max {self.maximum:g}")
+        elif not problems and self.metric in _BOUNDS:
+            problems += _unreachable(self.metric, self.minimum, self.maximum)
         if self.period is not None and self.period not in PERIODS:
             problems.append(f"period must be one of D (day), W (week), M (month); got {self.period!r}")
         if self.segment_value is not None and self.segment is None:

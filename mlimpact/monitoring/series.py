@@ -70,8 +70,8 @@ class MonitorSettings:
             problems.append(f"rule must be \"interval\" or \"point\"; got {self.rule!r}")
         for name in ("min_count", "min_positives"):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                problems.append(f"{name} must be a whole number of at least 0; got {v!r}")
+            if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 10**12:
+                problems.append(f"{name} must be a whole number from 0 to 10^12; got {v!r}")
         if problems:
             raise InputError("; ".join(problems), problems=problems)
 
