@@ -42,6 +42,8 @@ STATUS_COLUMNS = OVER_TIME_COLUMNS + ["min", "max", "status"]
 def _unreachable(metric: str, minimum, maximum) -> list[str]:
     """A range that no value of ``metric`` can meet (a precision of at least 2) is a typo, not a check."""
     lo, hi = _BOUNDS[metric]
+    if lo is None and hi is None:
+        return []
     if lo is not None and hi is not None:
         span = f"{metric} lies between {lo:g} and {hi:g}"
     else:
