@@ -25,7 +25,7 @@ def load_dataset(args: argparse.Namespace, *, quiet: bool = False):
 
 def load_file(file: str, changes: dict, *, quiet: bool = False):
     """Load as :func:`mlimpact.io.load.load` does; print what was inferred (not given) to stderr."""
-    from mlimpact.io.load import apply_roles, dataset_of, inferred_lines, read_source
+    from mlimpact.io.load import apply_roles, dataset_of, inferred_lines, read_source  # on use: start-up
 
     source = read_source(file)
     roles = apply_roles(source.guess, changes)

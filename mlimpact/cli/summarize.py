@@ -14,7 +14,7 @@ def run(args) -> int:
         summary = summarize(dataset, threshold=args.threshold, seed=args.seed)
         write(json_text(summary), args.out)
         return EXIT_OK
-    from mlimpact.report import ReportSettings, build_report, report_html, report_markdown
+    from mlimpact.report import ReportSettings, build_report, report_html, report_markdown  # altair: on use
 
     report = build_report(dataset, ReportSettings(threshold=args.threshold, seed=args.seed))
     write(report_markdown(report) if args.format == "markdown" else report_html(report), args.out)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from mlimpact.errors import InputError
-from mlimpact.io import Dataset
+from mlimpact.io import Dataset, normalize_labels
 from mlimpact.io.decision import decide
 
 __all__ = ["BASELINE_MODEL", "ALL_ROWS", "compare_metrics", "model_columns"]
@@ -72,7 +72,6 @@ class _Model:
 def _column_values(dataset: Dataset, col: str) -> np.ndarray:
     s = dataset.frame[col]
     if dataset.task == "multiclass":
-        from mlimpact.io import normalize_labels
 
         return normalize_labels(s).to_numpy(dtype=object, na_value=None)
     if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):

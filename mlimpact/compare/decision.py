@@ -11,8 +11,10 @@ import pandas as pd
 
 from mlimpact.compare.candidates import _CONFUSION_BINARY, ALL_ROWS
 from mlimpact.compare.models import Comparison
+from mlimpact.format import PERCENT_METRICS, format_cell, format_value
 from mlimpact.impact import format_money, md_escape
 from mlimpact.io import markdown_table
+from mlimpact.metrics import METRICS
 
 __all__ = ["DESIGN_CRITERIA", "comparison_summary", "decision_numbers", "design_rows_template",
            "decision_table_markdown"]
@@ -22,13 +24,11 @@ DESIGN_CRITERIA = ("Cost to build and run", "Maintenance", "Interpretability", "
 
 
 def _fmt(metric: str, v) -> str:
-    from mlimpact.format import format_value
 
     return format_value(metric, v)
 
 
 def _signed(metric: str, v) -> str:
-    from mlimpact.format import PERCENT_METRICS
 
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "n/a"
@@ -42,7 +42,6 @@ def comparison_summary(comparison: Comparison, *, unit: str = "") -> list[str]:
 
     One or two sentences per challenger; user text (column and segment names) appears as is.
     """
-    from mlimpact.metrics import METRICS
 
     c = comparison
     out = []
@@ -89,8 +88,6 @@ def decision_numbers(comparison: Comparison, *, unit: str = "") -> pd.DataFrame:
     Metrics with their 95% intervals, the headline metric's worst segment, its spread across
     segments and across time periods, and the value under the cost model when there is one.
     """
-    from mlimpact.format import format_cell
-    from mlimpact.metrics import METRICS
 
     c = comparison
     rows = []

@@ -6,12 +6,17 @@ connects it to a Dataset, the metric engine, the app and the ``slices`` command.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from mlimpact.errors import InputError
 from mlimpact.io import Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD
+from mlimpact.metrics import METRICS, evaluate
+from mlimpact.slices.encoding import encode_features
+from mlimpact.slices.weak import find_weak_slices
 
 __all__ = ["ERROR_KINDS", "default_error_kind", "per_row_errors", "slice_columns", "search_weak_slices",
            "rerank_slices", "slice_sentence"]
@@ -93,8 +98,6 @@ def search_weak_slices(dataset: Dataset, *, columns=None, kind: str | None = Non
     ``options`` pass through (``max_level``, ``min_support``, ``k``, ``scoring``, ``alpha``,
     ``time_budget_s``, ``progress``).
     """
-    from mlimpact.slices.encoding import encode_features
-    from mlimpact.slices.weak import find_weak_slices
 
     columns = list(columns) if columns else slice_columns(dataset)
     if not columns:
@@ -111,7 +114,6 @@ def rerank_slices(result, dataset: Dataset, *, metric: str, threshold: float = D
     metric engine then computes all slices at once. Returns ``rank, description, n, value, low,
     high, note`` sorted worst first.
     """
-    from mlimpact.metrics import METRICS, evaluate
 
     if metric not in METRICS:
         raise InputError(f"metric {metric!r} is unknown; pick one of {', '.join(METRICS)}")
@@ -137,7 +139,6 @@ def rerank_slices(result, dataset: Dataset, *, metric: str, threshold: float = D
 
 def _subset(dataset: Dataset, rows: np.ndarray) -> Dataset:
     """A Dataset view of some rows (repeats allowed) sharing roles and settings; frame left empty."""
-    from dataclasses import replace
 
     def take(a):
         return None if a is None else a[rows]

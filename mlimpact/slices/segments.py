@@ -16,6 +16,7 @@ import pandas as pd
 from mlimpact.errors import InputError
 from mlimpact.io import MISSING_LABEL, Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD
+from mlimpact.metrics import METRICS, default_metrics, evaluate
 
 __all__ = ["OTHER_LABEL", "SegmentCodes", "bin_numeric", "fold_rare", "segment_codes", "segment_table",
            "SEGMENT_TABLE_COLUMNS"]
@@ -173,7 +174,6 @@ def segment_table(dataset: Dataset, columns, *, threshold: float = DEFAULT_THRES
     segment pulls the metric down). Sorted by ``impact`` (largest first), or by ``value``
     (worst first) with ``sort_by="metric"``.
     """
-    from mlimpact.metrics import METRICS, default_metrics, evaluate
 
     seg = segment_codes(dataset, columns, n_bins=n_bins, edges=edges, top_k=top_k)
     metrics = list(metrics) if metrics else default_metrics(dataset)

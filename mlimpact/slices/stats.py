@@ -10,7 +10,7 @@ __all__ = ["_intervals", "_p_values", "_sliceline_score", "_sliceline_score_ub"]
 
 
 def _intervals(ss, se, sq, binary: bool, confidence: float):
-    from scipy import special
+    from scipy import special  # scipy: heavy, imported on use
 
     ss = np.asarray(ss, dtype=float)
     if binary:
@@ -26,7 +26,7 @@ def _intervals(ss, se, sq, binary: bool, confidence: float):
 
 def _p_values(ss, se, sq, total_n, total_se, total_sq, binary: bool):
     """One-sided p-values: is the slice's error higher than the rest's?"""
-    from scipy import special
+    from scipy import special  # scipy: heavy, imported on use
 
     if binary:
         rate = total_se / total_n
