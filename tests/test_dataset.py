@@ -153,3 +153,13 @@ def _checks(tmp_path):
     config.write_text('[columns]\nlabel = "y"\nscore = "p"\ntime = "ts"\n[[check]]\nmetric = "recall"\nmin = 0.1\n'
                       'period = "D"\n[settings]\nmin_count = 1\nmin_positives = 1\n')
     return config
+
+
+def test_no_score_message_names_the_column_that_looks_like_one():
+    frame = pd.DataFrame({"y": [1, 0, 1, 0], "score": ["high", "low", "high", "low"]})
+    with pytest.raises(InputError) as err:
+        build_dataset(frame, Roles(label="y"))
+    assert str(err.value) == (
+        "<data>: no score or prediction column chosen; column `score` is named like one but was not taken because "
+        "it holds text (e.g. 'high', 'low'); choose it as the prediction (a predicted class) or the score (numbers) "
+        "if it is the model's output")

@@ -481,3 +481,21 @@ def test_a_whole_cp1252_file_is_read_with_a_note():
     assert frame["city"].tolist() == ["Kraków", "Zürich"] and report.encoding == "cp1252"
     assert report.notes == ["the file is not UTF-8 (first at line 2); it was read as Windows-1252 (CP-1252): "
                             "check accented text, or save the file as UTF-8"]
+
+
+def test_excel_sep_line_names_the_delimiter():
+    rows = ["sep=;", "y;p;region"] + [f"{i % 2};0,{i % 9 + 1};r{i % 3}" for i in range(50)]
+    frame, report = read_predictions(("\r\n".join(rows) + "\r\n").encode(), name="sep.csv")
+    assert list(frame.columns) == ["y", "p", "region"] and len(frame) == 50 and report.delimiter == ";"
+    assert report.notes == ["the first line `sep=;` (written by Excel) names the delimiter; it is not data"]
+
+
+@pytest.mark.parametrize("at", [2, 4001])
+def test_an_unclosed_quote_names_its_line(at):
+    """It was pyarrow's 'straddling object' message, or worse: the rest of the file silently one value."""
+    rows = ["y,p,region"] + [f"{i % 2},0.{i % 9 + 1},r{i % 3}" for i in range(5000)]
+    rows[at - 1] = '1,0.5,"open'
+    with pytest.raises(InputError) as err:
+        read_predictions(("\n".join(rows) + "\n").encode(), name="quote.csv")
+    assert str(err.value) == (f'quote.csv, line {at}: a double quote (") opens a field that is never closed; close '
+                              "the quote or remove it, and export the file again")

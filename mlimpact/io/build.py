@@ -25,6 +25,20 @@ def _fmt_values(values, limit: int = 3) -> str:
     return ", ".join(repr(str(v)) for v in vals)
 
 
+def _output_hint(frame: pd.DataFrame, roles: Roles) -> str:
+    """What to do when no model output was found: name a column that looks like one, and why it was not taken."""
+    named = [c for c in frame.columns if c != roles.label and re.search(r"score|prob|pred|risk", str(c).lower())]
+    if not named:
+        return "pick the column with the model's output"
+    col, s = named[0], frame[named[0]]
+    if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        why = f"it holds text (e.g. {_fmt_values(s.dropna().astype(str).unique())})"
+    else:
+        why = f"it has {s.nunique()} distinct value(s)"
+    return (f"column `{col}` is named like one but was not taken because {why}; choose it as the prediction (a "
+            "predicted class) or the score (numbers) if it is the model's output")
+
+
 def _join(where: str, problems: list[str]) -> str:
     if len(problems) == 1:
         return where + problems[0]
@@ -80,7 +94,7 @@ class _Builder:
         if roles.label is None:
             self.problems.append("no label column chosen; pick the column with the true outcome")
         if roles.score is None and roles.prediction is None and not roles.class_scores:
-            self.problems.append("no score or prediction column chosen; pick the column with the model's output")
+            self.problems.append("no score or prediction column chosen; " + _output_hint(frame, roles))
         if roles.task is not None and roles.task not in TASKS:
             self.problems.append(f"task {roles.task!r} is not one of {', '.join(TASKS)}")
         self.fail_if_any()

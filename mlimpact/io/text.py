@@ -153,6 +153,29 @@ def _not_utf8(data: bytes, start: int, encoding: str) -> tuple[bytes, str, list[
     return fixed.encode("utf-8"), "utf-8", [note]
 
 
+_SEP_LINE = re.compile(rb"(?i)sep=([^\r\n])[ \t]*\r?\n")
+
+
+def _excel_sep_line(data: bytes, start: int, encoding: str) -> tuple[str | None, int, list[str]]:
+    """Excel's ``sep=;`` first line: the delimiter it names, where the header starts, and a note."""
+    m = _SEP_LINE.match(data, start) if encoding != "utf-16" else None
+    if not m:
+        return None, start, []
+    sep = m.group(1).decode("latin-1")
+    return sep, m.end(), [f"the first line `sep={sep}` (written by Excel) names the delimiter; it is not data"]
+
+
+def _check_quotes(data: bytes, start: int, encoding: str, label: str) -> None:
+    """An odd number of double quotes means a quoted field is never closed: everything after it would
+    silently become one value. Name the first line whose quotes do not pair up."""
+    if encoding == "utf-16" or data.count(b'"', start) % 2 == 0:
+        return
+    for number, line in enumerate(data[start:].split(b"\n"), 1):
+        if line.count(b'"') % 2:
+            raise InputError(f"{label}, line {number}: a double quote (\") opens a field that is never closed; close "
+                             "the quote or remove it, and export the file again")
+
+
 def _read_text(data: bytes, label: str) -> _Parsed:
     """Parse delimited text with pyarrow; fall back to pandas' C parser to fill short rows."""
     encoding, start = _detect_encoding(data, label)
@@ -162,8 +185,11 @@ def _read_text(data: bytes, label: str) -> _Parsed:
         start = 0 if encoding == "utf-8" else start
     if not data[start : start + SAMPLE_BYTES].strip() and not re.compile(rb"\S").search(data, start):
         raise _empty(label)
+    forced, start, sep_notes = _excel_sep_line(data, start, encoding)
+    _check_quotes(data, start, encoding, label)
     text = _sample_text(data, start, encoding)
-    delimiter, rows = _sniff_delimiter(text)
+    delimiter, rows = (forced, _split(text, forced)) if forced else _sniff_delimiter(text)
+    encoding_notes += sep_notes
     header = rows[0] if rows else []
     if len(header) > MAX_COLUMNS:
         raise _too_many_columns(label, len(header))
