@@ -147,3 +147,10 @@ def test_an_unexpected_error_exits_3_not_1(monkeypatch, capsys):
     assert main(["summarize", "sample_data/fraud.csv"]) == 3
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("mlimpact: internal error (KeyError: 'surprise'); this is a bug in mlimpact")
+
+
+def test_notes_on_a_threshold_outside_the_scores_and_a_negative_cost(capsys):
+    assert main(["impact", "sample_data/fraud.csv", "--cost-fp", "-5", "--threshold", "1e308"]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note: ")]
+    assert notes == ["note: cost of a false positive is -5: a negative cost counts as a gain; check the sign",
+                     "note: threshold 1e+308 is above every score (0 to 0.9987): no row is flagged"]

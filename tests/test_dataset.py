@@ -163,3 +163,11 @@ def test_no_score_message_names_the_column_that_looks_like_one():
         "<data>: no score or prediction column chosen; column `score` is named like one but was not taken because "
         "it holds text (e.g. 'high', 'low'); choose it as the prediction (a predicted class) or the score (numbers) "
         "if it is the model's output")
+
+
+def test_a_time_span_of_thousands_of_years_is_noted():
+    frame = pd.DataFrame({"y": [0, 1, 0, 1], "p": [0.1, 0.9, 0.2, 0.8],
+                          "ts": ["2026-01-01", "2026-01-02", "1026-01-03", "2026-01-04"]})
+    ds = build_dataset(frame, Roles(label="y", score="p", time="ts"))
+    assert ds.notes == ["column `ts` (time): the times span 1,000 years (from 1026-01-03 to 2026-01-04); check the "
+                        "dates for a mistyped year"]

@@ -20,7 +20,14 @@ def load_dataset(args: argparse.Namespace, *, quiet: bool = False):
     changes = {k: getattr(args, k) for k in ROLE_OPTIONS if getattr(args, k, None) is not None}
     if getattr(args, "segment", None):
         changes["segments"] = tuple(args.segment)
-    return load_file(args.file, changes, quiet=quiet)
+    dataset = load_file(args.file, changes, quiet=quiet)
+    if not quiet and dataset.task == "binary" and dataset.score is not None and hasattr(args, "threshold"):
+        from mlimpact.io.decision import threshold_note  # on use: start-up
+
+        note = threshold_note(dataset.score, args.threshold)
+        if note:
+            print(f"note: {note}", file=sys.stderr)
+    return dataset
 
 
 def load_file(file: str, changes: dict, *, quiet: bool = False):

@@ -16,6 +16,8 @@ def run(args) -> int:
 
     costs = CostModel.parse(value_tp=args.value_tp, value_tn=args.value_tn, cost_fp=args.cost_fp,
                             cost_fn=args.cost_fn, cost_review=args.cost_review)
+    for note in costs.sign_notes():
+        print(f"note: {note}", file=sys.stderr)
     dataset = load_dataset(args)
     require_binary(dataset)
     segment = next((c for c in dataset.roles.segments if c in dataset.frame.columns), None)

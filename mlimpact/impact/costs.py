@@ -80,6 +80,16 @@ class CostModel:
         if problems:
             raise InputError("cost model: " + "; ".join(problems), problems=problems)
 
+    def sign_notes(self) -> list[str]:
+        """A sentence for each fixed money term below 0: a negative cost is a gain (and a negative value a loss).
+
+        >>> CostModel(cost_fp=-5).sign_notes()
+        ['cost of a false positive is -5: a negative cost counts as a gain; check the sign']
+        """
+        return [f"{TERM_LABELS[name]} is {getattr(self, name):g}: a negative "
+                f"{'cost counts as a gain' if name.startswith('cost') else 'value counts as a loss'}; check the sign"
+                for name in MONEY_TERMS if isinstance(getattr(self, name), float) and getattr(self, name) < 0]
+
     @classmethod
     def parse(cls, **texts) -> CostModel:
         """Build from text (CLI options, form fields): a text that reads as a number is a number.

@@ -251,6 +251,10 @@ class _Builder:
             if bad:
                 self.notes.append(f"column `{col}` (time): {bad:,} values are not dates; those rows are left out "
                                   "of charts over time")
+            first, last = parsed.min(), parsed.max()
+            if pd.notna(first) and (last - first).days > 200 * 365.25:
+                self.notes.append(f"column `{col}` (time): the times span {(last - first).days / 365.25:,.0f} years "
+                                  f"(from {first:%Y-%m-%d} to {last:%Y-%m-%d}); check the dates for a mistyped year")
 
 
 def _to_datetime(text: pd.Series, fmt: str) -> tuple[pd.Series, bool]:

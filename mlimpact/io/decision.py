@@ -19,7 +19,7 @@ import numpy as np
 
 from mlimpact.errors import InputError
 
-__all__ = ["DEFAULT_THRESHOLD", "check_threshold", "decide"]
+__all__ = ["DEFAULT_THRESHOLD", "check_threshold", "decide", "threshold_note"]
 
 #: The conventional threshold when none is given.
 DEFAULT_THRESHOLD = 0.5
@@ -47,3 +47,21 @@ def check_threshold(value, *, name: str = "threshold") -> float:
 def decide(scores, threshold: float) -> np.ndarray:
     """1 where ``score >= threshold``, else 0 (int8); a missing score (NaN) is never flagged."""
     return (np.asarray(scores, dtype=float) >= threshold).astype(np.int8)
+
+
+def threshold_note(scores, threshold: float) -> str | None:
+    """A sentence when ``threshold`` flags every row or none (a threshold outside the scores' range).
+
+    >>> threshold_note([0.2, 0.7], 1e308)
+    'threshold 1e+308 is above every score (0.2 to 0.7): no row is flagged'
+    """
+    s = np.asarray(scores, dtype=float)
+    s = s[np.isfinite(s)]
+    if not len(s):
+        return None
+    lo, hi = float(s.min()), float(s.max())
+    if threshold > hi:
+        return f"threshold {threshold:g} is above every score ({lo:g} to {hi:g}): no row is flagged"
+    if threshold <= lo:
+        return f"threshold {threshold:g} is at or below every score ({lo:g} to {hi:g}): every row is flagged"
+    return None
