@@ -43,3 +43,8 @@ def links() -> None:
     with st.container(key="mi_nav"):
         for path, title, icon in available():
             st.page_link(path, label=title, icon=icon)
+
+
+def has_page(path: str) -> bool:
+    """Whether the page file ``path`` (relative to the app) exists."""
+    return (ROOT / path).exists()

@@ -19,6 +19,10 @@ import streamlit as st
 
 from mlimpact.io import SAMPLES, TASKS
 from mlimpact.io.decision import check_threshold
+from mlimpact.io.load import Source
+from mlimpact.slices import parse_selection, selection_text
+
+from . import state
 
 PENDING = "mi_share_pending"      # validated values from the link, not yet applied
 NOTICES = "mi_share_notices"      # messages about ignored parameters, shown once
@@ -166,3 +170,53 @@ def publish(values: dict[str, object]) -> None:
             text = str(value)
         if st.query_params.get(key) != text:
             st.query_params[key] = text
+
+
+def restore_selection(view: dict, columns) -> None:
+    """A link's selected segment (kept in the page's ``view``) becomes the session's, unless one is picked."""
+    if view.get("sel") and st.session_state.get(state.SELECTED_SEGMENT) is None:
+        st.session_state[state.SELECTED_SEGMENT] = parse_selection(view["sel"], columns)
+
+
+def publish_selection(view: dict) -> dict | None:
+    """Write the session's selected segment into the address bar and the page's ``view``; returns it."""
+    selected = st.session_state.get(state.SELECTED_SEGMENT)
+    text = selection_text(selected)
+    publish({"sel": text})
+    if text:
+        view["sel"] = text
+    return selected
+
+
+def apply_link(source: Source) -> None:
+    """Once per file: apply the link's column choices, threshold and page views if it was made for this file."""
+    link_hash = pending("h")
+    if not st.session_state.get(PENDING) or st.session_state.get(APPLIED) == source.content_hash:
+        return
+    st.session_state[APPLIED] = source.content_hash
+    if link_hash and not source.content_hash.startswith(link_hash):
+        st.session_state[NOTICES].append(
+            f"This link was made for another file (content hash {link_hash[:16]}…), not {source.name}; "
+            "its column choices and settings were not applied.")
+        st.session_state[PENDING] = {k: v for k, v in st.session_state[PENDING].items() if k in ("meeting",)}
+        return
+    values = st.session_state[PENDING]
+    cols = set(map(str, source.frame.columns))
+    changes = {}
+    for key in ROLE_PARAMS:
+        if key in values:
+            if key in ("task", "positive") or values[key] in cols:
+                changes[key] = values[key]
+            else:
+                st.session_state[NOTICES].append(f"ignored link parameter `{key}`: this file has no such column")
+    for key, role in (("seg", "segments"), ("other", "other_scores")):
+        if key in values:
+            changes[role] = tuple(c for c in values[key] if c in cols)
+    if changes:
+        st.session_state[state.ROLES][source.content_hash] = source.guess.roles.replace(**changes)
+    if "t" in values:
+        st.session_state[state.THRESHOLD][source.content_hash] = float(values["t"])
+    view = state.view_for(source.content_hash)
+    for key in ("segcols", "metric", "sel"):
+        if key in values:
+            view[key] = values[key]

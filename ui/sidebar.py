@@ -12,7 +12,6 @@ page switches even though each page owns its widget instances.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import streamlit as st
 
@@ -27,9 +26,8 @@ from mlimpact.io import (
     sample_path,
 )
 from mlimpact.io.load import Source, dataset_of, read_source
-from mlimpact.report.document import ReportSettings, build_report, report_html, report_markdown
 
-from . import meeting, nav, safe, share, state
+from . import meeting, nav, report_buttons, safe, share, state
 
 UPLOAD_CHOICE = "upload"
 UPLOAD_TYPES = ["csv", "tsv", "txt", "gz", "zip", "parquet", "xlsx"]
@@ -228,7 +226,7 @@ def render() -> SidebarState:
             st.info("This link shows a view of an uploaded file (content hash "
                     f"{share.pending('h')[:16]}…). Upload the same file to restore it.", icon=":material/link:")
         if source is not None:
-            _apply_link(source)
+            share.apply_link(source)
             roles = _roles_widgets(source, controls)
             try:
                 dataset = _dataset(source, roles)
@@ -243,7 +241,7 @@ def render() -> SidebarState:
                     if dataset.n_excluded:
                         used += f" ({dataset.n_excluded:,} excluded; see Data)"
                     st.caption(used)
-                    _report_buttons(source, dataset, result.threshold)
+                    report_buttons.show(source, dataset, result.threshold)
             else:
                 st.warning("These columns cannot be analysed yet: see the message on the page.",
                            icon=":material/warning:")
@@ -253,66 +251,7 @@ def render() -> SidebarState:
     return result
 
 
-# ----------------------------------------------------------------------------- report
-def report_settings(dataset: Dataset, threshold: float) -> ReportSettings:
-    """What the pages have set for this file (costs, lanes, ranges), for the report's extra sections."""
-    h = dataset.content_hash
-    options = st.session_state[state.COSTS].get(f"{h}:options") or {}
-    return ReportSettings(threshold=threshold, costs=st.session_state[state.COSTS].get(h),
-                          impact_options=tuple(sorted(options.items())), lanes=st.session_state[state.LANES].get(h),
-                          monitoring=st.session_state[state.RANGES].get(h))
-
-
-def _report_buttons(source: Source, dataset: Dataset, threshold: float) -> None:
-    """Download the report as one self-contained HTML file or as Markdown (built on click)."""
-    settings = report_settings(dataset, threshold)
-    stem = Path(source.name.split(",")[0]).stem or "data"
-    c1, c2 = st.columns(2)
-    c1.download_button("Report", data=lambda: report_html(build_report(dataset, settings)),
-                       file_name=f"mlimpact_report_{stem}.html", mime="text/html", on_click="ignore",
-                       key="report_html", icon=":material/summarize:",
-                       help="One self-contained HTML file (charts inside, no internet needed), aggregates only")
-    c2.download_button("Markdown", data=lambda: report_markdown(build_report(dataset, settings)),
-                       file_name=f"mlimpact_report_{stem}.md", mime="text/markdown", on_click="ignore",
-                       key="report_md", icon=":material/description:")
-
-
 # ----------------------------------------------------------------------------- links
-def _apply_link(source: Source) -> None:
-    """Once per file: apply the link's column choices, threshold and page views if it was made for this file."""
-    link_hash = share.pending("h")
-    if not st.session_state.get(share.PENDING) or st.session_state.get(share.APPLIED) == source.content_hash:
-        return
-    st.session_state[share.APPLIED] = source.content_hash
-    if link_hash and not source.content_hash.startswith(link_hash):
-        st.session_state[share.NOTICES].append(
-            f"This link was made for another file (content hash {link_hash[:16]}…), not {source.name}; "
-            "its column choices and settings were not applied.")
-        st.session_state[share.PENDING] = {k: v for k, v in st.session_state[share.PENDING].items()
-                                           if k in ("meeting",)}
-        return
-    values = st.session_state[share.PENDING]
-    cols = set(map(str, source.frame.columns))
-    changes = {}
-    for key in share.ROLE_PARAMS:
-        if key in values:
-            if key in ("task", "positive") or values[key] in cols:
-                changes[key] = values[key]
-            else:
-                st.session_state[share.NOTICES].append(f"ignored link parameter `{key}`: this file has no such column")
-    for key, role in (("seg", "segments"), ("other", "other_scores")):
-        if key in values:
-            changes[role] = tuple(c for c in values[key] if c in cols)
-    if changes:
-        st.session_state[state.ROLES][source.content_hash] = source.guess.roles.replace(**changes)
-    if "t" in values:
-        st.session_state[state.THRESHOLD][source.content_hash] = float(values["t"])
-    view = state.view_for(source.content_hash)
-    for key in ("segcols", "metric", "sel"):
-        if key in values:
-            view[key] = values[key]
-
-
 def _publish(result: SidebarState, choice: str) -> None:
     """Write the frame's part of the view into the address bar."""
     values: dict[str, object] = {"sample": choice if choice != UPLOAD_CHOICE else None,

@@ -136,3 +136,27 @@ def memo(key: tuple, compute):
     while len(cache) > MAX_MEMO:
         cache.popitem(last=False)
     return value
+
+
+# --- what one page hands to the others -------------------------------------------------------
+def preferred_segment_column() -> str | None:
+    """The first column picked on the Segments page (other pages start from it), or None."""
+    return (st.session_state.get(SEGMENT_COLUMNS) or [None])[0]
+
+
+def selected_segment() -> dict:
+    """The segment picked on the Segments page (``{column: value}``), empty when none is."""
+    return st.session_state.get(SELECTED_SEGMENT) or {}
+
+
+def selected_rows(dataset: Dataset) -> dict | None:
+    """The weak slice picked on the Segments page, when it was picked on this file with these roles."""
+    picked = st.session_state.get(SELECTED_ROWS)
+    if picked and picked.get("content_hash") == dataset.content_hash and picked.get("roles") == dataset.roles:
+        return picked
+    return None
+
+
+def impact_options(content_hash: str) -> dict:
+    """The Impact page's options for a file (scale, currency unit, rule, segment), empty until it is opened."""
+    return st.session_state[COSTS].get(f"{content_hash}:options", {})

@@ -25,6 +25,17 @@ from mlimpact.compare.paired import (
     VALUE_COLUMNS,
     delong_paired,
 )
+from mlimpact.compare.views import (
+    DECIMAL_COLUMNS,
+    MONEY_COLUMNS,
+    NO_MODEL_OPTION,
+    challengers,
+    decision_assumptions,
+    design_rows,
+    export_header,
+    one_model_notice,
+    overall_differences,
+)
 
 __all__ = [
     "BASELINE_MODEL",
@@ -44,4 +55,13 @@ __all__ = [
     "REG_BINS",
     "VALUE_COLUMNS",
     "delong_paired",
+    "NO_MODEL_OPTION",
+    "DECIMAL_COLUMNS",
+    "MONEY_COLUMNS",
+    "one_model_notice",
+    "overall_differences",
+    "challengers",
+    "export_header",
+    "decision_assumptions",
+    "design_rows",
 ]

@@ -41,6 +41,18 @@ from mlimpact.monitoring.series import (
     time_buckets,
     time_span,
 )
+from mlimpact.monitoring.views import (
+    ALERT_COLUMNS,
+    NO_SEGMENT,
+    PERIOD_LABELS,
+    RANGE_MODES,
+    RULE_LABELS,
+    alerts_header,
+    default_setup,
+    drift_names,
+    start_reference_end,
+    status_summary,
+)
 
 __all__ = [
     "COLUMN_KEYS",
@@ -76,4 +88,14 @@ __all__ = [
     "default_reference_end",
     "time_span",
     "metrics_over_time",
+    "NO_SEGMENT",
+    "PERIOD_LABELS",
+    "RANGE_MODES",
+    "RULE_LABELS",
+    "ALERT_COLUMNS",
+    "default_setup",
+    "start_reference_end",
+    "status_summary",
+    "alerts_header",
+    "drift_names",
 ]

@@ -8,6 +8,18 @@ from mlimpact.report.document import (
     report_html,
     report_markdown,
 )
+from mlimpact.report.overview import (
+    DATA_WARNING_MARKS,
+    all_metrics_table,
+    confusion_counts,
+    confusion_title,
+    data_warnings,
+    headline_rows,
+    metric_cells,
+    mixup_title,
+    rows_caption,
+    subject_of,
+)
 from mlimpact.report.summarize import (
     metric_cell,
     summarize,
@@ -22,4 +34,14 @@ __all__ = [
     "report_html",
     "summarize",
     "metric_cell",
+    "DATA_WARNING_MARKS",
+    "subject_of",
+    "metric_cells",
+    "headline_rows",
+    "rows_caption",
+    "data_warnings",
+    "all_metrics_table",
+    "confusion_counts",
+    "confusion_title",
+    "mixup_title",
 ]

@@ -246,15 +246,8 @@ def _difficulty_section(dataset: Dataset, settings: ReportSettings) -> Section |
     if dif.unavailable_reason(dataset):
         return None
     section = Section("How hard are the inputs? Automation and review")
-    lanes = settings.lanes
-    if lanes is None or lanes.mode not in dif.available_modes(dataset):
-        mode = dif.available_modes(dataset)[0]
-        curve = dif.lane_curve(dataset, mode=mode)
-        point = dif.choose_lanes(curve, dif.default_policy(dataset))
-        lanes = point.lanes
-    else:
-        curve = dif.lane_curve(dataset, mode=lanes.mode, tolerance=lanes.tolerance)
-        point = dif.evaluate_lanes(curve, lanes)
+    used = dif.lanes_in_use(dataset, settings.lanes)
+    curve, point, lanes = used.curve, used.point, used.lanes
     section.paragraphs.append(dif.summary_sentence(point))
     section.paragraphs.append(f"Lanes: {lanes}. Cases sent to review are assumed to be decided correctly.")
     subject = subject_name(dataset.roles.label, dataset.roles.positive) if dataset.task == "binary" else "positive"

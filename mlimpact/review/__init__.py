@@ -1,5 +1,19 @@
 """Rows for a person to review, and what reviewers found."""
 
+from mlimpact.review.filters import (
+    ALL,
+    AUTOMATED,
+    MISTAKES,
+    combine_masks,
+    error_filter,
+    error_option_label,
+    error_options,
+    lane_filter,
+    lane_option_label,
+    lane_options,
+    order_labels,
+    slice_mask,
+)
 from mlimpact.review.rows import (
     ERROR_LABELS,
     ERROR_TYPES,
@@ -48,4 +62,16 @@ __all__ = [
     "correction_metrics",
     "compare_metrics",
     "VERDICT_SUMMARY_COLUMNS",
+    "ALL",
+    "AUTOMATED",
+    "MISTAKES",
+    "lane_options",
+    "lane_option_label",
+    "lane_filter",
+    "error_options",
+    "error_option_label",
+    "error_filter",
+    "order_labels",
+    "slice_mask",
+    "combine_masks",
 ]

@@ -1,5 +1,12 @@
 """Metrics per segment, and the weak-slice search."""
 
+from mlimpact.slices.choices import (
+    parse_bin_edges,
+    parse_selection,
+    role_segments,
+    segment_candidates,
+    selection_text,
+)
 from mlimpact.slices.encoding import (
     EncodedFeatures,
     encode_features,
@@ -21,6 +28,20 @@ from mlimpact.slices.segments import (
     fold_rare,
     segment_codes,
     segment_table,
+)
+from mlimpact.slices.views import (
+    RERANK_METRICS,
+    error_kinds,
+    metric_rows,
+    metric_value,
+    picked_slice,
+    rerank_options,
+    search_caption,
+    segment_display,
+    segment_display_columns,
+    segment_of_row,
+    segments_summary,
+    weak_slice_rows,
 )
 from mlimpact.slices.weak import (
     SLICE_COLUMNS,
@@ -48,4 +69,21 @@ __all__ = [
     "SLICE_COLUMNS",
     "SliceResult",
     "find_weak_slices",
+    "role_segments",
+    "segment_candidates",
+    "parse_bin_edges",
+    "parse_selection",
+    "selection_text",
+    "RERANK_METRICS",
+    "metric_rows",
+    "metric_value",
+    "segments_summary",
+    "segment_display_columns",
+    "segment_display",
+    "segment_of_row",
+    "error_kinds",
+    "rerank_options",
+    "search_caption",
+    "weak_slice_rows",
+    "picked_slice",
 ]
