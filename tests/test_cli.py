@@ -154,3 +154,21 @@ def test_notes_on_a_threshold_outside_the_scores_and_a_negative_cost(capsys):
     notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note: ")]
     assert notes == ["note: cost of a false positive is -5: a negative cost counts as a gain; check the sign",
                      "note: threshold 1e+308 is above every score (0 to 0.9987): no row is flagged"]
+
+
+def test_summarize_json_lists_every_segment_value_and_contract_metric(tmp_path, capsys):
+    """A 437-value column was folded to its 20 largest values plus "Other"; FNR and TNR were missing."""
+    rng = np.random.default_rng(7)
+    n = 5000
+    y = rng.integers(0, 2, n)
+    frame = pd.DataFrame({"y": y, "p": np.clip(0.3 * y + 0.7 * rng.random(n), 0, 1).round(3),
+                          "category": [f"cat_{i % 437}" for i in range(n)], "region": rng.choice(["a", "b"], n)})
+    path = tmp_path / "wide_segment.csv"
+    frame.to_csv(path, index=False)
+    assert main(["summarize", str(path), "--segment", "category"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert len([s for s in doc["segments"] if s["column"] == "category"]) == 437
+    assert {"false_negative_rate", "true_negative_rate", "log_loss", "brier_score"} <= set(doc["overall"])
+    assert main(["summarize", str(path), "--segment", "category", "--max-values", "10"]) == 0
+    values = [s["value"] for s in json.loads(capsys.readouterr().out)["segments"]]
+    assert len(values) == 11 and "Other" in values

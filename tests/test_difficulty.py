@@ -1,5 +1,6 @@
 """Difficulty lanes: counts, the trade-off frontier and both solvers against brute force over thresholds."""
 
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,7 @@ from mlimpact.errors import InputError
 from mlimpact.io import SAMPLES, Roles, build_dataset
 from mlimpact.metrics import wilson_interval
 
-APP = "/work/main/app.py"
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
 SLACK = dif.ERROR_SLACK
 
 

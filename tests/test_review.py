@@ -1,6 +1,7 @@
 """Review workbench: selection order, seeded stratified sampling, verdict summaries, corrections, the page."""
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,12 +11,12 @@ from streamlit.testing.v1 import AppTest
 
 from mlimpact import difficulty as dif
 from mlimpact import review as rv
-from mlimpact.review.rows import _allocate
 from mlimpact.errors import InputError
 from mlimpact.io import SAMPLES, Roles, build_dataset, to_safe_csv
 from mlimpact.metrics import evaluate
+from mlimpact.review.rows import _allocate
 
-APP = "/work/main/app.py"
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def _binary(n=400, seed=0):

@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["json", "markdown", "html"], default="json")
     s.add_argument("--out", help="write to this file instead of standard output")
     s.add_argument("--seed", type=int, default=0, help="seed of the bootstrap intervals")
+    s.add_argument("--max-values", type=int, default=None, metavar="N",
+                   help="values shown per segment column, the rest folded into 'Other' (default: every value in "
+                        "JSON, 20 in Markdown and HTML)")
 
     s = sub.add_parser("slices", help="find the weak slices: conjunctions of up to 3 column = value predicates")
     s.add_argument("file", help="predictions file")

@@ -11,11 +11,12 @@ def run(args) -> int:
     if args.format == "json":
         from mlimpact.report.summarize import summarize  # on use: keeps the other commands' start-up light
 
-        summary = summarize(dataset, threshold=args.threshold, seed=args.seed)
+        summary = summarize(dataset, threshold=args.threshold, seed=args.seed, max_values=args.max_values)
         write(json_text(summary), args.out)
         return EXIT_OK
     from mlimpact.report import ReportSettings, build_report, report_html, report_markdown  # altair: on use
 
-    report = build_report(dataset, ReportSettings(threshold=args.threshold, seed=args.seed))
+    report = build_report(dataset, ReportSettings(threshold=args.threshold, seed=args.seed,
+                                                    max_values=args.max_values or 20))
     write(report_markdown(report) if args.format == "markdown" else report_html(report), args.out)
     return EXIT_OK

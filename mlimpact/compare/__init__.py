@@ -13,17 +13,23 @@ from mlimpact.compare.decision import (
     decision_table_markdown,
     design_rows_template,
 )
-from mlimpact.compare.models import (
+from mlimpact.compare.differences import (
     DIFFERENCE_COLUMNS,
-    ROBUSTNESS_COLUMNS,
+)
+from mlimpact.compare.models import (
     Comparison,
     compare_models,
 )
 from mlimpact.compare.paired import (
-    REG_BINS,
-    SCORE_BINS,
     VALUE_COLUMNS,
     delong_paired,
+)
+from mlimpact.compare.paired_bootstrap import (
+    REG_BINS,
+    SCORE_BINS,
+)
+from mlimpact.compare.robustness import (
+    ROBUSTNESS_COLUMNS,
 )
 from mlimpact.compare.views import (
     DECIMAL_COLUMNS,
@@ -47,14 +53,14 @@ __all__ = [
     "decision_numbers",
     "design_rows_template",
     "decision_table_markdown",
+    "DIFFERENCE_COLUMNS",
     "Comparison",
     "compare_models",
-    "DIFFERENCE_COLUMNS",
-    "ROBUSTNESS_COLUMNS",
-    "SCORE_BINS",
-    "REG_BINS",
     "VALUE_COLUMNS",
     "delong_paired",
+    "SCORE_BINS",
+    "REG_BINS",
+    "ROBUSTNESS_COLUMNS",
     "NO_MODEL_OPTION",
     "DECIMAL_COLUMNS",
     "MONEY_COLUMNS",

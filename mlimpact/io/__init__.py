@@ -24,6 +24,7 @@ from mlimpact.io.decision import (
     DEFAULT_THRESHOLD,
     check_threshold,
     decide,
+    threshold_note,
 )
 from mlimpact.io.export import (
     FORMULA_PREFIXES,
@@ -86,6 +87,7 @@ __all__ = [
     "DEFAULT_THRESHOLD",
     "check_threshold",
     "decide",
+    "threshold_note",
     "FORMULA_PREFIXES",
     "neutralize_formulas",
     "to_safe_csv",

@@ -22,6 +22,7 @@ from mlimpact.metrics.curves import (
     thin_curve,
 )
 from mlimpact.metrics.evaluate import (
+    contract_metrics,
     dataset_arrays,
     default_metrics,
     evaluate,
@@ -73,6 +74,7 @@ __all__ = [
     "predicted_vs_actual",
     "per_class_table",
     "thin_curve",
+    "contract_metrics",
     "default_metrics",
     "dataset_arrays",
     "evaluate",

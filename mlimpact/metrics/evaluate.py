@@ -13,7 +13,7 @@ from mlimpact.io import Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.metrics.compute import compute_metrics
 
-__all__ = ["default_metrics", "dataset_arrays", "evaluate"]
+__all__ = ["contract_metrics", "default_metrics", "dataset_arrays", "evaluate"]
 
 _DEFAULTS = {
     "binary": ["recall", "precision", "f1", "accuracy", "false_positive_rate", "roc_auc", "average_precision",
@@ -42,6 +42,22 @@ def default_metrics(dataset: Dataset) -> list[str]:
             names = [m for m in names if m not in ("log_loss", "brier_score")]
     if dataset.task == "multiclass" and dataset.proba is None:
         names = [m for m in names if m not in _NEEDS_PROBA]
+    return names
+
+
+def contract_metrics(dataset: Dataset) -> list[str]:
+    """Every contract metric (DESIGN.md) that the dataset defines: the defaults plus the rates the app's
+    default views leave out (false negative and true negative rates).
+
+    >>> import pandas as pd
+    >>> from mlimpact.io import Roles, build_dataset
+    >>> contract_metrics(build_dataset(pd.DataFrame({"y": [0, 1], "p": [0.2, 0.7]}), Roles(label="y", score="p")))[:7]
+    ['recall', 'precision', 'f1', 'accuracy', 'false_positive_rate', 'false_negative_rate', 'true_negative_rate']
+    """
+    names = default_metrics(dataset)
+    if dataset.task == "binary":
+        at = names.index("false_positive_rate") + 1
+        names[at:at] = ["false_negative_rate", "true_negative_rate"]
     return names
 
 

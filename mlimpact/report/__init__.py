@@ -20,6 +20,12 @@ from mlimpact.report.overview import (
     rows_caption,
     subject_of,
 )
+from mlimpact.report.render import (
+    RENDER_TIMEOUT_S,
+    RenderError,
+    render_charts,
+    xml_safe,
+)
 from mlimpact.report.summarize import (
     metric_cell,
     summarize,
@@ -32,8 +38,6 @@ __all__ = [
     "build_report",
     "report_markdown",
     "report_html",
-    "summarize",
-    "metric_cell",
     "DATA_WARNING_MARKS",
     "subject_of",
     "metric_cells",
@@ -44,4 +48,10 @@ __all__ = [
     "confusion_counts",
     "confusion_title",
     "mixup_title",
+    "RenderError",
+    "xml_safe",
+    "render_charts",
+    "RENDER_TIMEOUT_S",
+    "summarize",
+    "metric_cell",
 ]

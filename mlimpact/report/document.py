@@ -40,6 +40,7 @@ class ReportSettings:
     lanes: object | None = None
     monitoring: object | None = None
     slices: bool = True
+    max_values: int = 20  # values shown per segment column; the rest folded into "Other"
 
 
 @dataclass
@@ -66,13 +67,14 @@ class Report:
 def build_report(dataset: Dataset, settings: ReportSettings | None = None) -> Report:
     """Assemble every section the settings allow, from the same functions as the pages and the CLI."""
     from mlimpact.format import format_cell, sentence, subject_name
-    from mlimpact.metrics import METRICS
+    from mlimpact.metrics import METRICS, default_metrics
     from mlimpact.report.summarize import summarize
 
     settings = settings or ReportSettings()
     segments = settings.segments if settings.segments is not None else dataset.roles.segments
     data = summarize(dataset, threshold=settings.threshold, segments=list(segments),
-                     metrics=list(settings.metrics) if settings.metrics else None, seed=settings.seed)
+                     metrics=list(settings.metrics) if settings.metrics else default_metrics(dataset),
+                     seed=settings.seed, max_values=settings.max_values)
     subject = subject_name(dataset.roles.label, dataset.roles.positive) if dataset.task == "binary" else "positive"
 
     sections: list[Section] = []

@@ -11,7 +11,7 @@ import pandas as pd
 
 from mlimpact.io import Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD
-from mlimpact.metrics import default_metrics, evaluate
+from mlimpact.metrics import contract_metrics, evaluate
 from mlimpact.slices import segment_table
 
 __all__ = ["summarize", "metric_cell"]
@@ -35,7 +35,7 @@ def metric_cell(row) -> dict:
 
 
 def summarize(dataset: Dataset, *, threshold: float = DEFAULT_THRESHOLD, segments=None, metrics=None, seed: int = 0,
-              min_size: int = 30) -> dict:
+              min_size: int = 30, max_values: int | None = None) -> dict:
     """Headline metrics with 95% intervals and metrics per value of each segment column.
 
     Parameters
@@ -43,7 +43,9 @@ def summarize(dataset: Dataset, *, threshold: float = DEFAULT_THRESHOLD, segment
     dataset: a validated Dataset.
     threshold: binary decision threshold (``score >= threshold`` is positive).
     segments: segment columns (default: the Dataset's segment role).
-    metrics: metric names (default: :func:`mlimpact.metrics.evaluate.default_metrics`).
+    metrics: metric names (default: every contract metric the data defines,
+        :func:`mlimpact.metrics.evaluate.contract_metrics`).
+    max_values: values kept per segment column, the rest folded into "Other" (default: every value).
 
     Returns
     -------
@@ -51,7 +53,7 @@ def summarize(dataset: Dataset, *, threshold: float = DEFAULT_THRESHOLD, segment
     """
 
     roles = dataset.roles
-    metrics = list(metrics) if metrics else default_metrics(dataset)
+    metrics = list(metrics) if metrics else contract_metrics(dataset)
     overall = evaluate(dataset, threshold=threshold, metrics=metrics, seed=seed)
     out = {
         "task": dataset.task,
@@ -67,7 +69,7 @@ def summarize(dataset: Dataset, *, threshold: float = DEFAULT_THRESHOLD, segment
     }
     for column in out["columns"]["segments"]:
         table = segment_table(dataset, [column], threshold=threshold, metrics=metrics, seed=seed, min_size=min_size,
-                              sort_by="metric")
+                              sort_by="metric", top_k=max_values or dataset.n)
         for value, rows in table.groupby(column, sort=False):
             first = rows.iloc[0]
             out["segments"].append({

@@ -29,6 +29,9 @@ from mlimpact.slices.segments import (
     segment_codes,
     segment_table,
 )
+from mlimpact.slices.table import (
+    SLICE_COLUMNS,
+)
 from mlimpact.slices.views import (
     RERANK_METRICS,
     error_kinds,
@@ -44,12 +47,16 @@ from mlimpact.slices.views import (
     weak_slice_rows,
 )
 from mlimpact.slices.weak import (
-    SLICE_COLUMNS,
     SliceResult,
     find_weak_slices,
 )
 
 __all__ = [
+    "role_segments",
+    "segment_candidates",
+    "parse_bin_edges",
+    "parse_selection",
+    "selection_text",
     "EncodedFeatures",
     "encode_features",
     "ERROR_KINDS",
@@ -67,13 +74,6 @@ __all__ = [
     "segment_table",
     "SEGMENT_TABLE_COLUMNS",
     "SLICE_COLUMNS",
-    "SliceResult",
-    "find_weak_slices",
-    "role_segments",
-    "segment_candidates",
-    "parse_bin_edges",
-    "parse_selection",
-    "selection_text",
     "RERANK_METRICS",
     "metric_rows",
     "metric_value",
@@ -86,4 +86,6 @@ __all__ = [
     "search_caption",
     "weak_slice_rows",
     "picked_slice",
+    "SliceResult",
+    "find_weak_slices",
 ]
