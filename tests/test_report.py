@@ -8,7 +8,7 @@ import pytest
 
 from mlimpact.format import format_cell
 from mlimpact.io import Roles, build_dataset, infer_roles, read_predictions, sample_path
-from mlimpact.report.document import ReportSettings, build_report, report_html, report_markdown
+from mlimpact.report import ReportSettings, build_report, report_html, report_markdown
 
 PAYLOAD = '<img src=x onerror="window.__xss=1"><script>alert(1)</script>[click](https://evil.example) ' \
           '![i](https://evil.example/p.png) www.evil.example'

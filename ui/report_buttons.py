@@ -8,7 +8,7 @@ import streamlit as st
 
 from mlimpact.io import Dataset
 from mlimpact.io.load import Source
-from mlimpact.report.document import ReportSettings, build_report, report_html, report_markdown
+from mlimpact.report import ReportSettings, build_report, report_html, report_markdown
 
 from . import state
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ import streamlit as st
 
 from mlimpact.errors import InputError
 from mlimpact.io import to_safe_csv
+from mlimpact.report.render import RenderError, render_charts
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
 
@@ -70,19 +72,25 @@ def chart(ch, *, key: str | None = None, title_space: int = 70, on_select=None, 
     else:
         event = st.altair_chart(ch, **options)
     if downloads:
-        spec = ch.to_json()
-        name = key or "chart_" + hashlib.sha1(spec.encode()).hexdigest()[:10]
+        spec = ch.to_dict()
+        name = key or "chart_" + hashlib.sha1(ch.to_json().encode()).hexdigest()[:10]
         with st.container(horizontal=True, gap="small"):
-            st.download_button("SVG", data=lambda: _vlc().vegalite_to_svg(spec), file_name=f"{name}.svg",
+            st.download_button("SVG", data=lambda: _rendered(spec, "svg"), file_name=f"{name}.svg",
                                mime="image/svg+xml", key=f"{name}_svg", on_click="ignore", type="tertiary",
                                icon=":material/download:")
-            st.download_button("PNG", data=lambda: _vlc().vegalite_to_png(spec, scale=2), file_name=f"{name}.png",
+            st.download_button("PNG", data=lambda: _rendered(spec, "png"), file_name=f"{name}.png",
                                mime="image/png", key=f"{name}_png", on_click="ignore", type="tertiary",
                                icon=":material/download:")
     return event
 
 
-def _vlc():
-    import vl_convert  # vl-convert: heavy, imported on use
-
-    return vl_convert
+def _rendered(spec: dict, fmt: str):
+    """The chart as SVG text or PNG bytes, rendered in a child process: a renderer crash costs this
+    download (an SVG saying why; an empty PNG), never the server."""
+    try:
+        return render_charts([spec], fmt=fmt)[0]
+    except RenderError as exc:
+        if fmt == "svg":
+            return ("<svg xmlns='http://www.w3.org/2000/svg' width='640' height='40'><text x='8' y='24'>"
+                    f"{html.escape(str(exc))}</text></svg>")
+        return b""

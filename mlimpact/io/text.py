@@ -176,12 +176,12 @@ def _check_quotes(data: bytes, start: int, encoding: str, label: str) -> None:
                              "the quote or remove it, and export the file again")
 
 
-def _read_text(data: bytes, label: str) -> _Parsed:
-    """Parse delimited text with pyarrow; fall back to pandas' C parser to fill short rows."""
+def _text_layout(data: bytes, label: str) -> tuple[bytes, int, str, str, list[list[str]], list[str]]:
+    """The bytes to parse, where the header starts, the encoding, the delimiter, the sampled rows, notes."""
     encoding, start = _detect_encoding(data, label)
-    encoding_notes: list[str] = []
+    notes: list[str] = []
     if encoding in ("cp1252", "latin-1"):
-        data, encoding, encoding_notes = _not_utf8(data, start, encoding)
+        data, encoding, notes = _not_utf8(data, start, encoding)
         start = 0 if encoding == "utf-8" else start
     if not data[start : start + SAMPLE_BYTES].strip() and not re.compile(rb"\S").search(data, start):
         raise _empty(label)
@@ -189,7 +189,12 @@ def _read_text(data: bytes, label: str) -> _Parsed:
     _check_quotes(data, start, encoding, label)
     text = _sample_text(data, start, encoding)
     delimiter, rows = (forced, _split(text, forced)) if forced else _sniff_delimiter(text)
-    encoding_notes += sep_notes
+    return data, start, encoding, delimiter, rows, notes + sep_notes
+
+
+def _read_text(data: bytes, label: str) -> _Parsed:
+    """Parse delimited text with pyarrow; fall back to pandas' C parser to fill short rows."""
+    data, start, encoding, delimiter, rows, encoding_notes = _text_layout(data, label)
     header = rows[0] if rows else []
     if len(header) > MAX_COLUMNS:
         raise _too_many_columns(label, len(header))

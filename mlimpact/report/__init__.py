@@ -1,10 +1,14 @@
 """The report (Markdown/HTML) and the summary object behind ``summarize``."""
 
 from mlimpact.report.document import (
+    build_report,
+)
+from mlimpact.report.model import (
     Report,
     ReportSettings,
     Section,
-    build_report,
+)
+from mlimpact.report.output import (
     report_html,
     report_markdown,
 )
@@ -32,10 +36,10 @@ from mlimpact.report.summarize import (
 )
 
 __all__ = [
+    "build_report",
     "ReportSettings",
     "Section",
     "Report",
-    "build_report",
     "report_markdown",
     "report_html",
     "DATA_WARNING_MARKS",
