@@ -25,9 +25,10 @@ from mlimpact.io import (
     normalize_labels,
     sample_path,
 )
+from mlimpact.io.decision import DEFAULT_THRESHOLD, threshold_scale
 from mlimpact.io.load import Source, dataset_of, read_source
 
-from . import meeting, nav, report_buttons, safe, share, state
+from . import context, meeting, nav, report_buttons, safe, share, state
 
 UPLOAD_CHOICE = "upload"
 UPLOAD_TYPES = ["csv", "tsv", "txt", "gz", "zip", "parquet", "xlsx"]
@@ -42,6 +43,7 @@ class SidebarState:
     dataset: Dataset | None
     threshold: float
     error: str | None = None
+    threshold_why: str | None = None  # how the threshold was chosen, for the page's columns line
 
 
 def current() -> SidebarState:
@@ -54,6 +56,7 @@ def require_dataset() -> tuple[Dataset, SidebarState]:
     fs = current()
     if fs.dataset is None:
         explain_and_stop(fs)
+    context.show(fs.source, fs.dataset, fs.threshold, fs.threshold_why)
     return fs.dataset, fs
 
 
@@ -186,23 +189,18 @@ def _dataset(source: Source, roles: Roles) -> Dataset:
     return cached
 
 
-def _threshold_widget(source: Source, dataset: Dataset, controls: bool = True) -> float:
+def _threshold_widget(source: Source, dataset: Dataset, controls: bool = True) -> tuple[float, str | None]:
+    """The threshold slider (binary scores), and how its value was chosen."""
     saved = st.session_state[state.THRESHOLD]
     key = f"threshold_{source.content_hash[:12]}"
     if dataset.task != "binary" or dataset.score is None or not controls:
-        return saved.get(source.content_hash, 0.5)
-    if dataset.scores_are_probabilities:
-        lo, hi, step, default = 0.0, 1.0, 0.01, 0.5
-    else:
-        lo, hi = float(dataset.score.min()), float(dataset.score.max())
-        if hi <= lo:  # a constant score: give the slider some room around it
-            lo, hi = lo - 1.0, hi + 1.0
-        step = max((hi - lo) / 200, 1e-6)
-        default = lo + (hi - lo) / 2
-    start = min(max(float(saved.get(source.content_hash, default)), lo), hi)
-    value = st.slider("Threshold (flag when score ≥ threshold)", lo, hi, start, step=step, key=key)
+        return saved.get(source.content_hash, DEFAULT_THRESHOLD), None
+    scale = threshold_scale(dataset.score, probabilities=dataset.scores_are_probabilities)
+    start = min(max(float(saved.get(source.content_hash, scale.default)), scale.low), scale.high)
+    value = st.slider("Threshold (flag when score ≥ threshold)", scale.low, scale.high, start, step=scale.step,
+                      key=key)
     saved[source.content_hash] = float(value)
-    return float(value)
+    return float(value), scale.why if float(value) == scale.default else "set in the sidebar"
 
 
 def render() -> SidebarState:
@@ -210,7 +208,7 @@ def render() -> SidebarState:
     nav.page_config()
     state.init()
     share.read_once()
-    result = SidebarState(source=None, dataset=None, threshold=0.5)
+    result = SidebarState(source=None, dataset=None, threshold=DEFAULT_THRESHOLD)
     with st.sidebar:
         nav.links()
         meeting.toggle()
@@ -235,7 +233,7 @@ def render() -> SidebarState:
                 dataset = None
             result.dataset = dataset
             if dataset is not None:
-                result.threshold = _threshold_widget(source, dataset, controls)
+                result.threshold, result.threshold_why = _threshold_widget(source, dataset, controls)
                 if controls:
                     used = f"{dataset.n:,} of {dataset.n_total:,} rows used"
                     if dataset.n_excluded:

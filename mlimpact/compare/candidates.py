@@ -85,7 +85,8 @@ def _build_models(dataset: Dataset, columns, *, threshold: float, baseline: bool
     raw = _raw_values(dataset, list(columns))
     keep, notes = _shared_rows(raw, dataset.n)
     classes = list(dataset.classes)
-    models = [_model_of(dataset, col, v, threshold=threshold, classes=classes, notes=notes) for col, v in raw.items()]
+    models = _without_copies([_model_of(dataset, col, v, threshold=threshold, classes=classes, notes=notes)
+                              for col, v in raw.items()], notes)
     if baseline:
         models.append(_baseline_model(dataset.task, dataset.y[keep], dataset.n, n_classes=len(classes),
                                       threshold=threshold))
@@ -93,6 +94,24 @@ def _build_models(dataset: Dataset, columns, *, threshold: float, baseline: bool
                      "having no model)")
     models = [_Model(m.name, None if m.score is None else m.score[keep], m.pred[keep]) for m in models]
     return models, keep, classes, notes
+
+
+def _same(a: _Model, b: _Model) -> bool:
+    scores = (a.score is None and b.score is None) or (
+        a.score is not None and b.score is not None and np.array_equal(a.score, b.score, equal_nan=True))
+    return scores and np.array_equal(a.pred, b.pred)
+
+
+def _without_copies(models: list[_Model], notes: list[str]) -> list[_Model]:
+    """Models identical to an earlier one (a duplicated column read as ``x_2``) are listed once, with a note."""
+    kept: list[_Model] = []
+    for m in models:
+        twin = next((k for k in kept if _same(m, k)), None)
+        if twin is None:
+            kept.append(m)
+        else:
+            notes.append(f"`{m.name}` is a copy of `{twin.name}` (identical on every row) and is not compared")
+    return kept
 
 
 def _raw_values(dataset: Dataset, columns: list[str]) -> dict[str, np.ndarray | None]:

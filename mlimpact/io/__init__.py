@@ -22,9 +22,12 @@ from mlimpact.io.dataset import (
 )
 from mlimpact.io.decision import (
     DEFAULT_THRESHOLD,
+    ThresholdScale,
     check_threshold,
     decide,
+    rate_mismatch,
     threshold_note,
+    threshold_scale,
 )
 from mlimpact.io.export import (
     FORMULA_PREFIXES,
@@ -46,6 +49,8 @@ from mlimpact.io.load import (
 )
 from mlimpact.io.profile import (
     column_summary,
+    columns_sentence,
+    label_alternatives,
     roles_table,
 )
 from mlimpact.io.read import (
@@ -88,6 +93,9 @@ __all__ = [
     "check_threshold",
     "decide",
     "threshold_note",
+    "ThresholdScale",
+    "threshold_scale",
+    "rate_mismatch",
     "FORMULA_PREFIXES",
     "neutralize_formulas",
     "to_safe_csv",
@@ -102,6 +110,8 @@ __all__ = [
     "inferred_lines",
     "column_summary",
     "roles_table",
+    "columns_sentence",
+    "label_alternatives",
     "LoadReport",
     "read_predictions",
     "MAX_EXPANDED_BYTES",

@@ -14,12 +14,14 @@ from outside (CLI option, checks.toml, a link, a widget) is checked once by :fun
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from mlimpact.errors import InputError
 
-__all__ = ["DEFAULT_THRESHOLD", "check_threshold", "decide", "threshold_note"]
+__all__ = ["DEFAULT_THRESHOLD", "check_threshold", "decide", "threshold_note", "ThresholdScale", "threshold_scale",
+           "rate_mismatch"]
 
 #: The conventional threshold when none is given.
 DEFAULT_THRESHOLD = 0.5
@@ -65,3 +67,47 @@ def threshold_note(scores, threshold: float) -> str | None:
     if threshold <= lo:
         return f"threshold {threshold:g} is at or below every score ({lo:g} to {hi:g}): every row is flagged"
     return None
+
+
+@dataclass(frozen=True)
+class ThresholdScale:
+    """The range a threshold control offers for a score column, its default, and how the default was chosen."""
+
+    low: float
+    high: float
+    step: float
+    default: float
+    why: str
+
+
+def threshold_scale(scores, *, probabilities: bool) -> ThresholdScale:
+    """0 to 1 with the conventional 0.5 for probabilities; otherwise the scores' range and its middle.
+
+    >>> threshold_scale([1, 4, 10], probabilities=False).why
+    'the middle of the score range (1 to 10)'
+    """
+    if probabilities:
+        return ThresholdScale(0.0, 1.0, 0.01, DEFAULT_THRESHOLD, "0.5, the convention for probabilities")
+    s = np.asarray(scores, dtype=float)
+    lo, hi = float(np.nanmin(s)), float(np.nanmax(s))
+    why = f"the middle of the score range ({lo:g} to {hi:g})"
+    if hi <= lo:  # a constant score: give the control some room around it
+        lo, hi = lo - 1.0, hi + 1.0
+    return ThresholdScale(lo, hi, max((hi - lo) / 200, 1e-6), lo + (hi - lo) / 2, why)
+
+
+def rate_mismatch(scores, y, threshold: float, *, factor: float = 3.0) -> tuple[str, float] | None:
+    """When ``threshold`` flags far fewer or far more rows than are positive (by ``factor``), a sentence
+    saying so and the threshold that flags as many rows as are positive; else ``None``.
+
+    >>> s = np.linspace(0, 0.6, 1000); y = (np.arange(1000) >= 950).astype(int)
+    >>> rate_mismatch(s, y, 0.5)[0]
+    'At threshold 0.5 the model flags 16.7% of rows while 5.0% are positive.'
+    """
+    s, y = np.asarray(scores, dtype=float), np.asarray(y)
+    flagged, positive = float(decide(s, threshold).mean()), float(y.mean())
+    if not len(s) or positive in (0.0, 1.0) or positive / factor <= flagged <= positive * factor:
+        return None
+    matching = float(np.quantile(s, 1 - positive, method="higher"))
+    return (f"At threshold {threshold:g} the model flags {100 * flagged:.1f}% of rows while {100 * positive:.1f}% "
+            "are positive.", matching)

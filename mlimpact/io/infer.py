@@ -141,7 +141,10 @@ def infer_roles(df: pd.DataFrame) -> RoleGuess:
         guess.regression(numeric)
     guess.amount()
     guess.segments()
-    return RoleGuess(Roles(**guess.roles), guess.reasons)
+    return RoleGuess(Roles(**guess.roles), guess.reasons, guess.alternatives)
+
+
+_FLAG_VALUES = {"0", "1", "true", "false", "yes", "no", "y", "n", "t", "f"}
 
 
 class _Inference:
@@ -152,6 +155,7 @@ class _Inference:
         self.reasons: dict[str, str] = {}
         self.taken: set[str] = set()
         self.roles: dict = {}
+        self.alternatives: dict[str, tuple[str, ...]] = {}
 
     def assign(self, role: str, value, reason: str | None = None) -> None:
         """Give ``role`` its column(s), mark them taken, and keep the reason shown to the user."""
@@ -183,14 +187,22 @@ class _Inference:
                 return
 
     def label(self) -> str | None:
-        """Best name rank, then the first column; else a two-valued column that is not score-like."""
+        """Best name rank, then the first column; else a two-valued column that is not score-like.
+
+        The runners-up (named like a target, or two-valued like the label) are kept as alternatives.
+        """
         ranked = [(_label_name_rank(c), self.cols.index(c), c) for c in self.free()]
-        ranked = [r for r in ranked if r[0] < 99]  # chosen by name even when empty: validation says what is wrong
-        if ranked:
-            return sorted(ranked)[0][2]
-        two_valued = [c for c in self.free() if self.df[c].nunique() == 2
+        named = [c for _, _, c in sorted(r for r in ranked if r[0] < 99)]  # chosen by name even when empty
+        two_valued = [c for c in self.free() if c not in named and self.df[c].nunique() == 2
                       and not _has_word(c, _SCORE_WORDS + _PRED_CLASS_WORDS)]
-        return two_valued[0] if two_valued else None
+        flags = [c for c in two_valued if set(normalize_labels(self.df[c]).dropna().str.lower()) <= _FLAG_VALUES]
+        if named:  # a runner-up must look like an outcome: named like one, or a 0/1, yes/no flag
+            two_valued = flags
+        candidates = named + two_valued
+        if not candidates:
+            return None
+        self.alternatives["label"] = tuple(candidates[1:4])
+        return candidates[0]
 
     def label_and_task(self) -> str | None:
         """The label, the multiclass probability columns, and the task they imply."""
@@ -209,7 +221,9 @@ class _Inference:
         task, task_reason = infer_task(series, class_scores=class_scores)
         self.assign("task", task, f"{task}: label `{label}` has {task_reason}")
         hint = "named like a target" if _label_name_rank(label) < 99 else "two values, not named like a score"
-        self.reasons["label"] = f"`{label}`: {task_reason}, {hint}"
+        others = self.alternatives.get("label", ())
+        also = f"; also possible: {', '.join(f'`{c}`' for c in others)}" if others else ""
+        self.reasons["label"] = f"`{label}`: {task_reason}, {hint}{also}"
         if task == "binary":
             positive, why = infer_positive(series)
             self.assign("positive", positive, why)
@@ -226,6 +240,7 @@ class _Inference:
                 v = v[np.isfinite(v)]
                 if len(v) and df[c].nunique() > 2 and v.min() >= 0 and v.max() <= 1:
                     scores.append(c)
+        scores = self.distinct(scores)
         if scores:
             self.assign("score", scores[0], f"`{scores[0]}`: real-valued, named like a score")
             if len(scores) > 1:
@@ -236,6 +251,21 @@ class _Inference:
         if preds:
             self.assign("prediction", preds[0], f"`{preds[0]}`: two values, named like a predicted class")
 
+    def distinct(self, columns: list[str]) -> list[str]:
+        """``columns`` without exact copies of an earlier one (a duplicated column read as ``x_2``);
+        each copy is named in the reasons and left out, so a model is never compared with itself."""
+        kept: list[str] = []
+        copies = []
+        for c in columns:
+            twin = next((k for k in kept if self.df[c].equals(self.df[k])), None)
+            if twin is None:
+                kept.append(c)
+            else:
+                copies.append(f"`{c}` is a copy of `{twin}`")
+        if copies:
+            self.reasons["copies"] = "; ".join(copies) + ": left out, so no model is compared with itself"
+        return kept
+
     def predicted_class(self) -> None:
         preds = [c for c in self.free() if _has_word(c, _PRED_CLASS_WORDS)]
         if preds:
@@ -244,7 +274,7 @@ class _Inference:
     def regression(self, numeric: list[str]) -> None:
         """Prediction columns by name (the first is the model, the rest other models) and an uncertainty."""
         preds = [c for c in numeric if _has_word(c, _PRED_CLASS_WORDS + ("forecast", "estimate", "estimated"))]
-        preds = [c for c in preds if not _has_word(c, _UNCERTAINTY_WORDS)]
+        preds = self.distinct([c for c in preds if not _has_word(c, _UNCERTAINTY_WORDS)])
         if preds:
             self.assign("prediction", preds[0], f"`{preds[0]}`: numbers, named like a prediction")
             if len(preds) > 1:

@@ -97,8 +97,8 @@ def inferred_lines(source: Source, roles: Roles, changes: Mapping | None) -> lis
     given = set(changes or ())
     if "label" in given:  # the task and positive class are re-inferred for the chosen label, not guessed here
         given |= {"task", "positive"}
-    return [f"inferred {k}={getattr(roles, k)!r} ({why})" for k, why in source.guess.reasons.items()
-            if k not in given]
+    return [f"inferred {k}={getattr(roles, k)!r} ({why})" if hasattr(roles, k) else f"note: {why}"
+            for k, why in source.guess.reasons.items() if k not in given]
 
 
 def dataset_of(source: Source, roles: Roles) -> Dataset:

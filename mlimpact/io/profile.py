@@ -7,7 +7,7 @@ import pandas as pd
 
 from mlimpact.io.roles import ROLE_NAMES, RoleGuess, Roles
 
-__all__ = ["column_summary", "roles_table"]
+__all__ = ["column_summary", "roles_table", "columns_sentence", "label_alternatives"]
 
 SUMMARY_COLUMNS = ["column", "role", "type", "non_missing", "missing", "distinct", "min", "max", "mean", "top_values"]
 
@@ -82,3 +82,37 @@ def roles_table(roles: Roles, guess: RoleGuess | None = None) -> pd.DataFrame:
             why = "chosen by you"
         rows.append({"role": name, "column": shown, "why": why.replace("`", "")})
     return pd.DataFrame(rows, columns=["role", "column", "why"])
+
+
+def columns_sentence(dataset, threshold: float | None, *, threshold_why: str | None = None) -> str:
+    """Which columns a page shows, in one line: the label and its positive class, the model's output, and
+    (binary with a score) the threshold with how it was chosen.
+
+    >>> import pandas as pd
+    >>> from mlimpact.io.dataset import build_dataset
+    >>> ds = build_dataset(pd.DataFrame({"y": [0, 1], "p": [0.2, 0.7]}), Roles(label="y", score="p"))
+    >>> columns_sentence(ds, 0.5, threshold_why="0.5, the convention for probabilities")
+    'Label `y` (positive class 1) · score `p` · threshold 0.5 (0.5, the convention for probabilities)'
+    """
+    roles = dataset.roles
+    if dataset.task == "binary":
+        parts = [f"Label `{roles.label}` (positive class {roles.positive})"]
+    elif dataset.task == "multiclass":
+        parts = [f"Label `{roles.label}` ({len(dataset.classes)} classes)"]
+    else:
+        parts = [f"Label `{roles.label}`"]
+    if roles.score is not None:
+        parts.append(f"score `{roles.score}`")
+    elif roles.prediction is not None:
+        parts.append(f"prediction `{roles.prediction}`")
+    elif roles.class_scores:
+        parts.append(f"{len(roles.class_scores)} class probability columns")
+    if dataset.task == "binary" and dataset.score is not None and threshold is not None:
+        parts.append(f"threshold {threshold:g}" + (f" ({threshold_why})" if threshold_why else ""))
+    return " · ".join(parts)
+
+
+def label_alternatives(guess: RoleGuess, roles: Roles) -> tuple[str, ...]:
+    """Other columns that also look like the label (the inferred one included when the user chose another)."""
+    options = [guess.roles.label, *guess.alternatives.get("label", ())]
+    return tuple(c for c in options if c is not None and c != roles.label)

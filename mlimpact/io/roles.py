@@ -86,10 +86,12 @@ class Roles:
 
 @dataclass(frozen=True)
 class RoleGuess:
-    """The inferred roles plus one readable reason per role that was filled."""
+    """The inferred roles plus one readable reason per role that was filled, and, per role, the other
+    columns that could also fill it (best first), so a person can switch in one click."""
 
     roles: Roles
     reasons: dict[str, str] = field(default_factory=dict)
+    alternatives: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------- name patterns
