@@ -6,7 +6,7 @@ from mlimpact import difficulty as dif
 from mlimpact import report
 from mlimpact.report.charts import FRONTIER_SELECTION, frontier_chart
 from ui import columns as cols
-from ui import computed, lane_segments, safe, sidebar, state, widgets
+from ui import computed, lane_controls, lane_segments, safe, sidebar, state, widgets
 
 ds, fs = sidebar.require_dataset()
 threshold = fs.threshold
@@ -19,7 +19,9 @@ if reason:
 
 h = ds.content_hash[:12]
 modes = dif.available_modes(ds)
-saved = dif.saved_lanes(ds, st.session_state[state.LANES].get(ds.content_hash))
+user_set = lane_controls.lanes_set(ds)  # lanes reach Impact, Review and the report only once the user sets them
+saved = dif.saved_lanes(ds, st.session_state[state.LANES].get(ds.content_hash)) if user_set else None
+touched = lane_controls.touched(ds)
 subject = report.subject_of(ds)
 st.caption("Cases in the review lane are decided by people and assumed correct after review; the errors left are "
            "the errors among automated decisions.")
@@ -28,12 +30,13 @@ st.caption("Cases in the review lane are decided by people and assumed correct a
 mode, tolerance = modes[0], None
 if len(modes) > 1 or ds.task == "regression":
     c1, c2 = st.columns(2)
-    widgets.seed({f"dif_mode_{h}": saved.mode if saved is not None else modes[0]})
-    mode = c1.selectbox("Order cases from hard to easy by", modes, format_func=dif.MODES.get, key=f"dif_mode_{h}")
+    lane_controls.start_values({f"dif_mode_{h}": saved.mode if saved is not None else modes[0]}, user_set=user_set)
+    mode = c1.selectbox("Order cases from hard to easy by", modes, format_func=dif.MODES.get, key=f"dif_mode_{h}",
+                        **touched)
     if ds.task == "regression":
-        widgets.seed({f"dif_tolerance_{h}": dif.start_tolerance(ds, saved)})
+        lane_controls.start_values({f"dif_tolerance_{h}": dif.start_tolerance(ds, saved)}, user_set=user_set)
         tolerance = c2.number_input("A miss larger than this counts as an error", min_value=1e-9,
-                                    key=f"dif_tolerance_{h}",
+                                    key=f"dif_tolerance_{h}", **touched,
                                     help="Default: the 90th percentile of |prediction − truth| (about 10% of "
                                          "cases are errors).")
 if mode == "error_size":
@@ -44,18 +47,10 @@ curve = computed.lane_curve(ds, mode, tolerance)
 frontier = state.memo(("lane_frontier", ds.content_hash, ds.roles, mode, tolerance), lambda: dif.tradeoff_curve(curve))
 
 # ------------------------------------------------------------------ the policy
-widgets.seed({f"dif_{name}_{h}": value for name, value in dif.policy_inputs(dif.start_policy(ds, saved)).items()})
-method = st.radio("Choose the cut-offs by", list(dif.METHODS), format_func=dif.METHOD_LABELS.get, horizontal=True,
-                  key=f"dif_method_{h}")
-p1, p2, p3, p4 = st.columns(4)
-target_pct = p1.number_input("Target: errors among automated decisions (%)", min_value=0.01, max_value=99.0,
-                             step=0.1, format="%.2f", key=f"dif_target_{h}")
-reviewers = p2.number_input("Reviewers", min_value=0, max_value=100_000, step=1, key=f"dif_reviewers_{h}")
-per_reviewer = p3.number_input("Cases per reviewer per day", min_value=0, max_value=10_000_000, step=10,
-                               key=f"dif_per_reviewer_{h}")
-per_day = p4.number_input("Cases per day", min_value=1, max_value=1_000_000_000, step=1000, key=f"dif_per_day_{h}")
-with safe.stop_on_input_error():
-    policy = dif.policy_from_inputs(method, target_pct, reviewers, per_reviewer, per_day)
+start = state.memo(("dif_start", ds.content_hash, ds.roles, float(threshold)),
+                   lambda: dif.default_start(ds, threshold, curve=computed.lane_curve(ds, modes[0], None)))
+method, policy = lane_controls.lane_policy(ds, saved.policy if saved is not None else start.policy, user_set=user_set)
+st.caption(safe.md_escape(start.caption(ds.n)))
 
 bounds = dif.cutoff_range(curve)
 slider_key = f"dif_cut_{h}_{mode}"
@@ -63,29 +58,32 @@ point = computed.solve(ds, curve, policy) if method != "manual" else None
 if point is not None:
     st.session_state[slider_key] = dif.slider_value(point.lanes, bounds)
 elif slider_key not in st.session_state:
-    start = dif.manual_start(ds, saved, curve, solve=lambda c, p: computed.solve(ds, c, p))
-    st.session_state[slider_key] = dif.slider_value(start, bounds)
+    first = dif.manual_start(ds, saved, curve, solve=lambda c, p: computed.solve(ds, c, p), threshold=threshold)
+    st.session_state[slider_key] = dif.slider_value(first, bounds)
 value = st.slider(safe.md_escape(dif.cutoff_label(mode, subject)), bounds[0], bounds[1], step=bounds[2],
-                  key=slider_key, disabled=method != "manual",
+                  key=slider_key, disabled=method != "manual", **touched,
                   help="Choose “Set the cut-offs by hand” to move it, or click a point on the chart.")
 if method == "manual":
     with safe.stop_on_input_error():
         manual = dif.manual_lanes(curve, value, mode=mode, tolerance=tolerance, policy=policy)
     point = dif.evaluate_lanes(curve, manual)
 lanes = point.lanes
-st.session_state[state.LANES][ds.content_hash] = lanes
+if user_set:
+    st.session_state[state.LANES][ds.content_hash] = lanes
 
 # ------------------------------------------------------------------ the answer in words
 st.markdown("#### " + safe.md_escape(dif.summary_sentence(point, cases_per_day=policy.cases_per_day)))
 st.caption(safe.md_escape(dif.capacity_sentence(point, policy) + " Lanes: " + str(lanes) + "."))
 if point.note:
     safe.warning(point.note)
+lane_controls.keep_or_reset(ds, user_set)
 widgets.metric_row(dif.headline_numbers(point, policy))
 
 
 # ------------------------------------------------------------------ the trade-off
 def _on_pick() -> None:
     if (picked := widgets.chart_pick("dif_frontier", FRONTIER_SELECTION)) is not None:
+        lane_controls.mark_lanes_set(ds.content_hash)
         st.session_state[f"dif_method_{h}"] = "manual"
         if (cutoffs := dif.picked_cutoffs(picked, bounds, curve.two_sided)) is not None:
             st.session_state[slider_key] = cutoffs

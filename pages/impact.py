@@ -39,7 +39,7 @@ scale_label, unit, rule_text, segment = chosen["scale"], chosen["unit"], chosen[
 scale = impact.scale_of(scale_label)
 st.session_state[state.COSTS][f"{ds.content_hash}:options"] = chosen
 
-lanes = impact.lanes_from(st.session_state[state.LANES].get(ds.content_hash))
+lanes = impact.lanes_from(st.session_state[state.LANES].get(ds.content_hash))  # only lanes the user set
 key = ("impact", ds.content_hash, ds.roles, float(threshold), costs, lanes, rule_text.strip(), segment, scale, unit)
 with safe.stop_on_input_error(), st.spinner("Putting money on the decisions…"):
     report = state.memo(key, lambda: impact.impact_report(
@@ -62,8 +62,7 @@ m3.metric(f"Worth at best{per}", head["worth_best"], border=True, delta=head["ga
 m4.metric(f"Net value{per}", head["net_now"], border=True,
           help="At the current threshold: value of true positives and negatives minus the cost of errors "
                "(and reviews), summed over rows")
-if lanes is not None:
-    st.caption(safe.md_escape(impact.lanes_caption(lanes)))
+st.caption(safe.md_escape(impact.lanes_sentence(lanes)))  # says plainly whether review lanes are in
 
 
 table = partial(safe.table, header_lines=report.header_lines(), column_config=cols.money())

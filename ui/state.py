@@ -25,7 +25,8 @@ DATASETS = "mi_datasets"            # OrderedDict (content_hash, Roles) -> Datas
 THRESHOLD = "mi_threshold"          # dict content_hash -> float
 SELECTED_SEGMENT = "mi_selected_segment"  # (column, value) chosen on the Segments page, or None
 SEGMENT_COLUMNS = "mi_segment_columns"    # columns picked on the Segments page
-LANES = "mi_lanes"                  # dict content_hash -> difficulty lanes chosen on the Difficulty page
+LANES = "mi_lanes"                  # dict content_hash -> difficulty lanes the user set on the Difficulty page
+LANES_SET = "mi_lanes_set"          # set of content hashes whose lanes the user set (changed a Difficulty control)
 VERDICTS = "mi_verdicts"            # dict content_hash -> review verdicts recorded on the Review page
 COSTS = "mi_costs"                  # dict content_hash -> cost assumptions chosen on the Impact page
 DESIGN_DOC = "mi_design_doc"        # dict content_hash -> the rows a user fills in on the Compare page
@@ -52,6 +53,7 @@ def init() -> None:
         SELECTED_SEGMENT: None,
         SEGMENT_COLUMNS: None,
         LANES: {},
+        LANES_SET: set(),
         VERDICTS: {},
         COSTS: {},
         DESIGN_DOC: {},

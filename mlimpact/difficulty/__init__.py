@@ -33,6 +33,15 @@ from mlimpact.difficulty.defaults import (
     saved_lanes,
     start_policy,
 )
+from mlimpact.difficulty.derived import (
+    DefaultStart,
+    default_policy,
+    default_start,
+    half_error_target,
+    model_error_rate,
+    time_span_days,
+    volume_per_day,
+)
 from mlimpact.difficulty.lanes import (
     AUTO_NEGATIVE,
     AUTO_POSITIVE,
@@ -48,7 +57,6 @@ from mlimpact.difficulty.lanes import (
     Lanes,
     OperatingPoint,
     available_modes,
-    default_policy,
     default_tolerance,
     unavailable_reason,
 )
@@ -104,6 +112,13 @@ __all__ = [
     "default_point",
     "lanes_in_use",
     "manual_start",
+    "DefaultStart",
+    "time_span_days",
+    "volume_per_day",
+    "model_error_rate",
+    "half_error_target",
+    "default_start",
+    "default_policy",
     "MODES",
     "LANE_NAMES",
     "AUTO_NEGATIVE",
@@ -120,7 +135,6 @@ __all__ = [
     "available_modes",
     "unavailable_reason",
     "default_tolerance",
-    "default_policy",
     "evaluate_lanes",
     "first_at_or_after",
     "solve_for_target",

@@ -20,7 +20,7 @@ from mlimpact.metrics import wilson_interval
 
 __all__ = ["MODES", "LANE_NAMES", "AUTO_NEGATIVE", "REVIEW", "AUTO_POSITIVE", "AUTOMATIC", "METHODS", "ERROR_SLACK",
            "DEFAULT_TARGET", "MIN_AUTOMATED", "LanePolicy", "Lanes", "OperatingPoint", "available_modes",
-           "unavailable_reason", "default_tolerance", "default_policy"]
+           "unavailable_reason", "default_tolerance"]
 
 #: How rows are ordered from hard to easy, per mode (the display name says what the cut-off is on).
 MODES = {
@@ -208,16 +208,11 @@ def default_tolerance(dataset: Dataset) -> float | None:
     return float(f"{q:.2g}")
 
 
-#: Default target error rate among automated decisions, per task (regression: misses above the tolerance,
-#: which is the 90th-percentile miss by default, so about 10% of all cases are errors).
+#: Fallback target error rate among automated decisions, per task, when the model makes no errors on the file
+#: (the default target is derived from the model's own error: :func:`mlimpact.difficulty.derived.default_start`).
 DEFAULT_TARGET = {"binary": 0.01, "multiclass": 0.05, "regression": 0.08}
 #: Fewer automated cases than this make the error rate's interval wide; the solver says so.
 MIN_AUTOMATED = 30
-
-
-def default_policy(dataset: Dataset) -> LanePolicy:
-    """The policy the pages start from: the most automation at :data:`DEFAULT_TARGET` errors among automated."""
-    return LanePolicy(method="target", target_error=DEFAULT_TARGET[dataset.task])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -54,7 +54,6 @@ from mlimpact.difficulty.lanes import (
     Lanes,
     OperatingPoint,
     available_modes,
-    default_policy,
     default_tolerance,
     unavailable_reason,
 )
@@ -81,7 +80,7 @@ from mlimpact.metrics import wilson_interval
 __all__ = [
     "MODES", "LANE_NAMES", "AUTO_NEGATIVE", "REVIEW", "AUTO_POSITIVE", "AUTOMATIC", "METHODS",
     "LanePolicy", "Lanes", "LaneCurve", "OperatingPoint",
-    "available_modes", "unavailable_reason", "default_tolerance", "default_policy", "lane_curve", "segment_curve", "lane_codes",
+    "available_modes", "unavailable_reason", "default_tolerance", "lane_curve", "segment_curve", "lane_codes",
     "evaluate_lanes", "solve_for_target", "solve_for_capacity", "choose_lanes", "tradeoff_curve",
     "lane_table", "lanes_by_segment", "lane_label", "summary_sentence", "capacity_sentence",
     "cutoff_range", "cutoff_label", "first_at_or_after", "percent", "percent_cell", "LANE_TABLE_COLUMNS", "SEGMENT_LANE_COLUMNS",

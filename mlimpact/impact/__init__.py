@@ -15,12 +15,14 @@ from mlimpact.impact.bootstrap import (
 )
 from mlimpact.impact.choices import (
     MONEY_COLUMNS,
+    NO_LANES_SENTENCE,
     NUMBER,
     ONE_VS_REST_NOTE,
     SCALES,
     SHARE_COLUMNS,
     TERM_HELP,
     lanes_caption,
+    lanes_sentence,
     money_columns,
     saved_scale,
     scale_of,
@@ -109,6 +111,8 @@ __all__ = [
     "saved_scale",
     "start_segment",
     "lanes_caption",
+    "NO_LANES_SENTENCE",
+    "lanes_sentence",
     "shown_points",
     "MAX_MONEY",
     "MONEY_TERMS",

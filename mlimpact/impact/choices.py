@@ -29,6 +29,8 @@ __all__ = [
     "saved_scale",
     "start_segment",
     "lanes_caption",
+    "NO_LANES_SENTENCE",
+    "lanes_sentence",
     "shown_points",
 ]
 
@@ -160,6 +162,20 @@ def lanes_caption(lanes: tuple[float, float]) -> str:
     """
     return (f"Review lanes from the Difficulty page: review scores from {lanes[0]:g} to below "
             f"{lanes[1]:g}; see the operating points below.")
+
+
+#: What the Impact page says when no review lanes are in use.
+NO_LANES_SENTENCE = ("No review lanes: every row is decided at the threshold and no review cost is charged. Set lanes "
+                     "on the Difficulty page to send some cases to people.")
+
+
+def lanes_sentence(lanes: tuple[float, float] | None) -> str:
+    """Whether review lanes are in, in one plain sentence (:func:`lanes_caption` when they are).
+
+    >>> lanes_sentence(None)[:16]
+    'No review lanes:'
+    """
+    return NO_LANES_SENTENCE if lanes is None else lanes_caption(lanes)
 
 
 def shown_points(points: pd.DataFrame, lanes) -> pd.DataFrame:
