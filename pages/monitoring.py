@@ -5,7 +5,7 @@ import streamlit as st
 from mlimpact import monitoring as mon
 from mlimpact.metrics import METRICS, default_metrics
 from mlimpact.report.charts import monitoring as mcharts
-from ui import controls, safe, sidebar, state, widgets
+from ui import controls, monitor_inputs, safe, sidebar, state, widgets
 
 ds, fs = sidebar.require_dataset()
 threshold = fs.threshold
@@ -21,7 +21,8 @@ with safe.stop_on_input_error(safe.info):
 
 h = ds.content_hash[:12]
 metrics = default_metrics(ds)
-saved = st.session_state[state.RANGES].get(ds.content_hash) or mon.default_setup(ds)
+saved = st.session_state[state.RANGES].get(ds.content_hash) or state.memo(
+    ("mon_default", ds.content_hash, ds.roles), lambda: mon.default_setup(ds))  # its bucket suits the file
 
 c1, c2, c3 = st.columns([2, 2, 2])
 metric = c1.selectbox("Metric", metrics, index=widgets.index_of(metrics, saved.metric),
@@ -36,7 +37,7 @@ segment = None if segment == mon.NO_SEGMENT else segment
 
 ranges_in = controls.acceptable_range(ds, saved, first, last)
 mode, reference_end = ranges_in["mode"], ranges_in["reference_end"]
-checks = controls.check_settings(ds, saved)
+checks = monitor_inputs.check_settings(ds, saved)
 
 with safe.stop_on_input_error():
     settings = mon.MonitorSettings(threshold=float(threshold), **checks)
@@ -48,13 +49,16 @@ with safe.stop_on_input_error():
             ds, table, **ranges_in, settings=settings))
     status = mon.check_ranges(table, ranges, rule=settings.rule)
 alerts = mon.alert_table(status)
-st.session_state[state.RANGES][ds.content_hash] = mon.MonitorSetup(
+setup = st.session_state[state.RANGES][ds.content_hash] = mon.MonitorSetup(
     metric, period=period, segment=segment, **ranges_in, settings=settings, ranges=ranges)
 
 label = METRICS[metric].label
 st.caption(safe.md_escape(mon.status_summary(status, n_alerts=len(alerts), n_ranges=len(ranges), mode=mode,
-                                             min_count=checks["min_count"], min_positives=checks["min_positives"],
-                                             task=ds.task)))
+                                             task=ds.task, **checks)))
+advice, better = mon.reference_advice(ranges, period)
+if advice and mode != "fixed":
+    st.warning(safe.md_escape(advice), icon=":material/rule:")
+    monitor_inputs.reference_fix(ds, setup, better)
 if segment is None:
     safe.chart(mcharts.range_chart(status, label=label, reference_end=None if mode == "fixed" else reference_end),
                key="mon_chart")
@@ -71,7 +75,7 @@ safe.table(alerts[mon.ALERT_COLUMNS], key="mon_alerts", file_name="alerts.csv",
                                           threshold=threshold),
            column_config={c: st.column_config.NumberColumn(c, format="%.4f") for c in ("value", "low", "high")})
 if alerts.empty:
-    st.caption("No bucket is out of range.")
+    st.caption(safe.md_escape(mon.describe_alerts(status, label=label) + "."))
 
 with st.expander(f"The {len(ranges)} acceptable ranges, as a checks file for cron and CI"):
     toml_text = mon.checks_to_toml(ds.roles, ranges, settings=settings, source=ds.source)

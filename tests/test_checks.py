@@ -41,7 +41,7 @@ segment_value = "west"
 def test_parse_a_good_file():
     cfg = parse_checks(GOOD)
     assert cfg.columns == {"label": "is_fraud", "score": "fraud_score", "time": "ts", "positive": 1}
-    assert cfg.settings == MonitorSettings(threshold=0.4, rule="point", min_count=50, min_positives=20)
+    assert cfg.settings == MonitorSettings(threshold=0.4, rule="point", min_count=50)  # min_positives: not set
     assert cfg.ranges == (Range("recall", minimum=0.8, period="W", segment="region"),
                           Range("false_positive_rate", maximum=0.02, segment="region", segment_value="west"))
     assert [r.line for r in cfg.ranges] == [13, 19]

@@ -209,13 +209,17 @@ def test_fraud_incident_found_in_the_right_weeks_and_region_and_nothing_else(fra
     assert alerts[["segment", "bucket", "status"]].values.tolist() == [["west", "2026-W15", "below"],
                                                                       ["west", "2026-W16", "below"]]
     assert alerts["value"].round(2).tolist() == [0.08, 0.17]  # sample_data/README.md: W15 0.08, W16 0.17
-    assert status["status"].value_counts().to_dict() == {"ok": 123, "too small": 10, "below": 2}
-    # the edge weeks are too small, not alarms: W01 has < 20 frauds per region, W27 < 200 rows
-    assert set(status.loc[status["status"] == "too small", "bucket"]) == {"2026-W01", "2026-W27"}
+    # under the interval rule every bucket is checked, whatever its size (its interval accounts for it):
+    # the edge weeks (W01: < 20 frauds per region, W27: < 200 rows) are checked and in range, not skipped
+    assert status["status"].value_counts().to_dict() == {"ok": 133, "below": 2}
+    point = mon.MonitorSettings(rule="point")  # the point rule keeps its 200 rows / 20 positives limits
+    small = mon.metrics_over_time(fraud, metrics="recall", period="W", segment="region", settings=point)
+    assert set(small.loc[small["too_small"], "bucket"]) == {"2026-W01", "2026-W27"}
     # overall (no segment) the incident is diluted by the four healthy regions: nothing fires
     overall = mon.metrics_over_time(fraud, metrics="recall", period="W")
     assert mon.alert_table(mon.check_ranges(overall, mon.derive_ranges(fraud, overall))).empty
-    assert mon.describe_alerts(status, label="Recall") == "Recall fell below its range in west in 2026-W15 and 2026-W16"
+    assert mon.describe_alerts(status, label="Recall") == ("Recall fell below its range in west in 2026-W15 and "
+                                                           "2026-W16 (2 of 135 checked weeks)")
 
 
 def test_fraud_drift_is_flat_and_base_rate_steady(fraud):
@@ -285,9 +289,10 @@ def test_cli_text_output_and_exit_codes(fraud, tmp_path, capsys):
     config.write_text(checks_to_toml(fraud.roles, ranges), encoding="utf-8")
     assert main(["check", str(sample_path("fraud")), "--config", str(config)]) == 1
     out, err = capsys.readouterr()
-    assert out.splitlines() == ["recall region=west 2026-W15: 0.080 (0.022–0.250) below min 0.53",
-                                "recall region=west 2026-W16: 0.167 (0.067–0.359) below min 0.53"]
-    assert err.splitlines()[-1] == "2 of 125 checks out of range (10 buckets too small to check)"
+    # the edge weeks now count in the reference (interval rule, no size limit), so west's min is 0.5018, not 0.53
+    assert out.splitlines() == ["recall region=west 2026-W15: 0.080 (0.022–0.250) below min 0.5018",
+                                "recall region=west 2026-W16: 0.167 (0.067–0.359) below min 0.5018"]
+    assert err.splitlines()[-1] == "2 of 135 checks out of range"
     config.write_text(checks_to_toml(fraud.roles, [mon.Range("recall", minimum=0.5, period="M")]), encoding="utf-8")
     assert main(["check", str(sample_path("fraud")), "--config", str(config)]) == 0
     out, err = capsys.readouterr()
@@ -340,7 +345,8 @@ def test_page_on_the_other_samples_has_no_alerts(index):
     at = _open(index)
     _clean(at)
     assert at.dataframe[0].value.empty
-    assert _shown(at.caption[0].value).startswith("0 of ")
+    summary = next(_shown(c.value) for c in at.caption if "checked buckets out of range" in c.value)
+    assert summary.startswith("0 of ") and not summary.startswith("0 of 0 ")
 
 
 def test_page_without_a_time_column_says_so_and_stops():

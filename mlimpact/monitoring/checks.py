@@ -10,8 +10,8 @@ Format (see DESIGN.md)::
     [settings]                # all optional
     threshold = 0.5           # may also be given in [columns]
     rule = "interval"         # "interval": alert when the 95% interval lies entirely outside; "point": the value
-    min_count = 200           # buckets with fewer rows are too small to check
-    min_positives = 20        # ... or fewer actual positives, for recall-like metrics
+    min_count = 200           # buckets with fewer rows are too small to check (unset: 200 under the point
+    min_positives = 20        # rule; none under the interval rule) ... or fewer positives, recall-like metrics
 
     [[check]]
     metric = "recall"
@@ -35,7 +35,8 @@ from pathlib import Path
 
 from mlimpact.errors import InputError
 from mlimpact.metrics import metrics_for_task
-from mlimpact.monitoring.ranges import Range, alert_table, violation_line
+from mlimpact.monitoring.findings import violation_line
+from mlimpact.monitoring.ranges import Range, alert_table
 from mlimpact.monitoring.series import DEFAULT_SETTINGS, MonitorSettings
 
 __all__ = ["COLUMN_KEYS", "CHECK_KEYS", "SETTINGS_KEYS", "ChecksConfig", "parse_checks", "checks_to_toml",
@@ -269,14 +270,22 @@ def checks_to_toml(columns, ranges, *, settings: MonitorSettings = DEFAULT_SETTI
     lines += [f"{k} = {_toml_value(v)}" for k, v in columns.items() if k in COLUMN_KEYS and v not in (None, [], ())]
     lines += ["", "[settings]", f"threshold = {_toml_value(float(settings.threshold))}",
               f"rule = {_toml_value(settings.rule)}  # interval: alert when the 95% interval is entirely outside",
-              f"min_count = {settings.min_count}  # buckets with fewer rows are too small to check",
-              f"min_positives = {settings.min_positives}  # ... or fewer positives (recall-like metrics)"]
+              _limit_line("min_count", settings.min_count, "buckets with fewer rows are too small to check"),
+              _limit_line("min_positives", settings.min_positives, "... or fewer positives (recall-like metrics)")]
     for r in ranges:
         lines += ["", "[[check]]", f"metric = {_toml_value(r.metric)}"]
         lines += [f"{key} = {_toml_value(v)}" for key, v in (("min", r.minimum), ("max", r.maximum),
                                                              ("period", r.period), ("segment", r.segment),
                                                              ("segment_value", r.segment_value)) if v is not None]
     return "\n".join(lines) + "\n"
+
+
+def _limit_line(key: str, value: int | None, why: str) -> str:
+    """``key = value  # why``, or, when not set, a comment saying what applies instead (reads back as unset)."""
+    if value is not None:
+        return f"{key} = {value}  # {why}"
+    return f"# {key} not set: none under the interval rule (its interval accounts for the bucket's size), " \
+           f"{'200' if key == 'min_count' else '20'} under the point rule"
 
 
 # ----------------------------------------------------------------------------- a config against a file

@@ -22,7 +22,7 @@ from mlimpact.monitoring.series import (
     metrics_over_time,
 )
 
-__all__ = ["MonitorSetup", "STATUS_COLUMNS", "Range", "derive_ranges", "check_ranges", "alert_table", "evaluate_ranges", "violation_line", "describe_alerts"]
+__all__ = ["MonitorSetup", "STATUS_COLUMNS", "Range", "DerivedRanges", "MIN_REFERENCE_BUCKETS", "derive_ranges", "check_ranges", "alert_table", "evaluate_ranges"]
 
 
 #: fewest reference buckets (not too small) to derive a mean ± k sd range from
@@ -97,6 +97,38 @@ class Range:
             raise InputError("; ".join(problems), problems=problems)
 
 
+class DerivedRanges(tuple):
+    """What :func:`derive_ranges` gives: a tuple of :class:`Range`, plus ``short``, the series left without
+    one for want of reference buckets: ``(metric, segment value, usable buckets, reference buckets)`` each
+    (usable: big enough to check and with a value; :data:`MIN_REFERENCE_BUCKETS` are needed).
+
+    >>> r = DerivedRanges((), short=[("recall", None, 1, 4)])
+    >>> r == (), r.note("week")
+    (True, 'No range for recall: the reference period has 1 week big enough to check (of 4); 3 are needed')
+    """
+
+    short: tuple = ()
+
+    def __new__(cls, ranges=(), short=()):
+        self = super().__new__(cls, ranges)
+        self.short = tuple(short)
+        return self
+
+    def note(self, unit: str) -> str:
+        """One sentence on the series without a range ("" when every series has one)."""
+        if not self.short:
+            return ""
+        usable = [u for _, _, u, _ in self.short]
+        total = [t for _, _, _, t in self.short]
+        names = list(dict.fromkeys(m if s is None else f"{m} {s}" for m, s, _, _ in self.short))
+        who = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        span = f"{min(usable)}" if min(usable) == max(usable) else f"{min(usable)}–{max(usable)}"
+        of = f"{min(total)}" if min(total) == max(total) else f"{min(total)}–{max(total)}"
+        plural = "" if max(usable) == 1 else "s"
+        return (f"No range for {who}: the reference period has {span} {unit}{plural} big enough to check "
+                f"(of {of}); {MIN_REFERENCE_BUCKETS} are needed")
+
+
 @dataclass(frozen=True)
 class MonitorSetup:
     """What the Monitoring page checks: the series, how its range is set, and the ranges that gives.
@@ -109,7 +141,7 @@ class MonitorSetup:
     """
 
     metric: str
-    period: str = "W"
+    period: str = "W"  # the page and the report start on :func:`mlimpact.monitoring.default_period`
     segment: str | None = None
     mode: str = "reference"
     k: float = 3.0
@@ -155,7 +187,7 @@ def _reference_values(dataset: Dataset, table: pd.DataFrame, reference_end, sett
 
 def derive_ranges(dataset: Dataset, table: pd.DataFrame, *, mode: str = "reference", k: float = 3.0,
                   tolerance: float = 0.1, minimum: float | None = None, maximum: float | None = None,
-                  reference_end=None, settings: MonitorSettings = DEFAULT_SETTINGS) -> tuple[Range, ...]:
+                  reference_end=None, settings: MonitorSettings = DEFAULT_SETTINGS) -> DerivedRanges:
     """The acceptable ranges for the series in ``table`` (from :func:`metrics_over_time`).
 
     ``mode``: ``"fixed"`` — ``minimum``/``maximum`` for every segment value; ``"reference"`` — per
@@ -163,27 +195,30 @@ def derive_ranges(dataset: Dataset, table: pd.DataFrame, *, mode: str = "referen
     the sd floored at the median standard error of those buckets, interval width / 3.92);
     ``"relative"`` — per segment value, the metric pooled over the reference period ± ``tolerance`` × |it|.
     Derived bounds are rounded to 4 significant digits; a bound beyond the metric's natural limit (0 or 1
-    for a proportion) is dropped, and a series without enough reference data gets no range.
+    for a proportion) is dropped, and a series without enough reference data gets no range: the result's
+    ``short`` lists it with its counts (:class:`DerivedRanges`), so the caller can say so and offer a fix.
     """
     if table.empty:
-        return ()
+        return DerivedRanges()
     period = table["period"].iloc[0]
     segment = table["segment_column"].iloc[0]
     if mode == "fixed":
         if minimum is None and maximum is None:
-            return ()
-        return tuple(Range(m, minimum=minimum, maximum=maximum, period=period, segment=segment)
+            return DerivedRanges()
+        return DerivedRanges(Range(m, minimum=minimum, maximum=maximum, period=period, segment=segment)
                      for m in table["metric"].unique())
     if mode not in ("reference", "relative"):
         raise InputError(f"range mode must be fixed, reference or relative; got {mode!r}")
     if not (isinstance(k, int | float) and k > 0) or not (isinstance(tolerance, int | float) and tolerance >= 0):
         raise InputError(f"k must be above 0 and the tolerance at least 0; got k={k!r}, tolerance={tolerance!r}")
     end = _reference_end(dataset, reference_end)
+    short = ()
     if mode == "reference":
         ref = table[(table["end"] <= end) & ~table["too_small"] & table["value"].notna()]
         ref = ref.assign(se=(ref["high"] - ref["low"]) / (2 * Z95))
         agg = ref.groupby(["metric", "segment"], dropna=False, sort=False).agg(
             mean=("value", "mean"), std=("value", "std"), count=("value", "size"), se=("se", "median"))
+        short = _short_series(table, agg["count"], end)
         agg = agg[agg["count"] >= MIN_REFERENCE_BUCKETS].reset_index()
         sd = np.fmax(agg["std"].to_numpy(float), agg["se"].to_numpy(float))  # never below one bucket's noise
         lo, hi = agg["mean"] - k * sd, agg["mean"] + k * sd
@@ -197,7 +232,20 @@ def derive_ranges(dataset: Dataset, table: pd.DataFrame, *, mode: str = "referen
         if mn is not None or mx is not None:
             out.append(Range(metric, minimum=mn, maximum=mx, period=period, segment=segment,
                              segment_value=None if segment is None else value))
-    return tuple(out)
+    return DerivedRanges(out, short=short)
+
+
+def _short_series(table: pd.DataFrame, usable: pd.Series, end) -> tuple:
+    """(metric, segment value, usable reference buckets, reference buckets) of each series with too few."""
+    def counts(frame_counts: pd.Series) -> dict:
+        return {(m, None if pd.isna(s) else s): int(c) for (m, s), c in frame_counts.items()}
+
+    total = counts(table[table["end"] <= end].groupby(["metric", "segment"], dropna=False, sort=False).size())
+    ok = counts(usable)
+    series = dict.fromkeys((m, None if pd.isna(s) else s) for m, s in zip(table["metric"], table["segment"],
+                                                                           strict=True))
+    return tuple((m, s, ok.get((m, s), 0), total.get((m, s), 0)) for m, s in series
+                 if ok.get((m, s), 0) < MIN_REFERENCE_BUCKETS)
 
 
 def check_ranges(table: pd.DataFrame, ranges, *, rule: str = "interval") -> pd.DataFrame:
@@ -257,54 +305,3 @@ def evaluate_ranges(dataset: Dataset, ranges, *, settings: MonitorSettings = DEF
     if not frames:
         return pd.DataFrame(columns=STATUS_COLUMNS)
     return pd.concat(frames, ignore_index=True)
-
-
-def _num(x) -> str:
-    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}" if abs(x) < 100 \
-        else f"{x:,.1f}"
-
-
-def violation_line(row) -> str:
-    """One line per violation: metric, segment value, bucket, value (interval), and the bound it broke.
-
-    >>> violation_line({"metric": "recall", "segment_column": "region", "segment": "west", "bucket": "2026-W15",
-    ...                 "value": 0.122, "low": 0.057, "high": 0.242, "min": 0.7, "max": None, "status": "below"})
-    'recall region=west 2026-W15: 0.122 (0.057–0.242) below min 0.7'
-    """
-    where = [row["metric"]]
-    if row.get("segment_column") is not None and not pd.isna(row.get("segment_column")):
-        where.append(f"{row['segment_column']}={row['segment']}")
-    if row.get("bucket") not in (None, "all"):
-        where.append(str(row["bucket"]))
-    bound = f"below min {row['min']:g}" if row["status"] == "below" else f"above max {row['max']:g}"
-    return f"{' '.join(where)}: {_num(row['value'])} ({_num(row['low'])}–{_num(row['high'])}) {bound}"
-
-
-def describe_alerts(status: pd.DataFrame, *, label: str) -> str:
-    """A one-sentence finding for a status table (chart titles, captions).
-
-    >>> describe_alerts(pd.DataFrame({"status": ["ok", "too small"], "segment": [None, None],
-    ...                               "bucket": ["2026-W01", "2026-W02"], "period": ["W", "W"]}), label="Recall")
-    'Recall stayed in range in all 1 checked week'
-    """
-    alerts = status[status["status"].isin(["below", "above"])]
-    checked = int(status["status"].isin(["ok", "below", "above"]).sum())
-    unit = PERIODS.get(status["period"].iloc[0], "bucket") if len(status) else "bucket"
-    if alerts.empty:
-        if not checked:
-            return f"No {unit} of {label} could be checked: none has a range and enough rows"
-        return f"{label} stayed in range in all {checked} checked {unit}{'s' if checked != 1 else ''}"
-    words = []
-    for seg, part in alerts.groupby("segment", dropna=False, sort=False):  # a few alerting series
-        where = "" if seg is None or pd.isna(seg) else f" in {seg}"
-        words.append(f"{where} in {_join_buckets(part['bucket'].tolist())}")
-    sides = set(alerts["status"])
-    verb = "fell below" if sides == {"below"} else "rose above" if sides == {"above"} else "left"
-    return f"{label} {verb} its range" + ";".join(words)
-
-
-def _join_buckets(names: list[str]) -> str:
-    names = list(dict.fromkeys(names))
-    if len(names) > 4:
-        return f"{names[0]} … {names[-1]} ({len(names)} buckets)"
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

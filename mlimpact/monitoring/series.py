@@ -9,11 +9,17 @@ check`` (:mod:`mlimpact.monitoring.checks`) call the same functions, so the aler
 
 Rules (defaults in :class:`MonitorSettings`):
 
-* A bucket is **too small** (never an alert) when it has fewer than ``min_count`` rows (200), or,
-  for metrics computed on the actual positives (:data:`POSITIVE_SUPPORT`: recall, false negative
-  rate, precision, F1, ROC AUC, average precision), fewer than ``min_positives`` positives (20).
 * A bucket is **out of range** when its 95% interval lies entirely outside the range
-  (``rule="interval"``), or, with ``rule="point"``, when its value does.
+  (``rule="interval"``, whatever the bucket's size: the interval already accounts for it), or, with
+  ``rule="point"``, when its value does.
+* A bucket is **too small** (never an alert) when it has fewer than ``min_count`` rows, or, for
+  metrics computed on the actual positives (:data:`POSITIVE_SUPPORT`: recall, false negative rate,
+  precision, F1, ROC AUC, average precision), fewer than ``min_positives`` positives. Unset (None),
+  these are 200 and 20 under the point rule and do not apply under the interval rule, where a bucket
+  is too small only when it has no usable interval: none, a zero-width one, or a resampled (bootstrap,
+  DeLong) one from fewer than :data:`MIN_RESAMPLED_ROWS` rows.
+* The default bucket (:func:`default_period`) is the shortest of day, week and month whose median
+  bucket holds ``min_count`` rows (200 when unset), else the month.
 * Reference-derived ranges: mean ± k standard deviations of the reference buckets' values (those
   not too small; at least 3), the standard deviation never below the typical standard error of one
   reference bucket (median 95% interval width / 3.92), so a short reference whose few buckets agree by
@@ -33,9 +39,10 @@ import pandas as pd
 from mlimpact.errors import InputError
 from mlimpact.io import Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD
-from mlimpact.metrics import evaluate, metrics_for_task
+from mlimpact.metrics import METRICS, evaluate, metrics_for_task
 
-__all__ = ["PERIODS", "POSITIVE_SUPPORT", "DEFAULT_SETTINGS", "OVER_TIME_COLUMNS", "MonitorSettings", "TimeBuckets", "time_buckets", "dataset_buckets", "default_reference_end", "time_span", "metrics_over_time"]
+__all__ = ["PERIODS", "POSITIVE_SUPPORT", "DEFAULT_SETTINGS", "POINT_MIN_COUNT", "POINT_MIN_POSITIVES",
+           "MIN_RESAMPLED_ROWS", "default_period", "OVER_TIME_COLUMNS", "MonitorSettings", "TimeBuckets", "time_buckets", "dataset_buckets", "default_reference_end", "time_span", "metrics_over_time"]
 
 #: bucket codes and their names
 PERIODS = {"D": "day", "W": "week", "M": "month"}
@@ -43,6 +50,10 @@ PERIODS = {"D": "day", "W": "week", "M": "month"}
 POSITIVE_SUPPORT = frozenset({"recall", "false_negative_rate", "precision", "f1", "roc_auc", "average_precision"})
 #: bootstrap replicates, fixed and without a time budget, so the app and the CLI get identical intervals
 N_BOOT = 500
+#: the too-small limits when not set: under the point rule, and the bucket size :func:`default_period` aims at
+POINT_MIN_COUNT, POINT_MIN_POSITIVES = 200, 20
+#: under the interval rule without limits set, fewer rows than this make a bootstrap or DeLong interval unusable
+MIN_RESAMPLED_ROWS = 10
 
 OVER_TIME_COLUMNS = ["metric", "segment_column", "segment", "period", "bucket", "start", "end", "n", "positives",
                      "value", "low", "high", "note", "too_small"]
@@ -52,14 +63,16 @@ OVER_TIME_COLUMNS = ["metric", "segment_column", "segment", "period", "bucket", 
 class MonitorSettings:
     """How buckets are checked: decision threshold, out-of-range rule, and the too-small limits.
 
-    >>> MonitorSettings(rule="point").min_count
-    200
+    ``min_count``/``min_positives`` None = not set: :attr:`limits` resolves them per rule.
+
+    >>> MonitorSettings(rule="point").limits, MonitorSettings().limits, MonitorSettings(min_count=50).limits
+    ((200, 20), (0, 0), (50, 0))
     """
 
     threshold: float = DEFAULT_THRESHOLD
     rule: str = "interval"
-    min_count: int = 200
-    min_positives: int = 20
+    min_count: int | None = None
+    min_positives: int | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -70,13 +83,31 @@ class MonitorSettings:
             problems.append(f"rule must be \"interval\" or \"point\"; got {self.rule!r}")
         for name in ("min_count", "min_positives"):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 10**12:
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 10**12):
                 problems.append(f"{name} must be a whole number from 0 to 10^12; got {v!r}")
         if problems:
             raise InputError("; ".join(problems), problems=problems)
 
+    @property
+    def limits(self) -> tuple[int, int]:
+        """(rows, positives) below which a bucket is too small: as set; unset, 200 and 20 under the point
+        rule and 0 under the interval rule (whose interval already accounts for the bucket's size)."""
+        point = self.rule == "point"
+        return (self.min_count if self.min_count is not None else POINT_MIN_COUNT if point else 0,
+                self.min_positives if self.min_positives is not None else POINT_MIN_POSITIVES if point else 0)
 
-#: the defaults (200 rows, 20 positives, threshold 0.5, interval rule)
+    def too_small_words(self, task: str) -> str:
+        """Why a bucket is too small, for sentences: ``fewer than 200 rows or 20 positives`` or
+        ``no usable 95% interval``."""
+        rows, positives = self.limits
+        if not rows and not positives:
+            return "no usable 95% interval" if self.rule == "interval" else "no value"
+        words = [f"fewer than {rows:,} rows"] if rows else []
+        words += [f"{positives:,} positives"] if positives and task == "binary" else []
+        return " or ".join(words) or "no value"
+
+
+#: the defaults (threshold 0.5, interval rule, no size limits)
 DEFAULT_SETTINGS = MonitorSettings()
 
 
@@ -155,6 +186,33 @@ def time_span(dataset: Dataset) -> tuple[pd.Timestamp, pd.Timestamp]:
     return t.min(), t.max()
 
 
+def default_period(dataset: Dataset, *, metric: str | None = None, segment: str | None = None,
+                   settings: MonitorSettings = DEFAULT_SETTINGS) -> str:
+    """The bucket the page and the report start on, chosen from the file so that typical buckets are large
+    enough to check: the shortest of day, week and month whose median bucket (per ``segment`` value, among
+    those with rows) holds ``settings.min_count`` rows (:data:`POINT_MIN_COUNT` when unset) and, for a
+    recall-like ``metric`` (:data:`POSITIVE_SUPPORT`), ``min_positives`` actual positives (20 when unset);
+    else the month. "W" when the Dataset has no time column (nothing to bucket).
+    """
+    if dataset.roles.time is None:
+        return "W"
+    rows = settings.min_count if settings.min_count is not None else POINT_MIN_COUNT
+    positives = settings.min_positives if settings.min_positives is not None else POINT_MIN_POSITIVES
+    count_positives = dataset.task == "binary" and metric in POSITIVE_SUPPORT
+    scodes, slabels = dataset.codes(segment) if segment is not None else (np.zeros(dataset.n, dtype=np.int64), [0])
+    for period in ("D", "W"):
+        codes = dataset_buckets(dataset, period).codes
+        ok = codes >= 0
+        cells = codes[ok] * len(slabels) + scodes[ok]
+        n = np.bincount(cells)
+        enough = len(n[n > 0]) and np.median(n[n > 0]) >= rows
+        if enough and count_positives:
+            enough = np.median(np.bincount(cells, weights=dataset.y[ok] == 1, minlength=len(n))[n > 0]) >= positives
+        if enough:
+            return period
+    return "M"
+
+
 def default_reference_end(dataset: Dataset) -> pd.Timestamp:
     """The default end of the reference period: the middle of the time span, at midnight."""
     first, last = time_span(dataset)
@@ -199,7 +257,8 @@ def metrics_over_time(dataset: Dataset, *, metrics, period: str | None = "W", se
     >>> df = pd.DataFrame({"y": [1, 1, 0, 1], "p": [0.9, 0.2, 0.1, 0.8],
     ...                    "t": ["2026-04-06", "2026-04-07", "2026-04-14", "2026-04-15"]})
     >>> ds = build_dataset(df, Roles(label="y", score="p", time="t"))
-    >>> metrics_over_time(ds, metrics="recall")[["bucket", "n", "value", "too_small"]].values.tolist()
+    >>> point = MonitorSettings(rule="point")  # too small below 200 rows; the interval rule has no such limit
+    >>> metrics_over_time(ds, metrics="recall", settings=point)[["bucket", "n", "value", "too_small"]].values.tolist()
     [['2026-W15', 2, 0.5, True], ['2026-W16', 2, 1.0, True]]
     """
 
@@ -218,9 +277,7 @@ def metrics_over_time(dataset: Dataset, *, metrics, period: str | None = "W", se
     t = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["group", "n", "metric"])
     t = t[(t["group"] < B * S) & (t["n"] > 0)]
     b, s = (t["group"] // S).to_numpy(), (t["group"] % S).to_numpy()
-    small = t["n"].to_numpy() < settings.min_count
-    if dataset.task == "binary":
-        small |= t["metric"].isin(POSITIVE_SUPPORT).to_numpy() & (t["positives"].to_numpy() < settings.min_positives)
+    small = _too_small(t, settings, dataset.task)
     out = pd.DataFrame({
         "metric": t["metric"].to_numpy(), "segment_column": segment,
         "segment": np.asarray(slabels, dtype=object)[s], "period": period,
@@ -230,6 +287,22 @@ def metrics_over_time(dataset: Dataset, *, metrics, period: str | None = "W", se
     })
     return out.sort_values(["metric", "segment", "start"], kind="stable", na_position="first",
                            ignore_index=True)[OVER_TIME_COLUMNS]
+
+
+def _too_small(t: pd.DataFrame, settings: MonitorSettings, task: str) -> np.ndarray:
+    """The too-small flag of each evaluated group (see the module's rules)."""
+    rows, positives = settings.limits
+    n = t["n"].to_numpy()
+    small = n < rows
+    if task == "binary":
+        small |= t["metric"].isin(POSITIVE_SUPPORT).to_numpy() & (t["positives"].to_numpy() < positives)
+    if settings.rule == "interval":  # the check reads the interval: one that is missing or zero-width cannot
+        low, high = t["low"].to_numpy(float), t["high"].to_numpy(float)
+        small |= t["value"].notna().to_numpy() & ~(high > low)
+        if settings.min_count is None:  # a bootstrap or DeLong interval from a handful of rows means little
+            resampled = t["metric"].map(lambda m: METRICS[m].interval != "wilson").to_numpy(bool)
+            small |= resampled & (n < MIN_RESAMPLED_ROWS)
+    return small
 
 
 # ----------------------------------------------------------------------------- ranges

@@ -3,6 +3,9 @@
 >>> status_summary(pd.DataFrame({"status": ["ok", "below", "too small"]}), n_alerts=1, n_ranges=2,
 ...                mode="reference", min_count=200, min_positives=20, task="binary")
 '1 of 2 checked buckets out of range; 1 too small to check (fewer than 200 rows or 20 positives)'
+>>> status_summary(pd.DataFrame({"status": ["ok", "ok", "n/a"]}), n_alerts=0, n_ranges=1, mode="reference",
+...                min_count=None, min_positives=None, task="binary")
+'0 of 2 checked buckets out of range; 1 without a value'
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ import pandas as pd
 from mlimpact.format import subject_name
 from mlimpact.io import Dataset
 from mlimpact.metrics.leading import main_metric
-from mlimpact.monitoring.ranges import MonitorSetup
-from mlimpact.monitoring.series import default_reference_end
+from mlimpact.monitoring.ranges import MIN_REFERENCE_BUCKETS, MonitorSetup
+from mlimpact.monitoring.series import PERIODS, MonitorSettings, default_period, default_reference_end
 
 __all__ = [
     "NO_SEGMENT",
@@ -24,6 +27,7 @@ __all__ = [
     "default_setup",
     "start_reference_end",
     "status_summary",
+    "reference_advice",
     "alerts_header",
     "drift_names",
 ]
@@ -43,9 +47,11 @@ ALERT_COLUMNS = ["metric", "segment_column", "segment", "bucket", "value", "low"
 
 
 def default_setup(dataset: Dataset) -> MonitorSetup:
-    """What the page starts on for a file: the task's main metric, per the first segment column."""
+    """What the page starts on for a file: the task's main metric, per the first segment column, in the
+    bucket :func:`default_period` chooses for them."""
     segments = list(dataset.roles.segments)
-    return MonitorSetup(main_metric(dataset.task), segment=segments[0] if segments else None)
+    metric, segment = main_metric(dataset.task), segments[0] if segments else None
+    return MonitorSetup(metric, period=default_period(dataset, metric=metric, segment=segment), segment=segment)
 
 
 def start_reference_end(dataset: Dataset, setup: MonitorSetup):
@@ -53,24 +59,45 @@ def start_reference_end(dataset: Dataset, setup: MonitorSetup):
     return setup.reference_end or default_reference_end(dataset).date()
 
 
-def status_summary(status: pd.DataFrame, *, n_alerts: int, n_ranges: int, mode: str, min_count: int,
-                   min_positives: int, task: str) -> str:
-    """One sentence: buckets out of range among those checked, buckets too small, and what to do when
-    nothing could be checked."""
+def status_summary(status: pd.DataFrame, *, n_alerts: int, n_ranges: int, mode: str, min_count: int | None,
+                   min_positives: int | None, task: str, rule: str = "interval") -> str:
+    """One sentence: buckets out of range among those checked, buckets not checked and why, and what to do
+    when nothing could be checked. ``min_count``/``min_positives``: as set (None: not set, see
+    :class:`MonitorSettings`)."""
     counts = status["status"].value_counts()
     checked = int(sum(counts.get(s, 0) for s in ("ok", "below", "above")))
-    summary = (f"{n_alerts} of {checked} checked buckets out of range; {int(counts.get('too small', 0))} too small "
-               f"to check (fewer than {int(min_count)} rows"
-               + (f" or {int(min_positives)} positives)" if task == "binary" else ")"))
-    if not checked and int(counts.get("too small", 0)):
+    small, na = int(counts.get("too small", 0)), int(counts.get("n/a", 0))
+    why = MonitorSettings(rule=rule, min_count=min_count, min_positives=min_positives).too_small_words(task)
+    summary = f"{n_alerts} of {checked} checked buckets out of range"
+    summary += f"; {small} too small to check ({why})" if small else ""
+    summary += f"; {na} without a value" if na else ""
+    if not checked and small:
         summary = ("Every bucket is too small to check: pick a longer bucket, or lower the limits under Check "
                    "settings. " + summary)
     elif mode == "fixed" and not n_ranges:
         summary = "Enter a minimum, a maximum or both to check against. " + summary
     elif not n_ranges:
-        summary = ("No range could be derived: the reference period needs at least 3 buckets big enough to check. "
-                   "Move its end later, or pick a shorter bucket. ") + summary
+        summary = (f"No range could be derived: the reference period needs at least {MIN_REFERENCE_BUCKETS} "
+                   "buckets big enough to check. ") + summary
     return summary
+
+
+def reference_advice(ranges, period: str) -> tuple[str, str | None]:
+    """What to say when some series got no range from the reference period (``ranges`` from
+    :func:`mlimpact.monitoring.derive_ranges`), and the bucket that would give them more usable reference
+    buckets: a longer one when the reference buckets are mostly too small, a shorter one when there are too
+    few of them; None when neither exists. ``("", None)`` when every series has a range."""
+    short = getattr(ranges, "short", ())
+    if not short:
+        return "", None
+    order = list(PERIODS)
+    too_small = sum(t for *_, t in short) >= MIN_REFERENCE_BUCKETS * len(short)  # buckets exist, too few usable
+    step = 1 if too_small else -1
+    at = order.index(period) + step if period in order else -1
+    better = order[at] if 0 <= at < len(order) else None
+    fix = ("derive it from fewer, longer buckets" if too_small else "move the reference end later, or use "
+           "shorter buckets") + ", or set fixed limits"
+    return f"{ranges.note(PERIODS.get(period, 'bucket'))}: {fix}.", better
 
 
 def alerts_header(source: str, *, metric: str, period: str, rule: str, task: str, threshold: float) -> list[str]:

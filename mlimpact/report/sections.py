@@ -108,13 +108,12 @@ def _impact_section(report) -> Section:
 
 
 def _difficulty_section(dataset: Dataset, settings: ReportSettings) -> Section | None:
-    """The lanes set on the Difficulty page, or its default (the most automation under the target derived from
-    the model's own error at the report's threshold, as the page starts)."""
+    """The lanes chosen on the Difficulty page (or its default: most automation at the default target)."""
 
     if dif.unavailable_reason(dataset):
         return None
     section = Section("How hard are the inputs? Automation and review")
-    used = dif.lanes_in_use(dataset, settings.lanes, threshold=settings.threshold)
+    used = dif.lanes_in_use(dataset, settings.lanes)
     curve, point, lanes = used.curve, used.point, used.lanes
     section.paragraphs.append(dif.summary_sentence(point))
     section.paragraphs.append(f"Lanes: {lanes}. Cases sent to review are assumed to be decided correctly.")
@@ -126,15 +125,17 @@ def _difficulty_section(dataset: Dataset, settings: ReportSettings) -> Section |
 
 
 def _monitoring_section(dataset: Dataset, settings: ReportSettings) -> Section:
-    """Alerts of the Monitoring page's ranges (or its defaults: weekly, per first segment, reference-derived)."""
+    """Alerts of the Monitoring page's ranges (or its defaults: the bucket chosen from the file, per first
+    segment, reference-derived)."""
 
     section = Section("Is it still working? Monitoring")
     setup = settings.monitoring
-    if setup is None:
-        setup = mon.MonitorSetup(MAIN_METRIC[dataset.task],
-                                 segment=dataset.roles.segments[0] if dataset.roles.segments else None,
-                                 settings=mon.MonitorSettings(threshold=settings.threshold))
     try:
+        if setup is None:
+            metric, checks = MAIN_METRIC[dataset.task], mon.MonitorSettings(threshold=settings.threshold)
+            segment = dataset.roles.segments[0] if dataset.roles.segments else None
+            period = mon.default_period(dataset, metric=metric, segment=segment, settings=checks)  # fits the file
+            setup = mon.MonitorSetup(metric, period=period, segment=segment, settings=checks)
         table = mon.metrics_over_time(dataset, metrics=setup.metric, period=setup.period, segment=setup.segment,
                                       settings=setup.settings)
         ranges = setup.ranges or mon.derive_ranges(dataset, table, mode=setup.mode, k=setup.k,
@@ -147,12 +148,16 @@ def _monitoring_section(dataset: Dataset, settings: ReportSettings) -> Section:
         return section
     label = METRICS[setup.metric].label
     section.paragraphs.append(mon.describe_alerts(status, label=label) + ".")
+    if setup.mode != "fixed" and not setup.ranges and getattr(ranges, "short", ()):
+        section.paragraphs.append(mon.reference_advice(ranges, setup.period)[0])
     how = {"reference": f"mean ± {setup.k:g} standard deviations of the reference period's buckets",
            "relative": f"the reference value ± {100 * setup.tolerance:g}%", "fixed": "fixed limits"}[setup.mode]
     section.paragraphs.append(f"{label} per {mon.PERIODS.get(setup.period, setup.period)}"
                               + (f" and {setup.segment}" if setup.segment else "")
-                              + f"; acceptable range: {how}; a bucket is out of range when its 95% interval lies "
-                              "entirely outside it (buckets with too few rows are not checked).")
+                              + f"; acceptable range: {how}; a bucket is out of range when "
+                              + ("its 95% interval lies entirely outside it" if setup.settings.rule == "interval"
+                                 else "its value lies outside it")
+                              + f" (a bucket with {setup.settings.too_small_words(dataset.task)} is not checked).")
     from mlimpact.report.charts import range_chart, segments_overlay_chart  # altair: heavy, imported on use
 
     if setup.segment is None:

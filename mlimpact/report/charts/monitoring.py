@@ -20,7 +20,7 @@ BAND = "#2ca02c"
 LINE = "#0072B2"
 STATUS_ORDER = ["ok", "below", "above", "too small", "n/a", "no range"]
 _SUBTITLE = ("{unit} {label} with 95% intervals. Shaded: acceptable range. Red triangles: out of range. "
-             "Hollow grey: too few rows to check.")
+             "Hollow grey: not checked (too small).")
 
 
 def _prepare(status: pd.DataFrame) -> pd.DataFrame:
@@ -113,7 +113,7 @@ def segments_overlay_chart(status: pd.DataFrame, *, label: str, segment_column: 
     color = alt.Color("segment:N", title=segment_column, scale=color_scale(domain))
     layers = _layers(label, _x(status), line_color=color, with_segment=True, band=False)[1:]  # no band, no interval rules
     sub = (f"{_unit(status)} {label.lower()} per {segment_column}. Red triangles: out of that value's range "
-           "(bands below). Hollow grey: too few rows to check.")
+           "(bands below). Hollow grey: not checked (too small).")
     return alt.layer(*layers, data=data).properties(title=_title(describe_alerts(status, label=label), sub),
                                                     height=HEIGHT)
 
@@ -133,10 +133,8 @@ def small_multiples_chart(status: pd.DataFrame, *, label: str, segment_column: s
     color = alt.Color("segment:N", scale=color_scale(domain), legend=None)
     layers = _layers(label, _x(status), line_color=color, with_segment=True)
     inner = alt.layer(*layers).properties(width=width, height=height)
-    n_alert = int((rank["alerts"] > 0).sum())
+    text = _multiples_title(data, rank, segment_column)
     unranged = sorted(set(data["segment"]) - set(data.loc[data["status"] != "no range", "segment"]))
-    text = (f"{n_alert} of {len(rank)} {segment_column} values left their range" if n_alert
-            else f"Every {segment_column} value{' with a range' if unranged else ''} stayed in its range")
     if unranged:
         text += f"; no range for {', '.join(unranged[:3])}{' …' if len(unranged) > 3 else ''} (too little reference data)"
     shown = "" if len(rank) <= max_panels else f" Showing {len(order)} of {len(rank)} values (alerts first)."
@@ -144,6 +142,22 @@ def small_multiples_chart(status: pd.DataFrame, *, label: str, segment_column: s
                           columns=columns).properties(
         title=_title(text, f"Per {segment_column}: shaded band = that value's acceptable range; red = out of range."
                            + shown))
+
+
+def _multiples_title(data: pd.DataFrame, rank: pd.DataFrame, segment_column: str) -> str:
+    """How many values left their range, among the buckets checked; never "stayed in range" unchecked."""
+    checked = data["status"].isin(["ok", "below", "above"])
+    n_checked, values = int(checked.sum()), data.loc[checked, "segment"].nunique()
+    n_alert = int((rank["alerts"] > 0).sum())
+    buckets = f"{n_checked} checked bucket{'s' if n_checked != 1 else ''}"
+    if not n_checked:
+        return f"No bucket of any {segment_column} value could be checked ({len(data)} not checked)"
+    if n_alert:
+        return f"{n_alert} of {len(rank)} {segment_column} values left their range ({buckets})"
+    rest = f" ({len(data) - n_checked} not checked)" if len(data) > n_checked else ""
+    if values == len(rank):
+        return f"Every {segment_column} value stayed in its range in the {buckets}{rest}"
+    return f"{values} of {len(rank)} {segment_column} values could be checked, and stayed in range in the {buckets}{rest}"
 
 
 def psi_chart(drift: pd.DataFrame, *, what: str) -> alt.Chart:
