@@ -45,7 +45,9 @@ def test_first_open_shows_fraud_sample_with_inferred_roles():
     assert (chosen.label, chosen.score, chosen.time, chosen.amount) == ("is_fraud", "fraud_score", "timestamp", "amount")
     assert chosen.other_scores == ("fraud_score_v2",)
     assert set(chosen.segments) == {"region", "merchant_category", "channel", "device"}
-    assert at.caption[0].value.startswith("Of the fraud cases, the model catches")
+    assert at.caption[0].value.replace("\\", "") == ("Label `is_fraud` (positive class 1) · score `fraud_score` · "
+                                                      "threshold 0.5 (0.5, the convention for probabilities)")
+    assert at.caption[1].value.startswith("Of the fraud cases, the model catches")
 
 
 @pytest.mark.parametrize("sample", SAMPLE_KEYS)

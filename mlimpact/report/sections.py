@@ -108,12 +108,13 @@ def _impact_section(report) -> Section:
 
 
 def _difficulty_section(dataset: Dataset, settings: ReportSettings) -> Section | None:
-    """The lanes chosen on the Difficulty page (or its default: most automation at the default target)."""
+    """The lanes set on the Difficulty page, or its default (the most automation under the target derived from
+    the model's own error at the report's threshold, as the page starts)."""
 
     if dif.unavailable_reason(dataset):
         return None
     section = Section("How hard are the inputs? Automation and review")
-    used = dif.lanes_in_use(dataset, settings.lanes)
+    used = dif.lanes_in_use(dataset, settings.lanes, threshold=settings.threshold)
     curve, point, lanes = used.curve, used.point, used.lanes
     section.paragraphs.append(dif.summary_sentence(point))
     section.paragraphs.append(f"Lanes: {lanes}. Cases sent to review are assumed to be decided correctly.")
