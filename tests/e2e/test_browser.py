@@ -140,7 +140,7 @@ def test_change_threshold_and_segment(page, streamlit_server):
     wait_for_app(page)
     expect(values).not_to_have_text(before)
     expect(page.get_by_test_id("stMain").get_by_test_id("stCaptionContainer")
-           .filter(has_text="threshold 0.6")).to_have_count(1)
+           .filter(has_text="threshold 0.6 (set in the sidebar)")).to_have_count(1)  # the page's columns line
     no_exception(page)
     screenshot(page, "threshold_0_6.png")
 
