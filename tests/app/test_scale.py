@@ -25,7 +25,7 @@ from streamlit.testing.v1 import AppTest
 from mlimpact.cli import build_parser
 from mlimpact.io import SAMPLES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 ROWS = 1_000_000
 

@@ -29,7 +29,7 @@ from streamlit.testing.v1 import AppTest
 from mlimpact.format import format_value
 from mlimpact.io import SAMPLES, read_predictions
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 UPLOAD_INDEX = len(SAMPLES)  # "Upload my files" comes after the samples in the Data box
 NAME = "preds.csv"           # both sessions upload a file of this name

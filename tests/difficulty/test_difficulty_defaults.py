@@ -17,7 +17,7 @@ from mlimpact import impact
 from mlimpact.io import Roles, build_dataset
 from mlimpact.report import ReportSettings, build_report
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 THRESHOLD = 5.5  # the sidebar's start for a 1–10 score: the middle of its range
 
 

@@ -16,7 +16,7 @@ from mlimpact.errors import InputError
 from mlimpact.impact import CostModel, parse_rule
 from mlimpact.io import Roles, build_dataset, markdown_table, sample_path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def ds_of(frame: pd.DataFrame, **roles):

@@ -25,7 +25,7 @@ from mlimpact.engine import rank_statistics
 from mlimpact.errors import InputError
 from mlimpact.io import Roles, build_dataset
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def binary_frame(n=600, seed=0, missing=0):

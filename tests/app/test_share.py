@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from ui.share import parse
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FRAUD_HASH = None
 
 

@@ -13,7 +13,7 @@ from mlimpact.io import Roles, build_dataset, infer_roles
 from mlimpact.io.decision import rate_mismatch, threshold_scale
 from mlimpact.io.profile import columns_sentence, label_alternatives
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
 def recidivism(n: int = 7214, seed: int = 11) -> pd.DataFrame:

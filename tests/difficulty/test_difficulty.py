@@ -12,7 +12,7 @@ from mlimpact.errors import InputError
 from mlimpact.io import SAMPLES, Roles, build_dataset
 from mlimpact.metrics import wilson_interval
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 SLACK = dif.ERROR_SLACK
 
 

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from mlimpact.io import SAMPLES, sample_path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 PAGES = sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
 SOURCE = "mi_source_select"

@@ -16,7 +16,7 @@ from mlimpact.io import SAMPLES, Roles, build_dataset, to_safe_csv
 from mlimpact.metrics import evaluate
 from mlimpact.review.rows import _allocate
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
 def _binary(n=400, seed=0):
