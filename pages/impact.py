@@ -42,7 +42,7 @@ st.session_state[state.COSTS][f"{ds.content_hash}:options"] = chosen
 lanes = impact.lanes_from(st.session_state[state.LANES].get(ds.content_hash))  # only lanes the user set
 key = ("impact", ds.content_hash, ds.roles, float(threshold), costs, lanes, rule_text.strip(), segment, scale, unit)
 with safe.stop_on_input_error(), st.spinner("Putting money on the decisions…"):
-    report = state.memo(key, lambda: impact.impact_report(
+    report = state.memo(key, lambda: impact.analyze_impact(
         ds, costs, threshold=threshold, lanes=lanes, rule=rule_text.strip() or None, segment=segment,
         scale=scale, unit=unit, time_budget_s=5.0))
 
@@ -89,5 +89,5 @@ with st.expander("Value at every threshold", expanded=False):
 
 st.markdown("**Assumptions** (printed in every export)")
 st.text("\n".join(report.assumptions()))
-st.download_button("Download the impact report (Markdown)", report.markdown(), file_name="impact_report.md",
+st.download_button("Download the impact report (Markdown)", report.markdown(), file_name="analyze_impact.md",
                    mime="text/markdown", on_click="ignore", icon=":material/download:", key="imp_report_md")

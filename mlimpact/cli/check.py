@@ -10,7 +10,7 @@ from mlimpact.cli.common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, json
 def run(args) -> int:
     """One line per violation on stdout (exit 1); a one-line summary on stderr; 0 when all is in range."""
     from mlimpact.monitoring import (  # on use: start-up
-        check_report,
+        check_results,
         evaluate_ranges,
         read_checks,
         role_changes,
@@ -21,7 +21,7 @@ def run(args) -> int:
     dataset = load_file(args.file, role_changes(config.columns))
     validate_config(dataset, config, str(args.config))
     status = evaluate_ranges(dataset, config.ranges, settings=config.settings)
-    report = check_report(status)
+    report = check_results(status)
     if args.format == "json":
         sys.stdout.write(json_text(report))
     else:

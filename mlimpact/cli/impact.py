@@ -12,7 +12,7 @@ def run(args) -> int:
 
     Value lost per segment is computed for the first segment column (``--segment``, or inferred).
     """
-    from mlimpact.impact import CostModel, impact_report, require_binary  # on use: start-up
+    from mlimpact.impact import CostModel, analyze_impact, require_binary  # on use: start-up
 
     costs = CostModel.parse(value_tp=args.value_tp, value_tn=args.value_tn, cost_fp=args.cost_fp,
                             cost_fn=args.cost_fn, cost_review=args.cost_review)
@@ -21,7 +21,7 @@ def run(args) -> int:
     dataset = load_dataset(args)
     require_binary(dataset)
     segment = next((c for c in dataset.roles.segments if c in dataset.frame.columns), None)
-    report = impact_report(dataset, costs, threshold=args.threshold, segment=segment, seed=args.seed,
+    report = analyze_impact(dataset, costs, threshold=args.threshold, segment=segment, seed=args.seed,
                            rule=args.rule, scale=args.scale, lanes=args.lanes, time_budget_s=None)
     if args.format == "json":
         sys.stdout.write(json_text(report.to_json()))

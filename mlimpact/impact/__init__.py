@@ -1,8 +1,8 @@
 """Business impact: the cost model, net value, operating points, baselines and risks."""
 
 from mlimpact.impact.analysis import (
-    ImpactReport,
-    impact_report,
+    ImpactAnalysis,
+    analyze_impact,
     one_vs_rest,
 )
 from mlimpact.impact.bootstrap import (
@@ -85,8 +85,8 @@ from mlimpact.impact.values import (
 )
 
 __all__ = [
-    "ImpactReport",
-    "impact_report",
+    "ImpactAnalysis",
+    "analyze_impact",
     "one_vs_rest",
     "cell_bootstrap",
     "make_cells",

@@ -14,7 +14,7 @@ correctly). Every value is a sum of per-row money, so:
   first two moments of the row bootstrap. With numeric costs the rows of a cell are identical and
   the bootstrap is exact.
 
-Pages and the CLI call :func:`impact_report`; the pieces are public for tests and exports. They live in
+Pages and the CLI call :func:`analyze_impact`; the pieces are public for tests and exports. They live in
 small modules and are re-exported here, so ``from mlimpact.impact import ...`` is the one way in:
 
 * :mod:`mlimpact.impact.costs` — the assumptions: cost model, rule, period;
@@ -24,7 +24,7 @@ small modules and are re-exported here, so ``from mlimpact.impact import ...`` i
 * :mod:`mlimpact.impact.risks` — sensitivity to each cost and value lost per segment;
 * :mod:`mlimpact.impact.executive` — money in words and the executive summary.
 
-This module assembles them: :class:`ImpactReport` (with its JSON and Markdown), :func:`one_vs_rest`
+This module assembles them: :class:`ImpactAnalysis` (with its JSON and Markdown), :func:`one_vs_rest`
 and the ``impact`` CLI.
 """
 
@@ -89,7 +89,7 @@ __all__ = [
     "MONEY_TERMS", "TERM_LABELS", "CostModel", "default_costs", "default_rule", "Rule", "parse_rule", "Period",
     "detect_period", "scale_factor", "Gains", "row_gains", "net_value", "value_curve", "thin_value_curve",
     "best_threshold", "best_lanes", "operating_points", "compare_baselines", "sensitivity", "segment_impact",
-    "executive_summary", "ImpactReport", "impact_report", "per_words", "one_vs_rest", "lanes_from", "format_money",
+    "executive_summary", "ImpactAnalysis", "analyze_impact", "per_words", "one_vs_rest", "lanes_from", "format_money",
     "md_escape", "markdown_table",
     "POINT_COLUMNS", "BASELINE_COLUMNS", "SENSITIVITY_COLUMNS", "SEGMENT_COLUMNS",
 ]
@@ -101,7 +101,7 @@ __all__ = [
 
 
 @dataclass(frozen=True, eq=False)
-class ImpactReport:
+class ImpactAnalysis:
     """Everything the Impact page, its exports and the CLI show, computed once."""
 
     source: str
@@ -203,10 +203,10 @@ class ImpactReport:
         return "\n".join(parts) + "\n"
 
 
-def impact_report(dataset: Dataset, costs: CostModel, *, threshold: float = DEFAULT_THRESHOLD, lanes=None,
+def analyze_impact(dataset: Dataset, costs: CostModel, *, threshold: float = DEFAULT_THRESHOLD, lanes=None,
                   rule: Rule | str | None = None, segment: str | None = None, scale: str | None = None,
                   unit: str = "", n_boot: int = 1000, seed: int = 0,
-                  time_budget_s: float | None = 2.0) -> ImpactReport:
+                  time_budget_s: float | None = 2.0) -> ImpactAnalysis:
     """Operating points, value curve, baselines, sensitivity, per-segment impact and the summary, at once.
 
     ``time_budget_s`` is per bootstrap (None: always ``n_boot`` replicates, as the CLI does).
@@ -230,7 +230,7 @@ def impact_report(dataset: Dataset, costs: CostModel, *, threshold: float = DEFA
         segs = segment_impact(dataset, costs, column=segment, threshold=threshold, scale=scale, **opts)
     summary = executive_summary(points, base, sens=sens, segments=segs, period=period, scale=scale, unit=unit,
                                 n_rows=dataset.n)
-    return ImpactReport(source=dataset.source, costs=costs, threshold=threshold, lanes=lanes, rule=rule,
+    return ImpactAnalysis(source=dataset.source, costs=costs, threshold=threshold, lanes=lanes, rule=rule,
                         scale=scale, factor=factor, period=period, points=points, curve=curve, baselines=base,
                         sensitivity=sens, segments=segs, summary=summary, n_rows=dataset.n, unit=unit, seed=seed,
                         n_boot=P.used)

@@ -40,7 +40,7 @@ from mlimpact.monitoring.ranges import Range, alert_table
 from mlimpact.monitoring.series import DEFAULT_SETTINGS, MonitorSettings
 
 __all__ = ["COLUMN_KEYS", "CHECK_KEYS", "SETTINGS_KEYS", "ChecksConfig", "parse_checks", "checks_to_toml",
-           "read_checks", "role_changes", "validate_config", "check_report"]
+           "read_checks", "role_changes", "validate_config", "check_results"]
 
 #: keys allowed in [columns] (role names, as the CLI options) ...
 COLUMN_KEYS = ("label", "score", "prediction", "class_scores", "time", "positive", "task", "segment", "segments",
@@ -329,7 +329,7 @@ def _jsonable(v):
     return v
 
 
-def check_report(status) -> dict:
+def check_results(status) -> dict:
     """The ``--format json`` document of a status table: violations (stable keys) and counts."""
     alerts = alert_table(status)
     violations = []

@@ -74,7 +74,7 @@ def _impact(dataset: Dataset, settings: ReportSettings):
     segment = options.get("segment") or (segments[0] if segments else None)
     rule = options.get("rule", imp.default_rule(dataset))
     try:
-        return imp.impact_report(dataset, costs, threshold=settings.threshold, lanes=imp.lanes_from(settings.lanes),
+        return imp.analyze_impact(dataset, costs, threshold=settings.threshold, lanes=imp.lanes_from(settings.lanes),
                                  rule=(rule or "").strip() or None, segment=segment, scale=scale,
                                  unit=options.get("unit", ""), seed=settings.seed, time_budget_s=None)
     except InputError:

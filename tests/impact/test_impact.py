@@ -130,7 +130,7 @@ def test_flagging_nothing_can_be_best_and_the_threshold_then_flags_nothing(small
 
 def test_when_flagging_nothing_is_best_the_summary_says_so():
     ds = ds_of(pd.DataFrame({"y": [0, 0, 0, 0], "p": [0.1, 0.5, 0.7, 0.2]}))
-    report = impact.impact_report(ds, CostModel(cost_fp=1, cost_fn=2), n_boot=50)
+    report = impact.analyze_impact(ds, CostModel(cost_fp=1, cost_fn=2), n_boot=50)
     assert report.points["description"].tolist()[1] == "flag nothing: a threshold above every score (value-maximising)"
     assert report.summary[1] == ("Under these costs flagging nothing is worth the most: 2.00 more than the model's "
                                  "decisions now; check the costs, or the model does not pay for itself.")
@@ -378,7 +378,7 @@ def fraud():
 def test_fraud_story_with_default_costs(fraud):
     costs = impact.default_costs(fraud)
     assert costs == CostModel(cost_fp=5, cost_fn="amount", cost_review=2)
-    report = impact.impact_report(fraud, costs, threshold=0.5, rule=impact.default_rule(fraud), segment="channel",
+    report = impact.analyze_impact(fraud, costs, threshold=0.5, rule=impact.default_rule(fraud), segment="channel",
                                   scale="month", unit="€")
     assert impact.default_rule(fraud) == "amount > 500"
     cur = report.points.set_index("point").loc["current"]
@@ -398,7 +398,7 @@ def test_fraud_story_with_default_costs(fraud):
 
 
 def test_the_report_is_one_joint_bootstrap(fraud):
-    report = impact.impact_report(fraud, impact.default_costs(fraud), threshold=0.5, n_boot=200)
+    report = impact.analyze_impact(fraud, impact.default_costs(fraud), threshold=0.5, n_boot=200)
     cur = report.points.set_index("point").loc["current"]
     base = report.baselines.set_index("baseline")
     assert (cur["low"], cur["high"]) == (base.loc["model", "low"], base.loc["model", "high"])
