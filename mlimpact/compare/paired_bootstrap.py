@@ -17,7 +17,7 @@ import numpy as np
 
 from mlimpact.compare.candidates import _Model
 from mlimpact.impact.bootstrap import cell_bootstrap, make_cells
-from mlimpact.metrics.multiclass import class_score_matrix
+from mlimpact.metrics.multiclass import DENSE_CELLS_MAX, class_score_matrix, class_scores_from_counts
 
 __all__ = ["SCORE_BINS", "REG_BINS", "_paired_bootstrap"]
 
@@ -57,6 +57,27 @@ def _multi_metrics(cm) -> dict:
     with np.errstate(divide="ignore", invalid="ignore"):
         acc = np.trace(cm, axis1=-2, axis2=-1) / cm.sum(axis=(-2, -1))
     return {"accuracy": acc, "balanced_accuracy": bal, "macro_f1": macro, "weighted_f1": weighted}
+
+
+def _multi_sparse(cells, counts: np.ndarray, K: int) -> tuple[dict, dict]:
+    """Both models' multiclass metrics per replicate from the occurring (label, class of A, class of B) cells."""
+    y, pa, pb = cells.pattern // (K * K), (cells.pattern // K) % K, cells.pattern % K
+    r, G = len(counts), cells.n_groups
+    rows = (np.arange(r)[:, None] * G + cells.group[None, :]) * K
+
+    def per_class(cls, weights):  # (r, G + 1, K): every group, then all rows
+        out = np.bincount((rows + cls[None, :]).ravel(), weights=weights.ravel(), minlength=r * G * K)
+        return _with_overall(out.reshape(r, G, K))
+
+    support = per_class(y, counts)
+    metrics = []
+    for p in (pa, pb):
+        tp, predicted = per_class(y, counts * (y == p)[None, :]), per_class(p, counts)
+        bal, macro, weighted = class_scores_from_counts(tp, support, predicted)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            acc = tp.sum(-1) / support.sum(-1)
+        metrics.append({"accuracy": acc, "balanced_accuracy": bal, "macro_f1": macro, "weighted_f1": weighted})
+    return metrics[0], metrics[1]
 
 
 def _binary_losses(y, score, probabilities: bool) -> dict:
@@ -137,10 +158,12 @@ def _paired_bootstrap(task, y, a: _Model, b: _Model, codes, G, *, threshold, met
     reps, used = cell_bootstrap(cells, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
     if task == "binary":
         ma, mb = _binary_replicates(cells, reps, layout, want, a, b, exact_a, exact_b)
-    elif task == "multiclass":
+    elif task == "multiclass" and cells.n_groups * n_classes ** 3 <= DENSE_CELLS_MAX:
         dense = _dense(cells, reps["counts"], layout.shape)  # (r, G+1, K(y), K(a), K(b))
         ma = _multi_metrics(dense.sum(axis=-1))
         mb = _multi_metrics(dense.sum(axis=-2))
+    elif task == "multiclass":  # thousands of classes: per-class sums of the cells that occur, never K³
+        ma, mb = _multi_sparse(cells, reps["counts"], n_classes)
     else:
         sums = _with_overall(reps["sums"])
         n_g = _with_overall(_group_totals(cells, reps["counts"]))

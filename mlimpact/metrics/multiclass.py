@@ -21,7 +21,7 @@ from mlimpact.metrics.base import (
 )
 from mlimpact.metrics.uncertainty import multinomial_resample, run_bootstrap
 
-__all__ = ["class_score_matrix"]
+__all__ = ["DENSE_CELLS_MAX", "class_score_matrix", "class_scores_from_counts"]
 
 
 #: above this many confusion cells (groups x classes x classes) the bootstrap resamples only the
@@ -31,11 +31,15 @@ DENSE_CELLS_MAX = 1_000_000
 
 def class_score_matrix(cm):
     """balanced accuracy, macro F1, weighted F1 from confusion matrices ``(..., K, K)`` (sklearn's)."""
-    return _class_scores(np.diagonal(cm, axis1=-2, axis2=-1), cm.sum(axis=-1), cm.sum(axis=-2))
+    return class_scores_from_counts(np.diagonal(cm, axis1=-2, axis2=-1), cm.sum(axis=-1), cm.sum(axis=-2))
 
 
-def _class_scores(tp, support, predicted):
-    """balanced accuracy, macro F1, weighted F1 from per-class hits, true and predicted counts ``(..., K)``."""
+def class_scores_from_counts(tp, support, predicted):
+    """balanced accuracy, macro F1, weighted F1 from per-class hits, true and predicted counts ``(..., K)``.
+
+    >>> [round(float(v), 3) for v in class_scores_from_counts(np.array([2., 1.]), np.array([2., 2.]), np.array([3., 1.]))]
+    [0.75, 0.733, 0.733]
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
         present = support > 0
         rec = np.where(present, tp / np.where(present, support, 1), 0.0)
@@ -64,8 +68,8 @@ def _multiclass(y, proba, pred, classes, codes, G, *, want, opts, attrs):
         o.explain(n == 0, NO_ROWS)
     if "accuracy" in outs:
         _proportion(outs["accuracy"], tp.sum(axis=1), n, intervals=intervals, compare=compare)
-    bal, macro, weighted = _class_scores(tp, support, predicted)
-    rest = _class_scores(*(a.sum(axis=0, keepdims=True) - a for a in (tp, support, predicted))) if compare \
+    bal, macro, weighted = class_scores_from_counts(tp, support, predicted)
+    rest = class_scores_from_counts(*(a.sum(axis=0, keepdims=True) - a for a in (tp, support, predicted))) if compare \
         else (None, None, None)
     for name, v, r in zip(("balanced_accuracy", "macro_f1", "weighted_f1"), (bal, macro, weighted), rest,
                           strict=True):
@@ -140,7 +144,7 @@ def _confusion_bootstrap(outs, boot, cm, rows, opts, attrs) -> None:
         hit = (truth == guess).astype(float)
 
         def scores(m):
-            return _class_scores(_per_class(m, truth, K, hit), _per_class(m, truth, K), _per_class(m, guess, K))
+            return class_scores_from_counts(_per_class(m, truth, K, hit), _per_class(m, truth, K), _per_class(m, guess, K))
 
     def replicate(rng, b):
         m = multinomial_resample(counts, b, rng, normal_above=NORMAL_ABOVE)

@@ -333,3 +333,36 @@ def test_page_one_model_against_a_stand_in(index, model):
     assert _shown(at.info[0].value).startswith(f"This file has one model ({model}). To compare models, pick")
     assert at.code[0].value.startswith("baseline: ")
     assert len(at.get("vega_lite_chart")) >= 2
+
+
+def test_thousands_of_classes_compare_without_classes_cubed(monkeypatch):
+    """Compare on 3,000 classes allocated (replicates x K³) and failed with 589 TiB; now the occurring cells."""
+    import time
+
+    import mlimpact.compare.paired_bootstrap as pb
+
+    rng = np.random.default_rng(9)
+    n, K = 3000, 40
+    y = rng.integers(0, K, n)
+    a = np.where(rng.random(n) < 0.6, y, rng.integers(0, K, n))
+    b = np.where(rng.random(n) < 0.5, y, rng.integers(0, K, n))
+    frame = pd.DataFrame({"truth": [f"c{v}" for v in y], "model_a": [f"c{v}" for v in a],
+                          "model_b": [f"c{v}" for v in b], "region": rng.choice(["x", "y"], n)})
+    ds = build_dataset(frame, Roles(label="truth", prediction="model_a", other_scores=("model_b",),
+                                    task="multiclass"))
+    kw = {"segment": "region", "n_boot": 300, "time_budget_s": None}
+    dense = compare.compare_models(ds, **kw).differences
+    monkeypatch.setattr(pb, "DENSE_CELLS_MAX", 0)
+    sparse = compare.compare_models(ds, **kw).differences
+    np.testing.assert_array_equal(dense["difference"], sparse["difference"])
+    np.testing.assert_allclose(dense["low"], sparse["low"], atol=0.02)
+    np.testing.assert_allclose(dense["high"], sparse["high"], atol=0.02)
+    monkeypatch.undo()
+    many = np.repeat(np.arange(3000), 10)
+    big = pd.DataFrame({"truth": many.astype(str), "model_a": np.roll(many, 1).astype(str),
+                        "model_b": many.astype(str), "region": rng.choice(["x", "y"], len(many))})
+    start = time.perf_counter()
+    comparison = compare.compare_models(build_dataset(big, Roles(label="truth", prediction="model_a",
+                                                         other_scores=("model_b",), task="multiclass")),
+                                segment="region", n_boot=100, time_budget_s=None)
+    assert len(comparison.differences) and time.perf_counter() - start < 120
