@@ -34,7 +34,9 @@ from mlimpact.metrics.leading import (
     main_metric,
 )
 from mlimpact.metrics.multiclass import (
+    DENSE_CELLS_MAX,
     class_score_matrix,
+    class_scores_from_counts,
 )
 from mlimpact.metrics.registry import (
     COLUMNS,
@@ -82,7 +84,9 @@ __all__ = [
     "HEADLINE_METRICS",
     "main_metric",
     "headline_metrics",
+    "DENSE_CELLS_MAX",
     "class_score_matrix",
+    "class_scores_from_counts",
     "Metric",
     "METRICS",
     "TASKS",
