@@ -17,8 +17,8 @@ whatever the number of rows, and a segment mix is O(groups · log n) on a curve 
 (:func:`segment_curve`). The solvers are exact over every distinct score; the trade-off curve is exact
 over every pair of candidate cut-offs (every distinct score when there are at most ``max_candidates``).
 
-The pieces live in small modules, re-exported here (``from mlimpact.difficulty import ...`` is the one
-way in): :mod:`mlimpact.difficulty.lanes` (modes, policies, lanes, operating points),
+The pieces live in small modules, re-exported by the package (``from mlimpact.difficulty import ...`` is
+the one way in): :mod:`mlimpact.difficulty.lanes` (modes, policies, lanes, operating points),
 :mod:`mlimpact.difficulty.curve` (the sorted cumulative structure), :mod:`mlimpact.difficulty.solvers`
 (solvers and the trade-off curve) and :mod:`mlimpact.difficulty.text` (sentences and percents). This
 module holds the tables: per lane (:func:`lane_table`) and per segment (:func:`lanes_by_segment`).
@@ -34,58 +34,17 @@ from mlimpact.difficulty.curve import (
     _below,
     _index,
     _indices,
-    cutoff_range,
-    lane_codes,
-    lane_curve,
-    segment_curve,
 )
 from mlimpact.difficulty.lanes import (
-    AUTO_NEGATIVE,
-    AUTO_POSITIVE,
-    AUTOMATIC,
-    DEFAULT_TARGET,
-    ERROR_SLACK,
-    LANE_NAMES,
-    METHODS,
-    MIN_AUTOMATED,
-    MODES,
-    REVIEW,
-    LanePolicy,
     Lanes,
-    OperatingPoint,
-    available_modes,
-    default_tolerance,
-    unavailable_reason,
-)
-from mlimpact.difficulty.solvers import (
-    TRADEOFF_COLUMNS,
-    choose_lanes,
-    evaluate_lanes,
-    first_at_or_after,
-    solve_for_capacity,
-    solve_for_target,
-    tradeoff_curve,
 )
 from mlimpact.difficulty.text import (
-    capacity_sentence,
-    cutoff_label,
     lane_label,
-    percent,
-    percent_cell,
-    summary_sentence,
 )
 from mlimpact.errors import InputError
 from mlimpact.metrics import wilson_interval
 
-__all__ = [
-    "MODES", "LANE_NAMES", "AUTO_NEGATIVE", "REVIEW", "AUTO_POSITIVE", "AUTOMATIC", "METHODS",
-    "LanePolicy", "Lanes", "LaneCurve", "OperatingPoint",
-    "available_modes", "unavailable_reason", "default_tolerance", "lane_curve", "segment_curve", "lane_codes",
-    "evaluate_lanes", "solve_for_target", "solve_for_capacity", "choose_lanes", "tradeoff_curve",
-    "lane_table", "lanes_by_segment", "lane_label", "summary_sentence", "capacity_sentence",
-    "cutoff_range", "cutoff_label", "first_at_or_after", "percent", "percent_cell", "LANE_TABLE_COLUMNS", "SEGMENT_LANE_COLUMNS",
-    "TRADEOFF_COLUMNS", "DEFAULT_TARGET", "MIN_AUTOMATED", "ERROR_SLACK",
-]
+__all__ = ["LANE_TABLE_COLUMNS", "SEGMENT_LANE_COLUMNS", "lane_table", "lanes_by_segment"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -195,6 +154,7 @@ def lanes_by_segment(grouped: LaneCurve, lanes: Lanes, labels) -> pd.DataFrame:
     ``grouped`` comes from :func:`segment_curve` (built once per column); this call is O(groups · log n).
     Sorted by share sent to review, largest first.
 
+    >>> from mlimpact.difficulty.curve import lane_curve, segment_curve
     >>> from mlimpact.io.dataset import build_dataset
     >>> from mlimpact.io.roles import Roles
     >>> ds = build_dataset(pd.DataFrame({"y": [0, 0, 1, 1], "p": [0.1, 0.4, 0.5, 0.9]}), Roles(label="y", score="p"))
