@@ -87,19 +87,3 @@ def acceptable_range(ds: Dataset, saved: mon.MonitorSetup, first, last) -> dict:
                                             help="Buckets that end on or before this date form the reference "
                                                  "period.")
     return chosen
-
-
-def check_settings(ds: Dataset, saved: mon.MonitorSetup) -> dict:
-    """When a bucket is out of range and when it is too small to check: ``rule``, ``min_count``,
-    ``min_positives``."""
-    h = ds.content_hash[:12]
-    with st.expander("Check settings"):
-        s1, s2, s3 = st.columns(3)
-        rule = s1.radio("Out of range when", list(mon.RULE_LABELS), index=list(mon.RULE_LABELS).index(
-            saved.settings.rule), key=f"mon_rule_{h}", format_func=mon.RULE_LABELS.get)
-        min_count = s2.number_input("Too small below (rows)", 0, 10_000_000, saved.settings.min_count,
-                                    key=f"mon_min_count_{h}")
-        min_positives = s3.number_input("… or below (actual positives, recall-like metrics)", 0, 1_000_000,
-                                        saved.settings.min_positives, key=f"mon_min_pos_{h}",
-                                        disabled=ds.task != "binary")
-    return {"rule": rule, "min_count": int(min_count), "min_positives": int(min_positives)}

@@ -20,13 +20,13 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from mlimpact.difficulty.curve import LaneCurve, lane_curve
 from mlimpact.difficulty.lanes import DEFAULT_TARGET, MIN_AUTOMATED, LanePolicy, available_modes
 from mlimpact.difficulty.solvers import choose_lanes, tradeoff_curve
 from mlimpact.difficulty.text import percent
 from mlimpact.io import Dataset
+from mlimpact.io.dataset import time_span
 
 __all__ = ["DefaultStart", "time_span_days", "volume_per_day", "model_error_rate", "half_error_target",
            "default_start", "default_policy"]
@@ -35,25 +35,15 @@ __all__ = ["DefaultStart", "time_span_days", "volume_per_day", "model_error_rate
 def time_span_days(dataset: Dataset) -> float | None:
     """Days from the first to the last time (plus one when times are whole dates, as the Impact page
     counts them); None without a time column or with fewer than two distinct times."""
-    col = dataset.roles.time
-    if not col or col not in dataset.frame.columns:
-        return None
-    t = dataset.frame[col]
-    if not pd.api.types.is_datetime64_any_dtype(t):
-        return None
-    t = t.dropna()
-    if t.nunique() < 2:
-        return None
-    days = (t.max() - t.min()) / pd.Timedelta(days=1)
-    if (t.dt.normalize() == t).all():  # whole dates: the last day counts in full
-        days += 1.0
-    return float(days)
+    span = time_span(dataset)
+    return None if span is None else span[2]
 
 
 def volume_per_day(dataset: Dataset) -> tuple[int, float | None]:
     """``(cases per day, span in days)``: rows per day over the time column's span, to two significant
     digits (at least 1); without a span, the row count and None (a guess: the file as one day).
 
+    >>> import pandas as pd
     >>> from mlimpact.io import Roles, build_dataset
     >>> volume_per_day(build_dataset(pd.DataFrame({"y": [0, 1] * 5, "p": [0.2, 0.7] * 5}), Roles(label="y", score="p")))
     (10, None)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from mlimpact.errors import InputError
 from mlimpact.io import Dataset, Roles, build_dataset
+from mlimpact.io.dataset import time_span
 
 __all__ = ["MAX_MONEY", "MONEY_TERMS", "TERM_LABELS", "DAYS_PER_MONTH", "DAYS_PER_YEAR", "CostModel", "default_costs",
            "default_rule", "Rule", "parse_rule", "Period", "detect_period", "scale_factor"]
@@ -314,20 +315,8 @@ def detect_period(dataset: Dataset) -> Period | None:
 
     None when there is no time column or fewer than two distinct times.
     """
-    col = dataset.roles.time
-    if not col or col not in dataset.frame.columns:
-        return None
-    t = dataset.frame[col]
-    if not pd.api.types.is_datetime64_any_dtype(t):
-        return None
-    t = t.dropna()
-    if t.nunique() < 2:
-        return None
-    start, end = t.min(), t.max()
-    days = (end - start) / pd.Timedelta(days=1)
-    if (t.dt.normalize() == t).all():  # whole dates: the last day counts in full
-        days += 1.0
-    return Period(start=start, end=end, days=float(days))
+    span = time_span(dataset)
+    return None if span is None else Period(start=span[0], end=span[1], days=span[2])
 
 
 def scale_factor(dataset: Dataset, scale: str | None) -> tuple[float, Period | None]:

@@ -19,6 +19,7 @@ from mlimpact.io.dataset import (
     Dataset,
     build_dataset,
     encode_column,
+    time_span,
 )
 from mlimpact.io.decision import (
     DEFAULT_THRESHOLD,
@@ -89,6 +90,7 @@ __all__ = [
     "build_dataset",
     "MISSING_LABEL",
     "encode_column",
+    "time_span",
     "DEFAULT_THRESHOLD",
     "check_threshold",
     "decide",

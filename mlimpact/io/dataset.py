@@ -18,7 +18,7 @@ from mlimpact.io.build import _Builder
 from mlimpact.io.decision import DEFAULT_THRESHOLD, decide
 from mlimpact.io.roles import Roles, normalize_labels
 
-__all__ = ["Dataset", "build_dataset", "MISSING_LABEL", "encode_column"]
+__all__ = ["Dataset", "build_dataset", "MISSING_LABEL", "encode_column", "time_span"]
 
 #: The value label that stands for a missing segment value.
 MISSING_LABEL = "(missing)"
@@ -179,3 +179,28 @@ def build_dataset(frame: pd.DataFrame, roles: Roles, *, source: str = "<data>", 
                    task=task, y=y, score=score, prediction=prediction, proba=proba, classes=tuple(b.classes),
                    n_total=len(frame), exclusions=b.exclusions, notes=b.notes, source=source,
                    content_hash=content_hash)
+
+
+def time_span(dataset: Dataset) -> tuple[pd.Timestamp, pd.Timestamp, float] | None:
+    """First time, last time and the days between them (plus one when times are whole dates: the last day
+    counts in full); ``None`` without a time column or with fewer than two distinct times.
+
+    >>> ds = build_dataset(pd.DataFrame({"y": [0, 1], "p": [0.2, 0.7], "t": ["2026-01-01", "2026-01-31"]}),
+    ...                    Roles(label="y", score="p", time="t"))
+    >>> time_span(ds)[2]
+    31.0
+    """
+    col = dataset.roles.time
+    if not col or col not in dataset.frame.columns:
+        return None
+    t = dataset.frame[col]
+    if not pd.api.types.is_datetime64_any_dtype(t):
+        return None
+    t = t.dropna()
+    if t.nunique() < 2:
+        return None
+    start, end = t.min(), t.max()
+    days = (end - start) / pd.Timedelta(days=1)
+    if (t.dt.normalize() == t).all():  # whole dates: the last day counts in full
+        days += 1.0
+    return start, end, float(days)
