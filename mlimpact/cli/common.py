@@ -8,7 +8,8 @@ import math
 import sys
 from pathlib import Path
 
-__all__ = ["EXIT_OK", "EXIT_CHECK_FAILED", "EXIT_BAD_INPUT", "EXIT_INTERNAL_ERROR", "json_text", "load_dataset", "load_file", "write"]
+__all__ = ["EXIT_OK", "EXIT_CHECK_FAILED", "EXIT_BAD_INPUT", "EXIT_INTERNAL_ERROR", "json_text", "load_dataset", "load_file", "write",
+           "engine_options", "load_engine_dataset"]
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR = 0, 1, 2, 3
 
@@ -34,12 +35,53 @@ def load_file(file: str, changes: dict, *, quiet: bool = False):
     """Load as :func:`mlimpact.io.load.load` does; print what was inferred (not given) to stderr."""
     from mlimpact.io.load import apply_roles, dataset_of, inferred_lines, read_source  # on use: start-up
 
-    source = read_source(file)
+    source = _engine_source(file) or read_source(file)
     roles = apply_roles(source.guess, changes)
     if not quiet:
         for line in inferred_lines(source, roles, changes):
             print(line, file=sys.stderr)
     return dataset_of(source, roles)
+
+
+def _engine_source(file: str):
+    """A folder or a DuckDB table/query, read through DuckDB into a Source (None for a plain file)."""
+    from mlimpact.engine.sources import DUCKDB_SUFFIXES  # on use: start-up
+
+    lowered = str(file).lower()
+    if not Path(file).is_dir() and not any(s + ":" in lowered for s in DUCKDB_SUFFIXES):
+        return None
+    from mlimpact.engine.dataset import read_frame  # noqa: I001 - on use: duckdb only for these sources
+    from mlimpact.io.infer import infer_roles  # on use: start-up
+    from mlimpact.io.load import Source  # on use: start-up
+
+    frame, spec = read_frame(file)
+    return Source(name=str(file), frame=frame, reports=[], content_hash=spec.fingerprint, guess=infer_roles(frame),
+                  notes=list(spec.notes))
+
+
+def engine_options(p: argparse.ArgumentParser) -> None:
+    """``--engine`` and ``--spark-master``."""
+    p.add_argument("--engine", choices=["auto", "memory", "duckdb", "spark"], default="auto",
+                   help="where to compute: memory (numpy), duckdb (embedded; files and folders beyond memory) or "
+                        "spark (local[2], a master URL or Spark Connect); auto: memory when the source's estimated "
+                        "in-memory size is at most 2 GiB (MLIMPACT_MEMORY_BUDGET), else duckdb")
+    p.add_argument("--spark-master", default=None,
+                   help="Spark master URL or sc:// Spark Connect URL (default: SPARK_REMOTE, else local[2])")
+
+
+def load_engine_dataset(args: argparse.Namespace, engine: str, *, quiet: bool = False):
+    """Open ``args.file`` on ``engine`` with the role options; print what was inferred to stderr."""
+    from mlimpact.engine.dataset import open_engine_dataset  # on use: duckdb/pyspark only when asked for
+
+    changes = {k: getattr(args, k) for k in ROLE_OPTIONS if getattr(args, k, None) is not None}
+    if getattr(args, "segment", None):
+        changes["segments"] = tuple(args.segment)
+    eds = open_engine_dataset(args.file, engine, changes, threshold=float(args.threshold),
+                              spark_master=getattr(args, "spark_master", None))
+    if not quiet:
+        for line in eds.inferred:
+            print(line, file=sys.stderr)
+    return eds
 
 
 def write(text: str, out: str | None) -> None:

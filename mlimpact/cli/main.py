@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from mlimpact.cli import check, impact, slices, summarize
-from mlimpact.cli.common import EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR
+from mlimpact.cli.common import EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR, engine_options
 from mlimpact.errors import InputError
 from mlimpact.io.decision import DEFAULT_THRESHOLD, check_threshold
 
@@ -37,12 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("summarize", help="headline metrics with intervals, and metrics per segment")
-    s.add_argument("file", help="predictions file: CSV/TSV (also .gz/.zip), Parquet or Excel")
+    s.add_argument("file", help="predictions: a CSV/TSV (also .gz/.zip), Parquet or Excel file, a folder of Parquet "
+                   "or CSV files, or (DuckDB) db.duckdb:table or db.duckdb:SELECT ...")
     _role_options(s)
     s.add_argument("--threshold", type=str, default=DEFAULT_THRESHOLD, help="flag a row when score >= threshold (default 0.5)")
     s.add_argument("--format", choices=["json", "markdown", "html"], default="json")
     s.add_argument("--out", help="write to this file instead of standard output")
     s.add_argument("--seed", type=int, default=0, help="seed of the bootstrap intervals")
+    engine_options(s)
     s.add_argument("--max-values", type=int, default=None, metavar="N",
                    help="values shown per segment column, the rest folded into 'Other' (default: every value in "
                         "JSON, 20 in Markdown and HTML)")

@@ -1,7 +1,11 @@
-"""The statistics boundary: grouped sufficient statistics computed where the data lives."""
+"""The statistics boundary: grouped sufficient statistics computed where the data lives.
+
+``memory`` counts numpy arrays of a loaded Dataset; ``backends`` runs the same aggregations in DuckDB
+(embedded) or Spark, on sources resolved by ``sources``, with SQL written once in ``sql`` and the binary
+counts shaped in ``tables``; ``runs`` holds the rank statistics both paths share.
+"""
 
 from mlimpact.engine.memory import (
-    RankStats,
     ScoreOrder,
     as_codes,
     binary_counts,
@@ -10,6 +14,14 @@ from mlimpact.engine.memory import (
     rank_statistics,
     rank_statistics_from_order,
     score_order,
+)
+from mlimpact.engine.runs import (
+    RankStats,
+    binning_error,
+    merge_runs,
+    rank_statistics_from_runs,
+    rank_stats_from_sums,
+    run_sums,
 )
 
 __all__ = [
@@ -22,4 +34,9 @@ __all__ = [
     "rank_statistics",
     "group_sums",
     "multiclass_confusion",
+    "rank_statistics_from_runs",
+    "rank_stats_from_sums",
+    "run_sums",
+    "merge_runs",
+    "binning_error",
 ]

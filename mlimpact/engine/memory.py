@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mlimpact.engine.runs import RankStats, rank_stats_from_sums, run_sums
+
 __all__ = ["rank_statistics_from_order",
     "ScoreOrder",
     "RankStats",
@@ -164,21 +166,6 @@ def _global_placements(so: ScoreOrder):
             float(np.dot(run_pos, neg_below_run)))
 
 
-@dataclass(frozen=True, eq=False)
-class RankStats:
-    """Per-group rank statistics (arrays of length ``n_groups``); NaN where undefined."""
-
-    n: np.ndarray
-    n_pos: np.ndarray
-    n_neg: np.ndarray
-    auc: np.ndarray  #: Mann–Whitney AUC with midrank ties (= sklearn roc_auc_score)
-    auc_var: np.ndarray  #: DeLong variance of the AUC (NaN when a class has < 2 rows)
-    average_precision: np.ndarray  #: sklearn's step-wise AP, tied scores grouped
-    auc_rest: np.ndarray  #: AUC of all rows outside the group
-    n_pos_rest: np.ndarray
-    n_neg_rest: np.ndarray
-
-
 def rank_statistics(y, score, codes, n_groups: int, *, order=None, rest: bool = True) -> RankStats:
     """Per-group ROC AUC (with DeLong variance), average precision and rest-of-data AUC.
 
@@ -231,32 +218,13 @@ def rank_statistics_from_order(so: ScoreOrder, cs: np.ndarray, G: int, *, rest: 
         else:
             u, sq_pos, sq_neg, ap_sum = _runs_with_ties(so, cs, o2, n_g, n1, n0, group_pos_start,
                                                         group_row_start, G)
-        both = (n1 > 0) & (n0 > 0)
-        auc = np.where(both, u / (n1 * n0), np.nan)
-        # DeLong: V10 = (negatives below a positive) / n0, V01 = (positives above a negative) / n1;
-        # sum V10 = sum V01 * (n1 / n0) ... both equal U over the other class size
-        s10, ss10 = u / n0, sq_pos / (n0 * n0)
-        s01, ss01 = u / n1, sq_neg / (n1 * n1)
-        var10 = (ss10 - s10 * s10 / n1) / (n1 - 1)
-        var01 = (ss01 - s01 * s01 / n0) / (n0 - 1)
-        auc_var = np.where((n1 >= 2) & (n0 >= 2), np.maximum(var10, 0) / n1 + np.maximum(var01, 0) / n0,
-                           np.nan)
-        ap = np.where(n1 > 0, ap_sum / n1, np.nan)
-        # rest of data: U_rest = U_total - U_gg - U_gc - U_cg, from global placements
-        n1r = n1.sum() - n1
-        n0r = n0.sum() - n0
-        if rest:
+        u_rest = None
+        if rest:  # U_rest = U_total - U_gg - U_gc - U_cg, from global placements
             pos_neg_below, neg_pos_above, u_total = so.placements()
             u_gc = np.bincount(csi[so.pos_idx], weights=pos_neg_below, minlength=G) - u
             u_cg = np.bincount(csi, weights=neg_pos_above, minlength=G) - u
             u_rest = u_total - u - u_gc - u_cg
-            auc_rest = np.where((n1r > 0) & (n0r > 0), u_rest / (n1r * n0r), np.nan)
-        else:
-            auc_rest = np.full(G, np.nan)
-    return RankStats(
-        n=n_g, n_pos=n1, n_neg=n0, auc=auc, auc_var=auc_var, average_precision=ap,
-        auc_rest=auc_rest, n_pos_rest=n1r, n_neg_rest=n0r,
-    )
+    return rank_stats_from_sums(u, sq_pos, sq_neg, ap_sum, n_g, n1, n0, u_rest=u_rest)
 
 
 def _group_order(cs: np.ndarray, G: int) -> np.ndarray:
@@ -302,16 +270,4 @@ def _runs_with_ties(so, cs, o2, n_g, n1, n0, group_pos_start, group_row_start, G
     rg = g[starts]
     run_pos = np.add.reduceat(yg.astype(np.int64), starts).astype(float)
     run_neg = lens - run_pos
-    group_neg_start = np.cumsum(n0) - n0
-    pos_before = np.cumsum(run_pos) - run_pos - group_pos_start[rg]
-    neg_before = np.cumsum(run_neg) - run_neg - group_neg_start[rg]
-    rows_before = starts - group_row_start[rg]
-    neg_below = neg_before + 0.5 * run_neg
-    pos_above = (n1[rg] - pos_before - run_pos) + 0.5 * run_pos
-    u = np.bincount(rg, weights=run_pos * neg_below, minlength=G)
-    sq_pos = np.bincount(rg, weights=run_pos * neg_below * neg_below, minlength=G)
-    sq_neg = np.bincount(rg, weights=run_neg * pos_above * pos_above, minlength=G)
-    tp_at = n1[rg] - pos_before
-    pp_at = n_g[rg] - rows_before
-    ap_sum = np.bincount(rg, weights=run_pos * tp_at / pp_at, minlength=G)
-    return u, sq_pos, sq_neg, ap_sum
+    return run_sums(rg, run_pos, run_neg, n_g, n1, n0, G)

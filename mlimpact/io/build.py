@@ -7,14 +7,16 @@ and to one count of excluded rows by reason (never dropped silently).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from mlimpact.errors import InputError
-from mlimpact.io.roles import TASKS, Roles, infer_positive, infer_task, normalize_labels
+from mlimpact.io.roles import TASKS, Roles, infer_task, normalize_labels, positive_from_counts
 
-__all__ = ["parse_times", "class_from_column"]
+__all__ = ["parse_times", "class_from_column", "LabelClasses", "binary_label_classes",
+           "score_range_note"]
 
 _CLASS_PREFIXES = ("prob_", "proba_", "probability_", "p_", "score_")
 _CLASS_SUFFIXES = ("_prob", "_proba", "_score")
@@ -136,34 +138,15 @@ class _Builder:
 
     def binary_classes(self) -> np.ndarray:
         """The positive class and the two classes; rows of a rare third value are excluded."""
-        labels, label_col = self.labels, self.roles.label
-        values = labels[self.keep].value_counts()
-        positive = str(self.positive if self.positive is not None else infer_positive(labels[self.keep])[0])
-        if len(values) > 2:
-            top2 = list(values.index[:2])
-            if positive not in top2:
-                top2 = [positive, top2[0]] if top2[0] != positive else top2
-            rest = int(values.drop(labels=top2, errors="ignore").sum())
-            if rest > 0.01 * values.sum():
-                self.fail(f"column `{label_col}` (label): {len(values)} distinct values "
-                          f"({_fmt_values(values.index, 5)}), a binary task needs two; choose the multiclass task, "
-                          "or fix the labels")
-            self.exclude((~labels.isin(top2)).fillna(False).to_numpy(),
-                         f"label is not one of the two classes ({_fmt_values(sorted(top2))})")
-            values = labels[self.keep].value_counts()
-        if positive not in set(values.index):
-            if len(values) >= 2:
-                self.fail(f"positive class {positive!r} is not a value of `{label_col}`; its values are "
-                          f"{_fmt_values(values.index)}")
-            self.notes.append(f"column `{label_col}`: the positive class {positive!r} never occurs; "
-                              "metrics that need both classes are unavailable")
-        elif len(values) == 1:
-            self.notes.append(f"column `{label_col}`: only one class ({_fmt_values(values.index)}) occurs; "
-                              "metrics that need both classes are unavailable")
-        negatives = [v for v in values.index if v != positive]
-        self.positive = positive
-        self.classes = (negatives[0] if negatives else f"not {positive}", positive)
-        return (labels == positive).fillna(False).to_numpy()
+        labels = self.labels
+        found = binary_label_classes(labels[self.keep].value_counts(), self.positive, self.roles.label)
+        if found.problem:
+            self.fail(found.problem)
+        if found.dropped_reason:
+            self.exclude((~labels.isin(found.kept)).fillna(False).to_numpy(), found.dropped_reason)
+        self.notes.extend(found.notes)
+        self.positive, self.classes = found.positive, found.classes
+        return (labels == found.positive).fillna(False).to_numpy()
 
     def multiclass_classes(self) -> None:
         """Every class seen in the label, the predictions and the probability columns' names."""
@@ -238,10 +221,9 @@ class _Builder:
         return used, np.flatnonzero(self.keep)
 
     def note_score_range(self, score: np.ndarray) -> None:
-        if not (score.min() >= 0 and score.max() <= 1):
-            self.notes.append(f"column `{self.roles.score}`: scores range from {score.min():g} to {score.max():g}, "
-                              "not 0 to 1; they are used as scores (the threshold is in their units) and log loss "
-                              "and Brier score are unavailable")
+        note = score_range_note(self.roles.score, float(score.min()), float(score.max()))
+        if note:
+            self.notes.append(note)
 
     def parse_time(self, used: pd.DataFrame) -> None:
         col = self.roles.time
@@ -255,6 +237,69 @@ class _Builder:
             if pd.notna(first) and (last - first).days > 200 * 365.25:
                 self.notes.append(f"column `{col}` (time): the times span {(last - first).days / 365.25:,.0f} years "
                                   f"(from {first:%Y-%m-%d} to {last:%Y-%m-%d}); check the dates for a mistyped year")
+
+
+def score_range_note(column: str, lo: float, hi: float) -> str | None:
+    """The note for scores outside [0, 1] (None inside it).
+
+    >>> score_range_note("p", 0.0, 1.0) is None
+    True
+    """
+    if lo >= 0 and hi <= 1:
+        return None
+    return (f"column `{column}`: scores range from {lo:g} to {hi:g}, not 0 to 1; they are used as scores (the "
+            "threshold is in their units) and log loss and Brier score are unavailable")
+
+
+@dataclass(frozen=True)
+class LabelClasses:
+    """The binary classes read from a label's value counts (see :func:`binary_label_classes`)."""
+
+    positive: str
+    classes: tuple[str, str]  #: negative, positive
+    kept: tuple[str, ...]  #: the values whose rows are used
+    dropped_reason: str | None  #: the exclusion reason of rows holding other values (None: no such rows)
+    notes: tuple[str, ...]
+    problem: str | None
+
+
+def binary_label_classes(values: pd.Series, positive, label_col: str) -> LabelClasses:
+    """The one rule for a binary label, from its normalized values' counts (most frequent first): the
+    positive class (given or inferred), the two classes, a rare third value's rows excluded (at most 1%
+    of rows; more is a problem), notes when a class never occurs.
+
+    >>> found = binary_label_classes(pd.Series({"no": 95, "yes": 5}), None, "y")
+    >>> found.positive, found.classes, found.dropped_reason
+    ('yes', ('no', 'yes'), None)
+    """
+    positive = str(positive if positive is not None else positive_from_counts(values)[0])
+    problem = dropped = None
+    notes: list[str] = []
+    kept = tuple(values.index)
+    if len(values) > 2:
+        top2 = list(values.index[:2])
+        if positive not in top2:
+            top2 = [positive, top2[0]] if top2[0] != positive else top2
+        rest = int(values.drop(labels=top2, errors="ignore").sum())
+        if rest > 0.01 * values.sum():
+            problem = (f"column `{label_col}` (label): {len(values)} distinct values "
+                       f"({_fmt_values(values.index, 5)}), a binary task needs two; choose the multiclass task, "
+                       "or fix the labels")
+        kept = tuple(top2)
+        dropped = f"label is not one of the two classes ({_fmt_values(sorted(top2))})"
+        values = values[values.index.isin(top2)]
+    if positive not in set(values.index):
+        if len(values) >= 2:
+            problem = problem or (f"positive class {positive!r} is not a value of `{label_col}`; its values are "
+                                  f"{_fmt_values(values.index)}")
+        notes.append(f"column `{label_col}`: the positive class {positive!r} never occurs; "
+                     "metrics that need both classes are unavailable")
+    elif len(values) == 1:
+        notes.append(f"column `{label_col}`: only one class ({_fmt_values(values.index)}) occurs; "
+                     "metrics that need both classes are unavailable")
+    negatives = [v for v in values.index if v != positive]
+    return LabelClasses(positive, (negatives[0] if negatives else f"not {positive}", positive), kept, dropped,
+                        tuple(notes), problem)
 
 
 def _to_datetime(text: pd.Series, fmt: str) -> tuple[pd.Series, bool]:

@@ -297,6 +297,8 @@ class _Inference:
             if len(segments) >= MAX_DEFAULT_SEGMENTS:
                 break
             s = self.df[c]
+            if pd.api.types.is_datetime64_any_dtype(s):  # a second date column (a partition date): time, not a segment
+                continue
             distinct = s.nunique()
             if distinct < 2 or distinct > MAX_SEGMENT_VALUES:
                 continue

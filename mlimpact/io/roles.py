@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["TASKS", "ROLE_NAMES", "Roles", "RoleGuess", "infer_task", "infer_positive", "normalize_labels"]
+__all__ = ["TASKS", "ROLE_NAMES", "Roles", "RoleGuess", "infer_task", "infer_positive", "positive_from_counts",
+           "normalize_labels"]
 
 TASKS = ("binary", "multiclass", "regression")
 
@@ -169,8 +170,16 @@ def infer_positive(label: pd.Series) -> tuple[str | None, str]:
     >>> infer_positive(pd.Series([0, 1, 0]))[0]
     '1'
     """
-    norm = normalize_labels(label).dropna()
-    counts = norm.value_counts()
+    return positive_from_counts(normalize_labels(label).dropna().value_counts())
+
+
+def positive_from_counts(counts: pd.Series) -> tuple[str | None, str]:
+    """:func:`infer_positive` from the normalized label values' counts (most frequent first), as an
+    engine counts them.
+
+    >>> positive_from_counts(pd.Series({"0": 90, "1": 10}))
+    ('1', "'1' reads as the positive class")
+    """
     values = list(counts.index)
     if not values:
         return None, "no label values"

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlimpact.engine import ScoreOrder
-from mlimpact.engine.memory import rank_statistics_from_order
 from mlimpact.metrics.base import (
     NO_ROWS,
     _f1,
@@ -30,7 +28,7 @@ from mlimpact.metrics.base import (
     _ratio,
 )
 from mlimpact.metrics.binary_bootstrap import _binary_bootstrap
-from mlimpact.metrics.binary_cells import _LOSSES, _count_cells, _fine_bins
+from mlimpact.metrics.binary_cells import _LOSSES, _count_cells, rest_ap_from_fine
 from mlimpact.metrics.binary_tests import (
     _ap_gradient,
     _delta_variances,
@@ -48,19 +46,34 @@ _ONLY_POS = "this group has only positives"
 _BOOTSTRAPPED = ("f1", "average_precision", "log_loss", "brier_score")
 
 
+def binary_plan(want, score_range, G: int, *, has_score: bool, intervals: bool, compare: bool):
+    """The metric outputs, the losses that can be computed, the bootstrapped metrics, and whether the
+    score-bin cells (``bins``) and the score order (``ranked``) are needed."""
+    outs = {name: _Out(G) for name in want}
+    score_names = [m for m in ("roc_auc", "average_precision", "log_loss", "brier_score") if m in outs]
+    losses = _usable_losses(outs, score_range if has_score else None, G)
+    boot = [m for m in _BOOTSTRAPPED if m in outs and (m == "f1" or has_score)]
+    boot = [m for m in boot if m not in _LOSSES or m in losses]
+    # the bootstrap's cells (score bins) serve its intervals and the average precision test
+    bins = has_score and ((intervals and bool(boot)) or (compare and "average_precision" in outs))
+    return outs, losses, boot, bins, has_score and bool(score_names or bins)
+
+
 def _binary(y, score, pred, codes, G, *, threshold, want, opts, attrs):
     """Binary metrics of every group: counts from one pass of cells, ranks from one score order."""
     intervals, compare = opts["intervals"], opts["compare"]
-    outs = {name: _Out(G) for name in want}
-    score_names = [m for m in ("roc_auc", "average_precision", "log_loss", "brier_score") if m in outs]
-    losses = _usable_losses(outs, score, G)
-    boot = [m for m in _BOOTSTRAPPED if m in outs and (m == "f1" or score is not None)]
-    boot = [m for m in boot if m not in _LOSSES or m in losses]
-    # the bootstrap's cells (score bins) serve its intervals and the average precision test
-    bins = score is not None and ((intervals and bool(boot)) or (compare and "average_precision" in outs))
-    cells = _count_cells(y, score, pred, codes, G, threshold=threshold, opts=opts,
-                         sorted_=score is not None and bool(score_names or bins), bins=bins, losses=losses,
-                         squares=intervals or compare)
+    score_range = (float(np.min(score)), float(np.max(score))) if score is not None and len(score) else (0.0, 1.0)
+    outs, losses, boot, bins, ranked = binary_plan(want, score_range, G, has_score=score is not None,
+                                                   intervals=intervals, compare=compare)
+    cells = _count_cells(y, score, pred, codes, G, threshold=threshold, opts=opts, sorted_=ranked, bins=bins,
+                         losses=losses, squares=intervals or compare)
+    return binary_from_cells(outs, cells, boot, opts, attrs)
+
+
+def binary_from_cells(outs, cells, boot, opts, attrs):
+    """Every binary metric from the cells (counted from rows or by an engine): ``(outs, n, positives)``."""
+    intervals, compare = opts["intervals"], opts["compare"]
+    G = len(cells.counts)
     confusion = cells.confusion()
     tp, fp, fn, tn = confusion.T
     n = confusion.sum(axis=1)
@@ -91,16 +104,18 @@ def _binary(y, score, pred, codes, G, *, threshold, want, opts, attrs):
     return outs, n, pos
 
 
-def _usable_losses(outs, score, G) -> list[str]:
-    """The losses that can be computed (scores are probabilities); the others explain why not."""
+def _usable_losses(outs, score_range, G) -> list[str]:
+    """The losses that can be computed (scores are probabilities); the others explain why not.
+
+    ``score_range``: the lowest and highest score, or None without a score."""
     score_names = [m for m in ("roc_auc", "average_precision", "log_loss", "brier_score") if m in outs]
-    if score is None:
+    if score_range is None:
         for name in score_names:
             outs[name].explain(np.ones(G, bool), f"{name} needs a score column; only predicted classes were given")
         return []
     if not any(m in outs for m in _LOSSES):
         return []
-    lo_s, hi_s = (float(np.min(score)), float(np.max(score))) if len(score) else (0.0, 1.0)
+    lo_s, hi_s = score_range
     losses = [m for m in _LOSSES if m in outs] if lo_s >= 0.0 and hi_s <= 1.0 else []
     for name in [m for m in _LOSSES if m in outs and m not in losses]:
         outs[name].explain(np.ones(G, bool), f"{name} needs scores that are probabilities in [0, 1]; "
@@ -122,8 +137,8 @@ def _f1_metric(outs, confusion, compare) -> None:
 
 def _score_metrics(outs, cells, pos, neg, n, G, *, intervals, compare) -> None:
     """ROC AUC and average precision from rank statistics; log loss and Brier score from cell sums."""
-    if cells.so is not None and ("roc_auc" in outs or "average_precision" in outs):
-        rs = rank_statistics_from_order(cells.so, cells.cs, G, rest=compare and "roc_auc" in outs, csi=cells.csi)
+    if cells.rank is not None and ("roc_auc" in outs or "average_precision" in outs):
+        rs = cells.rank(compare and "roc_auc" in outs)
         if "roc_auc" in outs:
             _roc_auc(outs["roc_auc"], rs, pos, neg, intervals=intervals, compare=compare)
         if "average_precision" in outs:
@@ -131,7 +146,7 @@ def _score_metrics(outs, cells, pos, neg, n, G, *, intervals, compare) -> None:
             o.explain(pos == 0, f"average_precision needs actual positives; {_ONLY_NEG}")
             o.value = rs.average_precision
             if compare:
-                o.rest = _rest_ap_fine(cells.so, cells.csi, G)
+                o.rest = rest_ap_from_fine(cells.fine())
                 o.p = _p_value(o.value - o.rest, *_delta_variances(cells.counts, _ap_gradient(cells.S)))
     for name, (s1, s2) in cells.sums.items():
         o = outs[name]
@@ -152,28 +167,6 @@ def _roc_auc(o: _Out, rs, pos, neg, *, intervals: bool, compare: bool) -> None:
     if compare:
         o.rest = rs.auc_rest
         o.p = _p_value(rs.auc - rs.auc_rest, var, hanley_mcneil_variance(rs.auc_rest, rs.n_pos_rest, rs.n_neg_rest))
-
-
-def _rest_ap_fine(so: ScoreOrder, csi, G):
-    """Average precision of each group's complement from fine score bins (REST_AP_BINS quantiles).
-
-    Running sums from the highest bin down are linear, so the rest's are the whole data's minus the
-    group's; tied scores share a bin, as scikit-learn groups tied scores.
-    """
-    fine_y, nf = _fine_bins(so)
-    flat = csi * (2 * nf)
-    flat += fine_y
-    c = np.bincount(flat, minlength=G * 2 * nf).reshape(G, nf, 2)[:, ::-1]  # bins from the top
-    del flat
-    pos = np.ascontiguousarray(c[..., 1])
-    tot = c[..., 0] + pos
-    rest_pos = pos.sum(axis=0) - pos
-    pg = np.cumsum(pos.sum(axis=0)) - np.cumsum(pos, axis=1)
-    tg = (np.cumsum(tot.sum(axis=0)) - np.cumsum(tot, axis=1)).astype(float)
-    tg += 1e-300  # no rows at or above a bin: no positives either, 0 / tiny = 0
-    ratio = np.divide(pg, tg, out=tg)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.einsum("gb,gb->g", rest_pos.astype(float), ratio) / pg[:, -1]
 
 
 # ---------------------------------------------------------------------------------------------

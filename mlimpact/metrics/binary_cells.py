@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlimpact.engine import ScoreOrder, binary_counts, score_order
+from mlimpact.engine import ScoreOrder, binary_counts, rank_statistics_from_order, score_order
 from mlimpact.io.decision import decide
 from mlimpact.metrics.base import (
     BOOT_SCORE_BINS,
@@ -75,6 +75,8 @@ class _Cells:
     cs: np.ndarray | None = None  #: codes in score order
     csi: np.ndarray | None = None  #: the same as np.intp
     sums: dict = None  #: loss -> (cell sums, cell sums of squares or None)
+    rank: object = None  #: rest -> RankStats of every group (None without a score order)
+    fine: object = None  #: () -> (G, REST_AP_BINS-ish, 2) counts by fine score bin (ascending) and label
 
     def confusion(self) -> np.ndarray:
         """``(G, 4)`` tp, fp, fn, tn."""
@@ -128,4 +130,32 @@ def _count_cells(y, score, pred, codes, G, *, threshold, opts, sorted_, bins, lo
         index, size = (flat, G * C) if bins else (csi, G)
         s2 = np.bincount(index, weights=x2, minlength=size).reshape(G, -1) if squares else None
         sums[name] = (np.bincount(index, weights=x, minlength=size).reshape(G, -1), s2)
-    return _Cells(counts, nb, S, pred_bins, so, cs, csi, sums)
+    return _Cells(counts, nb, S, pred_bins, so, cs, csi, sums,
+                  rank=lambda rest: rank_statistics_from_order(so, cs, G, rest=rest, csi=csi),
+                  fine=lambda: _fine_counts(so, csi, G))
+
+
+def _fine_counts(so: ScoreOrder, csi, G):
+    """Each group's rows by fine score bin (REST_AP_BINS quantiles, ascending) and label: ``(G, nf, 2)``."""
+    fine_y, nf = _fine_bins(so)
+    flat = csi * (2 * nf)
+    flat += fine_y
+    return np.bincount(flat, minlength=G * 2 * nf).reshape(G, nf, 2)
+
+
+def rest_ap_from_fine(c):
+    """Average precision of each group's complement from its fine score-bin counts ``(G, nf, 2)``.
+
+    Running sums from the highest bin down are linear, so the rest's are the whole data's minus the
+    group's; tied scores share a bin, as scikit-learn groups tied scores.
+    """
+    c = c[:, ::-1]  # bins from the top
+    pos = np.ascontiguousarray(c[..., 1])
+    tot = c[..., 0] + pos
+    rest_pos = pos.sum(axis=0) - pos
+    pg = np.cumsum(pos.sum(axis=0)) - np.cumsum(pos, axis=1)
+    tg = (np.cumsum(tot.sum(axis=0)) - np.cumsum(tot, axis=1)).astype(float)
+    tg += 1e-300  # no rows at or above a bin: no positives either, 0 / tiny = 0
+    ratio = np.divide(pg, tg, out=tg)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.einsum("gb,gb->g", rest_pos.astype(float), ratio) / pg[:, -1]

@@ -13,7 +13,7 @@ from mlimpact.io import Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.metrics.compute import compute_metrics
 
-__all__ = ["contract_metrics", "default_metrics", "dataset_arrays", "evaluate"]
+__all__ = ["contract_metrics", "default_metrics", "metric_names", "dataset_arrays", "evaluate", "in_metric_order"]
 
 _DEFAULTS = {
     "binary": ["recall", "precision", "f1", "accuracy", "false_positive_rate", "roc_auc", "average_precision",
@@ -34,13 +34,27 @@ def default_metrics(dataset: Dataset) -> list[str]:
     >>> "roc_auc" in default_metrics(ds)
     False
     """
-    names = list(_DEFAULTS[dataset.task])
-    if dataset.task == "binary":
-        if dataset.score is None:
+    return metric_names(dataset.task, has_score=dataset.score is not None,
+                        probabilities=dataset.scores_are_probabilities, has_proba=dataset.proba is not None)
+
+
+def metric_names(task: str, *, has_score: bool, probabilities: bool, has_proba: bool = False,
+                 contract: bool = False) -> list[str]:
+    """:func:`default_metrics` (or, with ``contract``, :func:`contract_metrics`) from what the data has.
+
+    >>> metric_names("binary", has_score=True, probabilities=False)[-3:]
+    ['average_precision', 'positive_rate', 'base_rate']
+    """
+    names = list(_DEFAULTS[task])
+    if task == "binary":
+        if not has_score:
             names = [m for m in names if m not in _NEEDS_SCORE]
-        elif not dataset.scores_are_probabilities:
+        elif not probabilities:
             names = [m for m in names if m not in ("log_loss", "brier_score")]
-    if dataset.task == "multiclass" and dataset.proba is None:
+        if contract:
+            at = names.index("false_positive_rate") + 1
+            names[at:at] = ["false_negative_rate", "true_negative_rate"]
+    if task == "multiclass" and not has_proba:
         names = [m for m in names if m not in _NEEDS_PROBA]
     return names
 
@@ -54,11 +68,9 @@ def contract_metrics(dataset: Dataset) -> list[str]:
     >>> contract_metrics(build_dataset(pd.DataFrame({"y": [0, 1], "p": [0.2, 0.7]}), Roles(label="y", score="p")))[:7]
     ['recall', 'precision', 'f1', 'accuracy', 'false_positive_rate', 'false_negative_rate', 'true_negative_rate']
     """
-    names = default_metrics(dataset)
-    if dataset.task == "binary":
-        at = names.index("false_positive_rate") + 1
-        names[at:at] = ["false_negative_rate", "true_negative_rate"]
-    return names
+    return metric_names(dataset.task, has_score=dataset.score is not None,
+                        probabilities=dataset.scores_are_probabilities, has_proba=dataset.proba is not None,
+                        contract=True)
 
 
 def dataset_arrays(dataset: Dataset) -> dict:
@@ -81,7 +93,11 @@ def evaluate(dataset: Dataset, *, threshold: float = DEFAULT_THRESHOLD, metrics=
     metrics = list(metrics) if metrics else default_metrics(dataset)
     table = compute_metrics(dataset.task, **dataset_arrays(dataset), codes=codes, n_groups=n_groups,
                             threshold=threshold, metrics=metrics, **options)
-    # rows in the order asked for (groups first), so tables and exports list metrics consistently
+    return in_metric_order(table, metrics)
+
+
+def in_metric_order(table: pd.DataFrame, metrics) -> pd.DataFrame:
+    """Rows in the order asked for (groups first), so tables and exports list metrics consistently."""
     rank = {m: i for i, m in enumerate(metrics)}
     order = np.lexsort((table["metric"].map(rank).to_numpy(), table["group"].to_numpy()))
     return table.iloc[order].reset_index(drop=True)

@@ -55,29 +55,47 @@ def summarize(dataset: Dataset, *, threshold: float = DEFAULT_THRESHOLD, segment
     roles = dataset.roles
     metrics = list(metrics) if metrics else contract_metrics(dataset)
     overall = evaluate(dataset, threshold=threshold, metrics=metrics, seed=seed)
+    columns = list(segments if segments is not None else roles.segments)
+    tables = {column: segment_table(dataset, [column], threshold=threshold, metrics=metrics, seed=seed,
+                                    min_size=min_size, sort_by="metric", top_k=max_values or dataset.n)
+              for column in columns}
+    return summary_document(dataset, roles, overall, tables, threshold=threshold,
+                            source={"file": dataset.source, "sha256": dataset.content_hash})
+
+
+def summary_document(dataset, roles, overall: pd.DataFrame, tables: dict, *, threshold: float, source: dict) -> dict:
+    """The summary object from the overall metrics table and one segment table per column (sorted by
+    metric); ``dataset`` is a Dataset or an engine's dataset (``task``, ``summary()``, ``notes``)."""
     out = {
         "task": dataset.task,
         "columns": {"label": roles.label, "score": roles.score, "prediction": roles.prediction,
-                    "segments": list(segments if segments is not None else roles.segments), "time": roles.time},
+                    "segments": list(tables), "time": roles.time},
         "threshold": threshold if dataset.task == "binary" else None,
         "positive": roles.positive,
-        "source": {"file": dataset.source, "sha256": dataset.content_hash},
+        "source": source,
         "rows": dataset.summary(),
         "notes": list(dataset.notes),
-        "overall": {r["metric"]: metric_cell(r) for r in overall.to_dict("records")},
+        "overall": {r["metric"]: _with_error(metric_cell(r), r)
+                    for r in overall.to_dict("records")},
         "segments": [],
     }
-    for column in out["columns"]["segments"]:
-        table = segment_table(dataset, [column], threshold=threshold, metrics=metrics, seed=seed, min_size=min_size,
-                              sort_by="metric", top_k=max_values or dataset.n)
+    for column, table in tables.items():
         for value, rows in table.groupby(column, sort=False):
             first = rows.iloc[0]
             out["segments"].append({
                 "column": column, "value": str(value), "n": int(first["n"]),
                 "positives": None if pd.isna(first["positives"]) else int(first["positives"]),
                 "small": bool(first["small"]),
-                "metrics": {r["metric"]: metric_cell(r) | {"significantly_worse": bool(r["significantly_worse"])}
+                "metrics": {r["metric"]: _with_error(metric_cell(r), r)
+                            | {"significantly_worse": bool(r["significantly_worse"])}
                             for r in rows.to_dict("records")},
             })
     return out
 
+
+def _with_error(cell: dict, row: dict) -> dict:
+    """Add ``max_error`` (the largest possible distance to the exact value) where an engine binned the scores."""
+    error = _num(row.get("max_error"))
+    if error is not None and cell["value"] is not None:
+        cell["max_error"] = error
+    return cell

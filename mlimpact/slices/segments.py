@@ -18,8 +18,8 @@ from mlimpact.io import MISSING_LABEL, Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.metrics import METRICS, default_metrics, evaluate
 
-__all__ = ["OTHER_LABEL", "SegmentCodes", "bin_numeric", "fold_rare", "segment_codes", "segment_table",
-           "SEGMENT_TABLE_COLUMNS"]
+__all__ = ["OTHER_LABEL", "SegmentCodes", "bin_numeric", "bin_labels", "fold_rare", "fold_map", "segment_codes",
+           "segment_table", "decorate_segments", "SEGMENT_TABLE_COLUMNS", "MAX_EXACT_NUMERIC"]
 
 OTHER_LABEL = "Other"
 #: A numeric column with more distinct values than this is binned instead of used value by value.
@@ -64,22 +64,29 @@ def bin_numeric(values, *, n_bins: int = 5, edges=None) -> tuple[np.ndarray, lis
         if finite.any():
             lo, hi = v[finite].min(), v[finite].max()
             edges = np.unique(np.concatenate([[min(lo, edges[0])], edges, [max(hi, edges[-1])]]))
-    labels: list[str] = []
+    labels = bin_labels(edges)
     if len(edges) <= 1:
         codes = np.zeros(len(v), dtype=np.int32)
-        labels = [f"= {_fmt_edge(edges[0])}" if len(edges) else MISSING_LABEL]
         if len(edges) == 0:
             return codes, labels
     else:
-        inner = edges[1:-1]
-        codes = np.searchsorted(inner, v, side="right").astype(np.int32)
-        for i in range(len(edges) - 1):
-            closing = "]" if i == len(edges) - 2 else ")"
-            labels.append(f"[{_fmt_edge(edges[i])}, {_fmt_edge(edges[i + 1])}{closing}")
+        codes = np.searchsorted(edges[1:-1], v, side="right").astype(np.int32)
     if (~finite).any():
         codes = np.where(finite, codes, len(labels)).astype(np.int32)
         labels.append(MISSING_LABEL)
     return codes, labels
+
+
+def bin_labels(edges) -> list[str]:
+    """The labels of the bins between unique sorted ``edges`` (the last bin closed); one edge: ``= x``.
+
+    >>> bin_labels([1.0, 2.5, 4.0])
+    ['[1, 2.5)', '[2.5, 4]']
+    """
+    if len(edges) <= 1:
+        return [f"= {_fmt_edge(edges[0])}" if len(edges) else MISSING_LABEL]
+    return [f"[{_fmt_edge(edges[i])}, {_fmt_edge(edges[i + 1])}{']' if i == len(edges) - 2 else ')'}"
+            for i in range(len(edges) - 1)]
 
 
 def fold_rare(codes: np.ndarray, labels: list[str], *, top_k: int) -> tuple[np.ndarray, list[str]]:
@@ -89,9 +96,18 @@ def fold_rare(codes: np.ndarray, labels: list[str], *, top_k: int) -> tuple[np.n
     >>> codes.tolist(), labels
     ([0, 0, 2, 1, 1, 1, 2], ['a', 'c', 'Other'])
     """
-    counts = np.bincount(codes, minlength=len(labels))
+    new_index, new_labels = fold_map(np.bincount(codes, minlength=len(labels)), labels, top_k=top_k)
+    return new_index[codes], new_labels
+
+
+def fold_map(counts: np.ndarray, labels: list[str], *, top_k: int) -> tuple[np.ndarray, list[str]]:
+    """:func:`fold_rare` from the rows per value: the new code of each old code, and the new labels.
+
+    >>> fold_map(np.array([2, 1, 3, 1]), ["a", "b", "c", "d"], top_k=2)[1]
+    ['a', 'c', 'Other']
+    """
     if len(labels) <= top_k + 1:  # folding a single value into "Other" only hides its name
-        return codes, labels
+        return np.arange(len(labels), dtype=np.int32), list(labels)
     keep_mask = np.zeros(len(labels), dtype=bool)
     order = np.argsort(-counts, kind="stable")
     missing = labels.index(MISSING_LABEL) if MISSING_LABEL in labels else None
@@ -110,7 +126,7 @@ def fold_rare(codes: np.ndarray, labels: list[str], *, top_k: int) -> tuple[np.n
         shift = new_index > mpos
         new_index = np.where(shift, new_index - 1, new_index)
         new_index[missing] = len(new_labels) - 1
-    return new_index[codes], new_labels
+    return new_index, new_labels
 
 
 def _column_codes(dataset: Dataset, column: str, *, n_bins: int, edges, top_k: int) -> tuple[np.ndarray, list[str]]:
@@ -181,16 +197,23 @@ def segment_table(dataset: Dataset, columns, *, threshold: float = DEFAULT_THRES
                      intervals=intervals, seed=seed, time_budget_s=time_budget_s, compare_to_rest=True,
                      min_group_size=min_size)
     overall = evaluate(dataset, threshold=threshold, metrics=metrics, intervals=False)
-    overall_value = dict(zip(overall["metric"], overall["value"], strict=True))
-    labels = seg.labels.copy()
+    return decorate_segments(seg.labels, table, dict(zip(overall["metric"], overall["value"], strict=True)),
+                             sort_by=sort_by)
+
+
+def decorate_segments(seg_labels: pd.DataFrame, table: pd.DataFrame, overall_value: dict, *,
+                      sort_by: str = "impact") -> pd.DataFrame:
+    """A metrics table per group (``group`` codes into ``seg_labels``' rows) as a segment table: the value
+    labels and a readable ``segment`` first, ``impact`` against the overall values, sorted."""
+    labels = seg_labels.copy()
     labels["segment"] = [" and ".join(f"{c} = {v}" for c, v in zip(labels.columns, row, strict=True))
                          for row in labels.itertuples(index=False)]
     out = labels.iloc[table["group"].to_numpy()].reset_index(drop=True)
     out = pd.concat([out, table.drop(columns=["group"]).reset_index(drop=True)], axis=1)
     sign = out["metric"].map(lambda m: -1.0 if METRICS[m].direction == "higher" else 1.0)
     out["impact"] = out["n"] * sign * (out["value"] - out["metric"].map(overall_value))
-    cols = list(seg.labels.columns) + SEGMENT_TABLE_COLUMNS
-    out = out[cols]
+    extra = [c for c in table.columns if c not in SEGMENT_TABLE_COLUMNS and c != "group"]  # e.g. max_error
+    out = out[list(seg_labels.columns) + SEGMENT_TABLE_COLUMNS + extra]
     if sort_by == "impact":
         out = out.sort_values(["metric", "impact"], ascending=[True, False], na_position="last", kind="stable")
     elif sort_by == "metric":

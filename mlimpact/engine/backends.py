@@ -1,0 +1,161 @@
+"""The SQL engines: DuckDB embedded (files and folders beyond memory) and Spark (cluster-sized logs).
+
+Both expose the same small surface: the source as a view named ``src``, :meth:`query` (DuckDB-dialect
+SQL in, a small pandas frame out), :meth:`columns` and :meth:`sample`. Queries are built in
+:mod:`mlimpact.engine.sql` and transpiled for Spark there; only aggregates come back, never rows
+(except :meth:`sample`, which Review and role inference ask for by size).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pandas as pd
+
+from mlimpact.engine.sources import SourceSpec
+from mlimpact.engine.sql import ident, literal, to_dialect
+from mlimpact.errors import InputError
+
+__all__ = ["DuckDBBackend", "SparkBackend", "open_backend", "ENGINES", "SPARK_INSTALL_HINT"]
+
+ENGINES = ("auto", "memory", "duckdb", "spark")
+SPARK_INSTALL_HINT = ("Spark needs pyspark and Java: `pip install pyspark==4.3.0` and "
+                      "`apt-get install openjdk-17-jre-headless` (or set JAVA_HOME), or use --engine duckdb")
+_QUERY_START = re.compile(r"^\s*(select|with|from|values|\()", re.IGNORECASE)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else type(exc).__name__
+    return first[:300]
+
+
+class DuckDBBackend:
+    """DuckDB in this process: no server; reads Parquet/CSV in place and spills to disk when needed."""
+
+    name = "duckdb"
+    dialect = "duckdb"
+
+    def __init__(self, spec: SourceSpec, *, lockdown: bool = False, threads: int | None = None,
+                 memory_limit: str | None = None):
+        import duckdb  # on use: only the duckdb engine needs it
+
+        self.spec = spec
+        self._duckdb = duckdb
+        self.con = duckdb.connect(config={"preserve_insertion_order": False})
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        if memory_limit:
+            self.con.execute(f"SET memory_limit = {literal(memory_limit)}")
+        try:
+            self.con.execute(f"CREATE VIEW src AS {self._relation(spec)}")
+            if lockdown:  # a query typed in the app must not reach other files
+                self.con.execute("SET enable_external_access = false")
+                self.con.execute("SET lock_configuration = true")
+            self.con.execute("SELECT * FROM src LIMIT 0")
+        except duckdb.Error as exc:
+            self.close()
+            raise InputError(f"{spec.name}: {_short(exc)}") from None
+
+    def _relation(self, spec: SourceSpec) -> str:
+        files = "[" + ", ".join(literal(f) for f in spec.files) + "]"
+        if spec.kind == "parquet":
+            return f"SELECT * FROM read_parquet({files}, hive_partitioning = {literal(spec.hive)})"
+        if spec.kind == "csv":
+            return f"SELECT * FROM read_csv({files}, header = true, hive_partitioning = {literal(spec.hive)})"
+        if spec.kind == "duckdb":
+            self.con.execute(f"ATTACH {literal(spec.database)} AS userdb (READ_ONLY)")
+            self.con.execute("USE userdb")
+            if _QUERY_START.match(spec.relation):
+                return f"SELECT * FROM ({spec.relation})"
+            return "SELECT * FROM " + ".".join(ident(p) for p in spec.relation.split("."))
+        raise InputError(f"{spec.name}: DuckDB cannot read a {spec.kind} source")
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """Run ``sql`` and return its (small) result."""
+        try:
+            return self.con.execute(sql).fetch_df()
+        except self._duckdb.Error as exc:
+            raise InputError(f"{self.spec.name}: {_short(exc)}") from None
+
+    def columns(self) -> dict[str, str]:
+        """Column name -> DuckDB type."""
+        df = self.query("DESCRIBE SELECT * FROM src")
+        return dict(zip(df["column_name"], df["column_type"], strict=True))
+
+    def sample(self, n: int) -> pd.DataFrame:
+        """The first ``n`` rows."""
+        return self.query(f"SELECT * FROM src LIMIT {int(n)}")
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class SparkBackend:
+    """A SparkSession: ``local[2]`` by default, a master URL, or Spark Connect (``sc://...``)."""
+
+    name = "spark"
+    dialect = "spark"
+
+    def __init__(self, spec: SourceSpec, *, master: str | None = None):
+        try:
+            from pyspark.sql import SparkSession  # on use: only the spark engine needs pyspark
+        except ImportError:
+            raise InputError(f"pyspark is not installed. {SPARK_INSTALL_HINT}") from None
+        self.spec = spec
+        remote = master or os.environ.get("SPARK_REMOTE")
+        try:
+            builder = SparkSession.builder.appName("mlimpact")
+            if remote and remote.startswith("sc://"):
+                builder = builder.remote(remote)
+            else:
+                builder = (builder.master(remote or "local[2]").config("spark.ui.enabled", "false")
+                           .config("spark.sql.shuffle.partitions", "8")
+                           .config("spark.sql.execution.arrow.pyspark.enabled", "true"))
+            self.spark = builder.getOrCreate()
+        except Exception as exc:  # Java missing, gateway failed, cluster unreachable: one line, no traceback
+            raise InputError(f"Spark did not start ({_short(exc)}). {SPARK_INSTALL_HINT}") from None
+        try:
+            self._frame(spec).createOrReplaceTempView("src")
+        except Exception as exc:  # AnalysisException and friends: the source is the problem
+            raise InputError(f"{spec.name}: {_short(exc)}") from None
+
+    def _frame(self, spec: SourceSpec):
+        reader = self.spark.read
+        if spec.kind == "parquet":
+            return reader.parquet(*spec.files) if not spec.hive else reader.option("basePath", spec.text).parquet(
+                *spec.files)
+        if spec.kind == "csv":
+            return reader.csv(list(spec.files), header=True, inferSchema=True)
+        if spec.kind == "spark-table":
+            return self.spark.table(spec.relation)
+        raise InputError(f"{spec.name}: Spark reads Parquet, CSV and its own tables; use --engine duckdb "
+                         "for a DuckDB database")
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """Run ``sql`` (DuckDB's dialect, transpiled) and return its small result through Arrow."""
+        try:
+            return self.spark.sql(to_dialect(sql, "spark")).toArrow().to_pandas()
+        except Exception as exc:  # Spark raises many exception types; each becomes one line
+            raise InputError(f"{self.spec.name}: {_short(exc)}") from None
+
+    def columns(self) -> dict[str, str]:
+        """Column name -> Spark type."""
+        return dict(self.spark.table("src").dtypes)
+
+    def sample(self, n: int) -> pd.DataFrame:
+        """The first ``n`` rows."""
+        return self.query(f"SELECT * FROM src LIMIT {int(n)}")
+
+    def close(self) -> None:
+        """Leave the session running: starting Spark costs seconds, and tests share one."""
+
+
+def open_backend(spec: SourceSpec, engine: str, *, spark_master: str | None = None, lockdown: bool = False):
+    """The backend for ``engine`` (``duckdb`` or ``spark``) on ``spec``."""
+    if engine == "spark":
+        return SparkBackend(spec, master=spark_master)
+    if engine == "duckdb":
+        return DuckDBBackend(spec, lockdown=lockdown)
+    raise InputError(f"engine {engine!r}: choose one of {', '.join(ENGINES)}")

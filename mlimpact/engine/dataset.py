@@ -1,0 +1,224 @@
+"""An engine source made ready for analysis: roles, the binary label's classes, rows used and excluded.
+
+:func:`open_engine_dataset` is the engines' counterpart of :func:`mlimpact.io.load.load`. Roles are inferred
+by :func:`mlimpact.io.infer.infer_roles` from the first rows (names and types; the user's role options
+override them), the label's classes by :func:`mlimpact.io.build.binary_label_classes` from the label's
+value counts, and the rows that cannot be used are counted by the same reasons as in memory — all in
+SQL, nothing row-sized read back.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from mlimpact.engine.backends import open_backend
+from mlimpact.engine.sources import (
+    CSV_SUFFIXES,
+    DUCKDB_SUFFIXES,
+    PARQUET_SUFFIXES,
+    SourceSpec,
+    resolve_source,
+)
+from mlimpact.engine.sql import finite, ident, literal
+from mlimpact.engine.tables import BinarySpec
+from mlimpact.errors import InputError
+from mlimpact.io.build import binary_label_classes
+from mlimpact.io.infer import infer_roles
+from mlimpact.io.load import apply_roles
+from mlimpact.io.roles import Roles, infer_task, normalize_labels
+
+__all__ = ["EngineDataset", "open_engine_dataset", "ROLE_SAMPLE_ROWS", "MAX_LABEL_VALUES", "MEMORY_BUDGET",
+           "estimated_memory", "choose_engine", "read_frame"]
+
+#: rows read to infer roles (column names, types and a first look at the values)
+ROLE_SAMPLE_ROWS = 20_000
+MAX_LABEL_VALUES = 1_000
+_NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "UTINYINT",
+                 "USMALLINT", "UINTEGER", "UBIGINT", "INT", "LONG", "SHORT", "BYTE")
+
+
+@dataclass
+class EngineDataset:
+    """A source on an engine with validated roles; :attr:`spec` selects and labels the usable rows."""
+
+    backend: object
+    name: str
+    fingerprint: str
+    roles: Roles
+    task: str
+    classes: tuple[str, str]
+    spec: BinarySpec
+    n_total: int
+    exclusions: dict[str, int]
+    notes: list[str] = field(default_factory=list)
+    inferred: list[str] = field(default_factory=list)
+    column_types: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        """Rows used."""
+        return self.n_total - sum(self.exclusions.values())
+
+    def summary(self) -> dict:
+        """Rows total/used/excluded in the JSON contract's shape."""
+        return {"total": self.n_total, "used": self.n, "excluded": dict(self.exclusions)}
+
+    def is_numeric(self, column: str) -> bool:
+        """Whether the engine holds ``column`` as numbers (not booleans)."""
+        t = str(self.column_types.get(column, "")).upper()
+        return t.startswith(_NUMBER_TYPES) and not t.startswith("BOOL")
+
+    def close(self) -> None:
+        self.backend.close()
+
+
+def _roles(backend, name: str, changes: Mapping | None) -> tuple[Roles, list[str], pd.DataFrame]:
+    sample = backend.sample(ROLE_SAMPLE_ROWS)
+    guess = infer_roles(sample)
+    changes = dict(changes or {})
+    roles = apply_roles(guess, changes)
+    given = set(changes) | ({"task", "positive"} if "label" in changes else set())
+    inferred = [f"inferred {k}={getattr(roles, k)!r} ({why}; from the first {len(sample):,} rows)"
+                for k, why in guess.reasons.items() if k not in given and hasattr(roles, k)]
+    missing = [c for c in roles.used_columns() if c not in sample.columns]
+    if missing:
+        raise InputError(f"{name}: column {', '.join(f'`{c}`' for c in missing)} is not in the source; its columns "
+                         f"are {', '.join(f'`{c}`' for c in list(sample.columns)[:8])}")
+    if roles.label is None:
+        raise InputError(f"{name}: no label column chosen; pick the column with the true outcome (--label)")
+    task = roles.task or infer_task(sample[roles.label], class_scores=roles.class_scores)[0]
+    if task != "binary":
+        raise InputError(f"{name}: the label `{roles.label}` reads as a {task} task; the duckdb and spark engines "
+                         "compute binary metrics in this version; use --engine memory (the file must fit in memory)")
+    if roles.score is None:
+        raise InputError(f"{name}: the engines need a score column (--score); a predicted-class column alone "
+                         "works with --engine memory")
+    return roles, inferred, sample
+
+
+def open_engine_dataset(source: str, engine: str, changes: Mapping | None = None, *, threshold: float,
+                        spark_master: str | None = None, lockdown: bool = False) -> EngineDataset:
+    """Open ``source`` on ``engine`` (``duckdb`` or ``spark``) with the role ``changes``; binary tasks."""
+    spec_src = resolve_source(source, engine=engine)
+    backend = open_backend(spec_src, engine, spark_master=spark_master, lockdown=lockdown)
+    try:
+        return _prepare(backend, spec_src, changes, threshold)
+    except BaseException:
+        backend.close()
+        raise
+
+
+def _prepare(backend, src, changes, threshold) -> EngineDataset:
+    name = src.name
+    roles, inferred, sample = _roles(backend, name, changes)
+    types = backend.columns()
+    label, score = ident(roles.label), ident(roles.score)
+    counts = backend.query(f"SELECT {label} AS v, count(*) AS n FROM src GROUP BY 1 ORDER BY 2 DESC "
+                           f"LIMIT {MAX_LABEL_VALUES + 1}")
+    if len(counts) > MAX_LABEL_VALUES:
+        raise InputError(f"{name}: the label `{roles.label}` has more than {MAX_LABEL_VALUES:,} values, not two; "
+                         "the duckdb and spark engines compute binary metrics; use --engine memory")
+    norm = normalize_labels(counts["v"])
+    by_value = counts.assign(norm=norm).dropna(subset=["norm"]).groupby("norm", sort=False)["n"].sum()
+    by_value = by_value.sort_values(ascending=False, kind="stable")
+    if by_value.empty:
+        raise InputError(f"{name}: column `{roles.label}` (label): every value is missing; pick the column with "
+                         "the true outcome")
+    found = binary_label_classes(by_value, roles.positive, roles.label)
+    if found.problem:
+        raise InputError(f"{name}: {found.problem}")
+    if not _numeric_type(types.get(roles.score, "")):
+        raise InputError(f"{name}: column `{roles.score}` (score): values are not numbers (type "
+                         f"{types.get(roles.score)}); pick the model's score column")
+    raw = counts["v"].tolist()
+    norm_list = norm.tolist()
+    missing_raw = [v for v, k in zip(raw, norm_list, strict=True) if v is not None and pd.isna(k) and not _nan(v)]
+    nan_label = f" OR isnan({label})" if any(_nan(v) for v in raw) else ""
+    kept_raw = [v for v, k in zip(raw, norm_list, strict=True) if not pd.isna(k) and k in found.kept]
+    pos_raw = [v for v, k in zip(raw, norm_list, strict=True) if not pd.isna(k) and k == found.positive]
+    is_missing = f"({label} IS NULL{nan_label}" + (f" OR {label} IN ({_literals(missing_raw)})" if missing_raw else "") + ")"
+    in_classes = f"{label} IN ({_literals(kept_raw)})" if kept_raw else "FALSE"
+    reason = (f"CASE WHEN {is_missing} THEN 'label is missing' "
+              f"WHEN NOT ({in_classes}) THEN {literal(found.dropped_reason or 'label is not a class')} "
+              f"WHEN {score} IS NULL OR isnan({score}) THEN 'score is missing' "
+              f"WHEN NOT {finite(score)} THEN 'score is infinite' END")
+    rows = backend.query(f"SELECT {reason} AS reason, count(*) AS n FROM src GROUP BY 1")
+    total = int(rows["n"].sum())
+    exclusions = {str(r): int(k) for r, k in zip(rows["reason"], rows["n"], strict=True) if r is not None}
+    order = ["label is missing", found.dropped_reason, "score is missing", "score is infinite"]
+    exclusions = {k: exclusions[k] for k in order if k in exclusions}
+    if total - sum(exclusions.values()) == 0:
+        reasons = ", ".join(f"{k}: {v:,}" for k, v in exclusions.items())
+        raise InputError(f"{name}: no usable rows ({reasons}); check the label and score columns")
+    y = f"CASE WHEN {label} IN ({_literals(pos_raw)}) THEN 1 ELSE 0 END" if pos_raw else "0"
+    spec = BinarySpec(where=f"({in_classes}) AND {finite(score)}", y=y, score=score, threshold=float(threshold))
+    roles = roles.replace(task="binary", positive=found.positive)
+    return EngineDataset(backend, name, src.fingerprint, roles, "binary", found.classes, spec, total, exclusions,
+                         notes=list(src.notes) + list(found.notes), inferred=inferred, column_types=types)
+
+
+def _nan(v) -> bool:
+    return isinstance(v, float) and v != v
+
+
+def _literals(values) -> str:
+    return ", ".join(literal(v.item() if hasattr(v, "item") else v) for v in values)
+
+
+def _numeric_type(t) -> bool:
+    t = str(t).upper()
+    return t.startswith(_NUMBER_TYPES) and not t.startswith("BOOL")
+
+
+#: ``--engine auto`` computes in memory when the source's estimated in-memory size is at most this many
+#: bytes (``MLIMPACT_MEMORY_BUDGET`` overrides it), else on DuckDB
+MEMORY_BUDGET = 2 << 30
+#: in-memory bytes per byte on disk, by kind (pandas frames of mixed columns; measured on the samples)
+_EXPANSION = {"csv": 2.5, "csv.gz": 10.0, "parquet": 8.0}
+
+
+def estimated_memory(spec) -> int:
+    """A rough in-memory size of the source's frame, from its bytes on disk (0 when unknown)."""
+    if spec.kind == "csv":
+        gz = any(f.lower().endswith(".gz") for f in spec.files)
+        return int(spec.bytes * _EXPANSION["csv.gz" if gz else "csv"])
+    if spec.kind == "parquet":
+        return int(spec.bytes * _EXPANSION["parquet"])
+    return int(spec.bytes * _EXPANSION["parquet"]) if spec.kind == "duckdb" else 0
+
+
+def choose_engine(source: str, requested: str) -> str:
+    """``memory``, ``duckdb`` or ``spark``: ``auto`` is memory for a single file (the readers' many formats)
+    or a source whose estimate fits :data:`MEMORY_BUDGET`, else DuckDB.
+
+    >>> from mlimpact.io.samples import sample_path
+    >>> choose_engine(str(sample_path("fraud")), "auto")
+    'memory'
+    """
+    if requested != "auto":
+        return requested
+    budget = int(os.environ.get("MLIMPACT_MEMORY_BUDGET", MEMORY_BUDGET))
+    lowered = source.lower()
+    if Path(source).is_file() and not lowered.endswith(DUCKDB_SUFFIXES + PARQUET_SUFFIXES + CSV_SUFFIXES):
+        return "memory"  # Excel, zip: only the memory readers know them
+    try:
+        spec = resolve_source(source)
+    except InputError:
+        return "memory"  # the memory loader says what is wrong, as without --engine
+    return "memory" if estimated_memory(spec) <= budget else "duckdb"
+
+
+def read_frame(source: str) -> tuple[pd.DataFrame, SourceSpec]:
+    """A folder, a Parquet file or a DuckDB table or query read into one pandas frame through DuckDB (the
+    memory engine's way to the sources only the engines resolve)."""
+    spec = resolve_source(source)
+    backend = open_backend(spec, "duckdb")
+    try:
+        return backend.query("SELECT * FROM src"), spec
+    finally:
+        backend.close()

@@ -1,0 +1,98 @@
+"""SQL written once (DuckDB's dialect) and transpiled for Spark with sqlglot.
+
+Every aggregation mlimpact runs on an engine is built here from quoted identifiers and literals, so a
+column named ``select`` or ``my "col"`` is safe and the same text serves DuckDB and Spark SQL. The only
+dialect-specific piece is the exact quantile (DuckDB ``quantile_cont``, Spark ``percentile``), which
+sqlglot does not map to an equivalent.
+"""
+
+from __future__ import annotations
+
+import math
+
+import sqlglot
+from sqlglot import exp
+
+__all__ = ["ident", "literal", "to_dialect", "quantiles_sql", "finite", "usable_score", "bin_index",
+           "LOG_EPS", "loss_sql"]
+
+#: scikit-learn's clipping of probabilities in log loss (``np.finfo(float).eps``)
+LOG_EPS = 2.220446049250313e-16
+_MAX_DOUBLE = "1.7976931348623157e308"
+
+
+def ident(name: str) -> str:
+    """A quoted column name in DuckDB's dialect.
+
+    >>> print(ident('my "col" x'))
+    "my ""col"" x"
+    """
+    return exp.to_identifier(str(name), quoted=True).sql("duckdb")
+
+
+def literal(value) -> str:
+    """A SQL literal for a Python value (strings quoted and escaped; floats exactly, as repr).
+
+    >>> literal("it's"), literal(0.1), literal(3), literal(None)
+    ("'it''s'", '0.1', '3', 'NULL')
+    """
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"no SQL literal for {value!r}")
+        return repr(value)
+    return exp.convert(value).sql("duckdb")
+
+
+def to_dialect(sql: str, dialect: str) -> str:
+    """``sql`` (DuckDB's dialect) for ``dialect`` (``duckdb`` or ``spark``).
+
+    >>> to_dialect('SELECT CAST("a b" AS VARCHAR) FROM src', "spark")
+    'SELECT CAST(`a b` AS STRING) FROM src'
+    """
+    if dialect == "duckdb":
+        return sql
+    return sqlglot.transpile(sql, read="duckdb", write=dialect)[0]
+
+
+def quantiles_sql(expr: str, qs, dialect: str) -> str:
+    """An aggregate giving the exact, linearly interpolated quantiles ``qs`` of ``expr`` as a list
+    (numpy's default method)."""
+    arr = ", ".join(repr(float(q)) for q in qs)
+    if dialect == "spark":
+        return f"percentile({to_dialect(expr, 'spark')}, array({arr}))"
+    return f"quantile_cont({expr}, [{arr}])"
+
+
+def finite(expr: str) -> str:
+    """True where the number ``expr`` is present, not NaN and not infinite (NaN sorts above every
+    number in both engines, so it is tested first)."""
+    return f"({expr} IS NOT NULL AND NOT isnan({expr}) AND abs({expr}) <= {_MAX_DOUBLE})"
+
+
+def usable_score(expr: str) -> str:
+    """Alias of :func:`finite` for a score column."""
+    return finite(expr)
+
+
+def bin_index(expr: str, edges) -> str:
+    """The number of ``edges`` at or below ``expr`` (numpy ``searchsorted(edges, v, "right")``).
+
+    >>> bin_index("s", [0.5, 0.7])
+    '(CAST(s >= 0.5 AS INTEGER) + CAST(s >= 0.7 AS INTEGER))'
+    """
+    if not len(edges):
+        return "0"
+    return "(" + " + ".join(f"CAST({expr} >= {literal(float(e))} AS INTEGER)" for e in edges) + ")"
+
+
+def loss_sql(name: str, score: str, y: str) -> str:
+    """The per-row log loss (scikit-learn's clipping) or squared error of a probability ``score``."""
+    if name == "log_loss":
+        hi = repr(1 - LOG_EPS)
+        p = f"CASE WHEN {y} = 1 THEN {score} ELSE 1 - {score} END"
+        return f"-ln(greatest(least({p}, {hi}), {LOG_EPS!r}))"
+    return f"(({score}) - {y}) * (({score}) - {y})"

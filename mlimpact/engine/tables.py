@@ -1,0 +1,149 @@
+"""Binary sufficient statistics counted by a SQL engine: one ``GROUP BY`` per grouping, small tables back.
+
+For a binary score, every metric mlimpact shows is a function of, per group:
+
+* the *runs*: rows by (score, label) — ROC AUC, its DeLong variance and average precision
+  (:mod:`mlimpact.engine.runs`);
+* the *cells*: rows by (score bin, label), the bins being the score's global deciles with the
+  threshold as an edge, with the sums of the per-row log loss and squared error and their squares —
+  the confusion counts, the losses and the bootstrap (:mod:`mlimpact.metrics.binary_cells`).
+
+One query per grouping returns both (``GROUP BY group, score key, bin, label``). The score key is
+the score itself while the distinct scores are few enough for the result to stay small
+(:data:`RUNS_BUDGET` rows), so the statistics equal the memory path's; beyond that, the key is one of
+``K`` equal-width score bins (``K`` chosen so the result fits the budget) and ROC AUC and average
+precision come with their largest possible error (:func:`mlimpact.metrics.tables` states it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mlimpact.engine.sql import bin_index, loss_sql
+
+__all__ = ["BinarySpec", "BinaryTables", "ScoreKeys", "score_keys", "binary_tables", "RUNS_BUDGET",
+           "quantile_edges", "BOOT_SCORE_BINS", "REST_AP_BINS"]
+
+#: rows a grouping's result may have before the score is binned
+RUNS_BUDGET = 1_000_000
+#: the finest score binning, used when the distinct scores are too many to keep
+MAX_KEYS = 1 << 20
+#: the bootstrap's score bins and the rest-of-data AP's (the memory path's, mlimpact.metrics.base)
+BOOT_SCORE_BINS = 10
+REST_AP_BINS = 256
+
+
+@dataclass(frozen=True)
+class BinarySpec:
+    """What to count: the usable rows (``where``), the 0/1 label, the score and the losses wanted."""
+
+    where: str
+    y: str
+    score: str
+    threshold: float
+    losses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScoreKeys:
+    """The score's global picture: rows, distinct scores (approximate), range, bin edges."""
+
+    n: int
+    distinct: int
+    lo: float
+    hi: float
+    coarse_edges: np.ndarray  #: the bootstrap's bin edges (score values), threshold included
+    fine_edges: np.ndarray  #: REST_AP_BINS quantile edges (score values)
+    exact_global: bool  #: the edges are exact order statistics (the memory path's)
+
+
+def quantile_edges(values: np.ndarray, counts: np.ndarray, n_bins: int) -> np.ndarray:
+    """The memory path's quantile edges (``sorted[linspace(0, n, n_bins + 1)[1:-1]]``, made unique) from
+    distinct sorted ``values`` with their ``counts``.
+
+    >>> quantile_edges(np.array([0.1, 0.2, 0.9]), np.array([2, 1, 1]), 2).tolist()
+    [0.2]
+    """
+    n = int(counts.sum())
+    if n == 0:
+        return np.zeros(0)
+    pos = np.linspace(0, n, n_bins + 1).astype(np.int64)[1:-1]
+    idx = np.searchsorted(np.cumsum(counts), pos, side="right")
+    return np.unique(values[idx])
+
+
+def _base(spec: BinarySpec) -> str:
+    return f"SELECT *, CAST({spec.y} AS INTEGER) AS mli_y, CAST({spec.score} AS DOUBLE) AS mli_s FROM src " \
+           f"WHERE {spec.where}"
+
+
+def score_keys(backend, spec: BinarySpec, *, exact_max: int = 200_000) -> ScoreKeys:
+    """Two passes over the usable rows: count and range, then the distinct scores (or fine bins)."""
+    base = _base(spec)
+    st = backend.query(f"SELECT count(*) AS n, approx_count_distinct(mli_s) AS d, min(mli_s) AS lo, "
+                       f"max(mli_s) AS hi FROM ({base}) t").iloc[0]
+    n = int(st["n"])
+    lo = float(st["lo"]) if n else 0.0
+    hi = float(st["hi"]) if n else 1.0
+    d = int(st["d"]) if n else 0
+    exact = d <= exact_max
+    key = "mli_s" if exact else _key_sql(lo, hi, MAX_KEYS)
+    g = backend.query(f"SELECT {key} AS k, min(mli_s) AS smin, count(*) AS n FROM ({base}) t GROUP BY 1 "
+                      "ORDER BY 1") if n else pd.DataFrame({"k": [], "smin": [], "n": []})
+    values = g["smin"].to_numpy(dtype=float)
+    counts = g["n"].to_numpy(dtype=np.int64)
+    coarse = np.unique(np.concatenate([quantile_edges(values, counts, BOOT_SCORE_BINS), [spec.threshold]]))
+    fine = quantile_edges(values, counts, REST_AP_BINS)
+    return ScoreKeys(n, d, lo, hi, coarse, fine, exact)
+
+
+def _key_sql(lo: float, hi: float, k: int) -> str:
+    """The equal-width bin (0..k-1) of the score over [lo, hi]."""
+    if not hi > lo:
+        return "0"
+    scale = k / (hi - lo)
+    return f"least(CAST(floor((mli_s - {lo!r}) * {scale!r}) AS BIGINT), {k - 1})"
+
+
+@dataclass(frozen=True)
+class BinaryTables:
+    """One grouping's counts: runs and cells as flat arrays (raw group values still to be coded)."""
+
+    group: pd.Series  #: raw group value of each result row (None for the overall grouping)
+    key: np.ndarray  #: score key (the score itself when ``exact``)
+    cell: np.ndarray  #: the score bin (ascending, 0..len(coarse_edges))
+    y: np.ndarray  #: 0/1
+    n: np.ndarray  #: rows
+    sums: dict  #: loss -> (sum, sum of squares) per result row
+    keys: ScoreKeys
+    exact: bool  #: the key is the score (rank statistics equal the memory path's)
+    n_keys: int  #: the number of score bins when not exact
+
+
+def binary_tables(backend, spec: BinarySpec, keys: ScoreKeys, group_sql: str | None, *,
+                  n_groups_hint: int = 1) -> BinaryTables:
+    """Count the runs and cells of one grouping (``group_sql``: an expression, or None for all rows)."""
+    budget_keys = max(RUNS_BUDGET // max(2 * n_groups_hint, 1), 256)
+    # result rows <= 2 x (distinct (group, score) pairs) <= 2 x min(rows, groups x distinct scores)
+    exact = keys.exact_global and 2 * min(keys.n, keys.distinct * max(n_groups_hint, 1)) <= RUNS_BUDGET
+    n_keys = 0
+    if exact:
+        key = "mli_s"
+    else:
+        n_keys = int(min(MAX_KEYS, 1 << int(np.log2(budget_keys))))
+        key = _key_sql(keys.lo, keys.hi, n_keys)
+    g = group_sql if group_sql is not None else "NULL"
+    loss_cols = "".join(f", {loss_sql(m, 'mli_s', 'mli_y')} AS {m}" for m in spec.losses)
+    sums = "".join(f", sum({m}) AS {m}_1, sum({m} * {m}) AS {m}_2" for m in spec.losses)
+    sql = (f"SELECT g, k, b, mli_y AS y, count(*) AS n{sums} FROM ("
+           f"SELECT {g} AS g, {key} AS k, {bin_index('mli_s', keys.coarse_edges)} AS b, mli_y{loss_cols} "
+           f"FROM ({_base(spec)}) t) u GROUP BY g, k, b, mli_y")
+    df = backend.query(sql)
+    return BinaryTables(
+        group=df["g"], key=df["k"].to_numpy(dtype=float), cell=df["b"].to_numpy(dtype=np.int64),
+        y=df["y"].to_numpy(dtype=np.int64), n=df["n"].to_numpy(dtype=np.int64),
+        sums={m: (df[f"{m}_1"].to_numpy(dtype=float), df[f"{m}_2"].to_numpy(dtype=float)) for m in spec.losses},
+        keys=keys, exact=exact, n_keys=n_keys)

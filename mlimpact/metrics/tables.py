@@ -1,0 +1,98 @@
+"""Binary metrics from an engine's tables: the memory path's cells and runs, counted where the data lives.
+
+:func:`metrics_from_tables` turns one grouping's :class:`mlimpact.engine.tables.BinaryTables` into the
+cells of :mod:`mlimpact.metrics.binary_cells` and the runs of :mod:`mlimpact.engine.runs`, then runs the
+very same code as :func:`mlimpact.metrics.compute_metrics` (``binary_from_cells``). With the score as
+the key (few enough distinct scores) every value, Wilson and DeLong interval and test equals the memory
+path's, and the bootstrap draws from the same cells with the same seed. With binned scores, ROC AUC and
+average precision carry a ``max_error`` column: the largest possible distance to the exact value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mlimpact.engine import binning_error, rank_statistics_from_runs
+from mlimpact.engine.tables import BinaryTables
+from mlimpact.io.decision import DEFAULT_THRESHOLD
+from mlimpact.metrics.binary import binary_from_cells, binary_plan
+from mlimpact.metrics.binary_cells import _Cells
+from mlimpact.metrics.compute import _assemble
+from mlimpact.metrics.registry import METRICS, metrics_for_task
+
+__all__ = ["metrics_from_tables", "losses_for_range"]
+
+
+def losses_for_range(lo: float, hi: float) -> tuple[str, ...]:
+    """The losses the engine should sum: log loss and Brier score need probabilities in [0, 1].
+
+    >>> losses_for_range(0.0, 1.0), losses_for_range(-2.0, 3.0)
+    (('log_loss', 'brier_score'), ())
+    """
+    return ("log_loss", "brier_score") if lo >= 0.0 and hi <= 1.0 else ()
+
+
+def _cells(tables: BinaryTables, codes: np.ndarray, G: int, threshold: float) -> _Cells:
+    keys = tables.keys
+    nb = len(keys.coarse_edges) + 1
+    C = nb * 2
+    flat = codes.astype(np.int64) * C + (nb - 1 - tables.cell) * 2 + tables.y
+    counts = np.bincount(flat, weights=tables.n, minlength=G * C).reshape(G, C)
+    t_idx = int(np.searchsorted(keys.coarse_edges, threshold, side="left"))
+    present = np.bincount(tables.cell, weights=tables.n, minlength=nb) > 0
+    pred_asc = (np.arange(nb) > t_idx) & present
+    sums = {name: tuple(np.bincount(flat, weights=a, minlength=G * C).reshape(G, C) for a in pair)
+            for name, pair in tables.sums.items()}
+    pos = np.where(tables.y == 1, tables.n, 0).astype(float)
+    neg = np.where(tables.y == 1, 0, tables.n).astype(float)
+    score_of_key = tables.key if tables.exact else keys.lo + tables.key * ((keys.hi - keys.lo) / max(tables.n_keys, 1))
+    fine_bin = np.searchsorted(keys.fine_edges, score_of_key, side="right")
+    nf = len(keys.fine_edges) + 1
+
+    def fine():
+        flat_f = codes.astype(np.int64) * (2 * nf) + fine_bin * 2 + tables.y
+        return np.bincount(flat_f, weights=tables.n, minlength=G * 2 * nf).reshape(G, nf, 2)
+
+    return _Cells(counts, nb, 2, pred_asc[::-1].copy(), sums=sums,
+                  rank=lambda rest: rank_statistics_from_runs(codes, tables.key, pos, neg, G, rest=rest), fine=fine)
+
+
+def metrics_from_tables(tables: BinaryTables, codes, n_groups: int, *, threshold: float = DEFAULT_THRESHOLD,
+                        metrics=None, intervals: bool = True, seed: int = 0, n_boot: int = 1000,
+                        time_budget_s: float | None = 0.1, compare_to_rest: bool = False,
+                        min_group_size: int = 30) -> pd.DataFrame:
+    """:func:`mlimpact.metrics.compute_metrics`'s table for a binary score, from an engine's counts.
+
+    ``codes``: the group (0..n_groups-1) of each row of ``tables``. Returns the same columns and
+    ``attrs``, plus a ``max_error`` column (NaN but for ROC AUC and average precision) when the scores were binned.
+    """
+    codes = np.asarray(codes, dtype=np.int64)
+    G = int(n_groups)
+    want = metrics_for_task("binary") if metrics is None else [m for m in metrics_for_task("binary") if m in metrics]
+    opts = {"intervals": bool(intervals), "compare": bool(compare_to_rest), "seed": int(seed), "n_boot": int(n_boot),
+            "time_budget_s": time_budget_s, "order": None}
+    keys = tables.keys
+    outs, _losses, boot, _bins, _ranked = binary_plan(want, (keys.lo, keys.hi), G, has_score=True,
+                                                      intervals=intervals, compare=compare_to_rest)
+    attrs: dict = {}
+    cells = _cells(tables, codes, G, threshold)
+    outs, n, positives = binary_from_cells(outs, cells, boot, opts, attrs)
+    for o in outs.values():
+        o.finish()
+    table = _assemble(outs, want, G, n, positives, task="binary", compare=bool(compare_to_rest),
+                      min_group_size=min_group_size,
+                      attrs={"task": "binary", "threshold": threshold, "n_boot": attrs.get("n_boot", 0), "seed": seed,
+                             "interval_methods": {m: METRICS[m].interval for m in want}})
+    if not tables.exact:
+        pos = np.where(tables.y == 1, tables.n, 0)
+        neg = tables.n - pos
+        errors = dict(zip(("roc_auc", "average_precision"), binning_error(codes, tables.key, pos, neg, G),
+                          strict=True))
+        group, metric = table["group"].to_numpy(), table["metric"].to_numpy()
+        table["max_error"] = np.nan
+        for name, err in errors.items():  # two metrics, each one vectorized assignment
+            at = metric == name
+            table.loc[at, "max_error"] = err[group[at]]
+        table.attrs["score_bins"] = tables.n_keys
+    return table

@@ -1,0 +1,114 @@
+"""Segment columns on an engine: the memory path's groups (values, numeric bins, "Other"), as SQL.
+
+:func:`engine_grouping` asks the engine for a column's values over the usable rows (one small
+``GROUP BY``), applies the memory path's rules to them — :func:`mlimpact.io.dataset.encode_column` for
+the labels, :func:`mlimpact.slices.segments.bin_labels` and quantile edges for numeric columns with many
+values, :func:`mlimpact.slices.segments.fold_map` for ``top_k`` — and returns the SQL expression to group
+by plus the mapping from what the engine returns to group codes. :func:`engine_segment_table` is
+:func:`mlimpact.slices.segments.segment_table` on an engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mlimpact.engine.sql import bin_index, finite, ident, quantiles_sql
+from mlimpact.engine.tables import binary_tables
+from mlimpact.errors import InputError
+from mlimpact.io import MISSING_LABEL, encode_column
+from mlimpact.metrics.evaluate import in_metric_order
+from mlimpact.metrics.tables import metrics_from_tables
+from mlimpact.slices.segments import MAX_EXACT_NUMERIC, bin_labels, decorate_segments, fold_map
+
+__all__ = ["EngineGrouping", "engine_grouping", "engine_segment_table", "MAX_ENGINE_VALUES"]
+
+#: values of one segment column an engine brings back (more: fold with ``top_k``)
+MAX_ENGINE_VALUES = 100_000
+
+
+@dataclass(frozen=True)
+class EngineGrouping:
+    """A column's grouping: the SQL to group by, the labels, and the code of each returned value."""
+
+    column: str
+    sql: str
+    labels: list[str]
+    raw: pd.Index  #: the values the SQL returns (NaN for missing)
+    codes: np.ndarray  #: the group code of each raw value
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.labels)
+
+    def code_of(self, values: pd.Series) -> np.ndarray:
+        """The group code of each value the engine returned for :attr:`sql`."""
+        at = self.raw.get_indexer(pd.Index(values))
+        if (at < 0).any():
+            raise InputError(f"column `{self.column}`: the engine returned a value it did not list; run again")
+        return self.codes[at]
+
+
+def engine_grouping(eds, column: str, *, n_bins: int = 5, top_k: int | None = None) -> EngineGrouping:
+    """The grouping of ``column`` over ``eds``' usable rows, as the memory path would make it."""
+    be, where, col = eds.backend, eds.spec.where, ident(column)
+    kind = str(eds.column_types.get(column, "")).upper()
+    if column not in eds.column_types:
+        raise InputError(f"column `{column}` is not in {eds.name}; pick one of its columns")
+    if kind.startswith(("TIMESTAMP", "DATE")):
+        raise InputError(f"column `{column}` holds dates; use the Monitoring page for metrics over time")
+    counts = be.query(f"SELECT {col} AS v, count(*) AS n FROM src WHERE {where} GROUP BY 1 "
+                      f"LIMIT {MAX_ENGINE_VALUES + 1}")
+    if len(counts) > MAX_ENGINE_VALUES:
+        raise InputError(f"column `{column}`: more than {MAX_ENGINE_VALUES:,} values; is it an id? Leave it out of "
+                         "the segments or keep the largest values with --max-values")
+    values = counts["v"]
+    if eds.is_numeric(column) and pd.to_numeric(values, errors="coerce").dropna().nunique() > MAX_EXACT_NUMERIC:
+        return _numeric_bins(eds, column, n_bins, values)
+    codes, labels = encode_column(values)
+    codes = np.asarray(codes)
+    if top_k is not None:
+        per_value = np.bincount(codes, weights=counts["n"].to_numpy(dtype=float), minlength=len(labels))
+        new_index, labels = fold_map(per_value.astype(np.int64), labels, top_k=top_k)
+        codes = new_index[codes]
+    return EngineGrouping(column, col, list(labels), pd.Index(values), codes.astype(np.int64))
+
+
+def _numeric_bins(eds, column: str, n_bins: int, values: pd.Series) -> EngineGrouping:
+    col = ident(column)
+    qs = np.linspace(0, 1, n_bins + 1)
+    q = eds.backend.query(f"SELECT {quantiles_sql(col, qs, eds.backend.dialect)} AS q FROM src "
+                          f"WHERE {eds.spec.where} AND {finite(col)}")
+    edges = np.unique(np.asarray(q["q"].iloc[0], dtype=float)) if len(q) and q["q"].iloc[0] is not None \
+        else np.zeros(0)
+    labels = bin_labels(edges)
+    nums = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    has_missing = bool((~np.isfinite(nums)).any())
+    if len(edges) == 0:
+        return EngineGrouping(column, "0", [MISSING_LABEL], pd.Index([0]), np.zeros(1, dtype=np.int64))
+    inner = edges[1:-1]
+    n_bins_made = len(labels)
+    if has_missing:
+        labels = labels + [MISSING_LABEL]
+    sql = f"CASE WHEN {finite(col)} THEN {bin_index(col, inner)} ELSE -1 END"
+    raw = list(range(n_bins_made)) + ([-1] if has_missing else [])
+    codes = np.arange(n_bins_made + (1 if has_missing else 0), dtype=np.int64)
+    return EngineGrouping(column, sql, labels, pd.Index(raw), codes)
+
+
+def engine_segment_table(eds, keys, grouping: EngineGrouping, *, metrics, overall_value: dict, min_size: int = 30,
+                         seed: int = 0, intervals: bool = True, time_budget_s: float | None = 2.0,
+                         sort_by: str = "impact") -> pd.DataFrame:
+    """:func:`mlimpact.slices.segments.segment_table` for one column on an engine."""
+    tables = binary_tables(eds.backend, eds.spec, keys, grouping.sql, n_groups_hint=len(grouping.raw))
+    table = metrics_from_tables(tables, grouping.code_of(tables.group), grouping.n_groups,
+                                threshold=eds.spec.threshold, metrics=metrics, intervals=intervals, seed=seed,
+                                time_budget_s=time_budget_s, compare_to_rest=True, min_group_size=min_size)
+    present = np.bincount(table["group"].to_numpy(), weights=table["n"].to_numpy(), minlength=grouping.n_groups) > 0
+    table = in_metric_order(table[present[table["group"].to_numpy()]], metrics)
+    seg_labels = pd.DataFrame({grouping.column: grouping.labels})
+    out = decorate_segments(seg_labels, table, overall_value, sort_by=sort_by)
+    out.attrs.update(table.attrs)
+    return out
