@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 
 import pandas as pd
 
@@ -49,7 +50,7 @@ class DuckDBBackend:
         if memory_limit:
             self.con.execute(f"SET memory_limit = {literal(memory_limit)}")
         try:
-            self.con.execute(f"CREATE VIEW src AS {self._relation(spec)}")
+            self.con.execute(f"CREATE TEMP VIEW src AS {self._relation(spec)}")
             if lockdown:  # a query typed in the app must not reach other files
                 self.con.execute("SET enable_external_access = false")
                 self.con.execute("SET lock_configuration = true")
@@ -100,20 +101,27 @@ class SparkBackend:
 
     def __init__(self, spec: SourceSpec, *, master: str | None = None):
         try:
-            from pyspark.sql import SparkSession  # on use: only the spark engine needs pyspark
+            with warnings.catch_warnings():  # pyspark 4.3 warns that pandas 3 is "not fully supported"; only
+                warnings.simplefilter("ignore", FutureWarning)  # small Arrow results cross, which it handles
+                from pyspark.sql import SparkSession  # on use: only the spark engine needs pyspark
         except ImportError:
             raise InputError(f"pyspark is not installed. {SPARK_INSTALL_HINT}") from None
         self.spec = spec
         remote = master or os.environ.get("SPARK_REMOTE")
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local[2] stays on loopback
         try:
             builder = SparkSession.builder.appName("mlimpact")
             if remote and remote.startswith("sc://"):
                 builder = builder.remote(remote)
             else:
                 builder = (builder.master(remote or "local[2]").config("spark.ui.enabled", "false")
+                           .config("spark.ui.showConsoleProgress", "false")
                            .config("spark.sql.shuffle.partitions", "8")
                            .config("spark.sql.execution.arrow.pyspark.enabled", "true"))
-            self.spark = builder.getOrCreate()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)
+                self.spark = builder.getOrCreate()
+            self.spark.sparkContext.setLogLevel("ERROR")
         except Exception as exc:  # Java missing, gateway failed, cluster unreachable: one line, no traceback
             raise InputError(f"Spark did not start ({_short(exc)}). {SPARK_INSTALL_HINT}") from None
         try:

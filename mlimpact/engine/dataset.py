@@ -138,7 +138,8 @@ def _prepare(backend, src, changes, threshold) -> EngineDataset:
     raw = counts["v"].tolist()
     norm_list = norm.tolist()
     missing_raw = [v for v, k in zip(raw, norm_list, strict=True) if v is not None and pd.isna(k) and not _nan(v)]
-    nan_label = f" OR isnan({label})" if any(_nan(v) for v in raw) else ""
+    float_label = str(types.get(roles.label, "")).upper().startswith(("FLOAT", "DOUBLE", "REAL"))
+    nan_label = f" OR isnan({label})" if float_label and any(_nan(v) for v in raw) else ""
     kept_raw = [v for v, k in zip(raw, norm_list, strict=True) if not pd.isna(k) and k in found.kept]
     pos_raw = [v for v, k in zip(raw, norm_list, strict=True) if not pd.isna(k) and k == found.positive]
     is_missing = f"({label} IS NULL{nan_label}" + (f" OR {label} IN ({_literals(missing_raw)})" if missing_raw else "") + ")"

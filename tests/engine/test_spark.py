@@ -1,0 +1,50 @@
+"""The Spark engine (pyspark, ``local[2]``, Java from Debian) gives the memory path's summary."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+
+import mlimpact.metrics.binary_bootstrap as binary_bootstrap
+from mlimpact.cli.main import main
+from mlimpact.io.load import load
+from mlimpact.io.samples import sample_path
+from mlimpact.report.summarize import summarize
+from tests.engine.test_engines import assert_same_summary
+
+if shutil.which("java") is None:  # the README's test command installs it; say so instead of skipping silently
+    pytest.fail("Java is missing: the README's test command installs openjdk-17-jre-headless", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def full_bootstrap(monkeypatch):
+    real = binary_bootstrap.run_bootstrap
+    monkeypatch.setattr(binary_bootstrap, "run_bootstrap",
+                        lambda replicate, *, n_boot, seed, time_budget_s, chunk: real(
+                            replicate, n_boot=n_boot, seed=seed, time_budget_s=None, chunk=chunk))
+
+
+def test_spark_local_gives_the_memory_paths_summary(tmp_path, capsys):
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    df = pd.read_csv(sample_path("fraud"))
+    df.iloc[:40_000].to_parquet(folder / "part-0.parquet")
+    df.iloc[40_000:].to_parquet(folder / "part-1.parquet")
+    args = ["summarize", str(folder), "--label", "is_fraud", "--score", "fraud_score", "--segment", "region",
+            "--segment", "channel"]
+    assert main([*args, "--engine", "spark"]) == 0
+    spark = json.loads(capsys.readouterr().out)
+    assert spark["source"]["engine"] == "spark"
+    dataset, _ = load(sample_path("fraud"), {"label": "is_fraud", "score": "fraud_score",
+                                             "segments": ("region", "channel")})
+    assert_same_summary(summarize(dataset, seed=0), spark)
+
+
+def test_spark_bad_source_is_one_line(tmp_path, capsys):
+    (tmp_path / "x.parquet").write_bytes(b"PAR1 broken")
+    assert main(["summarize", str(tmp_path / "x.parquet"), "--engine", "spark", "--label", "y", "--score", "p"]) == 2
+    err = capsys.readouterr().err
+    assert "x.parquet: not a readable Parquet file" in err and "Traceback" not in err
