@@ -18,9 +18,15 @@ def run(args) -> int:
     )
 
     config = read_checks(args.config)
-    dataset = load_file(args.file, role_changes(config.columns))
-    validate_config(dataset, config, str(args.config))
-    status = evaluate_ranges(dataset, config.ranges, settings=config.settings)
+    from mlimpact.engine.dataset import choose_engine  # on use: start-up
+
+    engine = choose_engine(args.file, args.engine)
+    if engine == "memory":
+        dataset = load_file(args.file, role_changes(config.columns))
+        validate_config(dataset, config, str(args.config))
+        status = evaluate_ranges(dataset, config.ranges, settings=config.settings)
+    else:
+        status = _engine_status(args, engine, config)
     report = check_results(status)
     if args.format == "json":
         sys.stdout.write(json_text(report))
@@ -37,3 +43,21 @@ def run(args) -> int:
     summary = (f"{n_bad} of {checked} checks out of range" if n_bad else f"all {checked} checks in range") + extra
     print(summary, file=sys.stderr)
     return EXIT_CHECK_FAILED if n_bad else EXIT_OK
+
+
+def _engine_status(args, engine: str, config):
+    """The status table computed where the data lives."""
+    from mlimpact.engine.dataset import open_engine_dataset  # noqa: I001 - on use: the engine path only
+    from mlimpact.engine.tables import score_keys  # on use: as above
+    from mlimpact.monitoring import role_changes, validate_config  # on use: start-up
+    from mlimpact.monitoring.engine_series import engine_evaluate_ranges  # on use: as above
+
+    eds = open_engine_dataset(args.file, engine, role_changes(config.columns), threshold=config.settings.threshold,
+                              spark_master=args.spark_master)
+    try:
+        for line in eds.inferred:
+            print(line, file=sys.stderr)
+        validate_config(eds, config, str(args.config))
+        return engine_evaluate_ranges(eds, score_keys(eds.backend, eds.spec), config.ranges, settings=config.settings)
+    finally:
+        eds.close()

@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "violation")
     s.add_argument("file", help="predictions file")
     s.add_argument("--config", required=True, help="checks.toml with [columns] and [[check]] tables")
+    engine_options(s)
     s.add_argument("--format", choices=["text", "json"], default="text")
     s.add_argument("--allow-unchecked", action="store_true",
                    help="exit 0 when no bucket could be checked (default: exit 2, as nothing was verified)")

@@ -64,6 +64,22 @@ class EngineDataset:
         """Rows used."""
         return self.n_total - sum(self.exclusions.values())
 
+    @property
+    def source(self) -> str:
+        """How messages name the source (as ``Dataset.source``)."""
+        return self.name
+
+    @property
+    def columns(self) -> list[str]:
+        """The source's columns."""
+        return list(self.column_types)
+
+    def time_sql(self) -> str:
+        """The time column as a timestamp (text parsed with ``TRY_CAST``; unparsable text is missing)."""
+        col = ident(self.roles.time)
+        kind = str(self.column_types.get(self.roles.time, "")).upper()
+        return col if kind.startswith(("TIMESTAMP", "DATE")) else f"TRY_CAST({col} AS TIMESTAMP)"
+
     def summary(self) -> dict:
         """Rows total/used/excluded in the JSON contract's shape."""
         return {"total": self.n_total, "used": self.n, "excluded": dict(self.exclusions)}

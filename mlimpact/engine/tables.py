@@ -112,7 +112,7 @@ def _key_sql(lo: float, hi: float, k: int) -> str:
 class BinaryTables:
     """One grouping's counts: runs and cells as flat arrays (raw group values still to be coded)."""
 
-    group: pd.Series  #: raw group value of each result row (None for the overall grouping)
+    groups: pd.DataFrame  #: raw group values of each result row, one column per group expression (g0, g1, ...)
     key: np.ndarray  #: score key (the score itself when ``exact``)
     cell: np.ndarray  #: the score bin (ascending, 0..len(coarse_edges))
     y: np.ndarray  #: 0/1
@@ -122,10 +122,16 @@ class BinaryTables:
     exact: bool  #: the key is the score (rank statistics equal the memory path's)
     n_keys: int  #: the number of score bins when not exact
 
+    @property
+    def group(self) -> pd.Series:
+        """The raw values of the first group expression."""
+        return self.groups["g0"]
 
-def binary_tables(backend, spec: BinarySpec, keys: ScoreKeys, group_sql: str | None, *,
-                  n_groups_hint: int = 1) -> BinaryTables:
-    """Count the runs and cells of one grouping (``group_sql``: an expression, or None for all rows)."""
+
+def binary_tables(backend, spec: BinarySpec, keys: ScoreKeys, group_sql, *, n_groups_hint: int = 1,
+                  where: str | None = None) -> BinaryTables:
+    """Count the runs and cells of one grouping: ``group_sql`` is an expression, a list of them (a cross),
+    or None for all rows; ``where`` narrows the usable rows further (e.g. rows with a time)."""
     budget_keys = max(RUNS_BUDGET // max(2 * n_groups_hint, 1), 256)
     # result rows <= 2 x (distinct (group, score) pairs) <= 2 x min(rows, groups x distinct scores)
     exact = keys.exact_global and 2 * min(keys.n, keys.distinct * max(n_groups_hint, 1)) <= RUNS_BUDGET
@@ -135,15 +141,20 @@ def binary_tables(backend, spec: BinarySpec, keys: ScoreKeys, group_sql: str | N
     else:
         n_keys = int(min(MAX_KEYS, 1 << int(np.log2(budget_keys))))
         key = _key_sql(keys.lo, keys.hi, n_keys)
-    g = group_sql if group_sql is not None else "NULL"
+    exprs = [] if group_sql is None else [group_sql] if isinstance(group_sql, str) else list(group_sql)
+    exprs = exprs or ["NULL"]
+    names = [f"g{i}" for i in range(len(exprs))]
+    g = ", ".join(f"{e} AS {n}" for e, n in zip(exprs, names, strict=True))
+    gl = ", ".join(names)
+    extra = f" WHERE {where}" if where else ""
     loss_cols = "".join(f", {loss_sql(m, 'mli_s', 'mli_y')} AS {m}" for m in spec.losses)
     sums = "".join(f", sum({m}) AS {m}_1, sum({m} * {m}) AS {m}_2" for m in spec.losses)
-    sql = (f"SELECT g, k, b, mli_y AS y, count(*) AS n{sums} FROM ("
-           f"SELECT {g} AS g, {key} AS k, {bin_index('mli_s', keys.coarse_edges)} AS b, mli_y{loss_cols} "
-           f"FROM ({_base(spec)}) t) u GROUP BY g, k, b, mli_y")
+    sql = (f"SELECT {gl}, k, b, mli_y AS y, count(*) AS n{sums} FROM ("
+           f"SELECT {g}, {key} AS k, {bin_index('mli_s', keys.coarse_edges)} AS b, mli_y{loss_cols} "
+           f"FROM ({_base(spec)}) t{extra}) u GROUP BY {gl}, k, b, mli_y")
     df = backend.query(sql)
     return BinaryTables(
-        group=df["g"], key=df["k"].to_numpy(dtype=float), cell=df["b"].to_numpy(dtype=np.int64),
+        groups=df[names], key=df["k"].to_numpy(dtype=float), cell=df["b"].to_numpy(dtype=np.int64),
         y=df["y"].to_numpy(dtype=np.int64), n=df["n"].to_numpy(dtype=np.int64),
         sums={m: (df[f"{m}_1"].to_numpy(dtype=float), df[f"{m}_2"].to_numpy(dtype=float)) for m in spec.losses},
         keys=keys, exact=exact, n_keys=n_keys)

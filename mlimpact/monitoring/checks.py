@@ -310,7 +310,8 @@ def validate_config(dataset, config: ChecksConfig, source: str) -> None:
         if r.metric not in allowed:
             raise _fail(source, r.line, f"metric {r.metric!r} does not apply to {dataset.source}, a {dataset.task} "
                                         f"task", f"choose one of {', '.join(allowed)}")
-        if r.segment is not None and r.segment not in dataset.frame.columns:
+        columns = dataset.columns if hasattr(dataset, "columns") else dataset.frame.columns  # engine or memory
+        if r.segment is not None and r.segment not in columns:
             raise _fail(source, r.line, f"segment column `{r.segment}` is not in {dataset.source}",
                         "name one of its columns")
         if r.period is not None and dataset.roles.time is None:

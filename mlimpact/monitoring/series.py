@@ -42,7 +42,8 @@ from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.metrics import METRICS, evaluate, metrics_for_task
 
 __all__ = ["PERIODS", "POSITIVE_SUPPORT", "DEFAULT_SETTINGS", "POINT_MIN_COUNT", "POINT_MIN_POSITIVES",
-           "MIN_RESAMPLED_ROWS", "default_period", "OVER_TIME_COLUMNS", "MonitorSettings", "TimeBuckets", "time_buckets", "dataset_buckets", "default_reference_end", "time_span", "metrics_over_time"]
+           "MIN_RESAMPLED_ROWS", "default_period", "OVER_TIME_COLUMNS", "MonitorSettings", "TimeBuckets", "time_buckets", "dataset_buckets", "default_reference_end", "time_span", "metrics_over_time",
+           "series_table"]
 
 #: bucket codes and their names
 PERIODS = {"D": "day", "W": "week", "M": "month"}
@@ -173,7 +174,7 @@ def dataset_buckets(dataset: Dataset, period: str | None) -> TimeBuckets:
     """:func:`time_buckets` of the Dataset's time column (all rows in one bucket when ``period`` is None)."""
     if period is None:
         return TimeBuckets(None, np.zeros(dataset.n, dtype=np.int64), ("all",), pd.DatetimeIndex([pd.NaT]),
-                           pd.DatetimeIndex([pd.NaT]))
+                           pd.DatetimeIndex([pd.NaT]))  # one bucket; period None
     return time_buckets(_time_column(dataset, "a period").to_numpy(), period)
 
 
@@ -275,12 +276,20 @@ def metrics_over_time(dataset: Dataset, *, metrics, period: str | None = "W", se
     parts = [evaluate(dataset, threshold=settings.threshold, metrics=[m], codes=codes, n_groups=(B + 1) * S,
                       seed=seed, n_boot=N_BOOT, time_budget_s=None) for m in metrics]
     t = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["group", "n", "metric"])
+    return series_table(t, buckets, slabels, segment=segment, settings=settings, task=dataset.task)
+
+
+def series_table(t: pd.DataFrame, buckets: TimeBuckets, slabels, *, segment: str | None, settings: MonitorSettings,
+                 task: str) -> pd.DataFrame:
+    """:data:`OVER_TIME_COLUMNS` from a metrics table over ``bucket * S + segment`` group codes (bucket B, one
+    past the last, holds the rows without a time and is dropped), for the memory path and the engines."""
+    B, S = len(buckets.labels), len(slabels)
     t = t[(t["group"] < B * S) & (t["n"] > 0)]
     b, s = (t["group"] // S).to_numpy(), (t["group"] % S).to_numpy()
-    small = _too_small(t, settings, dataset.task)
+    small = _too_small(t, settings, task)
     out = pd.DataFrame({
         "metric": t["metric"].to_numpy(), "segment_column": segment,
-        "segment": np.asarray(slabels, dtype=object)[s], "period": period,
+        "segment": np.asarray(slabels, dtype=object)[s], "period": buckets.period,
         "bucket": np.asarray(buckets.labels, dtype=object)[b], "start": buckets.starts[b], "end": buckets.ends[b],
         "n": t["n"].to_numpy(), "positives": t["positives"].to_numpy(), "value": t["value"].to_numpy(),
         "low": t["low"].to_numpy(), "high": t["high"].to_numpy(), "note": t["note"].to_numpy(), "too_small": small,

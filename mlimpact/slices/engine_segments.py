@@ -51,8 +51,10 @@ class EngineGrouping:
         return self.codes[at]
 
 
-def engine_grouping(eds, column: str, *, n_bins: int = 5, top_k: int | None = None) -> EngineGrouping:
-    """The grouping of ``column`` over ``eds``' usable rows, as the memory path would make it."""
+def engine_grouping(eds, column: str, *, n_bins: int = 5, top_k: int | None = None,
+                    binned: bool = True) -> EngineGrouping:
+    """The grouping of ``column`` over ``eds``' usable rows, as the memory path would make it
+    (``binned=False``: every value, as ``Dataset.codes`` gives them, numeric or not)."""
     be, where, col = eds.backend, eds.spec.where, ident(column)
     kind = str(eds.column_types.get(column, "")).upper()
     if column not in eds.column_types:
@@ -65,7 +67,7 @@ def engine_grouping(eds, column: str, *, n_bins: int = 5, top_k: int | None = No
         raise InputError(f"column `{column}`: more than {MAX_ENGINE_VALUES:,} values; is it an id? Leave it out of "
                          "the segments or keep the largest values with --max-values")
     values = counts["v"]
-    if eds.is_numeric(column) and pd.to_numeric(values, errors="coerce").dropna().nunique() > MAX_EXACT_NUMERIC:
+    if binned and eds.is_numeric(column) and pd.to_numeric(values, errors="coerce").dropna().nunique() > MAX_EXACT_NUMERIC:
         return _numeric_bins(eds, column, n_bins, values)
     codes, labels = encode_column(values)
     codes = np.asarray(codes)

@@ -208,3 +208,19 @@ def test_auto_picks_memory_for_small_sources_and_duckdb_beyond_the_budget(tmp_pa
     monkeypatch.setenv("MLIMPACT_MEMORY_BUDGET", "10")
     assert choose_engine(str(tmp_path), "auto") == "duckdb"
     assert choose_engine(str(tmp_path / "a.parquet"), "spark") == "spark"
+
+
+@pytest.mark.parametrize("sample", ["fraud", "ads"])
+def test_check_on_duckdb_prints_the_memory_paths_results(sample, tmp_path, capsys):
+    file = {"fraud": "fraud", "ads": "ads_ctr"}[sample]
+    config = f"tests/golden/checks_{file}.toml"
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    pd.read_csv(sample_path(sample)).to_parquet(folder / "part-0.parquet")
+    codes = [main(["check", str(sample_path(sample)), "--config", config, "--format", "json", "--engine", e])
+             for e in ("memory", "duckdb")]
+    memory, engine = capsys.readouterr().out.split("\n}\n")[:2]
+    assert codes[0] == codes[1] == 1  # both find the planted violations
+    assert json.loads(memory + "}") == json.loads(engine + "}")
+    assert main(["check", str(folder), "--config", config, "--format", "json", "--engine", "duckdb"]) == 1
+    assert json.loads(capsys.readouterr().out) == json.loads(memory + "}")  # a folder of Parquet: the same

@@ -48,3 +48,13 @@ def test_spark_bad_source_is_one_line(tmp_path, capsys):
     assert main(["summarize", str(tmp_path / "x.parquet"), "--engine", "spark", "--label", "y", "--score", "p"]) == 2
     err = capsys.readouterr().err
     assert "x.parquet: not a readable Parquet file" in err and "Traceback" not in err
+
+
+def test_spark_check_prints_the_memory_paths_results(tmp_path, capsys):
+    pd.read_csv(sample_path("ads")).to_parquet(tmp_path / "ads.parquet")
+    config = "tests/golden/checks_ads_ctr.toml"
+    assert main(["check", str(tmp_path / "ads.parquet"), "--config", config, "--format", "json"]) == 1
+    memory = json.loads(capsys.readouterr().out)
+    assert main(["check", str(tmp_path / "ads.parquet"), "--config", config, "--format", "json",
+                 "--engine", "spark"]) == 1
+    assert json.loads(capsys.readouterr().out) == memory

@@ -1,0 +1,94 @@
+"""Metrics over time and the range checks on an engine: ``check --engine duckdb|spark``.
+
+One ``GROUP BY`` per (period, segment column) counts every bucket's runs and cells where the data lives
+(the bucket is the engine's ``date_trunc`` of the time column: ISO weeks start on Monday, as in memory);
+:func:`mlimpact.monitoring.series.series_table` and :func:`mlimpact.monitoring.ranges.check_ranges` then
+turn them into the very status table the memory path's ``check`` prints.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mlimpact.engine.tables import binary_tables
+from mlimpact.errors import InputError
+from mlimpact.metrics.tables import metrics_from_tables
+from mlimpact.monitoring.ranges import STATUS_COLUMNS, check_ranges
+from mlimpact.monitoring.series import (
+    DEFAULT_SETTINGS,
+    N_BOOT,
+    PERIODS,
+    MonitorSettings,
+    TimeBuckets,
+    series_table,
+    time_buckets,
+)
+from mlimpact.slices.engine_segments import engine_grouping
+
+__all__ = ["engine_metrics_over_time", "engine_evaluate_ranges"]
+
+_TRUNC = {"D": "day", "W": "week", "M": "month"}
+
+
+def _buckets(eds, keys, period: str | None, segment_sql, seg_count: int):
+    """The grouping's tables and the bucket of each result row (-1: no time)."""
+    if period is None:
+        tables = binary_tables(eds.backend, eds.spec, keys, segment_sql, n_groups_hint=seg_count)
+        buckets = TimeBuckets(None, np.zeros(1, dtype=np.int64), ("all",), pd.DatetimeIndex([pd.NaT]),
+                              pd.DatetimeIndex([pd.NaT]))
+        return tables, buckets, np.zeros(len(tables.n), dtype=np.int64), None
+    if period not in PERIODS:
+        raise InputError(f"period must be one of D (day), W (week), M (month); got {period!r}")
+    if eds.roles.time is None:
+        raise InputError(f"{eds.name}: no time column chosen; a period needs one (add `time = \"COLUMN\"` to "
+                         "[columns] in checks.toml)")
+    bucket_sql = f"CAST(date_trunc({_TRUNC[period]!r}, {eds.time_sql()}) AS TIMESTAMP)"
+    groups = [bucket_sql] + ([segment_sql] if segment_sql is not None else [])
+    tables = binary_tables(eds.backend, eds.spec, keys, groups, n_groups_hint=64 * max(seg_count, 1))
+    starts = pd.to_datetime(tables.groups["g0"])
+    distinct = pd.DatetimeIndex(starts.dropna().unique()).sort_values()
+    buckets = time_buckets(distinct, period)
+    at = pd.Index(distinct).get_indexer(starts)
+    return tables, buckets, np.where(starts.isna().to_numpy(), -1, buckets.codes[at] if len(at) else at), "g1"
+
+
+def engine_metrics_over_time(eds, keys, *, metrics, period: str | None = "W", segment: str | None = None,
+                             settings: MonitorSettings = DEFAULT_SETTINGS, seed: int = 0) -> pd.DataFrame:
+    """:func:`mlimpact.monitoring.series.metrics_over_time` for an engine's dataset (binary tasks)."""
+    metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+    grouping = engine_grouping(eds, segment, binned=False) if segment is not None else None
+    seg_sql = grouping.sql if grouping is not None else None
+    tables, buckets, bucket_of, seg_col = _buckets(eds, keys, period, seg_sql, grouping.n_groups if grouping else 1)
+    if grouping is not None:
+        seg_codes = grouping.code_of(tables.groups[seg_col or "g0"])
+        slabels = grouping.labels
+    else:
+        seg_codes, slabels = np.zeros(len(tables.n), dtype=np.int64), [None]
+    B, S = len(buckets.labels), len(slabels)
+    codes = np.where(bucket_of < 0, B, bucket_of) * S + seg_codes
+    parts = [metrics_from_tables(tables, codes, (B + 1) * S, threshold=settings.threshold, metrics=[m], seed=seed,
+                                 n_boot=N_BOOT, time_budget_s=None) for m in metrics]
+    t = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["group", "n", "metric"])
+    return series_table(t, buckets, slabels, segment=segment, settings=settings, task="binary")
+
+
+def engine_evaluate_ranges(eds, keys, ranges, *, settings: MonitorSettings = DEFAULT_SETTINGS) -> pd.DataFrame:
+    """:func:`mlimpact.monitoring.ranges.evaluate_ranges` on an engine: one query per (period, segment)."""
+    ranges = tuple(ranges)
+    wanted: dict = {}
+    for r in ranges:
+        wanted.setdefault((r.period, r.segment), set()).add(r.metric)
+    tables = {}  # one GROUP BY per (period, segment), every metric of it from the same counts
+    frames = []
+    for metric, period, segment in dict.fromkeys((r.metric, r.period, r.segment) for r in ranges):  # memory's order
+        if (period, segment) not in tables:
+            tables[period, segment] = engine_metrics_over_time(eds, keys, metrics=sorted(wanted[period, segment]),
+                                                               period=period, segment=segment, settings=settings)
+        table = tables[period, segment]
+        frames.append(check_ranges(table[table["metric"] == metric],
+                                   [r for r in ranges if (r.metric, r.period, r.segment) == (metric, period, segment)],
+                                   rule=settings.rule))
+    if not frames:
+        return pd.DataFrame(columns=STATUS_COLUMNS)
+    return pd.concat(frames, ignore_index=True)
