@@ -26,9 +26,10 @@ from mlimpact.io import (
     sample_path,
 )
 from mlimpact.io.decision import DEFAULT_THRESHOLD, threshold_scale
+from mlimpact.engine.server import server_options
 from mlimpact.io.load import Source, dataset_of, read_source
 
-from . import context, meeting, nav, report_buttons, safe, share, state
+from . import context, meeting, nav, report_buttons, safe, server_source, share, state
 
 UPLOAD_CHOICE = "upload"
 UPLOAD_TYPES = ["csv", "tsv", "txt", "gz", "zip", "parquet", "xlsx"]
@@ -82,8 +83,10 @@ def _load_uploads(files) -> Source:
 
 
 def _source_widget(controls: bool) -> str:
-    options = list(SAMPLES) + [UPLOAD_CHOICE]
-    labels = {k: f"Sample: {s.title}" for k, s in SAMPLES.items()} | {UPLOAD_CHOICE: "Upload my files"}
+    server = server_options().available
+    options = list(SAMPLES) + [UPLOAD_CHOICE] + ([server_source.CHOICE] if server else [])
+    labels = {k: f"Sample: {s.title}" for k, s in SAMPLES.items()} | {UPLOAD_CHOICE: "Upload my files",
+                                                                      server_source.CHOICE: server_source.LABEL}
     saved = st.session_state.get(state.SOURCE)
     if saved is None:  # a session's first run: the link decides, else the default sample
         saved = share.pending("sample") or (UPLOAD_CHOICE if share.pending("src") == "upload" else DEFAULT_SAMPLE)
@@ -98,6 +101,8 @@ def _source_widget(controls: bool) -> str:
 
 def _select_source(choice: str, controls: bool = True) -> Source | None:
     """Load the chosen source (once per content) and make it current."""
+    if choice == server_source.CHOICE:
+        return server_source.select(server_options(), controls)
     if choice != UPLOAD_CHOICE:
         key = ("sample", choice)
         if st.session_state[state.UPLOAD_KEY] != key or state.current_source() is None:
@@ -115,8 +120,13 @@ def _select_source(choice: str, controls: bool = True) -> Source | None:
         help="CSV/TSV (also gzip or zip), Parquet or Excel. Several files with the same columns are stacked; "
              "files with different columns are joined on a shared id column.")
     limit = st.get_option("server.maxUploadSize")
-    st.caption(f"Files over {limit} MB: run the command line on them instead (it reads any size): "
-               "`python -m mlimpact summarize FILE`.")
+    if server_options().available:
+        st.caption(f"Files over {limit} MB: put them in the server's data folder and choose "
+                   f"\"{server_source.LABEL}\" above, or run `python -m mlimpact summarize PATH --engine duckdb`.")
+    else:
+        st.caption(f"Files over {limit} MB: run the command line on them (`python -m mlimpact summarize PATH "
+                   "--engine duckdb` reads folders and files beyond memory), or ask the server's administrator to set "
+                   "MLIMPACT_DATA_DIRS so the app can open them from the server.")
     if not files:
         if in_use is not None:  # each page has its own (empty) uploader; the upload stays in use
             st.caption(safe.md_escape(f"In use: {in_use.name} (uploaded). Upload again to replace it."))
@@ -252,7 +262,7 @@ def render() -> SidebarState:
 # ----------------------------------------------------------------------------- links
 def _publish(result: SidebarState, choice: str) -> None:
     """Write the frame's part of the view into the address bar."""
-    values: dict[str, object] = {"sample": choice if choice != UPLOAD_CHOICE else None,
+    values: dict[str, object] = {"sample": choice if choice not in (UPLOAD_CHOICE, server_source.CHOICE) else None,
                                  "src": "upload" if choice == UPLOAD_CHOICE else None,
                                  "meeting": True if meeting.is_on() else None}
     source, dataset = result.source, result.dataset

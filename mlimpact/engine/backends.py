@@ -50,10 +50,11 @@ class DuckDBBackend:
         if memory_limit:
             self.con.execute(f"SET memory_limit = {literal(memory_limit)}")
         try:
-            self.con.execute(f"CREATE TEMP VIEW src AS {self._relation(spec)}")
-            if lockdown:  # a query typed in the app must not reach other files
+            relation = self._relation(spec)
+            if lockdown:  # a query typed in the app must not reach other files, even while its view is bound
                 self.con.execute("SET enable_external_access = false")
                 self.con.execute("SET lock_configuration = true")
+            self.con.execute(f"CREATE TEMP VIEW src AS {relation}")
             self.con.execute("SELECT * FROM src LIMIT 0")
         except duckdb.Error as exc:
             self.close()

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from mlimpact.errors import InputError
 
-__all__ = ["SourceSpec", "resolve_source", "PARQUET_SUFFIXES", "CSV_SUFFIXES", "DUCKDB_SUFFIXES"]
+__all__ = ["SourceSpec", "resolve_source", "PARQUET_SUFFIXES", "CSV_SUFFIXES", "DUCKDB_SUFFIXES", "server_roots",
+           "allowed_path"]
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt")
@@ -185,3 +186,41 @@ def _check_csv_headers(files) -> None:
         elif header != first[1]:
             raise InputError(f"{f}: its header differs from {first[0]}'s ({header[:80]!r} vs {first[1][:80]!r}); "
                              "make the files agree or point at a folder of files that do")
+
+
+def server_roots(text: str | None) -> list[Path]:
+    """The folders the app may open (``MLIMPACT_DATA_DIRS``: paths separated by ``os.pathsep``), resolved;
+    folders that do not exist are left out.
+
+    >>> server_roots(None), server_roots("")
+    ([], [])
+    """
+    import os  # on use: only the app's server sources need the separator
+
+    roots = []
+    for part in (text or "").split(os.pathsep):
+        part = part.strip()
+        if part and Path(part).is_dir():
+            roots.append(Path(part).resolve())
+    return roots
+
+
+def allowed_path(text: str, roots: list[Path]) -> Path:
+    """``text`` as a path inside one of ``roots``: relative paths are taken from the first root, ``..`` is
+    refused, symlinks are resolved before the check. Anything else is an :class:`InputError`."""
+    if not roots:
+        raise InputError("this server opens no folders: its administrator sets MLIMPACT_DATA_DIRS to allow some")
+    text = str(text).strip()
+    if not text:
+        raise InputError("type a path under " + ", ".join(str(r) for r in roots))
+    if ".." in Path(text).parts:
+        raise InputError(f"{text}: `..` is not allowed; give a path under " + ", ".join(str(r) for r in roots))
+    candidate = Path(text) if Path(text).is_absolute() else roots[0] / text
+    try:
+        resolved = candidate.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise InputError(f"{text}: no such file or folder under " + ", ".join(str(r) for r in roots)) from None
+    if not any(resolved == r or resolved.is_relative_to(r) for r in roots):
+        raise InputError(f"{text}: not under the folders this server allows ({', '.join(str(r) for r in roots)}); "
+                         "ask its administrator to add it to MLIMPACT_DATA_DIRS")
+    return resolved

@@ -1,0 +1,75 @@
+"""Data on the app's server: a path under ``MLIMPACT_DATA_DIRS`` or a query on ``MLIMPACT_DUCKDB``.
+
+:func:`open_server_source` checks the path against the allowed folders (:func:`allowed_path`), estimates its
+size in memory, and reads it through DuckDB into a :class:`mlimpact.io.load.Source` that every page uses as
+it uses an upload. A query runs on the administrator's database opened read-only, with DuckDB's access to
+other files switched off. A source above the memory budget is refused with what to do instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from mlimpact.engine.backends import DuckDBBackend
+from mlimpact.engine.dataset import MEMORY_BUDGET, estimated_memory
+from mlimpact.engine.sources import allowed_path, resolve_source, server_roots
+from mlimpact.errors import InputError
+from mlimpact.io.infer import infer_roles
+from mlimpact.io.load import Source
+
+__all__ = ["server_options", "open_server_source", "ServerOptions"]
+
+
+class ServerOptions:
+    """What this server offers, from its environment."""
+
+    def __init__(self, environ=None):
+        env = os.environ if environ is None else environ
+        self.roots = server_roots(env.get("MLIMPACT_DATA_DIRS"))
+        db = env.get("MLIMPACT_DUCKDB")
+        self.database = db if db and os.path.isfile(db) else None
+        self.budget = int(env.get("MLIMPACT_MEMORY_BUDGET", MEMORY_BUDGET))
+
+    @property
+    def available(self) -> bool:
+        return bool(self.roots or self.database)
+
+
+def server_options(environ=None) -> ServerOptions:
+    """The server's data folders, DuckDB database and memory budget."""
+    return ServerOptions(environ)
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:.1f} GiB"
+
+
+def open_server_source(options: ServerOptions, *, path: str | None = None, query: str | None = None) -> Source:
+    """Read an allowed path, or a query on the server's database, into a Source (within the budget)."""
+    if query is not None:
+        if options.database is None:
+            raise InputError("this server has no DuckDB database to query (MLIMPACT_DUCKDB is not set)")
+        if not re.match(r"^\s*(select|with|from)\b", query, re.IGNORECASE):
+            raise InputError("type a SELECT query on the server's database (it is opened read-only)")
+        spec = resolve_source(f"{options.database}:{query}")
+        name = "query on " + os.path.basename(options.database)
+    else:
+        resolved = allowed_path(path or "", options.roots)
+        spec = resolve_source(str(resolved))
+        name = str(path).strip()
+    size = estimated_memory(spec)
+    if size > options.budget:
+        raise InputError(f"{name}: about {_gib(size)} in memory, above this app's budget of {_gib(options.budget)} "
+                         f"(MLIMPACT_MEMORY_BUDGET); the pages need the rows in memory in this version. Narrow it "
+                         "(a sub-folder, a query with WHERE), or run `python -m mlimpact summarize PATH --engine "
+                         "duckdb` on the server")
+    backend = DuckDBBackend(spec, lockdown=query is not None)
+    try:
+        frame = backend.query("SELECT * FROM src")
+    finally:
+        backend.close()
+    if len(frame) == 0:
+        raise InputError(f"{name}: no rows; check the path or the query's WHERE clause")
+    return Source(name=name, frame=frame, reports=[], content_hash=spec.fingerprint, guess=infer_roles(frame),
+                  notes=[f"read with DuckDB from the server ({spec.kind}, {len(spec.files) or 1:,} file(s))"])

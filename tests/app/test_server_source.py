@@ -1,0 +1,86 @@
+"""'Open data on the server': a Parquet folder under MLIMPACT_DATA_DIRS opens on every page; paths outside it,
+`..`, symlinks out of it and queries that reach other files are refused with one clear message."""
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mlimpact.engine.server import open_server_source, server_options
+from mlimpact.errors import InputError
+from mlimpact.io.samples import sample_path
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+PAGES = ("pages/segments.py", "pages/difficulty.py", "pages/impact.py", "pages/compare.py", "pages/monitoring.py",
+         "pages/review.py")
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    logs = data / "logs"
+    df = pd.read_csv(sample_path("fraud"))
+    for i, part in enumerate((df.iloc[:40_000], df.iloc[40_000:])):
+        (logs / f"day={i}").mkdir(parents=True)
+        part.to_parquet(logs / f"day={i}" / "part-0.parquet")
+    (tmp_path / "secret").mkdir()
+    df.head(50).to_parquet(tmp_path / "secret" / "other.parquet")
+    (data / "escape").symlink_to(tmp_path / "secret")
+    con = duckdb.connect(str(tmp_path / "preds.duckdb"))
+    con.register("df", df)
+    con.execute("CREATE TABLE preds AS SELECT * FROM df")
+    con.close()
+    monkeypatch.setenv("MLIMPACT_DATA_DIRS", str(data))
+    monkeypatch.setenv("MLIMPACT_DUCKDB", str(tmp_path / "preds.duckdb"))
+    return tmp_path
+
+
+def _open(at: AppTest, path: str) -> AppTest:
+    at.selectbox(key="mi_source_select").set_value("server").run()
+    at.radio(key="mi_server_kind").set_value("A file or folder").run()
+    at.text_input(key="mi_server_path").input(path)
+    at.sidebar.button[0].click().run()  # the form's "Open"
+    return at
+
+
+def test_a_parquet_folder_on_the_server_opens_on_every_page(server):
+    at = _open(AppTest.from_file(APP, default_timeout=90).run(), "logs")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("80,000 of 80,000 rows used" in c.value for c in at.sidebar.caption)
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception and not at.error, (page, [e.value for e in at.error])
+
+
+def test_paths_outside_the_data_folders_are_refused_on_the_page(server):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    for path, words in (("../preds.duckdb", "`..` is not allowed"), ("escape/other.parquet", "not under the folders"),
+                        (str(server / "secret" / "other.parquet"), "not under the folders"),
+                        ("nothing_here", "no such file or folder")):
+        _open(at, path)
+        assert not at.exception
+        assert any(words in e.value.replace("\\", "") for e in at.error), (path, [e.value for e in at.error])
+
+
+def test_queries_run_read_only_and_cannot_reach_other_files(server):
+    options = server_options()
+    source = open_server_source(options, query="SELECT * FROM preds WHERE region = 'west'")
+    assert 0 < len(source.frame) < 80_000
+    for query, words in ((f"SELECT * FROM read_parquet('{server}/secret/other.parquet')", "disabled by configuration"),
+                         ("DROP TABLE preds", "type a SELECT query"), ("", "type a SELECT query"),
+                         ("SELECT 1; DROP TABLE preds", "Parser Error"), ("SELECT * FROM nope", "does not exist")):
+        with pytest.raises(InputError, match=words):
+            open_server_source(options, query=query)
+
+
+def test_a_source_above_the_budget_says_what_to_do(server, monkeypatch):
+    monkeypatch.setenv("MLIMPACT_MEMORY_BUDGET", "1000")
+    with pytest.raises(InputError, match="above this app's budget .* --engine duckdb"):
+        open_server_source(server_options(), path="logs")
+
+
+def test_without_data_folders_the_choice_is_not_offered():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert "server" not in at.selectbox(key="mi_source_select").options
