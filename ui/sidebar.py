@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from mlimpact.engine.server import server_options
 from mlimpact.errors import InputError
 from mlimpact.io import (
     DEFAULT_SAMPLE,
@@ -26,7 +27,6 @@ from mlimpact.io import (
     sample_path,
 )
 from mlimpact.io.decision import DEFAULT_THRESHOLD, threshold_scale
-from mlimpact.engine.server import server_options
 from mlimpact.io.load import Source, dataset_of, read_source
 
 from . import context, meeting, nav, report_buttons, safe, server_source, share, state
