@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -21,6 +22,7 @@ def load_dataset(args: argparse.Namespace, *, quiet: bool = False):
     changes = {k: getattr(args, k) for k in ROLE_OPTIONS if getattr(args, k, None) is not None}
     if getattr(args, "segment", None):
         changes["segments"] = tuple(args.segment)
+    in_memory_only(args)
     dataset = load_file(args.file, changes, quiet=quiet)
     if not quiet and dataset.task == "binary" and dataset.score is not None and hasattr(args, "threshold"):
         from mlimpact.io.decision import threshold_note  # on use: start-up
@@ -67,6 +69,29 @@ def engine_options(p: argparse.ArgumentParser) -> None:
                         "in-memory size is at most 2 GiB (MLIMPACT_MEMORY_BUDGET), else duckdb")
     p.add_argument("--spark-master", default=None,
                    help="Spark master URL or sc:// Spark Connect URL (default: SPARK_REMOTE, else local[2])")
+
+
+def in_memory_only(args: argparse.Namespace) -> None:
+    """For commands that compute in memory in this version (``slices``, ``impact``): ``--engine duckdb`` reads
+    the source through DuckDB into memory when its estimate fits the budget; anything else says what to do."""
+    engine = getattr(args, "engine", "auto")
+    if engine == "memory" or engine == "auto":
+        return
+    from mlimpact.engine.dataset import MEMORY_BUDGET, estimated_memory  # noqa: I001 - on use: start-up
+    from mlimpact.engine.sources import resolve_source  # on use: start-up
+    from mlimpact.errors import InputError  # on use: start-up
+
+    command = getattr(args, "command", "this command")
+    if engine == "spark":
+        raise InputError(f"`{command}` computes in memory in this version and reads through DuckDB, not Spark: use "
+                         "--engine duckdb (or memory); `summarize` and `check` run on Spark")
+    budget = int(os.environ.get("MLIMPACT_MEMORY_BUDGET", MEMORY_BUDGET))
+    size = estimated_memory(resolve_source(args.file))
+    if size > budget:
+        raise InputError(f"{args.file}: about {size / 2**30:.1f} GiB in memory, above the budget of "
+                         f"{budget / 2**30:.1f} GiB (MLIMPACT_MEMORY_BUDGET); `{command}` computes in memory in this "
+                         "version: narrow the source (a sub-folder, or db.duckdb:SELECT ... WHERE ...), or run "
+                         "`summarize`/`check`, which compute on the engine")
 
 
 def load_engine_dataset(args: argparse.Namespace, engine: str, *, quiet: bool = False):

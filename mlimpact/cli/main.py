@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scoring", choices=["balanced", "sliceline"], default="balanced")
     s.add_argument("--alpha", type=float, default=0.95, help="SliceLine's alpha (with --scoring sliceline)")
     s.add_argument("--format", choices=["json", "text"], default="json")
+    engine_options(s)
 
     s = sub.add_parser("check", help="check metrics against the acceptable ranges in a checks.toml; exit 1 on a "
                                      "violation")
@@ -90,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="review lane: scores from LOW to below HIGH go to human review")
     s.add_argument("--format", choices=["json", "text"], default="json")
     s.add_argument("--seed", type=int, default=0)
+    engine_options(s)
     return parser
 
 

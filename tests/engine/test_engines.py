@@ -224,3 +224,22 @@ def test_check_on_duckdb_prints_the_memory_paths_results(sample, tmp_path, capsy
     assert json.loads(memory + "}") == json.loads(engine + "}")
     assert main(["check", str(folder), "--config", config, "--format", "json", "--engine", "duckdb"]) == 1
     assert json.loads(capsys.readouterr().out) == json.loads(memory + "}")  # a folder of Parquet: the same
+
+
+def test_slices_and_impact_read_folders_through_duckdb_within_the_budget(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    pd.read_csv(sample_path("fraud")).to_parquet(folder / "part-0.parquet")
+    for command in (["impact", "--cost-fn", "amount", "--cost-fp", "5"], ["slices"]):
+        assert main([command[0], str(sample_path("fraud")), *command[1:]]) == 0
+        memory = json.loads(capsys.readouterr().out)
+        assert main([command[0], str(folder), *command[1:], "--engine", "duckdb"]) == 0
+        engine = json.loads(capsys.readouterr().out)
+        for doc in (memory, engine):  # the file's name differs; everything else is the same rows, the same code
+            doc.pop("assumptions", None)
+        assert engine == memory
+        assert main([command[0], str(folder), *command[1:], "--engine", "spark"]) == 2
+        assert "computes in memory in this version" in capsys.readouterr().err
+    monkeypatch.setenv("MLIMPACT_MEMORY_BUDGET", "1000")
+    assert main(["slices", str(folder), "--engine", "duckdb"]) == 2
+    assert "above the budget" in capsys.readouterr().err
