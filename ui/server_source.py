@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mlimpact.engine.server import ServerOptions, open_server_source
+from mlimpact.errors import InputError
 from mlimpact.io.load import Source
 
 from . import safe, state
@@ -41,8 +42,12 @@ def select(options: ServerOptions, controls: bool) -> Source | None:
         opened = st.form_submit_button("Open", icon=":material/folder_open:")
     if opened:
         with st.status("Reading with DuckDB…") as status:
-            source = open_server_source(options, path=text if kind == "A file or folder" else None,
-                                        query=text if kind == "A DuckDB query" else None)
+            try:
+                source = open_server_source(options, path=text if kind == "A file or folder" else None,
+                                            query=text if kind == "A DuckDB query" else None)
+            except InputError:  # the page shows the message; the box says it did not open
+                status.update(label="Not opened: see the message on the page", state="error")
+                raise
             status.update(label=f"Read {len(source.frame):,} rows", state="complete")
         state.remember_loaded(source)
         st.session_state[state.UPLOAD_KEY] = _key(kind, text)

@@ -1,0 +1,42 @@
+"""In the browser: a Parquet folder opened from the server (MLIMPACT_DATA_DIRS) by typing its path; a path
+outside the allowed folder refused on the page."""
+
+import re
+
+import pandas as pd
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import SAMPLE_DATA, click_nav, open_app, screenshot, wait_for_app
+from .test_browser import choose_option, no_exception, rows_used_caption, sidebar
+
+pytestmark = pytest.mark.e2e
+
+
+def test_open_a_parquet_folder_on_the_server(page, fresh_streamlit_server, tmp_path, monkeypatch):
+    df = pd.read_csv(SAMPLE_DATA / "fraud.csv")
+    for i, part in enumerate((df.iloc[:30_000], df.iloc[30_000:])):
+        (tmp_path / "data" / "logs" / f"date=2026-03-0{i + 1}").mkdir(parents=True)
+        part.to_parquet(tmp_path / "data" / "logs" / f"date=2026-03-0{i + 1}" / "part-0.parquet")
+    monkeypatch.setenv("MLIMPACT_DATA_DIRS", str(tmp_path / "data"))
+    open_app(page, fresh_streamlit_server())
+    choose_option(page, sidebar(page).get_by_role("combobox", name="Data", exact=True), "Open data on the server")
+    path_box = sidebar(page).get_by_role("textbox", name="Path under the data folders")
+    path_box.fill("../../etc")
+    sidebar(page).get_by_test_id("stBaseButton-secondaryFormSubmit").click()
+    wait_for_app(page)
+    expect(page.get_by_test_id("stAlertContentError").filter(has_text="is not allowed")).to_be_visible()
+    expect(sidebar(page).get_by_text("Not opened: see the message on the page")).to_be_visible()
+    screenshot(page, "server_refused.png")
+    path_box.fill("logs")
+    sidebar(page).get_by_test_id("stBaseButton-secondaryFormSubmit").click()
+    wait_for_app(page)
+    no_exception(page)
+    expect(rows_used_caption(page)).to_have_text(re.compile("80,000 of 80,000 rows used"))
+    expect(page.get_by_test_id("stMetricLabel").get_by_text("Recall", exact=True)).to_be_visible()
+    screenshot(page, "server_overview.png")
+    for name in ("Segments", "Monitoring"):
+        click_nav(page, name)
+        no_exception(page)
+        expect(rows_used_caption(page)).to_have_text(re.compile("80,000 of 80,000 rows used"))
+    screenshot(page, "server_monitoring.png")
