@@ -13,6 +13,7 @@ from mlimpact.engine.memory import (
     multiclass_confusion,
     rank_statistics,
     rank_statistics_from_order,
+    row_loss,
     score_order,
 )
 from mlimpact.engine.runs import (
@@ -39,4 +40,5 @@ __all__ = [
     "run_sums",
     "merge_runs",
     "binning_error",
+    "row_loss",
 ]

@@ -23,6 +23,7 @@ __all__ = ["rank_statistics_from_order",
     "rank_statistics",
     "group_sums",
     "multiclass_confusion",
+    "row_loss",
 ]
 
 
@@ -76,6 +77,20 @@ def group_sums(values, codes, n_groups: int) -> np.ndarray:
     for j in range(v.shape[1]):  # loop over statistics (a handful), not rows or groups
         out[:, j] = np.bincount(codes, weights=v[:, j], minlength=n_groups)
     return out
+
+
+def row_loss(name: str, p, y) -> np.ndarray:
+    """Per-row log loss (scikit-learn's clipping of the probability) or squared error (Brier) of binary rows.
+
+    >>> row_loss("brier_score", np.array([0.25]), np.array([1])).tolist()
+    [0.5625]
+    """
+    p = np.asarray(p, dtype=float)
+    pos = np.asarray(y).astype(bool)
+    if name == "log_loss":
+        eps = np.finfo(float).eps
+        return -np.log(np.where(pos, np.clip(p, eps, 1 - eps), np.clip(1 - p, eps, 1 - eps)))
+    return (p - pos) ** 2
 
 
 def multiclass_confusion(y, pred, codes, n_groups: int, n_classes: int) -> np.ndarray:

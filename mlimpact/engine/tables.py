@@ -22,9 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from mlimpact.engine.memory import row_loss
 from mlimpact.engine.sql import bin_index, loss_sql
 
-__all__ = ["BinarySpec", "BinaryTables", "ScoreKeys", "score_keys", "binary_tables", "RUNS_BUDGET",
+__all__ = ["BinarySpec", "BinaryTables", "ScoreKeys", "score_keys", "binary_tables", "binary_tables_many", "RUNS_BUDGET",
            "quantile_edges", "BOOT_SCORE_BINS", "REST_AP_BINS"]
 
 #: rows a grouping's result may have before the score is binned
@@ -132,29 +133,74 @@ def binary_tables(backend, spec: BinarySpec, keys: ScoreKeys, group_sql, *, n_gr
                   where: str | None = None) -> BinaryTables:
     """Count the runs and cells of one grouping: ``group_sql`` is an expression, a list of them (a cross),
     or None for all rows; ``where`` narrows the usable rows further (e.g. rows with a time)."""
-    budget_keys = max(RUNS_BUDGET // max(2 * n_groups_hint, 1), 256)
+    return binary_tables_many(backend, spec, keys, [(group_sql, n_groups_hint)], where=where)[0]
+
+
+def _resolution(keys: ScoreKeys, n_groups_hint: int) -> tuple[bool, int]:
+    """Whether a grouping keeps the score itself as its key, else its number of equal-width score bins."""
     # result rows <= 2 x (distinct (group, score) pairs) <= 2 x min(rows, groups x distinct scores)
-    exact = keys.exact_global and 2 * min(keys.n, keys.distinct * max(n_groups_hint, 1)) <= RUNS_BUDGET
-    n_keys = 0
-    if exact:
-        key = "mli_s"
-    else:
-        n_keys = int(min(MAX_KEYS, 1 << int(np.log2(budget_keys))))
-        key = _key_sql(keys.lo, keys.hi, n_keys)
-    exprs = [] if group_sql is None else [group_sql] if isinstance(group_sql, str) else list(group_sql)
-    exprs = exprs or ["NULL"]
-    names = [f"g{i}" for i in range(len(exprs))]
-    g = ", ".join(f"{e} AS {n}" for e, n in zip(exprs, names, strict=True))
-    gl = ", ".join(names)
+    if keys.exact_global and 2 * min(keys.n, keys.distinct * max(n_groups_hint, 1)) <= RUNS_BUDGET:
+        return True, 0
+    budget_keys = max(RUNS_BUDGET // max(2 * n_groups_hint, 1), 256)
+    return False, int(min(MAX_KEYS, 1 << int(np.log2(budget_keys))))
+
+
+def binary_tables_many(backend, spec: BinarySpec, keys: ScoreKeys, groupings, *,
+                       where: str | None = None) -> list[BinaryTables]:
+    """:func:`binary_tables` of several groupings (``(group_sql, n_groups_hint)`` pairs) in one scan
+    (``GROUPING SETS``): each row's score key, bin and losses are worked out once for all of them.
+
+    A grouping whose key is the score itself needs neither the bin nor the losses from the engine (both are
+    functions of the score and the label, added up here), so with only such groupings the engine just counts.
+    """
+    plans = []
+    for i, (group_sql, hint) in enumerate(groupings):
+        exprs = [] if group_sql is None else [group_sql] if isinstance(group_sql, str) else list(group_sql)
+        exact, n_keys = _resolution(keys, hint)
+        plans.append((i, exprs, exact, n_keys))
+    binned = any(not exact for _, _, exact, _ in plans)
+    cols, sets = [], []
+    for i, exprs, exact, n_keys in plans:
+        names = [f"g{i}_{j}" for j in range(len(exprs))]
+        cols += [f"{e} AS {n}" for e, n in zip(exprs, names, strict=True)]
+        cols.append(f"{'mli_s' if exact else _key_sql(keys.lo, keys.hi, n_keys)} AS k{i}")
+        sets.append(names + [f"k{i}"] + ([] if exact else ["b"]) + ["mli_y"])
+    losses = spec.losses if binned else ()
+    if binned:
+        cols.append(f"{bin_index('mli_s', keys.coarse_edges)} AS b")
+    cols += [f"{loss_sql(m, 'mli_s', 'mli_y')} AS {m}" for m in losses]
+    grouped = sorted({c for st in sets for c in st}, key=lambda c: (c != "mli_y", c))
+    marks = [f"GROUPING(k{i}) AS x{i}" for i, *_ in plans] if len(plans) > 1 else []
+    sums = "".join(f", sum({m}) AS {m}_1, sum({m} * {m}) AS {m}_2" for m in losses)
+    group_by = ("GROUP BY " + ", ".join(sets[0])) if len(sets) == 1 else \
+        "GROUP BY GROUPING SETS (" + ", ".join("(" + ", ".join(st) + ")" for st in sets) + ")"
     extra = f" WHERE {where}" if where else ""
-    loss_cols = "".join(f", {loss_sql(m, 'mli_s', 'mli_y')} AS {m}" for m in spec.losses)
-    sums = "".join(f", sum({m}) AS {m}_1, sum({m} * {m}) AS {m}_2" for m in spec.losses)
-    sql = (f"SELECT {gl}, k, b, mli_y AS y, count(*) AS n{sums} FROM ("
-           f"SELECT {g}, {key} AS k, {bin_index('mli_s', keys.coarse_edges)} AS b, mli_y{loss_cols} "
-           f"FROM ({_base(spec)}) t{extra}) u GROUP BY {gl}, k, b, mli_y")
+    sql = (f"SELECT {', '.join(grouped + marks)}, count(*) AS n{sums} FROM ("
+           f"SELECT {', '.join(cols)}, mli_y "
+           f"FROM ({_base(spec)}) t{extra}) u {group_by}")
     df = backend.query(sql)
-    return BinaryTables(
-        groups=df[names], key=df["k"].to_numpy(dtype=float), cell=df["b"].to_numpy(dtype=np.int64),
-        y=df["y"].to_numpy(dtype=np.int64), n=df["n"].to_numpy(dtype=np.int64),
-        sums={m: (df[f"{m}_1"].to_numpy(dtype=float), df[f"{m}_2"].to_numpy(dtype=float)) for m in spec.losses},
-        keys=keys, exact=exact, n_keys=n_keys)
+    return [_one_grouping(df if len(plans) == 1 else df[df[f"x{i}"] == 0], spec, keys, i, len(exprs), exact, n_keys,
+                          losses) for i, exprs, exact, n_keys in plans]
+
+
+def _one_grouping(df: pd.DataFrame, spec: BinarySpec, keys: ScoreKeys, i: int, n_exprs: int, exact: bool,
+                  n_keys: int, losses) -> BinaryTables:
+    key = df[f"k{i}"].to_numpy(dtype=float)
+    y = df["mli_y"].to_numpy(dtype=np.int64)
+    n = df["n"].to_numpy(dtype=np.int64)
+    if exact:  # the bin and the losses are functions of (score, label): counted here, as the memory path does
+        cell = np.searchsorted(keys.coarse_edges, key, side="right").astype(np.int64)
+        sums = {m: _loss_sums(m, key, y, n) for m in spec.losses}
+    else:
+        cell = df["b"].to_numpy(dtype=np.int64)
+        sums = {m: (df[f"{m}_1"].to_numpy(dtype=float), df[f"{m}_2"].to_numpy(dtype=float)) for m in losses}
+    groups = df[[f"g{i}_{j}" for j in range(n_exprs)]] if n_exprs else pd.DataFrame({"g": [None] * len(df)})
+    groups = groups.set_axis([f"g{j}" for j in range(groups.shape[1])], axis=1).reset_index(drop=True)
+    return BinaryTables(groups=groups, key=key, cell=cell, y=y, n=n, sums=sums, keys=keys, exact=exact,
+                        n_keys=n_keys)
+
+
+def _loss_sums(name: str, score: np.ndarray, y: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sums of the per-row loss and its square over ``n`` rows of one (score, label)."""
+    x = row_loss(name, score, y)
+    return n * x, n * x * x

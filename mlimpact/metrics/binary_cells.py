@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlimpact.engine import ScoreOrder, binary_counts, rank_statistics_from_order, score_order
+from mlimpact.engine import ScoreOrder, binary_counts, rank_statistics_from_order, row_loss, score_order
 from mlimpact.io.decision import decide
 from mlimpact.metrics.base import (
     BOOT_SCORE_BINS,
@@ -51,12 +51,7 @@ def _fine_bins(so: ScoreOrder) -> tuple[np.ndarray, int]:
 def _row_loss(so: ScoreOrder, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Per-row log loss (scikit-learn's clipping) or squared error in score order, and its square."""
     def build():
-        p, y = so.score, so.y
-        if name == "log_loss":
-            eps = np.finfo(float).eps
-            x = -np.log(np.where(y, np.clip(p, eps, 1 - eps), np.clip(1 - p, eps, 1 - eps)))
-        else:
-            x = (p - y) ** 2
+        x = row_loss(name, so.score, so.y)
         return x, x * x
 
     return so.cached(("row_loss", name), build)

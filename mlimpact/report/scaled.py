@@ -11,12 +11,12 @@ from dataclasses import replace
 
 import numpy as np
 
-from mlimpact.engine.tables import binary_tables, score_keys
+from mlimpact.engine.tables import binary_tables_many, score_keys
 from mlimpact.io.build import score_range_note
 from mlimpact.metrics.evaluate import in_metric_order, metric_names
 from mlimpact.metrics.tables import losses_for_range, metrics_from_tables
 from mlimpact.report.summarize import summary_document
-from mlimpact.slices.engine_segments import engine_grouping, engine_segment_table
+from mlimpact.slices.engine_segments import engine_groupings, engine_segment_table
 
 __all__ = ["summarize_engine"]
 
@@ -28,7 +28,7 @@ def summarize_engine(eds, *, segments=None, metrics=None, seed: int = 0, min_siz
     ``progress(done, total, what)`` is called as each query finishes.
     """
     columns = list(segments if segments is not None else eds.roles.segments)
-    total = 2 + len(columns)
+    total = 4
     say = progress or (lambda done, total, what: None)
     keys = score_keys(eds.backend, eds.spec)
     say(1, total, "score range and distinct scores")
@@ -39,19 +39,23 @@ def summarize_engine(eds, *, segments=None, metrics=None, seed: int = 0, min_siz
     metrics = list(metrics) if metrics else metric_names("binary", has_score=True,
                                                          probabilities=bool(eds.spec.losses), contract=True)
     threshold = eds.spec.threshold
-    tables = binary_tables(eds.backend, eds.spec, keys, None)
+    groupings = engine_groupings(eds, columns, top_k=max_values)
+    say(2, total, "the values of the segment columns")
+    counted = binary_tables_many(eds.backend, eds.spec, keys,
+                                 [(None, 1)] + [(g.sql, len(g.raw)) for g in groupings])
+    say(3, total, "runs and cells of all rows and of every segment column (one scan)")
+    tables = counted[0]
     overall = in_metric_order(metrics_from_tables(tables, np.zeros(len(tables.n), dtype=np.int64), 1,
                                                   threshold=threshold, metrics=metrics, seed=seed), metrics)
-    if not tables.exact:
-        eds.notes.append(f"{keys.distinct:,} distinct scores: ROC AUC and average precision come from "
-                         f"{tables.n_keys:,} score bins, each with its largest possible error (max_error)")
-    say(2, total, "all rows")
+    if not all(t.exact for t in counted):
+        coarsest = min(t.n_keys for t in counted if not t.exact)
+        eds.notes.append(f"{keys.distinct:,} distinct scores: where a segment column has many values, ROC AUC and "
+                         f"average precision come from score bins (at least {coarsest:,}), each with its largest "
+                         "possible error (max_error)")
     overall_value = dict(zip(overall["metric"], overall["value"], strict=True))
-    seg_tables = {}
-    for i, column in enumerate(columns):
-        grouping = engine_grouping(eds, column, top_k=max_values)
-        seg_tables[column] = engine_segment_table(eds, keys, grouping, metrics=metrics, overall_value=overall_value,
-                                                  min_size=min_size, seed=seed, sort_by="metric")
-        say(3 + i, total, f"segment column {column}")
+    seg_tables = {g.column: engine_segment_table(eds, g, t, metrics=metrics, overall_value=overall_value,
+                                                 min_size=min_size, seed=seed, sort_by="metric")
+                  for g, t in zip(groupings, counted[1:], strict=True)}
+    say(4, total, "metrics, intervals and tests")
     return summary_document(eds, eds.roles, overall, seg_tables, threshold=threshold,
                             source={"file": eds.name, "sha256": eds.fingerprint, "engine": eds.backend.name})

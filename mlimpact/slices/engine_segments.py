@@ -16,14 +16,13 @@ import numpy as np
 import pandas as pd
 
 from mlimpact.engine.sql import bin_index, finite, ident, quantiles_sql
-from mlimpact.engine.tables import binary_tables
 from mlimpact.errors import InputError
 from mlimpact.io import MISSING_LABEL, encode_column
 from mlimpact.metrics.evaluate import in_metric_order
 from mlimpact.metrics.tables import metrics_from_tables
 from mlimpact.slices.segments import MAX_EXACT_NUMERIC, bin_labels, decorate_segments, fold_map
 
-__all__ = ["EngineGrouping", "engine_grouping", "engine_segment_table", "MAX_ENGINE_VALUES"]
+__all__ = ["EngineGrouping", "engine_grouping", "engine_groupings", "engine_segment_table", "MAX_ENGINE_VALUES"]
 
 #: values of one segment column an engine brings back (more: fold with ``top_k``)
 MAX_ENGINE_VALUES = 100_000
@@ -55,24 +54,49 @@ def engine_grouping(eds, column: str, *, n_bins: int = 5, top_k: int | None = No
                     binned: bool = True) -> EngineGrouping:
     """The grouping of ``column`` over ``eds``' usable rows, as the memory path would make it
     (``binned=False``: every value, as ``Dataset.codes`` gives them, numeric or not)."""
-    be, where, col = eds.backend, eds.spec.where, ident(column)
-    kind = str(eds.column_types.get(column, "")).upper()
-    if column not in eds.column_types:
-        raise InputError(f"column `{column}` is not in {eds.name}; pick one of its columns")
-    if kind.startswith(("TIMESTAMP", "DATE")):
-        raise InputError(f"column `{column}` holds dates; use the Monitoring page for metrics over time")
-    counts = be.query(f"SELECT {col} AS v, count(*) AS n FROM src WHERE {where} GROUP BY 1 "
-                      f"LIMIT {MAX_ENGINE_VALUES + 1}")
-    if len(counts) > MAX_ENGINE_VALUES:
-        raise InputError(f"column `{column}`: more than {MAX_ENGINE_VALUES:,} values; is it an id? Leave it out of "
-                         "the segments or keep the largest values with --max-values")
-    values = counts["v"]
+    return engine_groupings(eds, [column], n_bins=n_bins, top_k=top_k, binned=binned)[0]
+
+
+def engine_groupings(eds, columns, *, n_bins: int = 5, top_k: int | None = None,
+                     binned: bool = True) -> list[EngineGrouping]:
+    """:func:`engine_grouping` of several columns: their values counted in one scan (``GROUPING SETS``)."""
+    columns = list(columns)
+    for column in columns:
+        kind = str(eds.column_types.get(column, "")).upper()
+        if column not in eds.column_types:
+            raise InputError(f"column `{column}` is not in {eds.name}; pick one of its columns")
+        if kind.startswith(("TIMESTAMP", "DATE")):
+            raise InputError(f"column `{column}` holds dates; use the Monitoring page for metrics over time")
+    if not columns:
+        return []
+    be, where = eds.backend, eds.spec.where
+    names = [ident(c) for c in columns]
+    approx = be.query("SELECT " + ", ".join(f"approx_count_distinct({c}) AS d{i}" for i, c in enumerate(names))
+                      + f" FROM src WHERE {where}").iloc[0]
+    for i, column in enumerate(columns):
+        if int(approx[f"d{i}"]) > MAX_ENGINE_VALUES:
+            raise InputError(f"column `{column}`: more than {MAX_ENGINE_VALUES:,} values; is it an id? Leave it out "
+                             "of the segments or keep the largest values with --max-values")
+    sets = ", ".join(f"({c})" for c in names)
+    marks = ", ".join(f"GROUPING({c}) AS x{i}" for i, c in enumerate(names))
+    counts = be.query(f"SELECT {', '.join(f'{c} AS v{i}' for i, c in enumerate(names))}, {marks}, count(*) AS n "
+                      f"FROM src WHERE {where} GROUP BY GROUPING SETS ({sets})")
+    out = []
+    for i, column in enumerate(columns):
+        mine = counts[counts[f"x{i}"] == 0]
+        out.append(_grouping(eds, column, mine[f"v{i}"].reset_index(drop=True), mine["n"].to_numpy(dtype=float),
+                             n_bins=n_bins, top_k=top_k, binned=binned))
+    return out
+
+
+def _grouping(eds, column, values: pd.Series, n, *, n_bins, top_k, binned) -> EngineGrouping:
+    col = ident(column)
     if binned and eds.is_numeric(column) and pd.to_numeric(values, errors="coerce").dropna().nunique() > MAX_EXACT_NUMERIC:
         return _numeric_bins(eds, column, n_bins, values)
     codes, labels = encode_column(values)
     codes = np.asarray(codes)
     if top_k is not None:
-        per_value = np.bincount(codes, weights=counts["n"].to_numpy(dtype=float), minlength=len(labels))
+        per_value = np.bincount(codes, weights=n, minlength=len(labels))
         new_index, labels = fold_map(per_value.astype(np.int64), labels, top_k=top_k)
         codes = new_index[codes]
     return EngineGrouping(column, col, list(labels), pd.Index(values), codes.astype(np.int64))
@@ -100,11 +124,11 @@ def _numeric_bins(eds, column: str, n_bins: int, values: pd.Series) -> EngineGro
     return EngineGrouping(column, sql, labels, pd.Index(raw), codes)
 
 
-def engine_segment_table(eds, keys, grouping: EngineGrouping, *, metrics, overall_value: dict, min_size: int = 30,
-                         seed: int = 0, intervals: bool = True, time_budget_s: float | None = 2.0,
-                         sort_by: str = "impact") -> pd.DataFrame:
-    """:func:`mlimpact.slices.segments.segment_table` for one column on an engine."""
-    tables = binary_tables(eds.backend, eds.spec, keys, grouping.sql, n_groups_hint=len(grouping.raw))
+def engine_segment_table(eds, grouping: EngineGrouping, tables, *, metrics, overall_value: dict,
+                         min_size: int = 30, seed: int = 0, intervals: bool = True,
+                         time_budget_s: float | None = 2.0, sort_by: str = "impact") -> pd.DataFrame:
+    """:func:`mlimpact.slices.segments.segment_table` for one column on an engine, from its counted
+    ``tables`` (:func:`mlimpact.engine.tables.binary_tables_many` of :attr:`EngineGrouping.sql`)."""
     table = metrics_from_tables(tables, grouping.code_of(tables.group), grouping.n_groups,
                                 threshold=eds.spec.threshold, metrics=metrics, intervals=intervals, seed=seed,
                                 time_budget_s=time_budget_s, compare_to_rest=True, min_group_size=min_size)
