@@ -53,7 +53,7 @@ class ScoreKeys:
     """The score's global picture: rows, distinct scores (approximate), range, bin edges."""
 
     n: int
-    distinct: int
+    distinct: int  #: exact up to 1.5 x the exact limit, else HyperLogLog's estimate
     lo: float
     hi: float
     coarse_edges: np.ndarray  #: the bootstrap's bin edges (score values), threshold included
@@ -90,10 +90,15 @@ def score_keys(backend, spec: BinarySpec, *, exact_max: int = 200_000) -> ScoreK
     lo = float(st["lo"]) if n else 0.0
     hi = float(st["hi"]) if n else 1.0
     d = int(st["d"]) if n else 0
-    exact = d <= exact_max
-    key = "mli_s" if exact else _key_sql(lo, hi, MAX_KEYS)
+    # the estimate only decides whether the distinct scores are worth fetching; the choice between exact and
+    # binned keys uses their exact count, so every engine makes the same choice on the same data
+    fetch_exact = d <= 1.5 * exact_max
+    key = "mli_s" if fetch_exact else _key_sql(lo, hi, MAX_KEYS)
     g = backend.query(f"SELECT {key} AS k, min(mli_s) AS smin, count(*) AS n FROM ({base}) t GROUP BY 1 "
                       "ORDER BY 1") if n else pd.DataFrame({"k": [], "smin": [], "n": []})
+    if fetch_exact:
+        d = len(g)
+    exact = fetch_exact and d <= exact_max
     values = g["smin"].to_numpy(dtype=float)
     counts = g["n"].to_numpy(dtype=np.int64)
     coarse = np.unique(np.concatenate([quantile_edges(values, counts, BOOT_SCORE_BINS), [spec.threshold]]))
