@@ -13,7 +13,11 @@ def run(args) -> int:
 
     engine = choose_engine(args.file, args.engine)
     if engine != "memory":
-        return _run_engine(args, engine)
+        done = _run_engine(args, engine)
+        if done is not None:
+            return done
+        print(f"note: computed in memory ({_WHY})", file=sys.stderr)
+        args.engine = "duckdb"  # the budget check of in_memory_only applies
     dataset = load_dataset(args)
     if args.format == "json":
         from mlimpact.report.summarize import summarize  # on use: keeps the other commands' start-up light
@@ -29,16 +33,29 @@ def run(args) -> int:
     return EXIT_OK
 
 
-def _run_engine(args, engine: str) -> int:
-    """The summary JSON computed where the data lives (DuckDB or Spark)."""
+_WHY = "the engines compute the summary JSON of binary tasks with a score; reports, multiclass and regression " \
+       "are computed in memory in this version"
+
+
+def _run_engine(args, engine: str) -> int | None:
+    """The summary JSON computed where the data lives (DuckDB or Spark); None when only the memory path can
+    compute it (DuckDB then reads the source into memory, within the budget)."""
+    from mlimpact.engine.dataset import NotOnEngine  # noqa: I001 - on use: start-up
     from mlimpact.errors import InputError  # on use: start-up
 
     if args.format != "json":
-        raise InputError(f"--format {args.format} needs --engine memory in this version; the {engine} engine "
-                         "prints the summary JSON (--format json)")
+        if engine == "spark":
+            raise InputError(f"--format {args.format} is computed in memory in this version; use --engine duckdb or "
+                             "memory (Spark prints the summary JSON, --format json)")
+        return None
     from mlimpact.report.scaled import summarize_engine  # on use: the engine path only
 
-    eds = load_engine_dataset(args, engine)
+    try:
+        eds = load_engine_dataset(args, engine)
+    except NotOnEngine as exc:
+        if engine == "spark":
+            raise InputError(f"{exc}") from None
+        return None
     try:
         def progress(done, total, what):
             print(f"{engine}: {done}/{total} {what}", file=sys.stderr)

@@ -32,7 +32,7 @@ from mlimpact.io.infer import infer_roles
 from mlimpact.io.load import apply_roles
 from mlimpact.io.roles import Roles, infer_task, normalize_labels
 
-__all__ = ["EngineDataset", "open_engine_dataset", "ROLE_SAMPLE_ROWS", "MAX_LABEL_VALUES", "MEMORY_BUDGET",
+__all__ = ["EngineDataset", "NotOnEngine", "open_engine_dataset", "ROLE_SAMPLE_ROWS", "MAX_LABEL_VALUES", "MEMORY_BUDGET",
            "estimated_memory", "choose_engine", "read_frame"]
 
 #: rows read to infer roles (column names, types and a first look at the values)
@@ -93,6 +93,10 @@ class EngineDataset:
         self.backend.close()
 
 
+class NotOnEngine(InputError):
+    """The engines cannot compute this (not a binary task with a score); the memory path can."""
+
+
 def _roles(backend, name: str, changes: Mapping | None) -> tuple[Roles, list[str], pd.DataFrame]:
     sample = backend.sample(ROLE_SAMPLE_ROWS)
     guess = infer_roles(sample)
@@ -109,10 +113,10 @@ def _roles(backend, name: str, changes: Mapping | None) -> tuple[Roles, list[str
         raise InputError(f"{name}: no label column chosen; pick the column with the true outcome (--label)")
     task = roles.task or infer_task(sample[roles.label], class_scores=roles.class_scores)[0]
     if task != "binary":
-        raise InputError(f"{name}: the label `{roles.label}` reads as a {task} task; the duckdb and spark engines "
+        raise NotOnEngine(f"{name}: the label `{roles.label}` reads as a {task} task; the duckdb and spark engines "
                          "compute binary metrics in this version; use --engine memory (the file must fit in memory)")
     if roles.score is None:
-        raise InputError(f"{name}: the engines need a score column (--score); a predicted-class column alone "
+        raise NotOnEngine(f"{name}: the engines need a score column (--score); a predicted-class column alone "
                          "works with --engine memory")
     return roles, inferred, sample
 
@@ -137,7 +141,7 @@ def _prepare(backend, src, changes, threshold) -> EngineDataset:
     counts = backend.query(f"SELECT {label} AS v, count(*) AS n FROM src GROUP BY 1 ORDER BY 2 DESC "
                            f"LIMIT {MAX_LABEL_VALUES + 1}")
     if len(counts) > MAX_LABEL_VALUES:
-        raise InputError(f"{name}: the label `{roles.label}` has more than {MAX_LABEL_VALUES:,} values, not two; "
+        raise NotOnEngine(f"{name}: the label `{roles.label}` has more than {MAX_LABEL_VALUES:,} values, not two; "
                          "the duckdb and spark engines compute binary metrics; use --engine memory")
     norm = normalize_labels(counts["v"])
     by_value = counts.assign(norm=norm).dropna(subset=["norm"]).groupby("norm", sort=False)["n"].sum()

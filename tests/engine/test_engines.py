@@ -196,8 +196,10 @@ def test_cli_engine_option(tmp_path, capsys):
     assert main(["summarize", str(tmp_path / "ads.parquet"), "--engine", "duckdb"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["source"]["engine"] == "duckdb" and out["task"] == "binary"
-    assert main(["summarize", str(tmp_path / "ads.parquet"), "--engine", "duckdb", "--format", "markdown"]) == 2
-    assert "needs --engine memory" in capsys.readouterr().err
+    assert main(["summarize", str(tmp_path / "ads.parquet"), "--engine", "duckdb", "--format", "markdown"]) == 0
+    assert "note: computed in memory (the engines compute the summary JSON" in capsys.readouterr().err
+    assert main(["summarize", str(tmp_path / "ads.parquet"), "--engine", "spark", "--format", "markdown"]) == 2
+    assert "is computed in memory in this version" in capsys.readouterr().err
     assert main(["summarize", str(tmp_path), "--engine", "memory", "--label", "clicked"]) == 0  # a folder, in memory
     assert json.loads(capsys.readouterr().out)["rows"]["used"] == out["rows"]["used"]
 
@@ -243,3 +245,18 @@ def test_slices_and_impact_read_folders_through_duckdb_within_the_budget(tmp_pat
     monkeypatch.setenv("MLIMPACT_MEMORY_BUDGET", "1000")
     assert main(["slices", str(folder), "--engine", "duckdb"]) == 2
     assert "above the budget" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("sample", ["support", "delivery"])
+def test_multiclass_and_regression_on_duckdb_are_computed_in_memory(sample, tmp_path, capsys):
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    pd.read_csv(sample_path(sample)).to_parquet(folder / "part-0.parquet")
+    assert main(["summarize", str(sample_path(sample))]) == 0
+    memory = json.loads(capsys.readouterr().out)
+    assert main(["summarize", str(folder), "--engine", "duckdb"]) == 0
+    out = capsys.readouterr()
+    assert "note: computed in memory" in out.err
+    assert_same_summary(memory, json.loads(out.out))
+    assert main(["summarize", str(folder), "--engine", "spark"]) == 2
+    assert "compute binary metrics in this version" in capsys.readouterr().err
