@@ -260,3 +260,23 @@ def test_multiclass_and_regression_on_duckdb_are_computed_in_memory(sample, tmp_
     assert_same_summary(memory, json.loads(out.out))
     assert main(["summarize", str(folder), "--engine", "spark"]) == 2
     assert "compute binary metrics in this version" in capsys.readouterr().err
+
+
+def test_csv_folders_gzip_and_schema_qualified_tables(tmp_path):
+    df = pd.read_csv(sample_path("ads"))
+    (tmp_path / "csv").mkdir()
+    df.iloc[:20_000].to_csv(tmp_path / "csv" / "a.csv", index=False)
+    df.iloc[20_000:].to_csv(tmp_path / "csv" / "b.csv.gz", index=False)
+    changes = {"label": "clicked", "score": "predicted_ctr", "segments": ("placement",)}
+    folder = _engine_summary(tmp_path / "csv", changes)
+    dataset, _ = load(sample_path("ads"), changes)
+    assert_same_summary(summarize(dataset, seed=0), folder)
+    df.head(10).drop(columns=["clicked"]).to_csv(tmp_path / "csv" / "c.csv", index=False)
+    with pytest.raises(InputError, match="c.csv: its header differs from"):
+        open_engine_dataset(str(tmp_path / "csv"), "duckdb", changes, threshold=0.5)
+    con = duckdb.connect(str(tmp_path / "p.duckdb"))
+    con.execute("CREATE SCHEMA logs")
+    con.register("df", df)
+    con.execute("CREATE TABLE logs.preds AS SELECT * FROM df")
+    con.close()
+    assert _engine_summary(f"{tmp_path / 'p.duckdb'}:logs.preds", changes)["rows"]["used"] == len(df)
