@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from mlimpact.cli.common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, json_text, load_file
+from mlimpact.errors import InputError
 
 
 def run(args) -> int:
@@ -17,6 +18,8 @@ def run(args) -> int:
         validate_config,
     )
 
+    if args.webhook and not args.webhook.lower().startswith(("http://", "https://")):
+        raise InputError(f"--webhook {args.webhook!r}: give an http:// or https:// address")
     config = read_checks(args.config)
     from mlimpact.engine.dataset import choose_engine  # on use: start-up
 
@@ -28,11 +31,14 @@ def run(args) -> int:
     else:
         status = _engine_status(args, engine, config)
     report = check_results(status)
+    shown = _deliver(args, report) if (args.state or args.notify_command or args.webhook) else report
     if args.format == "json":
-        sys.stdout.write(json_text(report))
+        sys.stdout.write(json_text(shown))
     else:
-        for v in report["violations"]:
+        for v in shown["violations"]:
             print(v["message"])
+        for v in shown.get("resolved", []):
+            print(f"resolved: {v['message']} (now {v['now']})")
     n_bad, checked = len(report["violations"]), report["checked"]
     if checked == 0 and not args.allow_unchecked:
         print(f"mlimpact: error: nothing could be checked ({report['too_small']} buckets too small, "
@@ -40,6 +46,8 @@ def run(args) -> int:
               "period, or pass --allow-unchecked to accept it", file=sys.stderr)
         return EXIT_BAD_INPUT
     extra = f" ({report['too_small']} buckets too small to check)" if report["too_small"] else ""
+    if args.state and shown.get("ongoing"):
+        extra += f"; {shown['ongoing']} already reported (--state)"
     summary = (f"{n_bad} of {checked} checks out of range" if n_bad else f"all {checked} checks in range") + extra
     print(summary, file=sys.stderr)
     return EXIT_CHECK_FAILED if n_bad else EXIT_OK
@@ -61,3 +69,41 @@ def _engine_status(args, engine: str, config):
         return engine_evaluate_ranges(eds, score_keys(eds.backend, eds.spec), config.ranges, settings=config.settings)
     finally:
         eds.close()
+
+
+def _deliver(args, report: dict) -> dict:
+    """Send what is new (and what was resolved) to the command and the webhook; remember it in --state.
+
+    Returns the document to print: with --state, only the new violations (the ongoing ones are counted)."""
+    from mlimpact.monitoring.delivery import (  # on use: only runs that deliver need it
+        load_state,
+        notify_command,
+        plan_notification,
+        post_webhook,
+        save_state,
+    )
+
+    sent, warning = load_state(args.state) if args.state else (None, None)
+    if warning:
+        print(f"note: {warning}", file=sys.stderr)
+    plan = plan_notification(report, sent)
+    delivered = True
+    if not plan.empty:
+        problems = []
+        if args.notify_command:
+            problems.append(notify_command(args.notify_command, plan.document))
+        if args.webhook:
+            problems.append(post_webhook(args.webhook, plan.document))
+        for problem in filter(None, problems):
+            print(f"mlimpact: {problem}", file=sys.stderr)
+            delivered = False
+        if args.notify_command or args.webhook:
+            print(f"{'sent' if delivered else 'NOT sent'}: {len(plan.new)} new and {len(plan.resolved)} resolved "
+                  f"incident(s){'' if delivered else '; they stay unsent and are tried again next run'}",
+                  file=sys.stderr)
+    if args.state:
+        if delivered:
+            save_state(args.state, plan.state_after)
+        elif warning:  # an unreadable state is replaced even when the delivery failed
+            save_state(args.state, {})
+    return plan.document if args.state else report

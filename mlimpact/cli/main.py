@@ -69,6 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
                                      "violation")
     s.add_argument("file", help="predictions file")
     s.add_argument("--config", required=True, help="checks.toml with [columns] and [[check]] tables")
+    s.add_argument("--notify-command", default=None, metavar="CMD",
+                   help="run CMD with the violations as JSON on standard input (only when there is something to "
+                        "send; no shell: use sh -c '...' for pipes)")
+    s.add_argument("--webhook", default=None, metavar="URL",
+                   help="POST the same JSON to URL (10 s timeout, 3 tries with backoff)")
+    s.add_argument("--state", default=None, metavar="FILE",
+                   help="remember what was sent: an ongoing incident is sent (and printed) once, with a 'resolved' "
+                        "entry when it is back in range")
     engine_options(s)
     s.add_argument("--format", choices=["text", "json"], default="text")
     s.add_argument("--allow-unchecked", action="store_true",

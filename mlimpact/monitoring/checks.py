@@ -341,7 +341,28 @@ def check_results(status) -> dict:
         violations.append({k: _jsonable(row[k]) for k in VIOLATION_KEYS})
     counts = status["status"].value_counts()
     return {"violations": violations, "checked": int(counts.reindex(["ok", "below", "above"]).fillna(0).sum()),
-            "too_small": int(counts.get("too small", 0)), "unavailable": int(counts.get("n/a", 0))}
+            "too_small": int(counts.get("too small", 0)), "unavailable": int(counts.get("n/a", 0)),
+            "results": _results(status)}
+
+
+_RESULT_STATUS = {"ok": "ok", "below": "violation", "above": "violation", "too small": "too_small",
+                  "n/a": "unavailable"}
+RESULT_KEYS = ("metric", "segment_column", "segment", "period", "bucket", "start", "value", "low", "high", "min",
+               "max", "n", "positives", "status")
+
+
+def _results(status) -> list[dict]:
+    """Every bucket evaluated against a range (DESIGN.md's ``results``): a violation's fields plus ``status``
+    (``ok``, ``violation``, ``too_small``, ``unavailable``) and, for a violation, its ``side``."""
+    rows = status[status["status"].isin(list(_RESULT_STATUS))]
+    out = []
+    for row in rows.to_dict("records"):  # one per bucket checked: the document lists them all
+        item = {k: _jsonable(row[k]) for k in RESULT_KEYS if k != "status"}
+        item["positives"] = None if item["positives"] is None else int(item["positives"])
+        item["status"] = _RESULT_STATUS[row["status"]]
+        item["side"] = row["status"] if item["status"] == "violation" else None
+        out.append(item)
+    return out
 
 
 

@@ -179,8 +179,11 @@ def test_json_shape_and_overall_check(preds, tmp_path, capsys):
             'segment = "region"\n')
     assert _run(preds, tmp_path, toml, "--format", "json") == 1
     doc = json.loads(capsys.readouterr().out)
-    assert list(doc) == ["violations", "checked", "too_small", "unavailable"]
+    assert list(doc) == ["violations", "checked", "too_small", "unavailable", "results"]
     assert doc["checked"] == 1 + 4 * 2 and doc["too_small"] == 0
+    assert len(doc["results"]) == doc["checked"]  # every bucket evaluated, as DESIGN.md's `results`
+    assert [r["status"] for r in doc["results"]].count("violation") == 1
+    assert {r["status"] for r in doc["results"]} == {"ok", "violation"}
     (v,) = doc["violations"]
     assert list(v) == ["metric", "segment_column", "segment", "period", "bucket", "start", "value", "low", "high",
                        "min", "max", "side", "n", "positives", "message"]
