@@ -55,8 +55,7 @@ def run(args) -> int:
 
 def _engine_status(args, engine: str, config):
     """The status table computed where the data lives."""
-    from mlimpact.engine.dataset import open_engine_dataset  # noqa: I001 - on use: the engine path only
-    from mlimpact.engine.tables import score_keys  # on use: as above
+    from mlimpact.engine.dataset import global_keys, open_engine_dataset  # on use: the engine path only
     from mlimpact.monitoring import role_changes, validate_config  # on use: start-up
     from mlimpact.monitoring.engine_series import engine_evaluate_ranges  # on use: as above
 
@@ -66,7 +65,7 @@ def _engine_status(args, engine: str, config):
         for line in eds.inferred:
             print(line, file=sys.stderr)
         validate_config(eds, config, str(args.config))
-        return engine_evaluate_ranges(eds, score_keys(eds.backend, eds.spec), config.ranges, settings=config.settings)
+        return engine_evaluate_ranges(eds, global_keys(eds), config.ranges, settings=config.settings)
     finally:
         eds.close()
 

@@ -30,6 +30,26 @@ def _role_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--task", choices=["binary", "multiclass", "regression"], help="override the inferred task")
 
 
+def _check_parser(sub) -> None:
+    """``check``'s options: the checks file, the delivery of alerts, the engine."""
+    s = sub.add_parser("check", help="check metrics against the acceptable ranges in a checks.toml; exit 1 on a "
+                                     "violation")
+    s.add_argument("file", help="predictions file")
+    s.add_argument("--config", required=True, help="checks.toml with [columns] and [[check]] tables")
+    s.add_argument("--notify-command", default=None, metavar="CMD",
+                   help="run CMD with the violations as JSON on standard input (only when there is something to "
+                        "send; no shell: use sh -c '...' for pipes)")
+    s.add_argument("--webhook", default=None, metavar="URL",
+                   help="POST the same JSON to URL (10 s timeout, 3 tries with backoff)")
+    s.add_argument("--state", default=None, metavar="FILE",
+                   help="remember what was sent: an ongoing incident is sent (and printed) once, with a 'resolved' "
+                        "entry when it is back in range")
+    engine_options(s)
+    s.add_argument("--format", choices=["text", "json"], default="text")
+    s.add_argument("--allow-unchecked", action="store_true",
+                   help="exit 0 when no bucket could be checked (default: exit 2, as nothing was verified)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used by the docs test)."""
     parser = argparse.ArgumentParser(prog="python -m mlimpact",
@@ -65,22 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["json", "text"], default="json")
     engine_options(s)
 
-    s = sub.add_parser("check", help="check metrics against the acceptable ranges in a checks.toml; exit 1 on a "
-                                     "violation")
-    s.add_argument("file", help="predictions file")
-    s.add_argument("--config", required=True, help="checks.toml with [columns] and [[check]] tables")
-    s.add_argument("--notify-command", default=None, metavar="CMD",
-                   help="run CMD with the violations as JSON on standard input (only when there is something to "
-                        "send; no shell: use sh -c '...' for pipes)")
-    s.add_argument("--webhook", default=None, metavar="URL",
-                   help="POST the same JSON to URL (10 s timeout, 3 tries with backoff)")
-    s.add_argument("--state", default=None, metavar="FILE",
-                   help="remember what was sent: an ongoing incident is sent (and printed) once, with a 'resolved' "
-                        "entry when it is back in range")
-    engine_options(s)
-    s.add_argument("--format", choices=["text", "json"], default="text")
-    s.add_argument("--allow-unchecked", action="store_true",
-                   help="exit 0 when no bucket could be checked (default: exit 2, as nothing was verified)")
+    _check_parser(sub)
 
     s = sub.add_parser("impact", help="net value of the model's decisions, the best threshold and baselines")
     s.add_argument("file", help="predictions file")

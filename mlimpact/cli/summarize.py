@@ -33,7 +33,7 @@ def run(args) -> int:
     return EXIT_OK
 
 
-_WHY = "the engines compute the summary JSON of binary tasks with a score; reports, multiclass and regression " \
+_WHY = "the engines compute the summary JSON of binary tasks with a score and of regressions; reports and multiclass " \
        "are computed in memory in this version"
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from mlimpact.engine.backends import open_backend
+from mlimpact.engine.regression_tables import RegressionSpec, regression_keys, regression_tables_many
 from mlimpact.engine.sources import (
     CSV_SUFFIXES,
     DUCKDB_SUFFIXES,
@@ -25,7 +26,7 @@ from mlimpact.engine.sources import (
     resolve_source,
 )
 from mlimpact.engine.sql import finite, ident, literal
-from mlimpact.engine.tables import BinarySpec
+from mlimpact.engine.tables import BinarySpec, binary_tables_many, score_keys
 from mlimpact.errors import InputError
 from mlimpact.io.build import binary_label_classes
 from mlimpact.io.infer import infer_roles
@@ -33,7 +34,7 @@ from mlimpact.io.load import apply_roles
 from mlimpact.io.roles import Roles, infer_task, normalize_labels
 
 __all__ = ["EngineDataset", "NotOnEngine", "open_engine_dataset", "ROLE_SAMPLE_ROWS", "MAX_LABEL_VALUES", "MEMORY_BUDGET",
-           "estimated_memory", "choose_engine", "read_frame"]
+           "estimated_memory", "choose_engine", "read_frame", "global_keys", "count_groupings"]
 
 #: rows read to infer roles (column names, types and a first look at the values)
 ROLE_SAMPLE_ROWS = 20_000
@@ -112,9 +113,14 @@ def _roles(backend, name: str, changes: Mapping | None) -> tuple[Roles, list[str
     if roles.label is None:
         raise InputError(f"{name}: no label column chosen; pick the column with the true outcome (--label)")
     task = roles.task or infer_task(sample[roles.label], class_scores=roles.class_scores)[0]
-    if task != "binary":
+    if task not in ("binary", "regression"):
         raise NotOnEngine(f"{name}: the label `{roles.label}` reads as a {task} task; the duckdb and spark engines "
-                         "compute binary metrics in this version; use --engine memory (the file must fit in memory)")
+                          "compute binary and regression metrics in this version; use --engine memory (the file "
+                          "must fit in memory)")
+    if task == "regression":
+        if (roles.prediction or roles.score) is None:
+            raise InputError(f"{name}: no prediction column chosen; pick the model's predicted values (--prediction)")
+        return roles.replace(task="regression"), inferred, sample
     if roles.score is None:
         raise NotOnEngine(f"{name}: the engines need a score column (--score); a predicted-class column alone "
                          "works with --engine memory")
@@ -137,6 +143,8 @@ def _prepare(backend, src, changes, threshold) -> EngineDataset:
     name = src.name
     roles, inferred, sample = _roles(backend, name, changes)
     types = backend.columns()
+    if roles.task == "regression":
+        return _prepare_regression(backend, src, roles, inferred, types)
     label, score = ident(roles.label), ident(roles.score)
     counts = backend.query(f"SELECT {label} AS v, count(*) AS n FROM src GROUP BY 1 ORDER BY 2 DESC "
                            f"LIMIT {MAX_LABEL_VALUES + 1}")
@@ -181,6 +189,44 @@ def _prepare(backend, src, changes, threshold) -> EngineDataset:
     roles = roles.replace(task="binary", positive=found.positive)
     return EngineDataset(backend, name, src.fingerprint, roles, "binary", found.classes, spec, total, exclusions,
                          notes=list(src.notes) + list(found.notes), inferred=inferred, column_types=types)
+
+
+def _prepare_regression(backend, src, roles, inferred, types) -> EngineDataset:
+    """Numbers for truth and prediction; rows excluded by the memory path's reasons, in its order."""
+    name, pred_col = src.name, roles.prediction or roles.score
+    for col, role in ((roles.label, "label"), (pred_col, "prediction")):
+        if not _numeric_type(types.get(col, "")):
+            raise InputError(f"{name}: column `{col}` ({role}): values are not numbers (type {types.get(col)}); a "
+                             "regression's label and prediction must be numbers")
+    y, p = ident(roles.label), ident(pred_col)
+    reason = (f"CASE WHEN {y} IS NULL OR isnan(CAST({y} AS DOUBLE)) THEN 'label is missing' "
+              f"WHEN NOT {finite(y)} THEN 'label is infinite' "
+              f"WHEN {p} IS NULL OR isnan(CAST({p} AS DOUBLE)) THEN 'prediction is missing' "
+              f"WHEN NOT {finite(p)} THEN 'prediction is infinite' END")
+    rows = backend.query(f"SELECT {reason} AS reason, count(*) AS n FROM src GROUP BY 1")
+    total = int(rows["n"].sum())
+    found = {str(r): int(k) for r, k in zip(rows["reason"], rows["n"], strict=True) if r is not None}
+    order = ["label is missing", "label is infinite", "prediction is missing", "prediction is infinite"]
+    exclusions = {k: found[k] for k in order if k in found}
+    if total - sum(exclusions.values()) == 0:
+        raise InputError(f"{name}: no usable rows ({', '.join(f'{k}: {v:,}' for k, v in exclusions.items())}); "
+                         "check the label and prediction columns")
+    spec = RegressionSpec(where=f"{finite(y)} AND {finite(p)}", y=y, pred=p)
+    return EngineDataset(backend, name, src.fingerprint, roles, "regression", (), spec, total, exclusions,
+                         notes=list(src.notes), inferred=inferred, column_types=types)
+
+
+def global_keys(eds: EngineDataset):
+    """The whole data's picture the groupings need: score keys (binary) or quantile edges (regression)."""
+    if eds.task == "regression":
+        return regression_keys(eds.backend, eds.spec)
+    return score_keys(eds.backend, eds.spec)
+
+
+def count_groupings(eds: EngineDataset, keys, groupings, *, where: str | None = None) -> list:
+    """Every grouping's tables (``(group_sql, hint)`` pairs) in one scan, for the dataset's task."""
+    count = regression_tables_many if eds.task == "regression" else binary_tables_many
+    return count(eds.backend, eds.spec, keys, groupings, where=where)
 
 
 def _nan(v) -> bool:

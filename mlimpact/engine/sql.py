@@ -70,7 +70,8 @@ def quantiles_sql(expr: str, qs, dialect: str) -> str:
 def finite(expr: str) -> str:
     """True where the number ``expr`` is present, not NaN and not infinite (NaN sorts above every
     number in both engines, so it is tested first)."""
-    return f"({expr} IS NOT NULL AND NOT isnan({expr}) AND abs({expr}) <= {_MAX_DOUBLE})"
+    as_double = f"CAST({expr} AS DOUBLE)"
+    return f"({expr} IS NOT NULL AND NOT isnan({as_double}) AND abs({as_double}) <= {_MAX_DOUBLE})"
 
 
 def usable_score(expr: str) -> str:

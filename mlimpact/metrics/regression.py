@@ -3,6 +3,8 @@ squares); bootstrap on (truth quantile x error quantile) cells."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from mlimpact.metrics.base import (
@@ -11,7 +13,6 @@ from mlimpact.metrics.base import (
     NO_ROWS,
     NORMAL_ABOVE,
     _apply_bootstrap,
-    _cell_moments,
     _chunk,
     _Out,
     _ratio,
@@ -20,22 +21,79 @@ from mlimpact.metrics.base import (
 from mlimpact.metrics.uncertainty import multinomial_resample, run_bootstrap
 
 
-def _regression(y, pred, codes, G, *, want, opts, attrs):
-    """Regression metrics of every group from per-row error sums; intervals from resampled cells."""
+@dataclass(eq=False)
+class RegressionStats:
+    """Per-group sufficient statistics of regression rows (counted from rows here or by an engine).
+
+    ``sums``: per metric the group sums of the per-row error term (``mae`` |e|, ``mean_error`` e, ``rmse`` e²,
+    ``mape`` |e| / max(|y|, eps)); ``sst``: the two-pass total sum of squares; ``s1``/``s2``: sums of the
+    globally centred truth and its square; ``cells``: the bootstrap's (truth quantile x error quantile) cell
+    counts ``(G, C)`` and ``cell_sums`` (term -> (sum, sum of squares) per cell; ``yc``/``yc2`` sums only).
+    """
+
+    n: np.ndarray
+    sums: dict
+    zero_truth: np.ndarray
+    sst: np.ndarray
+    s1: np.ndarray
+    s2: np.ndarray
+    cells: np.ndarray | None = None
+    cell_sums: dict = field(default_factory=dict)
+
+
+def regression_terms(y, pred) -> dict:
+    """The per-row error terms of every regression metric (one owner: rows here, engines in SQL).
+
+    >>> {k: v.tolist() for k, v in regression_terms(np.array([2.0]), np.array([3.0])).items()}
+    {'mae': [1.0], 'mean_error': [1.0], 'rmse': [1.0], 'mape': [0.5]}
+    """
+    e = np.asarray(pred, dtype=float) - np.asarray(y, dtype=float)
+    with np.errstate(over="ignore"):  # scikit-learn's denominator: max(|y|, machine epsilon)
+        ape = np.abs(e) / np.maximum(np.abs(y), np.finfo(float).eps)
+    return {"mae": np.abs(e), "mean_error": e, "rmse": e * e, "mape": ape}
+
+
+def regression_stats(y, pred, codes, G, *, cells: bool) -> RegressionStats:
+    """:class:`RegressionStats` of rows (``cells``: also the bootstrap's cells)."""
     y = np.asarray(y, dtype=float)
     pred = np.asarray(pred, dtype=float)
-    compare = opts["compare"]
-    e = pred - y
+    per_row = regression_terms(y, pred)
     n = np.bincount(codes, minlength=G).astype(float)
+    sums = {k: np.bincount(codes, weights=v, minlength=G) for k, v in per_row.items()}
+    ybar = _ratio(np.bincount(codes, weights=y, minlength=G), n)
+    sst = np.bincount(codes, weights=(y - ybar[codes]) ** 2, minlength=G) if len(y) else np.zeros(G)
+    yc = y - (y.mean() if len(y) else 0.0)
+    stats = RegressionStats(n=n, sums=sums, zero_truth=np.bincount(codes, weights=(y == 0), minlength=G) > 0,
+                            sst=sst, s1=np.bincount(codes, weights=yc, minlength=G),
+                            s2=np.bincount(codes, weights=yc * yc, minlength=G))
+    if cells:
+        by, nby = _qbins(y, BOOT_REG_Y_BINS)
+        be, nbe = _qbins(per_row["mean_error"], BOOT_REG_ERROR_BINS)
+        C = nby * nbe
+        flat = codes.astype(np.int64) * C + by * nbe + be
+        stats.cells = np.bincount(flat, minlength=G * C).reshape(G, C)
+        terms = dict(per_row, yc=yc, yc2=yc * yc)
+        stats.cell_sums = {k: (np.bincount(flat, weights=v, minlength=G * C).reshape(G, C),
+                               np.bincount(flat, weights=v * v, minlength=G * C).reshape(G, C))
+                           for k, v in terms.items()}
+    return stats
+
+
+def _regression(y, pred, codes, G, *, want, opts, attrs):
+    """Regression metrics of every group from per-row error sums; intervals from resampled cells."""
+    stats = regression_stats(y, pred, codes, G, cells=bool((opts["intervals"] or opts["compare"]) and want))
+    return regression_from_stats(stats, G, want=want, opts=opts, attrs=attrs)
+
+
+def regression_from_stats(st: RegressionStats, G, *, want, opts, attrs):
+    """Every regression metric of every group from its sufficient statistics: ``(outs, n, positives)``."""
+    compare = opts["compare"]
+    n = st.n
     n_all = n.sum()
     outs = {name: _Out(G) for name in want}
     for o in outs.values():
         o.explain(n == 0, NO_ROWS)
-    zero_truth = np.bincount(codes, weights=(y == 0), minlength=G) > 0
-    with np.errstate(over="ignore"):  # scikit-learn's denominator: max(|y|, machine epsilon)
-        ape = np.abs(e) / np.maximum(np.abs(y), np.finfo(float).eps)
-    per_row = {"mae": np.abs(e), "mean_error": e, "rmse": e * e, "mape": ape}
-    sums = {k: np.bincount(codes, weights=v, minlength=G) for k, v in per_row.items() if k in outs or k == "rmse"}
+    sums = st.sums
     for k in ("mae", "mean_error", "mape", "rmse"):
         if k in outs:
             outs[k].value = _ratio(sums[k], n)
@@ -45,22 +103,19 @@ def _regression(y, pred, codes, G, *, want, opts, attrs):
         outs["rmse"].value = np.sqrt(outs["rmse"].value)
         outs["rmse"].rest = np.sqrt(outs["rmse"].rest)
     if "mape" in outs:
-        outs["mape"].explain(zero_truth, "mape is undefined when a true value is 0; this group has one")
-        outs["mape"].value[zero_truth] = np.nan
-    yc = y - (y.mean() if len(y) else 0.0)
+        outs["mape"].explain(st.zero_truth, "mape is undefined when a true value is 0; this group has one")
+        outs["mape"].value[st.zero_truth] = np.nan
     if "r2" in outs:
-        _r2(outs["r2"], y, yc, sums["rmse"], codes, G, n, compare)
+        _r2(outs["r2"], st, n, compare)
     if (opts["intervals"] or compare) and outs:
-        _regression_bootstrap(outs, y, e, yc, per_row, codes, G, n, opts, attrs)
+        _regression_bootstrap(outs, st, G, n, opts, attrs)
     return outs, n, np.full(G, np.nan)
 
 
-def _r2(o: _Out, y, yc, sse, codes, G, n, compare) -> None:
+def _r2(o: _Out, st: RegressionStats, n, compare) -> None:
     """r2 of every group (and of the rest) with an exact two-pass total sum of squares."""
     n_all = n.sum()
-    ybar = _ratio(np.bincount(codes, weights=y, minlength=G), n)
-    sst = np.bincount(codes, weights=(y - ybar[codes]) ** 2, minlength=G)
-    s1, s2 = np.bincount(codes, weights=yc, minlength=G), np.bincount(codes, weights=yc * yc, minlength=G)
+    sse, sst, s1, s2 = st.sums["rmse"], st.sst, st.s1, st.s2
     o.explain(n < 2, "r2 needs at least 2 rows")
     o.explain(sst == 0, "r2 is undefined when the true values do not vary in this group")
     o.value = np.where((n >= 2) & (sst > 0), 1 - _ratio(sse, np.where(sst > 0, sst, 1)), np.nan)
@@ -85,17 +140,23 @@ def _r2_of(sse, a, b, nn):
         return np.where((nn >= 2) & (sst_ > 0), 1 - sse / sst_, np.nan)
 
 
-def _regression_bootstrap(outs, y, e, yc, per_row, codes, G, n, opts, attrs) -> None:
+def _moments(count, pair):
+    """Per-cell mean and (population) variance from the cell's count, sum and sum of squares."""
+    s, ss = pair
+    mu = _ratio(s, count)
+    var = np.maximum(_ratio(ss, count) - mu * mu, 0.0)
+    return np.nan_to_num(mu), np.nan_to_num(var)
+
+
+def _regression_bootstrap(outs, st: RegressionStats, G, n, opts, attrs) -> None:
     """Percentile intervals from resampled (truth quantile bin x error quantile bin) cells per group."""
     compare, n_all = opts["compare"], n.sum()
-    by, nby = _qbins(y, BOOT_REG_Y_BINS)
-    be, nbe = _qbins(e, BOOT_REG_ERROR_BINS)
-    C = nby * nbe
-    flat = codes.astype(np.int64) * C + by * nbe + be
-    counts = np.bincount(flat, minlength=G * C).reshape(G, C)
-    mom = {k: tuple(a.reshape(G, C) for a in _cell_moments(flat, G * C, v)) for k, v in per_row.items()}
-    ycm = _cell_moments(flat, G * C, yc)[0].reshape(G, C)
-    y2m = _cell_moments(flat, G * C, yc * yc)[0].reshape(G, C)
+    counts = st.cells
+    C = counts.shape[1]
+    cnt = counts.astype(float)
+    mom = {k: _moments(cnt, st.cell_sums[k]) for k in ("mae", "mean_error", "rmse", "mape")}
+    ycm = _moments(cnt, st.cell_sums["yc"])[0]
+    y2m = _moments(cnt, st.cell_sums["yc2"])[0]
     e2m = mom["rmse"][0]
     boot = [k for k in ("mae", "rmse", "r2", "mean_error", "mape") if k in outs]
 

@@ -14,14 +14,16 @@ import numpy as np
 import pandas as pd
 
 from mlimpact.engine import binning_error, rank_statistics_from_runs
+from mlimpact.engine.regression_tables import RegressionTables
 from mlimpact.engine.tables import BinaryTables
 from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.metrics.binary import binary_from_cells, binary_plan
 from mlimpact.metrics.binary_cells import _Cells
 from mlimpact.metrics.compute import _assemble
 from mlimpact.metrics.registry import METRICS, metrics_for_task
+from mlimpact.metrics.regression import RegressionStats, regression_from_stats
 
-__all__ = ["metrics_from_tables", "losses_for_range"]
+__all__ = ["metrics_from_tables", "losses_for_range", "regression_stats_from_tables"]
 
 
 def losses_for_range(lo: float, hi: float) -> tuple[str, ...]:
@@ -69,6 +71,10 @@ def metrics_from_tables(tables: BinaryTables, codes, n_groups: int, *, threshold
     """
     codes = np.asarray(codes, dtype=np.int64)
     G = int(n_groups)
+    if isinstance(tables, RegressionTables):
+        return _regression_table(tables, codes, G, metrics=metrics, intervals=intervals, seed=seed, n_boot=n_boot,
+                                 time_budget_s=time_budget_s, compare_to_rest=compare_to_rest,
+                                 min_group_size=min_group_size)
     want = metrics_for_task("binary") if metrics is None else [m for m in metrics_for_task("binary") if m in metrics]
     opts = {"intervals": bool(intervals), "compare": bool(compare_to_rest), "seed": int(seed), "n_boot": int(n_boot),
             "time_budget_s": time_budget_s, "order": None}
@@ -96,3 +102,39 @@ def metrics_from_tables(tables: BinaryTables, codes, n_groups: int, *, threshold
             table.loc[at, "max_error"] = err[group[at]]
         table.attrs["score_bins"] = tables.n_keys
     return table
+
+
+def regression_stats_from_tables(tables: RegressionTables, codes: np.ndarray, G: int) -> RegressionStats:
+    """The memory path's :class:`RegressionStats` from an engine's cells."""
+    keys = tables.keys
+    C = (len(keys.y_edges) + 1) * (len(keys.e_edges) + 1)
+    flat = codes * C + tables.cell
+    cells = np.bincount(flat, weights=tables.n, minlength=G * C).reshape(G, C)
+    cell_sums = {k: tuple(np.bincount(flat, weights=a, minlength=G * C).reshape(G, C) for a in pair)
+                 for k, pair in tables.sums.items()}
+    n = cells.sum(axis=1)
+    s1, s2 = cell_sums["yc"][0].sum(axis=1), cell_sums["yc2"][0].sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sst = np.where(n > 0, s2 - s1 * s1 / np.where(n > 0, n, 1), 0.0)
+    sst = np.where(sst <= 1e-12 * np.maximum(s2, 1e-300), 0.0, sst)  # truth that does not vary: exactly 0
+    return RegressionStats(n=n.astype(float), sums={k: cell_sums[k][0].sum(axis=1) for k in
+                                                    ("mae", "mean_error", "rmse", "mape")},
+                           zero_truth=np.bincount(codes, weights=tables.zeros, minlength=G) > 0, sst=sst, s1=s1, s2=s2,
+                           cells=cells.astype(np.int64), cell_sums=cell_sums)
+
+
+def _regression_table(tables, codes, G, *, metrics, intervals, seed, n_boot, time_budget_s, compare_to_rest,
+                      min_group_size) -> pd.DataFrame:
+    want = metrics_for_task("regression") if metrics is None else [m for m in metrics_for_task("regression")
+                                                                   if m in metrics]
+    opts = {"intervals": bool(intervals), "compare": bool(compare_to_rest), "seed": int(seed), "n_boot": int(n_boot),
+            "time_budget_s": time_budget_s, "order": None}
+    attrs: dict = {}
+    outs, n, positives = regression_from_stats(regression_stats_from_tables(tables, codes, G), G, want=want,
+                                               opts=opts, attrs=attrs)
+    for o in outs.values():
+        o.finish()
+    return _assemble(outs, want, G, n, positives, task="regression", compare=bool(compare_to_rest),
+                     min_group_size=min_group_size,
+                     attrs={"task": "regression", "threshold": None, "n_boot": attrs.get("n_boot", 0), "seed": seed,
+                            "interval_methods": {m: METRICS[m].interval for m in want}})

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mlimpact.engine.tables import binary_tables
+from mlimpact.engine.dataset import count_groupings
 from mlimpact.errors import InputError
 from mlimpact.metrics.tables import metrics_from_tables
 from mlimpact.monitoring.ranges import STATUS_COLUMNS, check_ranges
@@ -34,7 +34,7 @@ _TRUNC = {"D": "day", "W": "week", "M": "month"}
 def _buckets(eds, keys, period: str | None, segment_sql, seg_count: int):
     """The grouping's tables and the bucket of each result row (-1: no time)."""
     if period is None:
-        tables = binary_tables(eds.backend, eds.spec, keys, segment_sql, n_groups_hint=seg_count)
+        (tables,) = count_groupings(eds, keys, [(segment_sql, seg_count)])
         buckets = TimeBuckets(None, np.zeros(1, dtype=np.int64), ("all",), pd.DatetimeIndex([pd.NaT]),
                               pd.DatetimeIndex([pd.NaT]))
         return tables, buckets, np.zeros(len(tables.n), dtype=np.int64), None
@@ -45,7 +45,7 @@ def _buckets(eds, keys, period: str | None, segment_sql, seg_count: int):
                          "[columns] in checks.toml)")
     bucket_sql = f"CAST(date_trunc({_TRUNC[period]!r}, {eds.time_sql()}) AS TIMESTAMP)"
     groups = [bucket_sql] + ([segment_sql] if segment_sql is not None else [])
-    tables = binary_tables(eds.backend, eds.spec, keys, groups, n_groups_hint=64 * max(seg_count, 1))
+    (tables,) = count_groupings(eds, keys, [(groups, 64 * max(seg_count, 1))])
     starts = pd.to_datetime(tables.groups["g0"])
     distinct = pd.DatetimeIndex(starts.dropna().unique()).sort_values()
     buckets = time_buckets(distinct, period)
@@ -55,7 +55,7 @@ def _buckets(eds, keys, period: str | None, segment_sql, seg_count: int):
 
 def engine_metrics_over_time(eds, keys, *, metrics, period: str | None = "W", segment: str | None = None,
                              settings: MonitorSettings = DEFAULT_SETTINGS, seed: int = 0) -> pd.DataFrame:
-    """:func:`mlimpact.monitoring.series.metrics_over_time` for an engine's dataset (binary tasks)."""
+    """:func:`mlimpact.monitoring.series.metrics_over_time` for an engine's dataset (binary or regression)."""
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     grouping = engine_grouping(eds, segment, binned=False) if segment is not None else None
     seg_sql = grouping.sql if grouping is not None else None
@@ -68,9 +68,9 @@ def engine_metrics_over_time(eds, keys, *, metrics, period: str | None = "W", se
     B, S = len(buckets.labels), len(slabels)
     codes = np.where(bucket_of < 0, B, bucket_of) * S + seg_codes
     parts = [metrics_from_tables(tables, codes, (B + 1) * S, threshold=settings.threshold, metrics=[m], seed=seed,
-                                 n_boot=N_BOOT, time_budget_s=None) for m in metrics]
+                                 n_boot=N_BOOT, time_budget_s=None) for m in metrics]  # one per metric, as memory
     t = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["group", "n", "metric"])
-    return series_table(t, buckets, slabels, segment=segment, settings=settings, task="binary")
+    return series_table(t, buckets, slabels, segment=segment, settings=settings, task=eds.task)
 
 
 def engine_evaluate_ranges(eds, keys, ranges, *, settings: MonitorSettings = DEFAULT_SETTINGS) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from mlimpact.engine.tables import binary_tables_many, score_keys
+from mlimpact.engine.dataset import count_groupings, global_keys
 from mlimpact.io.build import score_range_note
 from mlimpact.metrics.evaluate import in_metric_order, metric_names
 from mlimpact.metrics.tables import losses_for_range, metrics_from_tables
@@ -30,24 +30,28 @@ def summarize_engine(eds, *, segments=None, metrics=None, seed: int = 0, min_siz
     columns = list(segments if segments is not None else eds.roles.segments)
     total = 4
     say = progress or (lambda done, total, what: None)
-    keys = score_keys(eds.backend, eds.spec)
-    say(1, total, "score range and distinct scores")
-    eds.spec = replace(eds.spec, losses=losses_for_range(keys.lo, keys.hi))
-    note = score_range_note(eds.roles.score, keys.lo, keys.hi)
-    if note and note not in eds.notes:
-        eds.notes.append(note)
-    metrics = list(metrics) if metrics else metric_names("binary", has_score=True,
-                                                         probabilities=bool(eds.spec.losses), contract=True)
+    regression = eds.task == "regression"
+    keys = global_keys(eds)
+    say(1, total, "truth and error quantiles" if regression else "score range and distinct scores")
+    if regression:
+        metrics = list(metrics) if metrics else metric_names("regression", has_score=False, probabilities=False,
+                                                             contract=True)
+    else:
+        eds.spec = replace(eds.spec, losses=losses_for_range(keys.lo, keys.hi))
+        note = score_range_note(eds.roles.score, keys.lo, keys.hi)
+        if note and note not in eds.notes:
+            eds.notes.append(note)
+        metrics = list(metrics) if metrics else metric_names("binary", has_score=True,
+                                                             probabilities=bool(eds.spec.losses), contract=True)
     threshold = eds.spec.threshold
     groupings = engine_groupings(eds, columns, top_k=max_values)
     say(2, total, "the values of the segment columns")
-    counted = binary_tables_many(eds.backend, eds.spec, keys,
-                                 [(None, 1)] + [(g.sql, len(g.raw)) for g in groupings])
+    counted = count_groupings(eds, keys, [(None, 1)] + [(g.sql, len(g.raw)) for g in groupings])
     say(3, total, "runs and cells of all rows and of every segment column (one scan)")
     tables = counted[0]
     overall = in_metric_order(metrics_from_tables(tables, np.zeros(len(tables.n), dtype=np.int64), 1,
                                                   threshold=threshold, metrics=metrics, seed=seed), metrics)
-    if not all(t.exact for t in counted):
+    if not regression and not all(t.exact for t in counted):
         coarsest = min(t.n_keys for t in counted if not t.exact)
         eds.notes.append(f"{keys.distinct:,} distinct scores: where a segment column has many values, ROC AUC and "
                          f"average precision come from score bins (at least {coarsest:,}), each with its largest "

@@ -58,3 +58,11 @@ def test_spark_check_prints_the_memory_paths_results(tmp_path, capsys):
     assert main(["check", str(tmp_path / "ads.parquet"), "--config", config, "--format", "json",
                  "--engine", "spark"]) == 1
     assert json.loads(capsys.readouterr().out) == memory
+
+
+def test_spark_regression_gives_the_memory_paths_summary(tmp_path, capsys):
+    pd.read_csv(sample_path("delivery")).to_parquet(tmp_path / "d.parquet")
+    assert main(["summarize", str(tmp_path / "d.parquet"), "--engine", "spark"]) == 0
+    spark = json.loads(capsys.readouterr().out)
+    dataset, _ = load(sample_path("delivery"))
+    assert_same_summary(summarize(dataset, seed=0), spark)
