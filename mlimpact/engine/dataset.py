@@ -176,19 +176,25 @@ def _prepare(backend, src, changes, threshold) -> EngineDataset:
               f"WHEN NOT ({in_classes}) THEN {literal(found.dropped_reason or 'label is not a class')} "
               f"WHEN {score} IS NULL OR isnan({score}) THEN 'score is missing' "
               f"WHEN NOT {finite(score)} THEN 'score is infinite' END")
-    rows = backend.query(f"SELECT {reason} AS reason, count(*) AS n FROM src GROUP BY 1")
-    total = int(rows["n"].sum())
-    exclusions = {str(r): int(k) for r, k in zip(rows["reason"], rows["n"], strict=True) if r is not None}
-    order = ["label is missing", found.dropped_reason, "score is missing", "score is infinite"]
-    exclusions = {k: exclusions[k] for k in order if k in exclusions}
-    if total - sum(exclusions.values()) == 0:
-        reasons = ", ".join(f"{k}: {v:,}" for k, v in exclusions.items())
-        raise InputError(f"{name}: no usable rows ({reasons}); check the label and score columns")
+    total, exclusions = _excluded(backend, name, reason, ["label is missing", found.dropped_reason,
+                                                          "score is missing", "score is infinite"], "score")
     y = f"CASE WHEN {label} IN ({_literals(pos_raw)}) THEN 1 ELSE 0 END" if pos_raw else "0"
     spec = BinarySpec(where=f"({in_classes}) AND {finite(score)}", y=y, score=score, threshold=float(threshold))
     roles = roles.replace(task="binary", positive=found.positive)
     return EngineDataset(backend, name, src.fingerprint, roles, "binary", found.classes, spec, total, exclusions,
                          notes=list(src.notes) + list(found.notes), inferred=inferred, column_types=types)
+
+
+def _excluded(backend, name: str, reason_sql: str, order, output: str) -> tuple[int, dict]:
+    """Rows in all and rows excluded by reason (one scan, the memory path's order); none usable is an error."""
+    rows = backend.query(f"SELECT {reason_sql} AS reason, count(*) AS n FROM src GROUP BY 1")
+    total = int(rows["n"].sum())
+    found = {str(r): int(k) for r, k in zip(rows["reason"], rows["n"], strict=True) if r is not None}
+    exclusions = {k: found[k] for k in order if k in found}
+    if total - sum(exclusions.values()) == 0:
+        raise InputError(f"{name}: no usable rows ({', '.join(f'{k}: {v:,}' for k, v in exclusions.items())}); "
+                         f"check the label and {output} columns")
+    return total, exclusions
 
 
 def _prepare_regression(backend, src, roles, inferred, types) -> EngineDataset:
@@ -203,14 +209,9 @@ def _prepare_regression(backend, src, roles, inferred, types) -> EngineDataset:
               f"WHEN NOT {finite(y)} THEN 'label is infinite' "
               f"WHEN {p} IS NULL OR isnan(CAST({p} AS DOUBLE)) THEN 'prediction is missing' "
               f"WHEN NOT {finite(p)} THEN 'prediction is infinite' END")
-    rows = backend.query(f"SELECT {reason} AS reason, count(*) AS n FROM src GROUP BY 1")
-    total = int(rows["n"].sum())
-    found = {str(r): int(k) for r, k in zip(rows["reason"], rows["n"], strict=True) if r is not None}
-    order = ["label is missing", "label is infinite", "prediction is missing", "prediction is infinite"]
-    exclusions = {k: found[k] for k in order if k in found}
-    if total - sum(exclusions.values()) == 0:
-        raise InputError(f"{name}: no usable rows ({', '.join(f'{k}: {v:,}' for k, v in exclusions.items())}); "
-                         "check the label and prediction columns")
+    total, exclusions = _excluded(backend, name, reason, ["label is missing", "label is infinite",
+                                                          "prediction is missing", "prediction is infinite"],
+                                  "prediction")
     spec = RegressionSpec(where=f"{finite(y)} AND {finite(p)}", y=y, pred=p)
     return EngineDataset(backend, name, src.fingerprint, roles, "regression", (), spec, total, exclusions,
                          notes=list(src.notes), inferred=inferred, column_types=types)

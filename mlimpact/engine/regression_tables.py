@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mlimpact.engine.sql import bin_index, quantiles_sql
+from mlimpact.engine.sql import bin_index, group_by_sets, quantiles_sql
 from mlimpact.io.decision import DEFAULT_THRESHOLD
 
 __all__ = ["RegressionSpec", "RegressionKeys", "RegressionTables", "regression_keys", "regression_tables_many",
@@ -102,10 +102,7 @@ def regression_tables_many(backend, spec: RegressionSpec, keys: RegressionKeys, 
         sets.append(names + [f"c{i}"])
     terms = "".join(f", {sql} AS t_{k}" for k, sql in TERMS.items())
     sums = "".join(f", sum(t_{k}) AS {k}_1, sum(t_{k} * t_{k}) AS {k}_2" for k in TERMS)
-    grouped = sorted({c for st in sets for c in st})
-    marks = [f"GROUPING(c{i}) AS x{i}" for i in range(len(sets))] if len(sets) > 1 else []
-    group_by = ("GROUP BY " + ", ".join(sets[0])) if len(sets) == 1 else \
-        "GROUP BY GROUPING SETS (" + ", ".join("(" + ", ".join(st) + ")" for st in sets) + ")"
+    group_by, grouped, marks = group_by_sets(sets, lambda i: f"c{i}")
     extra = f" WHERE {where}" if where else ""
     sql = (f"SELECT {', '.join(grouped + marks)}, count(*) AS n, sum(CASE WHEN mli_y = 0 THEN 1 ELSE 0 END) AS z"
            f"{sums} FROM (SELECT {', '.join(cols)}, mli_y, mli_e, mli_y - {keys.mean!r} AS mli_yc{terms} "

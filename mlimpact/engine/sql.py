@@ -14,7 +14,7 @@ import sqlglot
 from sqlglot import exp
 
 __all__ = ["ident", "literal", "to_dialect", "quantiles_sql", "finite", "usable_score", "bin_index",
-           "LOG_EPS", "loss_sql"]
+           "LOG_EPS", "loss_sql", "group_by_sets"]
 
 #: scikit-learn's clipping of probabilities in log loss (``np.finfo(float).eps``)
 LOG_EPS = 2.220446049250313e-16
@@ -97,3 +97,17 @@ def loss_sql(name: str, score: str, y: str) -> str:
         p = f"CASE WHEN {y} = 1 THEN {score} ELSE 1 - {score} END"
         return f"-ln(greatest(least({p}, {hi}), {LOG_EPS!r}))"
     return f"(({score}) - {y}) * (({score}) - {y})"
+
+
+def group_by_sets(sets, marker) -> tuple[str, list[str], list[str]]:
+    """``GROUP BY`` for one set of columns, or ``GROUPING SETS`` for several; the grouped columns to select
+    and, for several sets, a ``GROUPING(marker)`` column ``x{i}`` per set (0 on that set's rows).
+
+    >>> group_by_sets([["g0", "k0"], ["k1"]], lambda i: f"k{i}")[0]
+    'GROUP BY GROUPING SETS ((g0, k0), (k1))'
+    """
+    columns = sorted({c for st in sets for c in st})
+    if len(sets) == 1:
+        return "GROUP BY " + ", ".join(sets[0]), columns, []
+    marks = [f"GROUPING({marker(i)}) AS x{i}" for i in range(len(sets))]
+    return "GROUP BY GROUPING SETS (" + ", ".join("(" + ", ".join(st) + ")" for st in sets) + ")", columns, marks

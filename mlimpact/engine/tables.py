@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from mlimpact.engine.memory import row_loss
-from mlimpact.engine.sql import bin_index, loss_sql
+from mlimpact.engine.sql import bin_index, group_by_sets, loss_sql
 
 __all__ = ["BinarySpec", "BinaryTables", "ScoreKeys", "score_keys", "binary_tables", "binary_tables_many", "RUNS_BUDGET",
            "quantile_edges", "BOOT_SCORE_BINS", "REST_AP_BINS"]
@@ -174,11 +174,8 @@ def binary_tables_many(backend, spec: BinarySpec, keys: ScoreKeys, groupings, *,
     if binned:
         cols.append(f"{bin_index('mli_s', keys.coarse_edges)} AS b")
     cols += [f"{loss_sql(m, 'mli_s', 'mli_y')} AS {m}" for m in losses]
-    grouped = sorted({c for st in sets for c in st}, key=lambda c: (c != "mli_y", c))
-    marks = [f"GROUPING(k{i}) AS x{i}" for i, *_ in plans] if len(plans) > 1 else []
+    group_by, grouped, marks = group_by_sets(sets, lambda i: f"k{i}")
     sums = "".join(f", sum({m}) AS {m}_1, sum({m} * {m}) AS {m}_2" for m in losses)
-    group_by = ("GROUP BY " + ", ".join(sets[0])) if len(sets) == 1 else \
-        "GROUP BY GROUPING SETS (" + ", ".join("(" + ", ".join(st) + ")" for st in sets) + ")"
     extra = f" WHERE {where}" if where else ""
     sql = (f"SELECT {', '.join(grouped + marks)}, count(*) AS n{sums} FROM ("
            f"SELECT {', '.join(cols)}, mli_y "
