@@ -24,6 +24,7 @@ PAGES = [
     ("pages/compare.py", "Compare", ":material/compare_arrows:"),
     ("pages/monitoring.py", "Monitoring", ":material/monitor_heart:"),
     ("pages/data.py", "Data", ":material/table:"),
+    ("pages/large.py", "Large data", ":material/database:"),
 ]
 
 

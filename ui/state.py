@@ -34,6 +34,7 @@ RANGES = "mi_ranges"                # dict content_hash -> acceptable ranges cho
 WEAK_SLICES = "mi_weak_slices"      # last weak-slice search result shown on the Segments page
 VIEW = "mi_view"                    # dict content_hash -> page choices shared by links (segcols, metric, ...)
 MEETING = "mi_meeting"              # meeting mode on/off
+LARGE = "mi_large"                  # the last summary computed on the Large data page (key, summary)
 SELECTED_ROWS = "mi_selected_rows"  # {"content_hash", "description", "rows": row positions} picked from a slice
 # Widget keys of a page start with its prefix: seg_, dif_, rev_, imp_, cmp_, mon_, data_.
 

@@ -12,13 +12,14 @@ import os
 import re
 
 from mlimpact.engine.backends import DuckDBBackend
-from mlimpact.engine.dataset import MEMORY_BUDGET, estimated_memory
+from mlimpact.engine.dataset import MEMORY_BUDGET, estimated_memory, open_engine_dataset
 from mlimpact.engine.sources import allowed_path, resolve_source, server_roots
 from mlimpact.errors import InputError
+from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.io.infer import infer_roles
 from mlimpact.io.load import Source
 
-__all__ = ["server_options", "open_server_source", "ServerOptions"]
+__all__ = ["server_options", "open_server_source", "ServerOptions", "server_source_text", "open_server_engine"]
 
 
 class ServerOptions:
@@ -41,29 +42,38 @@ def server_options(environ=None) -> ServerOptions:
     return ServerOptions(environ)
 
 
+def server_source_text(options: ServerOptions, *, path: str | None = None, query: str | None = None) -> str:
+    """The engine source for an allowed path, or for a SELECT on the server's database (checked here)."""
+    if query is not None:
+        if options.database is None:
+            raise InputError("this server has no DuckDB database to query (MLIMPACT_DUCKDB is not set)")
+        if not re.match(r"^\s*(select|with|from)\b", query, re.IGNORECASE):
+            raise InputError("type a SELECT query on the server's database (it is opened read-only)")
+        return f"{options.database}:{query}"
+    return str(allowed_path(path or "", options.roots))
+
+
+def open_server_engine(options: ServerOptions, *, path: str | None = None, query: str | None = None,
+                       changes=None, threshold: float = DEFAULT_THRESHOLD):
+    """An allowed path or a query opened on DuckDB without reading its rows into memory (any size)."""
+    return open_engine_dataset(server_source_text(options, path=path, query=query), "duckdb", changes,
+                               threshold=threshold, lockdown=query is not None)
+
+
 def _gib(n: int) -> str:
     return f"{n / 2**30:.1f} GiB"
 
 
 def open_server_source(options: ServerOptions, *, path: str | None = None, query: str | None = None) -> Source:
     """Read an allowed path, or a query on the server's database, into a Source (within the budget)."""
-    if query is not None:
-        if options.database is None:
-            raise InputError("this server has no DuckDB database to query (MLIMPACT_DUCKDB is not set)")
-        if not re.match(r"^\s*(select|with|from)\b", query, re.IGNORECASE):
-            raise InputError("type a SELECT query on the server's database (it is opened read-only)")
-        spec = resolve_source(f"{options.database}:{query}")
-        name = "query on " + os.path.basename(options.database)
-    else:
-        resolved = allowed_path(path or "", options.roots)
-        spec = resolve_source(str(resolved))
-        name = str(path).strip()
+    spec = resolve_source(server_source_text(options, path=path, query=query))
+    name = "query on " + os.path.basename(options.database) if query is not None else str(path).strip()
     size = estimated_memory(spec)
     if size > options.budget:
         raise InputError(f"{name}: about {_gib(size)} in memory, above this app's budget of {_gib(options.budget)} "
-                         f"(MLIMPACT_MEMORY_BUDGET); the pages need the rows in memory in this version. Narrow it "
-                         "(a sub-folder, a query with WHERE), or run `python -m mlimpact summarize PATH --engine "
-                         "duckdb` on the server")
+                         f"(MLIMPACT_MEMORY_BUDGET); the pages need the rows in memory in this version. Open it on the "
+                         "\"Large data\" page (summarized on DuckDB, any size), or narrow it (a sub-folder, a query "
+                         "with WHERE)")
     backend = DuckDBBackend(spec, lockdown=query is not None)
     try:
         frame = backend.query("SELECT * FROM src")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 
 from mlimpact.engine.dataset import count_groupings, global_keys
 from mlimpact.io.build import score_range_note
@@ -18,7 +19,7 @@ from mlimpact.metrics.tables import losses_for_range, metrics_from_tables
 from mlimpact.report.summarize import summary_document
 from mlimpact.slices.engine_segments import engine_groupings, engine_segment_table
 
-__all__ = ["summarize_engine"]
+__all__ = ["summarize_engine", "overall_table", "segments_table"]
 
 
 def summarize_engine(eds, *, segments=None, metrics=None, seed: int = 0, min_size: int = 30,
@@ -63,3 +64,20 @@ def summarize_engine(eds, *, segments=None, metrics=None, seed: int = 0, min_siz
     say(4, total, "metrics, intervals and tests")
     return summary_document(eds, eds.roles, overall, seg_tables, threshold=threshold,
                             source={"file": eds.name, "sha256": eds.fingerprint, "engine": eds.backend.name})
+
+
+def overall_table(summary: dict) -> pd.DataFrame:
+    """The summary's headline metrics as a table (metric, value, 95% interval, largest error where binned)."""
+    rows = [{"metric": m, "value": c["value"], "low": c["low"], "high": c["high"], "max_error": c.get("max_error"),
+             "note": c["note"]} for m, c in summary["overall"].items()]
+    return pd.DataFrame(rows, columns=["metric", "value", "low", "high", "max_error", "note"])
+
+
+def segments_table(summary: dict) -> pd.DataFrame:
+    """The summary's per-segment metrics, one row per (column, value, metric), worst first as in the JSON."""
+    rows = [{"column": s["column"], "value": s["value"], "n": s["n"], "positives": s["positives"], "small": s["small"],
+             "metric": m, "metric_value": c["value"], "low": c["low"], "high": c["high"],
+             "significantly_worse": c["significantly_worse"]}
+            for s in summary["segments"] for m, c in s["metrics"].items()]
+    return pd.DataFrame(rows, columns=["column", "value", "n", "positives", "small", "metric", "metric_value", "low",
+                                       "high", "significantly_worse"])

@@ -77,10 +77,35 @@ def test_queries_run_read_only_and_cannot_reach_other_files(server):
 
 def test_a_source_above_the_budget_says_what_to_do(server, monkeypatch):
     monkeypatch.setenv("MLIMPACT_MEMORY_BUDGET", "1000")
-    with pytest.raises(InputError, match="above this app's budget .* --engine duckdb"):
+    with pytest.raises(InputError, match="above this app.s budget .* \"Large data\" page"):
         open_server_source(server_options(), path="logs")
 
 
 def test_without_data_folders_the_choice_is_not_offered():
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert "server" not in at.selectbox(key="mi_source_select").options
+
+
+def test_large_data_page_summarizes_a_folder_above_the_budget_on_duckdb(server, monkeypatch):
+    monkeypatch.setenv("MLIMPACT_MEMORY_BUDGET", "1000")  # too large for the other pages
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    at.switch_page("pages/large.py").run()
+    at.radio(key="large_kind").set_value("A file or folder").run()
+    at.text_input(key="large_path").input("logs")
+    at.text_input(key="large_segments").input("region, channel")
+    at.main.button[0].click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    shown = [d.value for d in at.dataframe]
+    overall = shown[0].set_index("metric")
+    assert round(overall.loc["recall", "value"], 3) == 0.767 and overall.loc["roc_auc", "low"] < 0.959
+    assert set(shown[1]["column"]) == {"region", "channel"}
+    assert any("80,000 of 80,000 rows used" in c.value.replace("\\", "") for c in at.main.caption)
+    at.text_input(key="large_path").input("../preds.duckdb")
+    at.main.button[0].click().run()
+    assert any("`..` is not allowed" in e.value.replace("\\", "") for e in at.error)
+
+
+def test_large_data_page_without_server_data_says_how_to_enable_it():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/large.py").run()
+    assert not at.exception and any("MLIMPACT_DATA_DIRS" in i.value for i in at.info)

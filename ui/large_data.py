@@ -1,0 +1,102 @@
+"""The "Large data" page's panel: a folder or query on the server summarized on DuckDB, any size.
+
+Nothing is read into memory: :func:`mlimpact.engine.server.open_server_engine` checks the path (or the query)
+and opens it on DuckDB, :func:`mlimpact.report.scaled.summarize_engine` counts every grouping where the data
+lives, with its progress shown here; the result is kept for the session and can be downloaded.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mlimpact.cli.common import json_text
+from mlimpact.engine.server import open_server_engine, server_options
+from mlimpact.io.decision import DEFAULT_THRESHOLD
+from mlimpact.report.scaled import overall_table, segments_table, summarize_engine
+
+from . import safe, state
+
+PATH, QUERY = "A file or folder", "A DuckDB query"
+
+
+def _changes(label: str, score: str, segments: str) -> dict:
+    changes = {k: v.strip() for k, v in (("label", label), ("score", score)) if v.strip()}
+    if segments.strip():
+        changes["segments"] = tuple(c.strip() for c in segments.split(",") if c.strip())
+    return changes
+
+
+def _form(options) -> tuple | None:
+    kinds = ([PATH] if options.roots else []) + ([QUERY] if options.database else [])
+    kind = st.radio("Open", kinds, horizontal=True, key="large_kind") if len(kinds) > 1 else kinds[0]
+    with st.form("large_form"):
+        if kind == PATH:
+            text = st.text_input("Path under the data folders", key="large_path",
+                                 help="Parquet or CSV files, or a folder of them, under: "
+                                      + ", ".join(str(r) for r in options.roots))
+        else:
+            text = st.text_area("SQL query (read-only)", key="large_query")
+        c1, c2, c3 = st.columns(3)
+        label = c1.text_input("Label column (empty: inferred)", key="large_label")
+        score = c2.text_input("Score or prediction column (empty: inferred)", key="large_score")
+        threshold = c3.number_input("Threshold (binary)", value=DEFAULT_THRESHOLD, key="large_threshold")
+        segments = st.text_input("Segment columns, comma-separated (empty: inferred)", key="large_segments")
+        go = st.form_submit_button("Summarize on DuckDB", icon=":material/play_arrow:")
+    if not go:
+        return None
+    return kind, text, _changes(label, score, segments), float(threshold)
+
+
+def _run(options, kind, text, changes, threshold) -> dict:
+    with st.status("Summarizing on DuckDB…", expanded=True) as status:
+        bar = st.progress(0.0)
+        try:
+            eds = open_server_engine(options, path=text if kind == PATH else None,
+                                     query=text if kind == QUERY else None, changes=changes, threshold=threshold)
+            try:
+                for line in eds.inferred:
+                    st.text(line)
+
+                def progress(done, total, what):
+                    bar.progress(done / total, text=f"{done}/{total}: {what}")
+
+                summary = summarize_engine(eds, progress=progress)
+            finally:
+                eds.close()
+        except Exception:
+            status.update(label="Not summarized: see the message below", state="error")
+            raise
+        status.update(label=f"Summarized {summary['rows']['used']:,} rows", state="complete", expanded=False)
+    return summary
+
+
+def render() -> None:
+    """The form, the run with its progress, and the last result of this session."""
+    options = server_options()
+    if not options.available:
+        st.info("This server opens no data of its own: its administrator sets MLIMPACT_DATA_DIRS (folders) or "
+                "MLIMPACT_DUCKDB (a database) to allow it. Files you can upload are in the sidebar.",
+                icon=":material/folder_off:")
+        return
+    asked = _form(options)
+    if asked is not None:
+        with safe.stop_on_input_error():
+            st.session_state[state.LARGE] = {"asked": asked[:2], "summary": _run(options, *asked)}
+    last = st.session_state.get(state.LARGE)
+    if not last:
+        st.caption("Give a path (or a query) and press the button: every number is counted where the data lives.")
+        return
+    summary = last["summary"]
+    rows = summary["rows"]
+    st.caption(safe.md_escape(f"{summary['source']['file']}: {rows['used']:,} of {rows['total']:,} rows used "
+                              f"({summary['task']}; label {summary['columns']['label']}); computed on "
+                              f"{summary['source']['engine']}"))
+    for note in summary["notes"]:
+        safe.warning(note)
+    st.subheader("Headline metrics")
+    safe.table(overall_table(summary), key="large_overall", file_name="large_overall.csv")
+    if summary["segments"]:
+        st.subheader("Per segment, worst first")
+        safe.table(segments_table(summary), key="large_segments_table", file_name="large_segments.csv")
+    st.download_button("Download the summary (JSON)", json_text(summary), file_name="summary.json",
+                       mime="application/json", on_click="ignore", icon=":material/download:", key="large_json")
