@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mlimpact import monitoring as mon
 from mlimpact.cli.common import json_text
 from mlimpact.engine.server import open_server_engine, server_options
 from mlimpact.io.decision import DEFAULT_THRESHOLD
-from mlimpact.report.scaled import overall_table, segments_table, summarize_engine
+from mlimpact.metrics import METRICS
+from mlimpact.monitoring.engine_series import engine_metrics_over_time
+from mlimpact.report.charts import monitoring as mcharts
+from mlimpact.report.scaled import overall_table, prepare_engine, segments_table, summarize_engine
 
 from . import safe, state
 
@@ -81,7 +85,7 @@ def render() -> None:
     asked = _form(options)
     if asked is not None:
         with safe.stop_on_input_error():
-            st.session_state[state.LARGE] = {"asked": asked[:2], "summary": _run(options, *asked)}
+            st.session_state[state.LARGE] = {"asked": asked, "summary": _run(options, *asked)}
     last = st.session_state.get(state.LARGE)
     if not last:
         st.caption("Give a path (or a query) and press the button: every number is counted where the data lives.")
@@ -100,3 +104,48 @@ def render() -> None:
         safe.table(segments_table(summary), key="large_segments_table", file_name="large_segments.csv")
     st.download_button("Download the summary (JSON)", json_text(summary), file_name="summary.json",
                        mime="application/json", on_click="ignore", icon=":material/download:", key="large_json")
+    _over_time(options, last)
+
+
+def _over_time(options, last: dict) -> None:
+    """A metric per day, week or month (per segment value, if chosen), counted on DuckDB."""
+    summary = last["summary"]
+    st.subheader("Over time")
+    if summary["columns"]["time"] is None:
+        st.info("No time column was found; give one to see metrics over time.", icon=":material/schedule:")
+        return
+    with st.form("large_time_form"):
+        c1, c2, c3 = st.columns(3)
+        metric = c1.selectbox("Metric", list(summary["overall"]), key="large_metric")
+        period = c2.radio("Bucket", list(mon.PERIODS), index=1, horizontal=True,
+                          format_func=mon.PERIOD_LABELS.__getitem__, key="large_period")
+        segment = c3.selectbox("Per segment", [mon.NO_SEGMENT] + summary["columns"]["segments"], key="large_per")
+        go = st.form_submit_button("Compute over time on DuckDB", icon=":material/timeline:")
+    if go:
+        segment = None if segment == mon.NO_SEGMENT else segment
+        with safe.stop_on_input_error(), st.spinner("Counting every bucket on DuckDB…"):
+            last["series"] = (metric, segment, _series(options, last["asked"], metric, period, segment))
+    if "series" not in last:
+        return
+    metric, segment, status = last["series"]
+    label = METRICS[metric].label
+    if segment is None:
+        safe.chart(mcharts.range_chart(status, label=label), key="large_chart")
+    else:
+        domain = sorted(status["segment"].astype(str).unique())
+        safe.chart(mcharts.segments_overlay_chart(status, label=label, segment_column=segment, domain=domain),
+                   key="large_overlay")
+    safe.table(status[mon.OVER_TIME_COLUMNS], key="large_series", file_name="large_over_time.csv")
+
+
+def _series(options, asked, metric, period, segment):
+    kind, text, changes, threshold = asked
+    eds = open_server_engine(options, path=text if kind == PATH else None, query=text if kind == QUERY else None,
+                             changes=changes, threshold=threshold)
+    try:
+        keys = prepare_engine(eds)
+        settings = mon.MonitorSettings(threshold=threshold)
+        table = engine_metrics_over_time(eds, keys, metrics=metric, period=period, segment=segment, settings=settings)
+    finally:
+        eds.close()
+    return mon.check_ranges(table, (), rule=settings.rule)

@@ -35,7 +35,7 @@ def losses_for_range(lo: float, hi: float) -> tuple[str, ...]:
     return ("log_loss", "brier_score") if lo >= 0.0 and hi <= 1.0 else ()
 
 
-def _cells(tables: BinaryTables, codes: np.ndarray, G: int, threshold: float) -> _Cells:
+def _cells(tables: BinaryTables, codes: np.ndarray, G: int, threshold: float, losses) -> _Cells:
     keys = tables.keys
     nb = len(keys.coarse_edges) + 1
     C = nb * 2
@@ -45,7 +45,7 @@ def _cells(tables: BinaryTables, codes: np.ndarray, G: int, threshold: float) ->
     present = np.bincount(tables.cell, weights=tables.n, minlength=nb) > 0
     pred_asc = (np.arange(nb) > t_idx) & present
     sums = {name: tuple(np.bincount(flat, weights=a, minlength=G * C).reshape(G, C) for a in pair)
-            for name, pair in tables.sums.items()}
+            for name, pair in tables.sums.items() if name in losses}  # the losses asked for, as in memory
     pos = np.where(tables.y == 1, tables.n, 0).astype(float)
     neg = np.where(tables.y == 1, 0, tables.n).astype(float)
     score_of_key = tables.key if tables.exact else keys.lo + tables.key * ((keys.hi - keys.lo) / max(tables.n_keys, 1))
@@ -79,10 +79,10 @@ def metrics_from_tables(tables: BinaryTables, codes, n_groups: int, *, threshold
     opts = {"intervals": bool(intervals), "compare": bool(compare_to_rest), "seed": int(seed), "n_boot": int(n_boot),
             "time_budget_s": time_budget_s, "order": None}
     keys = tables.keys
-    outs, _losses, boot, _bins, _ranked = binary_plan(want, (keys.lo, keys.hi), G, has_score=True,
+    outs, losses, boot, _bins, _ranked = binary_plan(want, (keys.lo, keys.hi), G, has_score=True,
                                                       intervals=intervals, compare=compare_to_rest)
     attrs: dict = {}
-    cells = _cells(tables, codes, G, threshold)
+    cells = _cells(tables, codes, G, threshold, losses)
     outs, n, positives = binary_from_cells(outs, cells, boot, opts, attrs)
     for o in outs.values():
         o.finish()

@@ -19,7 +19,19 @@ from mlimpact.metrics.tables import losses_for_range, metrics_from_tables
 from mlimpact.report.summarize import summary_document
 from mlimpact.slices.engine_segments import engine_groupings, engine_segment_table
 
-__all__ = ["summarize_engine", "overall_table", "segments_table"]
+__all__ = ["summarize_engine", "prepare_engine", "overall_table", "segments_table"]
+
+
+def prepare_engine(eds):
+    """The whole data's picture (:func:`mlimpact.engine.dataset.global_keys`); for a binary score, also the
+    losses the scores allow and the note when they are not probabilities. Run once per engine dataset."""
+    keys = global_keys(eds)
+    if eds.task == "binary":
+        eds.spec = replace(eds.spec, losses=losses_for_range(keys.lo, keys.hi))
+        note = score_range_note(eds.roles.score, keys.lo, keys.hi)
+        if note and note not in eds.notes:
+            eds.notes.append(note)
+    return keys
 
 
 def summarize_engine(eds, *, segments=None, metrics=None, seed: int = 0, min_size: int = 30,
@@ -32,16 +44,12 @@ def summarize_engine(eds, *, segments=None, metrics=None, seed: int = 0, min_siz
     total = 4
     say = progress or (lambda done, total, what: None)
     regression = eds.task == "regression"
-    keys = global_keys(eds)
+    keys = prepare_engine(eds)
     say(1, total, "truth and error quantiles" if regression else "score range and distinct scores")
     if regression:
         metrics = list(metrics) if metrics else metric_names("regression", has_score=False, probabilities=False,
                                                              contract=True)
     else:
-        eds.spec = replace(eds.spec, losses=losses_for_range(keys.lo, keys.hi))
-        note = score_range_note(eds.roles.score, keys.lo, keys.hi)
-        if note and note not in eds.notes:
-            eds.notes.append(note)
         metrics = list(metrics) if metrics else metric_names("binary", has_score=True,
                                                              probabilities=bool(eds.spec.losses), contract=True)
     threshold = eds.spec.threshold

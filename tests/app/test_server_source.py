@@ -100,6 +100,13 @@ def test_large_data_page_summarizes_a_folder_above_the_budget_on_duckdb(server, 
     assert round(overall.loc["recall", "value"], 3) == 0.767 and overall.loc["roc_auc", "low"] < 0.959
     assert set(shown[1]["column"]) == {"region", "channel"}
     assert any("80,000 of 80,000 rows used" in c.value.replace("\\", "") for c in at.main.caption)
+    at.radio(key="large_period").set_value("W")
+    at.selectbox(key="large_per").set_value("region")
+    at.main.button[1].click().run()  # "Compute over time on DuckDB"
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    series = at.dataframe[-1].value
+    west = series[(series["segment"] == "west") & series["bucket"].isin(["2026-W15", "2026-W16"])]
+    assert (west["value"] < 0.2).all() and len(series) > 100  # the planted incident, counted on DuckDB
     at.text_input(key="large_path").input("../preds.duckdb")
     at.main.button[0].click().run()
     assert any("`..` is not allowed" in e.value.replace("\\", "") for e in at.error)
