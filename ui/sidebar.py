@@ -122,11 +122,12 @@ def _select_source(choice: str, controls: bool = True) -> Source | None:
     limit = st.get_option("server.maxUploadSize")
     if server_options().available:
         st.caption(f"Files over {limit} MB: put them in the server's data folder and choose "
-                   f"\"{server_source.LABEL}\" above, or run `python -m mlimpact summarize PATH --engine duckdb`.")
+                   f"\"{server_source.LABEL}\" above (or the Large data page), or run the command line on them: "
+                   "`python -m mlimpact summarize FILE`.")
     else:
-        st.caption(f"Files over {limit} MB: run the command line on them (`python -m mlimpact summarize PATH "
-                   "--engine duckdb` reads folders and files beyond memory), or ask the server's administrator to set "
-                   "MLIMPACT_DATA_DIRS so the app can open them from the server.")
+        st.caption(f"Files over {limit} MB: run the command line on them instead (it reads any size, folders too, "
+                   "on DuckDB beyond memory): `python -m mlimpact summarize FILE`. To open them here, the server's "
+                   "administrator sets MLIMPACT_DATA_DIRS.")
     if not files:
         if in_use is not None:  # each page has its own (empty) uploader; the upload stays in use
             st.caption(safe.md_escape(f"In use: {in_use.name} (uploaded). Upload again to replace it."))

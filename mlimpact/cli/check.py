@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from mlimpact.cli.common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, json_text, load_file
+from mlimpact.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_CHECK_FAILED,
+    EXIT_OK,
+    chosen_engine,
+    json_text,
+    load_file,
+)
 from mlimpact.errors import InputError
 
 
@@ -21,9 +28,7 @@ def run(args) -> int:
     if args.webhook and not args.webhook.lower().startswith(("http://", "https://")):
         raise InputError(f"--webhook {args.webhook!r}: give an http:// or https:// address")
     config = read_checks(args.config)
-    from mlimpact.engine.dataset import choose_engine  # on use: start-up
-
-    engine = choose_engine(args.file, args.engine)
+    engine = chosen_engine(args)
     if engine == "memory":
         dataset = load_file(args.file, role_changes(config.columns))
         validate_config(dataset, config, str(args.config))

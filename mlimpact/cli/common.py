@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 __all__ = ["EXIT_OK", "EXIT_CHECK_FAILED", "EXIT_BAD_INPUT", "EXIT_INTERNAL_ERROR", "json_text", "load_dataset", "load_file", "write",
-           "engine_options", "load_engine_dataset"]
+           "engine_options", "load_engine_dataset",
+           "chosen_engine"]
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR = 0, 1, 2, 3
 
@@ -59,6 +60,17 @@ def _engine_source(file: str):
     frame, spec = read_frame(file)
     return Source(name=str(file), frame=frame, reports=[], content_hash=spec.fingerprint, guess=infer_roles(frame),
                   notes=list(spec.notes))
+
+
+def chosen_engine(args: argparse.Namespace) -> str:
+    """``--engine`` resolved (``auto``: by the source's size); says on stderr when auto chose an engine."""
+    from mlimpact.engine.dataset import choose_engine  # on use: start-up
+
+    engine = choose_engine(args.file, args.engine)
+    if args.engine == "auto" and engine != "memory":
+        print(f"note: --engine auto chose {engine}: the source is estimated above the memory budget "
+              "(MLIMPACT_MEMORY_BUDGET)", file=sys.stderr)
+    return engine
 
 
 def engine_options(p: argparse.ArgumentParser) -> None:

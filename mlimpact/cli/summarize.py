@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from mlimpact.cli.common import EXIT_OK, json_text, load_dataset, load_engine_dataset, write
+from mlimpact.cli.common import EXIT_OK, chosen_engine, json_text, load_dataset, load_engine_dataset, write
 
 
 def run(args) -> int:
     """Print (or ``--out``) the summary JSON of DESIGN.md, or the whole report."""
-    from mlimpact.engine.dataset import choose_engine  # on use: start-up
-
-    engine = choose_engine(args.file, args.engine)
+    engine = chosen_engine(args)
     if engine != "memory":
         done = _run_engine(args, engine)
         if done is not None:

@@ -20,7 +20,7 @@ from mlimpact.errors import InputError
 from mlimpact.io import MISSING_LABEL, encode_column
 from mlimpact.metrics.evaluate import in_metric_order
 from mlimpact.metrics.tables import metrics_from_tables
-from mlimpact.slices.segments import MAX_EXACT_NUMERIC, bin_labels, decorate_segments, fold_map
+from mlimpact.slices.segments import MAX_EXACT_NUMERIC, bin_labels, dates_message, decorate_segments, fold_map
 
 __all__ = ["EngineGrouping", "engine_grouping", "engine_groupings", "engine_segment_table", "MAX_ENGINE_VALUES"]
 
@@ -66,7 +66,7 @@ def engine_groupings(eds, columns, *, n_bins: int = 5, top_k: int | None = None,
         if column not in eds.column_types:
             raise InputError(f"column `{column}` is not in {eds.name}; pick one of its columns")
         if kind.startswith(("TIMESTAMP", "DATE")):
-            raise InputError(f"column `{column}` holds dates; use the Monitoring page for metrics over time")
+            raise InputError(dates_message(column))
     if not columns:
         return []
     be, where = eds.backend, eds.spec.where

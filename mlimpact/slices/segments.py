@@ -19,7 +19,7 @@ from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.metrics import METRICS, default_metrics, evaluate
 
 __all__ = ["OTHER_LABEL", "SegmentCodes", "bin_numeric", "bin_labels", "fold_rare", "fold_map", "segment_codes",
-           "segment_table", "decorate_segments", "SEGMENT_TABLE_COLUMNS", "MAX_EXACT_NUMERIC"]
+           "segment_table", "decorate_segments", "dates_message", "SEGMENT_TABLE_COLUMNS", "MAX_EXACT_NUMERIC"]
 
 OTHER_LABEL = "Other"
 #: A numeric column with more distinct values than this is binned instead of used value by value.
@@ -129,6 +129,16 @@ def fold_map(counts: np.ndarray, labels: list[str], *, top_k: int) -> tuple[np.n
     return new_index, new_labels
 
 
+def dates_message(column: str) -> str:
+    """Why a date column is not a segment, and where metrics over time are.
+
+    >>> dates_message("day")[:31]
+    'column `day` holds dates, not a'
+    """
+    return (f"column `{column}` holds dates, not a segment's values; leave it out of the segments: metrics over time "
+            "are on the Monitoring page, and in `check` with a `period` in checks.toml")
+
+
 def _column_codes(dataset: Dataset, column: str, *, n_bins: int, edges, top_k: int) -> tuple[np.ndarray, list[str]]:
     s = dataset.frame[column]
     numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
@@ -137,7 +147,7 @@ def _column_codes(dataset: Dataset, column: str, *, n_bins: int, edges, top_k: i
             raise InputError(f"column `{column}`: bin edges need a column of numbers")
         return bin_numeric(s.to_numpy(dtype=float, na_value=np.nan), n_bins=n_bins, edges=edges)
     if pd.api.types.is_datetime64_any_dtype(s):
-        raise InputError(f"column `{column}` holds dates; use the Monitoring page for metrics over time")
+        raise InputError(dates_message(column))
     codes, labels = dataset.codes(column)
     return fold_rare(codes, labels, top_k=top_k)
 

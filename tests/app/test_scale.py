@@ -62,8 +62,9 @@ def cli_hint() -> tuple[str, list[str]]:
 
 def test_sidebar_points_files_over_the_limit_to_the_cli():
     hint, command = cli_hint()
-    assert hint == (f"Files over {upload_limit_mb()} MB: run the command line on them instead (it reads any size): "
-                    "`python -m mlimpact summarize FILE`.")
+    assert hint == (f"Files over {upload_limit_mb()} MB: run the command line on them instead (it reads any size, "
+                    "folders too, on DuckDB beyond memory): `python -m mlimpact summarize FILE`. To open them here, "
+                    "the server's administrator sets MLIMPACT_DATA_DIRS.")
     assert command[:3] == ["python", "-m", "mlimpact"]
     args = build_parser().parse_args(command[3:])  # a real command of this CLI
     assert (args.command, args.file) == ("summarize", "FILE")
