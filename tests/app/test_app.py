@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mlimpact.io import SAMPLES, sample_path
+from ui import nav
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -57,7 +58,7 @@ def test_every_page_on_every_sample(sample, page):
     _choose(at, sample)
     at.switch_page(page).run()
     _assert_clean(at)
-    assert at.title[0].value == Path(page).stem.capitalize()
+    assert at.title[0].value == {path: title for path, title, _ in nav.PAGES}[page]  # the title the sidebar shows
     if page in ("pages/overview.py", "pages/segments.py"):
         assert len(at.get("vega_lite_chart")) >= 1
 
