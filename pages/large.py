@@ -4,8 +4,10 @@ import streamlit as st
 
 from ui import large_data, sidebar
 
-sidebar.current()
+fs = sidebar.current()
 st.title("Large data")
-st.caption("Folders and tables on the server too large for the other pages: headline metrics with 95% intervals and every "
-           "segment's metrics, counted where the data lives (binary and regression models).")
+if fs.dataset is None:  # the sidebar's file could not be read (or none is chosen): say so, as every page does
+    sidebar.explain(fs)
+st.caption("Folders and tables on the server too large for the other pages: headline metrics with 95% intervals, "
+           "every segment's metrics and metrics over time, counted where the data lives (binary and regression).")
 large_data.render()

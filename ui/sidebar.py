@@ -63,11 +63,16 @@ def require_dataset() -> tuple[Dataset, SidebarState]:
 
 def explain_and_stop(fs: SidebarState) -> None:
     """Say why there is nothing to show (the file's error, or how to begin) and stop the page."""
+    explain(fs)
+    st.stop()
+
+
+def explain(fs: SidebarState) -> None:
+    """Say why the sidebar has no data: the file's error, or how to begin."""
     if fs.error:
         safe.error(fs.error)
     else:
         st.info("Pick a sample or upload a predictions file in the sidebar to begin.", icon=":material/upload_file:")
-    st.stop()
 
 
 # ----------------------------------------------------------------------------- loading

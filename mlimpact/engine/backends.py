@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 import warnings
 
 import pandas as pd
@@ -18,9 +19,11 @@ from mlimpact.engine.sources import SourceSpec
 from mlimpact.engine.sql import ident, literal, to_dialect
 from mlimpact.errors import InputError
 
-__all__ = ["DuckDBBackend", "SparkBackend", "open_backend", "ENGINES", "SPARK_INSTALL_HINT"]
+__all__ = ["DuckDBBackend", "SparkBackend", "open_backend", "ENGINES", "SPARK_INSTALL_HINT", "DUCKDB_MEMORY"]
 
 ENGINES = ("auto", "memory", "duckdb", "spark")
+#: DuckDB's memory limit (``MLIMPACT_DUCKDB_MEMORY`` overrides it); beyond it, DuckDB spills to disk
+DUCKDB_MEMORY = "1200MB"
 SPARK_INSTALL_HINT = ("Spark needs pyspark and Java: `pip install pyspark==4.3.0` and "
                       "`apt-get install openjdk-17-jre-headless` (or set JAVA_HOME), or use --engine duckdb")
 _QUERY_START = re.compile(r"^\s*(select|with|from|values|\()", re.IGNORECASE)
@@ -47,8 +50,9 @@ class DuckDBBackend:
         self.con = duckdb.connect(config={"preserve_insertion_order": False})
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
-        if memory_limit:
-            self.con.execute(f"SET memory_limit = {literal(memory_limit)}")
+        # DuckDB spills what does not fit to disk: bound its memory, and spill to the system's temporary folder
+        self.con.execute(f"SET memory_limit = {literal(memory_limit or os.environ.get('MLIMPACT_DUCKDB_MEMORY', DUCKDB_MEMORY))}")
+        self.con.execute(f"SET temp_directory = {literal(os.path.join(tempfile.gettempdir(), 'mlimpact-duckdb'))}")
         try:
             relation = self._relation(spec)
             if lockdown:  # a query typed in the app must not reach other files, even while its view is bound
