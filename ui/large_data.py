@@ -11,6 +11,7 @@ import streamlit as st
 
 from mlimpact import monitoring as mon
 from mlimpact.cli.common import json_text
+from mlimpact.engine.rows import confident_mistakes
 from mlimpact.engine.server import open_server_engine, server_options
 from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.metrics import METRICS
@@ -105,6 +106,24 @@ def render() -> None:
     st.download_button("Download the summary (JSON)", json_text(summary), file_name="summary.json",
                        mime="application/json", on_click="ignore", icon=":material/download:", key="large_json")
     _over_time(options, last)
+    _mistakes(options, last)
+
+
+def _mistakes(options, last: dict) -> None:
+    """The most confident mistakes, fetched from DuckDB: the only rows that cross back."""
+    summary = last["summary"]
+    st.subheader("Most confident mistakes")
+    if st.button("Fetch the 50 most confident mistakes", icon=":material/rate_review:", key="large_fetch"):
+        kind, text, changes, threshold = last["asked"]
+        with safe.stop_on_input_error(), st.spinner("Fetching rows from DuckDB…"):
+            eds = open_server_engine(options, path=text if kind == PATH else None,
+                                     query=text if kind == QUERY else None, changes=changes, threshold=threshold)
+            try:
+                last["mistakes"] = confident_mistakes(eds, n=50, probabilities="log_loss" in summary["overall"])
+            finally:
+                eds.close()
+    if "mistakes" in last:
+        safe.table(last["mistakes"], key="large_mistakes", file_name="confident_mistakes.csv")
 
 
 def _over_time(options, last: dict) -> None:

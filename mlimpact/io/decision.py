@@ -20,7 +20,7 @@ import numpy as np
 
 from mlimpact.errors import InputError
 
-__all__ = ["DEFAULT_THRESHOLD", "check_threshold", "decide", "threshold_note", "ThresholdScale", "threshold_scale",
+__all__ = ["DEFAULT_THRESHOLD", "check_threshold", "decide", "decide_sql", "threshold_note", "ThresholdScale", "threshold_scale",
            "rate_mismatch"]
 
 #: The conventional threshold when none is given.
@@ -49,6 +49,15 @@ def check_threshold(value, *, name: str = "threshold") -> float:
 def decide(scores, threshold: float) -> np.ndarray:
     """1 where ``score >= threshold``, else 0 (int8); a missing score (NaN) is never flagged."""
     return (np.asarray(scores, dtype=float) >= threshold).astype(np.int8)
+
+
+def decide_sql(score_sql: str, threshold: float) -> str:
+    """:func:`decide` as SQL for the engines (1 or 0): the same rule, written once more only in SQL's words.
+
+    >>> decide_sql("p", 0.5)
+    'CASE WHEN p >= 0.5 THEN 1 ELSE 0 END'
+    """
+    return f"CASE WHEN {score_sql} >= {float(threshold)!r} THEN 1 ELSE 0 END"
 
 
 def threshold_note(scores, threshold: float) -> str | None:

@@ -107,6 +107,10 @@ def test_large_data_page_summarizes_a_folder_above_the_budget_on_duckdb(server, 
     series = at.dataframe[-1].value
     west = series[(series["segment"] == "west") & series["bucket"].isin(["2026-W15", "2026-W16"])]
     assert (west["value"] < 0.2).all() and len(series) > 100  # the planted incident, counted on DuckDB
+    at.button(key="large_fetch").click().run()
+    assert not at.exception and not at.error
+    mistakes = at.dataframe[-1].value
+    assert len(mistakes) == 50 and (mistakes["confidence"] > 0.99).all()
     at.text_input(key="large_path").input("../preds.duckdb")
     at.main.button[0].click().run()
     assert any("`..` is not allowed" in e.value.replace("\\", "") for e in at.error)

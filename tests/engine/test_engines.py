@@ -301,3 +301,25 @@ def test_awkward_regression_files_give_the_memory_paths_summary(tmp_path, seed):
     assert engine["task"] == "regression"
     assert engine["rows"]["excluded"] == dataset.summary()["excluded"]
     assert_same_summary(summarize(dataset, seed=0), engine)
+
+
+@pytest.mark.parametrize("sample", ["fraud", "delivery"])
+def test_confident_mistakes_are_the_review_pages_rows(sample, tmp_path):
+    from mlimpact.engine.rows import confident_mistakes  # noqa: I001 - beside the Review page's own selection
+    from mlimpact.review.rows import review_rows, select_rows
+
+    pd.read_csv(sample_path(sample)).to_parquet(tmp_path / "s.parquet")
+    dataset, _ = load(str(tmp_path / "s.parquet"))
+    rows = review_rows(dataset, tolerance=0.0)
+    expected = select_rows(rows, n=30)
+    eds = open_engine_dataset(str(tmp_path / "s.parquet"), "duckdb", {}, threshold=0.5)
+    try:
+        got = confident_mistakes(eds, n=30, probabilities=True)
+    finally:
+        eds.close()
+    assert len(got) == 30
+    if sample == "fraud":
+        assert got["confidence"].round(12).tolist() == rows.confidence[expected].round(12).tolist()
+        assert set(got["error"]) <= {"false_positive", "false_negative"}
+    else:
+        assert got["miss"].round(9).tolist() == rows.confidence[expected].round(9).tolist()
