@@ -56,8 +56,11 @@ def server_source_text(options: ServerOptions, *, path: str | None = None, query
 def open_server_engine(options: ServerOptions, *, path: str | None = None, query: str | None = None,
                        changes=None, threshold: float = DEFAULT_THRESHOLD):
     """An allowed path or a query opened on DuckDB without reading its rows into memory (any size)."""
-    return open_engine_dataset(server_source_text(options, path=path, query=query), "duckdb", changes,
-                               threshold=threshold, lockdown=query is not None)
+    eds = open_engine_dataset(server_source_text(options, path=path, query=query), "duckdb", changes,
+                              threshold=threshold, lockdown=query is not None)
+    # named as the user gave it: the server's own folders stay out of what the page shows
+    eds.name = "query on " + os.path.basename(options.database) if query is not None else str(path).strip()
+    return eds
 
 
 def _gib(n: int) -> str:
