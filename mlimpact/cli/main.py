@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mlimpact.cli import check, impact, slices, summarize
+from mlimpact.cli import check, impact, review_sample, slices, summarize
 from mlimpact.cli.common import EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR, engine_options
 from mlimpact.errors import InputError
 from mlimpact.io.decision import DEFAULT_THRESHOLD, check_threshold
@@ -28,6 +28,21 @@ def _role_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--time", help="column with the time of each row")
     g.add_argument("--positive", help="the positive class of a binary label (e.g. 1, yes, fraud)")
     g.add_argument("--task", choices=["binary", "multiclass", "regression"], help="override the inferred task")
+
+
+def _review_parser(sub) -> None:
+    """``review-sample``'s options."""
+    s = sub.add_parser("review-sample", help="this period's review queue: confident mistakes and a stratified "
+                                             "random sample, as a CSV with empty verdict and note columns")
+    s.add_argument("file", help="predictions file (or folder, or db.duckdb:table)")
+    _role_options(s)
+    s.add_argument("--threshold", type=str, default=DEFAULT_THRESHOLD)
+    s.add_argument("--n", type=int, default=50, help="rows in the queue (default 50)")
+    s.add_argument("--confident", type=int, default=None, help="of which confident mistakes (default: half)")
+    s.add_argument("--stratify", default=None, metavar="COL", help="spread the random sample over this column")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", required=True, help="the CSV to write")
+    engine_options(s)
 
 
 def _check_parser(sub) -> None:
@@ -86,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     engine_options(s)
 
     _check_parser(sub)
+    _review_parser(sub)
 
     s = sub.add_parser("impact", help="net value of the model's decisions, the best threshold and baselines")
     s.add_argument("file", help="predictions file")
@@ -109,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: command -> handler; each takes the parsed args and returns the exit code.
-COMMANDS = {"summarize": summarize.run, "slices": slices.run, "check": check.run, "impact": impact.run}
+COMMANDS = {"summarize": summarize.run, "slices": slices.run, "check": check.run, "impact": impact.run,
+            "review-sample": review_sample.run}
 
 
 def main(argv: list[str] | None = None) -> int:

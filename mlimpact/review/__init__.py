@@ -14,6 +14,7 @@ from mlimpact.review.filters import (
     order_labels,
     slice_mask,
 )
+from mlimpact.review.queue import MAX_QUEUE, review_queue
 from mlimpact.review.rows import (
     ERROR_LABELS,
     ERROR_TYPES,
@@ -41,6 +42,8 @@ from mlimpact.review.verdicts import (
 )
 
 __all__ = [
+    "MAX_QUEUE",
+    "review_queue",
     "ALL",
     "AUTOMATED",
     "MISTAKES",
