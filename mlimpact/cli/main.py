@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="write to this file instead of standard output")
     s.add_argument("--seed", type=int, default=0, help="seed of the bootstrap intervals")
     engine_options(s)
+    s.add_argument("--verdicts", default=None, metavar="QUEUE",
+                   help="a review queue (review-sample's CSV) with verdicts filled in: adds what reviewers found")
     s.add_argument("--max-values", type=int, default=None, metavar="N",
                    help="values shown per segment column, the rest folded into 'Other' (default: every value in "
                         "JSON, 20 in Markdown and HTML)")

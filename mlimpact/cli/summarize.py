@@ -10,6 +10,11 @@ from mlimpact.cli.common import EXIT_OK, chosen_engine, json_text, load_dataset,
 def run(args) -> int:
     """Print (or ``--out``) the summary JSON of DESIGN.md, or the whole report."""
     engine = chosen_engine(args)
+    if engine != "memory" and args.verdicts:
+        from mlimpact.errors import InputError  # on use: start-up
+
+        raise InputError("--verdicts needs the rows in memory (a queue's rows are positions in the file): use "
+                         "--engine memory")
     if engine != "memory":
         done = _run_engine(args, engine)
         if done is not None:
@@ -21,6 +26,8 @@ def run(args) -> int:
         from mlimpact.report.summarize import summarize  # on use: keeps the other commands' start-up light
 
         summary = summarize(dataset, threshold=args.threshold, seed=args.seed, max_values=args.max_values)
+        if args.verdicts:
+            summary["review"] = _review(args.verdicts, dataset)
         write(json_text(summary), args.out)
         return EXIT_OK
     from mlimpact.report import ReportSettings, build_report, report_html, report_markdown  # altair: on use
@@ -63,3 +70,18 @@ def _run_engine(args, engine: str) -> int | None:
         eds.close()
     write(json_text(summary), args.out)
     return EXIT_OK
+
+
+def _review(path: str, dataset) -> dict:
+    """What the reviewers of a filled-in queue found (``--verdicts``)."""
+    from pathlib import Path  # noqa: I001 - on use: only --verdicts reads a second file
+    from mlimpact.errors import InputError  # on use: start-up
+    from mlimpact.review import read_queue, review_summary  # on use: start-up
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{path}: no such file; give the queue that review-sample wrote, with verdicts filled in")
+    verdicts = read_queue(p.read_text(encoding="utf-8-sig", errors="replace"), dataset, name=p.name)
+    for line in review_summary(verdicts, source=p.name)["sentences"]:
+        print(f"note: {line}", file=sys.stderr)
+    return review_summary(verdicts, source=p.name)

@@ -14,7 +14,7 @@ from mlimpact.review.filters import (
     order_labels,
     slice_mask,
 )
-from mlimpact.review.queue import MAX_QUEUE, review_queue
+from mlimpact.review.queue import MAX_QUEUE, QUEUE_HELP, read_queue, review_queue, review_summary
 from mlimpact.review.rows import (
     ERROR_LABELS,
     ERROR_TYPES,
@@ -43,7 +43,10 @@ from mlimpact.review.verdicts import (
 
 __all__ = [
     "MAX_QUEUE",
+    "QUEUE_HELP",
+    "read_queue",
     "review_queue",
+    "review_summary",
     "ALL",
     "AUTOMATED",
     "MISTAKES",

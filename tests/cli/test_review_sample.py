@@ -67,3 +67,44 @@ def test_bad_options_get_one_line(tmp_path, capsys):
         assert main(["review-sample", src, *extra, "--out", str(tmp_path / "q.csv")]) == 2
         err = capsys.readouterr().err
         assert words in err and "Traceback" not in err
+
+
+def _fill(queue, out, verdicts: dict[int, str]) -> None:
+    lines = queue.read_text(encoding="utf-8").splitlines()
+    head = [line for line in lines if line.startswith("# ")]
+    q = _read(queue)
+    for i, v in verdicts.items():
+        q.loc[i, "verdict"] = v
+    out.write_text("\n".join(head) + "\n" + q.to_csv(index=False), encoding="utf-8")
+
+
+def test_verdicts_come_back_into_the_summary(tmp_path, capsys):
+    queue, filled = tmp_path / "queue.csv", tmp_path / "filled.csv"
+    src = str(sample_path("fraud"))
+    assert main(["review-sample", src, "--n", "20", "--out", str(queue)]) == 0
+    _fill(queue, filled, {0: "upsetting", 1: "upsetting", 2: "Upsetting", 3: "label wrong", 4: "model right"})
+    capsys.readouterr()
+    assert main(["summarize", src, "--segment", "region", "--verdicts", str(filled)]) == 0
+    out = capsys.readouterr()
+    import json  # noqa: I001 - only this test reads the JSON back
+    review = json.loads(out.out)["review"]
+    assert review["reviewed"] == 5
+    counts = {v["verdict"]: v["count"] for v in review["verdicts"]}
+    assert counts == {"model right": 1, "model wrong": 0, "label wrong": 1, "upsetting": 3}
+    assert "note: Reviewers found 3 of 5 reviewed cases upsetting: 60%" in out.err
+
+
+def test_bad_queues_get_one_line_naming_it(tmp_path, capsys):
+    queue, filled = tmp_path / "queue.csv", tmp_path / "filled.csv"
+    assert main(["review-sample", str(sample_path("fraud")), "--n", "10", "--out", str(queue)]) == 0
+    _fill(queue, filled, {2: "meh"})
+    assert main(["summarize", str(sample_path("fraud")), "--verdicts", str(filled)]) == 2
+    assert "filled.csv line 8: verdict 'meh' is not one of model right, model wrong" in capsys.readouterr().err
+    _fill(queue, filled, {0: "upsetting"})
+    assert main(["summarize", str(sample_path("ads")), "--verdicts", str(filled)]) == 2
+    err = capsys.readouterr().err
+    assert "filled.csv: has no `clicked` column" in err and "drawn from another file" in err
+    assert main(["summarize", str(sample_path("fraud")), "--verdicts", str(filled), "--engine", "duckdb"]) == 2
+    assert "--verdicts needs the rows in memory" in capsys.readouterr().err
+    assert main(["summarize", str(sample_path("fraud")), "--verdicts", str(tmp_path / "none.csv")]) == 2
+    assert "no such file" in capsys.readouterr().err
