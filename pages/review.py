@@ -82,6 +82,7 @@ else:
     review_panel.rows_and_verdict(ds, index, rows, verdicts, subject=subject)
 
 # ------------------------------------------------------------------ verdicts so far
+review_panel.load_queue(ds, verdicts)
 st.markdown("**Verdicts recorded**")
 if not verdicts:
     st.caption("No verdicts yet. They stay for this session, on every page, for this file.")

@@ -10,9 +10,13 @@ import pandas as pd
 import streamlit as st
 
 from mlimpact import review as rv
+from mlimpact.errors import InputError
 from mlimpact.io import Dataset
 
 from . import safe, widgets
+
+#: the largest queue file read back (a queue of 10,000 rows of a wide file is a few MB)
+MAX_QUEUE_BYTES = 50_000_000
 
 
 def rows_and_verdict(ds: Dataset, index: np.ndarray, rows: rv.ReviewRows, verdicts: dict, *,
@@ -70,6 +74,26 @@ def _verdict_form(verdicts: dict, row: int, v_key: str, n_key: str) -> None:
     if row in verdicts:
         st.caption(safe.md_escape(f"Saved: {verdicts[row][0]}" + (f" — {verdicts[row][1]}" if verdicts[row][1]
                                                                   else "")))
+
+
+def load_queue(ds: Dataset, verdicts: dict) -> None:
+    """Take back a queue drawn by ``review-sample`` with its verdicts filled in (merged into this session's)."""
+    with st.expander("Load a filled-in review queue (review-sample's CSV)", expanded=False):
+        upload = st.file_uploader("Review queue", type=["csv"], key="rev_queue",
+                                  help="The CSV that `python -m mlimpact review-sample` wrote for this file, with the "
+                                       "verdict column filled in.")
+        if upload is None:
+            return
+        if upload.size > MAX_QUEUE_BYTES:
+            safe.error(f"{upload.name}: {upload.size / 1e6:,.0f} MB, more than a review queue; give the queue's CSV")
+            return
+        try:
+            found = rv.read_queue(upload.getvalue().decode("utf-8-sig", errors="replace"), ds, name=upload.name)
+        except InputError as exc:  # the rest of the page stays: only this file is refused
+            safe.error(exc)
+            return
+        verdicts.update(found)
+        st.success(safe.md_escape(f"{len(found):,} verdicts read from {upload.name}"), icon=":material/task_alt:")
 
 
 def summary(ds: Dataset, verdicts: dict, rows: rv.ReviewRows, codes: np.ndarray | None, lanes, *,
