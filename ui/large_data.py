@@ -52,12 +52,18 @@ def _form(options) -> tuple | None:
     return kind, text, _changes(label, score, segments), float(threshold)
 
 
-def _run(options, kind, text, changes, threshold) -> dict:
+def _open(options, asked):
+    """The engine dataset of what the form asked for: ``(kind, text, changes, threshold)``."""
+    kind, text, changes, threshold = asked
+    return open_server_engine(options, path=text if kind == PATH else None, query=text if kind == QUERY else None,
+                              changes=changes, threshold=threshold)
+
+
+def _run(options, *asked) -> dict:
     with st.status("Summarizing on DuckDB…", expanded=True) as status:
         bar = st.progress(0.0)
         try:
-            eds = open_server_engine(options, path=text if kind == PATH else None,
-                                     query=text if kind == QUERY else None, changes=changes, threshold=threshold)
+            eds = _open(options, asked)
             try:
                 for line in eds.inferred:
                     st.text(line)
@@ -114,10 +120,8 @@ def _mistakes(options, last: dict) -> None:
     summary = last["summary"]
     st.subheader("Most confident mistakes")
     if st.button("Fetch the 50 most confident mistakes", icon=":material/rate_review:", key="large_fetch"):
-        kind, text, changes, threshold = last["asked"]
         with safe.stop_on_input_error(), st.spinner("Fetching rows from DuckDB…"):
-            eds = open_server_engine(options, path=text if kind == PATH else None,
-                                     query=text if kind == QUERY else None, changes=changes, threshold=threshold)
+            eds = _open(options, last["asked"])
             try:
                 last["mistakes"] = confident_mistakes(eds, n=50, probabilities="log_loss" in summary["overall"])
             finally:
@@ -158,9 +162,8 @@ def _over_time(options, last: dict) -> None:
 
 
 def _series(options, asked, metric, period, segment):
-    kind, text, changes, threshold = asked
-    eds = open_server_engine(options, path=text if kind == PATH else None, query=text if kind == QUERY else None,
-                             changes=changes, threshold=threshold)
+    threshold = asked[3]
+    eds = _open(options, asked)
     try:
         keys = prepare_engine(eds)
         settings = mon.MonitorSettings(threshold=threshold)

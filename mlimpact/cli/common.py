@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 from pathlib import Path
 
@@ -89,7 +88,7 @@ def in_memory_only(args: argparse.Namespace) -> None:
     engine = getattr(args, "engine", "auto")
     if engine == "memory" or engine == "auto":
         return
-    from mlimpact.engine.dataset import MEMORY_BUDGET, estimated_memory  # noqa: I001 - on use: start-up
+    from mlimpact.engine.dataset import estimated_memory, memory_budget  # noqa: I001 - on use: start-up
     from mlimpact.engine.sources import resolve_source  # on use: start-up
     from mlimpact.errors import InputError  # on use: start-up
 
@@ -97,7 +96,7 @@ def in_memory_only(args: argparse.Namespace) -> None:
     if engine == "spark":
         raise InputError(f"`{command}` computes in memory in this version and reads through DuckDB, not Spark: use "
                          "--engine duckdb (or memory); `summarize` and `check` run on Spark")
-    budget = int(os.environ.get("MLIMPACT_MEMORY_BUDGET", MEMORY_BUDGET))
+    budget = memory_budget()
     size = estimated_memory(resolve_source(args.file))
     if size > budget:
         raise InputError(f"{args.file}: about {size / 2**30:.1f} GiB in memory, above the budget of "

@@ -34,7 +34,7 @@ from mlimpact.io.load import apply_roles
 from mlimpact.io.roles import Roles, infer_task, normalize_labels
 
 __all__ = ["EngineDataset", "NotOnEngine", "open_engine_dataset", "ROLE_SAMPLE_ROWS", "MAX_LABEL_VALUES", "MEMORY_BUDGET",
-           "estimated_memory", "choose_engine", "read_frame", "global_keys", "count_groupings"]
+           "estimated_memory", "memory_budget", "choose_engine", "read_frame", "global_keys", "count_groupings"]
 
 #: rows read to infer roles (column names, types and a first look at the values)
 ROLE_SAMPLE_ROWS = 20_000
@@ -250,6 +250,12 @@ MEMORY_BUDGET = 2 << 30
 _EXPANSION = {"csv": 2.5, "csv.gz": 10.0, "parquet": 8.0}
 
 
+def memory_budget(environ=None) -> int:
+    """The memory budget in bytes: ``MLIMPACT_MEMORY_BUDGET`` or :data:`MEMORY_BUDGET`."""
+    env = os.environ if environ is None else environ
+    return int(env.get("MLIMPACT_MEMORY_BUDGET", MEMORY_BUDGET))
+
+
 def estimated_memory(spec) -> int:
     """A rough in-memory size of the source's frame, from its bytes on disk (0 when unknown)."""
     if spec.kind == "csv":
@@ -270,7 +276,7 @@ def choose_engine(source: str, requested: str) -> str:
     """
     if requested != "auto":
         return requested
-    budget = int(os.environ.get("MLIMPACT_MEMORY_BUDGET", MEMORY_BUDGET))
+    budget = memory_budget()
     lowered = source.lower()
     if Path(source).is_file() and not lowered.endswith(DUCKDB_SUFFIXES + PARQUET_SUFFIXES + CSV_SUFFIXES):
         return "memory"  # Excel, zip: only the memory readers know them

@@ -12,7 +12,7 @@ import os
 import re
 
 from mlimpact.engine.backends import DuckDBBackend
-from mlimpact.engine.dataset import MEMORY_BUDGET, estimated_memory, open_engine_dataset
+from mlimpact.engine.dataset import estimated_memory, memory_budget, open_engine_dataset
 from mlimpact.engine.sources import allowed_path, resolve_source, server_roots
 from mlimpact.errors import InputError
 from mlimpact.io.decision import DEFAULT_THRESHOLD
@@ -30,7 +30,7 @@ class ServerOptions:
         self.roots = server_roots(env.get("MLIMPACT_DATA_DIRS"))
         db = env.get("MLIMPACT_DUCKDB")
         self.database = db if db and os.path.isfile(db) else None
-        self.budget = int(env.get("MLIMPACT_MEMORY_BUDGET", MEMORY_BUDGET))
+        self.budget = memory_budget(env)
 
     @property
     def available(self) -> bool:

@@ -13,7 +13,7 @@ import math
 import sqlglot
 from sqlglot import exp
 
-__all__ = ["ident", "literal", "to_dialect", "quantiles_sql", "finite", "usable_score", "bin_index",
+__all__ = ["ident", "literal", "to_dialect", "quantiles_sql", "finite", "bin_index",
            "LOG_EPS", "loss_sql", "group_by_sets"]
 
 #: scikit-learn's clipping of probabilities in log loss (``np.finfo(float).eps``)
@@ -73,10 +73,6 @@ def finite(expr: str) -> str:
     as_double = f"CAST({expr} AS DOUBLE)"
     return f"({expr} IS NOT NULL AND NOT isnan({as_double}) AND abs({as_double}) <= {_MAX_DOUBLE})"
 
-
-def usable_score(expr: str) -> str:
-    """Alias of :func:`finite` for a score column."""
-    return finite(expr)
 
 
 def bin_index(expr: str, edges) -> str:

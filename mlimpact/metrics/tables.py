@@ -64,33 +64,34 @@ def metrics_from_tables(tables: BinaryTables, codes, n_groups: int, *, threshold
                         metrics=None, intervals: bool = True, seed: int = 0, n_boot: int = 1000,
                         time_budget_s: float | None = 0.1, compare_to_rest: bool = False,
                         min_group_size: int = 30) -> pd.DataFrame:
-    """:func:`mlimpact.metrics.compute_metrics`'s table for a binary score, from an engine's counts.
+    """:func:`mlimpact.metrics.compute_metrics`'s table for a binary score or a regression, from an engine's counts.
 
     ``codes``: the group (0..n_groups-1) of each row of ``tables``. Returns the same columns and
     ``attrs``, plus a ``max_error`` column (NaN but for ROC AUC and average precision) when the scores were binned.
     """
     codes = np.asarray(codes, dtype=np.int64)
     G = int(n_groups)
-    if isinstance(tables, RegressionTables):
-        return _regression_table(tables, codes, G, metrics=metrics, intervals=intervals, seed=seed, n_boot=n_boot,
-                                 time_budget_s=time_budget_s, compare_to_rest=compare_to_rest,
-                                 min_group_size=min_group_size)
-    want = metrics_for_task("binary") if metrics is None else [m for m in metrics_for_task("binary") if m in metrics]
+    task = "regression" if isinstance(tables, RegressionTables) else "binary"
+    want = [m for m in metrics_for_task(task) if metrics is None or m in metrics]
     opts = {"intervals": bool(intervals), "compare": bool(compare_to_rest), "seed": int(seed), "n_boot": int(n_boot),
             "time_budget_s": time_budget_s, "order": None}
-    keys = tables.keys
-    outs, losses, boot, _bins, _ranked = binary_plan(want, (keys.lo, keys.hi), G, has_score=True,
-                                                      intervals=intervals, compare=compare_to_rest)
     attrs: dict = {}
-    cells = _cells(tables, codes, G, threshold, losses)
-    outs, n, positives = binary_from_cells(outs, cells, boot, opts, attrs)
+    if task == "regression":
+        outs, n, positives = regression_from_stats(regression_stats_from_tables(tables, codes, G), G, want=want,
+                                                   opts=opts, attrs=attrs)
+    else:
+        keys = tables.keys
+        outs, losses, boot, _bins, _ranked = binary_plan(want, (keys.lo, keys.hi), G, has_score=True,
+                                                          intervals=intervals, compare=compare_to_rest)
+        outs, n, positives = binary_from_cells(outs, _cells(tables, codes, G, threshold, losses), boot, opts, attrs)
     for o in outs.values():
         o.finish()
-    table = _assemble(outs, want, G, n, positives, task="binary", compare=bool(compare_to_rest),
+    table = _assemble(outs, want, G, n, positives, task=task, compare=bool(compare_to_rest),
                       min_group_size=min_group_size,
-                      attrs={"task": "binary", "threshold": threshold, "n_boot": attrs.get("n_boot", 0), "seed": seed,
+                      attrs={"task": task, "threshold": threshold if task == "binary" else None,
+                             "n_boot": attrs.get("n_boot", 0), "seed": seed,
                              "interval_methods": {m: METRICS[m].interval for m in want}})
-    if not tables.exact:
+    if task == "binary" and not tables.exact:
         pos = np.where(tables.y == 1, tables.n, 0)
         neg = tables.n - pos
         errors = dict(zip(("roc_auc", "average_precision"), binning_error(codes, tables.key, pos, neg, G),
@@ -121,20 +122,3 @@ def regression_stats_from_tables(tables: RegressionTables, codes: np.ndarray, G:
                                                     ("mae", "mean_error", "rmse", "mape")},
                            zero_truth=np.bincount(codes, weights=tables.zeros, minlength=G) > 0, sst=sst, s1=s1, s2=s2,
                            cells=cells.astype(np.int64), cell_sums=cell_sums)
-
-
-def _regression_table(tables, codes, G, *, metrics, intervals, seed, n_boot, time_budget_s, compare_to_rest,
-                      min_group_size) -> pd.DataFrame:
-    want = metrics_for_task("regression") if metrics is None else [m for m in metrics_for_task("regression")
-                                                                   if m in metrics]
-    opts = {"intervals": bool(intervals), "compare": bool(compare_to_rest), "seed": int(seed), "n_boot": int(n_boot),
-            "time_budget_s": time_budget_s, "order": None}
-    attrs: dict = {}
-    outs, n, positives = regression_from_stats(regression_stats_from_tables(tables, codes, G), G, want=want,
-                                               opts=opts, attrs=attrs)
-    for o in outs.values():
-        o.finish()
-    return _assemble(outs, want, G, n, positives, task="regression", compare=bool(compare_to_rest),
-                     min_group_size=min_group_size,
-                     attrs={"task": "regression", "threshold": None, "n_boot": attrs.get("n_boot", 0), "seed": seed,
-                            "interval_methods": {m: METRICS[m].interval for m in want}})

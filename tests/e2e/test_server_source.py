@@ -13,12 +13,17 @@ from .test_browser import choose_option, no_exception, rows_used_caption, sideba
 pytestmark = pytest.mark.e2e
 
 
-def test_open_a_parquet_folder_on_the_server(page, fresh_streamlit_server, tmp_path, monkeypatch):
+def _server_folder(tmp_path, monkeypatch) -> None:
+    """The fraud sample as a hive-partitioned Parquet folder `logs` under the server's data folder."""
     df = pd.read_csv(SAMPLE_DATA / "fraud.csv")
     for i, part in enumerate((df.iloc[:30_000], df.iloc[30_000:])):
         (tmp_path / "data" / "logs" / f"date=2026-03-0{i + 1}").mkdir(parents=True)
         part.to_parquet(tmp_path / "data" / "logs" / f"date=2026-03-0{i + 1}" / "part-0.parquet")
     monkeypatch.setenv("MLIMPACT_DATA_DIRS", str(tmp_path / "data"))
+
+
+def test_open_a_parquet_folder_on_the_server(page, fresh_streamlit_server, tmp_path, monkeypatch):
+    _server_folder(tmp_path, monkeypatch)
     open_app(page, fresh_streamlit_server())
     choose_option(page, sidebar(page).get_by_role("combobox", name="Data", exact=True), "Open data on the server")
     path_box = sidebar(page).get_by_role("textbox", name="Path under the data folders")
@@ -43,11 +48,7 @@ def test_open_a_parquet_folder_on_the_server(page, fresh_streamlit_server, tmp_p
 
 
 def test_large_data_page_summarizes_on_duckdb(page, fresh_streamlit_server, tmp_path, monkeypatch):
-    df = pd.read_csv(SAMPLE_DATA / "fraud.csv")
-    for i, part in enumerate((df.iloc[:30_000], df.iloc[30_000:])):
-        (tmp_path / "data" / "logs" / f"date=2026-03-0{i + 1}").mkdir(parents=True)
-        part.to_parquet(tmp_path / "data" / "logs" / f"date=2026-03-0{i + 1}" / "part-0.parquet")
-    monkeypatch.setenv("MLIMPACT_DATA_DIRS", str(tmp_path / "data"))
+    _server_folder(tmp_path, monkeypatch)
     monkeypatch.setenv("MLIMPACT_MEMORY_BUDGET", "1000")  # too large for the other pages: the engine's turn
     open_app(page, fresh_streamlit_server())
     click_nav(page, "Large data")
