@@ -5,7 +5,7 @@ import streamlit as st
 from mlimpact import monitoring as mon
 from mlimpact.metrics import METRICS, default_metrics
 from mlimpact.report.charts import monitoring as mcharts
-from ui import controls, monitor_inputs, safe, sidebar, state, widgets
+from ui import controls, monitor_inputs, monitor_views, safe, sidebar, state, widgets
 
 ds, fs = sidebar.require_dataset()
 threshold = fs.threshold
@@ -59,15 +59,19 @@ advice, better = mon.reference_advice(ranges, period)
 if advice and mode != "fixed":
     st.warning(safe.md_escape(advice), icon=":material/rule:")
     monitor_inputs.reference_fix(ds, setup, better)
+est = monitor_views.estimated(ds, metric, period, segment, reference_end, settings, ranges)
 if segment is None:
-    safe.chart(mcharts.range_chart(status, label=label, reference_end=None if mode == "fixed" else reference_end),
-               key="mon_chart")
+    safe.chart(mcharts.range_chart(status, label=label, reference_end=None if mode == "fixed" else reference_end,
+                                   estimated=est), key="mon_chart")
 else:
     domain = ds.codes(segment)[1]
     safe.chart(mcharts.segments_overlay_chart(status, label=label, segment_column=segment, domain=domain),
                key="mon_overlay")
     safe.chart(mcharts.small_multiples_chart(status, label=label, segment_column=segment, domain=domain),
                key="mon_multiples")
+    if est is not None and len(est):
+        safe.chart(mcharts.segments_overlay_chart(est, label=f"Estimated {label.lower()}", segment_column=segment,
+                                                  domain=domain), key="mon_est_overlay")
 
 st.subheader("Alerts")
 safe.table(alerts[mon.ALERT_COLUMNS], key="mon_alerts", file_name="alerts.csv",
@@ -76,14 +80,9 @@ safe.table(alerts[mon.ALERT_COLUMNS], key="mon_alerts", file_name="alerts.csv",
            column_config={c: st.column_config.NumberColumn(c, format="%.4f") for c in ("value", "low", "high")})
 if alerts.empty:
     st.caption(safe.md_escape(mon.describe_alerts(status, label=label) + "."))
+monitor_views.why(ds, status, reference_end, settings)
 
-with st.expander(f"The {len(ranges)} acceptable ranges, as a checks file for cron and CI"):
-    toml_text = mon.checks_to_toml(ds.roles, ranges, settings=settings, source=ds.source)
-    st.code(toml_text, language="toml")
-    st.caption("Run it unattended: `python -m mlimpact check FILE --config checks.toml` exits 1 and prints one line "
-               "per bucket out of range (the same alerts as above, on the same file).")
-st.download_button("Download checks.toml", toml_text, file_name="checks.toml", mime="application/toml",
-                   key="mon_toml", on_click="ignore", icon=":material/download:", disabled=not ranges)
+monitor_inputs.checks_file(ds, ranges, settings, period, reference_end)
 
 st.subheader("Drift against the reference period")
 with safe.stop_on_input_error():

@@ -52,3 +52,23 @@ def reference_fix(ds: Dataset, setup: mon.MonitorSetup, better: str | None) -> N
                   on_click=use, args=(f"mon_period_{h}",), kwargs={"period": better})
     b2.button("Set fixed limits instead", key=f"mon_fix_fixed_{h}", on_click=use, args=(f"mon_mode_{h}",),
               kwargs={"mode": "fixed"})
+
+
+def checks_file(ds: Dataset, ranges, settings, period: str, reference_end) -> None:
+    """The ranges as a checks file for cron and CI, with the traffic checks the user adds (derived from the file)."""
+    h = ds.content_hash[:12]
+    with st.expander(f"The {len(ranges)} acceptable ranges, as a checks file for cron and CI"):
+        offers = state.memo(("traffic", ds.content_hash, ds.roles, period, reference_end), lambda: dict(
+            (why, r) for r, why in mon.traffic_ranges(ds, period=period, reference_end=reference_end,
+                                                      kinds=("rows", "psi", "unlabelled_share"))))
+        extra = st.multiselect("Also check the traffic", list(offers), default=list(offers), key=f"mon_traffic_{h}",
+                               help="Volume, score drift (PSI) and rows without a label, per "
+                                    f"{mon.PERIODS[period]}; derived from this file's reference period.")
+        chosen = tuple(ranges) + tuple(offers[w] for w in extra)
+        toml_text = mon.checks_to_toml(ds.roles, chosen, settings=settings, source=ds.source,
+                                       reference_end=reference_end if extra else None)
+        st.code(toml_text, language="toml")
+        st.caption("Run it unattended: `python -m mlimpact check FILE --config checks.toml` exits 1 and prints one "
+                   "line per bucket out of range (the same alerts as above, on the same file).")
+    st.download_button("Download checks.toml", toml_text, file_name="checks.toml", mime="application/toml",
+                       key="mon_toml", on_click="ignore", icon=":material/download:", disabled=not chosen)

@@ -18,6 +18,7 @@ from mlimpact.errors import InputError
 def run(args) -> int:
     """One line per violation on stdout (exit 1); a one-line summary on stderr; 0 when all is in range."""
     from mlimpact.monitoring import (  # on use: start-up
+        causes_document,
         check_results,
         evaluate_ranges,
         read_checks,
@@ -32,10 +33,14 @@ def run(args) -> int:
     if engine == "memory":
         dataset = load_file(args.file, role_changes(config.columns))
         validate_config(dataset, config, str(args.config))
-        status = evaluate_ranges(dataset, config.ranges, settings=config.settings)
+        status = evaluate_ranges(dataset, config.ranges, settings=config.settings,
+                                 reference_end=config.reference_end)
     else:
         status = _engine_status(args, engine, config)
     report = check_results(status)
+    if engine == "memory" and report["violations"]:
+        report["causes"] = causes_document(dataset, status, reference_end=config.reference_end,
+                                           settings=config.settings)
     shown = _deliver(args, report) if (args.state or args.notify_command or args.webhook) else report
     if args.format == "json":
         sys.stdout.write(json_text(shown))
@@ -44,6 +49,8 @@ def run(args) -> int:
             print(v["message"])
         for v in shown.get("resolved", []):
             print(f"resolved: {v['message']} (now {v['now']})")
+        for c in report.get("causes", []):  # why: on stderr, so stdout keeps one line per violation
+            print(f"why: {c['sentence']}", file=sys.stderr)
     n_bad, checked = len(report["violations"]), report["checked"]
     if checked == 0 and not args.allow_unchecked:
         print(f"mlimpact: error: nothing could be checked ({report['too_small']} buckets too small, "

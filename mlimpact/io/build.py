@@ -134,7 +134,8 @@ class _Builder:
     # ------------------------------------------------------------------ labels and classes
     def read_labels(self) -> None:
         self.labels = normalize_labels(self.frame[self.roles.label])
-        self.exclude(self.labels.isna().to_numpy(), "label is missing")
+        self.no_label = self.labels.isna().to_numpy()
+        self.exclude(self.no_label, "label is missing")
 
     def binary_classes(self) -> np.ndarray:
         """The positive class and the two classes; rows of a rare third value are excluded."""
@@ -220,16 +221,29 @@ class _Builder:
         used = frame.loc[self.keep].reset_index(drop=True) if not self.keep.all() else frame.reset_index(drop=True)
         return used, np.flatnonzero(self.keep)
 
+    def unlabelled_rows(self) -> pd.DataFrame | None:
+        """The rows left out only for a missing label (index reset), or None; :meth:`parse_time` parses their time."""
+        if not self.no_label.any():
+            return None
+        return self.frame.loc[self.no_label].reset_index(drop=True)
+
     def note_score_range(self, score: np.ndarray) -> None:
         note = score_range_note(self.roles.score, float(score.min()), float(score.max()))
         if note:
             self.notes.append(note)
 
-    def parse_time(self, used: pd.DataFrame) -> None:
+    def parse_time(self, used: pd.DataFrame, unlabelled: pd.DataFrame | None = None) -> None:
+        """Parse the time column of the used rows (and of the unlabelled ones, read the same way, uncounted)."""
         col = self.roles.time
         if col is not None:
-            parsed, bad = parse_times(used[col], self.notes)
-            used[col] = parsed
+            extra = 0 if unlabelled is None else len(unlabelled)
+            both = pd.concat([used[col], unlabelled[col]], ignore_index=True) if extra else used[col]
+            parsed, bad = parse_times(both, self.notes)
+            if extra:
+                unlabelled[col] = parsed.iloc[len(used):].reset_index(drop=True)
+                parsed = parsed.iloc[:len(used)]
+                bad = int(parsed.isna().sum() - used[col].isna().sum())
+            used[col] = parsed.to_numpy() if extra else parsed
             if bad:
                 self.notes.append(f"column `{col}` (time): {bad:,} values are not dates; those rows are left out "
                                   "of charts over time")

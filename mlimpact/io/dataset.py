@@ -39,6 +39,9 @@ class Dataset:
     classes: class names (binary: negative then positive; multiclass: sorted).
     exclusions: rows left out, by reason (counts).
     notes: things the user should know that did not exclude rows.
+    unlabelled: the rows left out only because their label is missing (every column, the time parsed, index
+        0..k-1): in a monitoring file, the recent traffic whose outcome is not known yet. Monitoring counts
+        them (volume, drift, the share without a label) and estimates their performance from the scores.
     """
 
     frame: pd.DataFrame
@@ -54,6 +57,7 @@ class Dataset:
     notes: list[str] = field(default_factory=list)
     source: str = "<data>"
     content_hash: str = ""
+    unlabelled: pd.DataFrame | None = field(default=None, repr=False)
     _codes: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -174,11 +178,12 @@ def build_dataset(frame: pd.DataFrame, roles: Roles, *, source: str = "<data>", 
             proba = proba[idx]
     else:
         y, prediction = y_num[idx], pv[idx]
-    b.parse_time(used)
+    unlabelled = b.unlabelled_rows()
+    b.parse_time(used, unlabelled)
     return Dataset(frame=used, roles=roles.replace(task=task, positive=b.positive if task == "binary" else None),
                    task=task, y=y, score=score, prediction=prediction, proba=proba, classes=tuple(b.classes),
                    n_total=len(frame), exclusions=b.exclusions, notes=b.notes, source=source,
-                   content_hash=content_hash)
+                   content_hash=content_hash, unlabelled=unlabelled)
 
 
 def time_span(dataset: Dataset) -> tuple[pd.Timestamp, pd.Timestamp, float] | None:

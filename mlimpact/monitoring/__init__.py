@@ -1,11 +1,18 @@
 """Metrics over time against acceptable ranges; checks.toml."""
 
+from mlimpact.monitoring.causes import (
+    CAUSE_COLUMNS,
+    alert_causes,
+    alert_incidents,
+    cause_sentence,
+    causes_document,
+)
+from mlimpact.monitoring.check_report import check_results
 from mlimpact.monitoring.checks import (
     CHECK_KEYS,
     COLUMN_KEYS,
     SETTINGS_KEYS,
     ChecksConfig,
-    check_results,
     checks_to_toml,
     parse_checks,
     read_checks,
@@ -17,10 +24,17 @@ from mlimpact.monitoring.drift import (
     drift_over_time,
     population_stability_index,
 )
+from mlimpact.monitoring.estimate import (
+    ESTIMATED_METRICS,
+    estimated_confusion,
+    estimated_over_time,
+    estimation_problem,
+)
 from mlimpact.monitoring.findings import (
     describe_alerts,
     violation_line,
 )
+from mlimpact.monitoring.population import POPULATION_METRICS, population_over_time
 from mlimpact.monitoring.ranges import (
     MIN_REFERENCE_BUCKETS,
     STATUS_COLUMNS,
@@ -61,9 +75,21 @@ from mlimpact.monitoring.views import (
     reference_advice,
     start_reference_end,
     status_summary,
+    traffic_ranges,
 )
 
 __all__ = [
+    "ESTIMATED_METRICS",
+    "estimated_confusion",
+    "estimated_over_time",
+    "estimation_problem",
+    "POPULATION_METRICS",
+    "population_over_time",
+    "CAUSE_COLUMNS",
+    "alert_causes",
+    "alert_incidents",
+    "cause_sentence",
+    "causes_document",
     "COLUMN_KEYS",
     "CHECK_KEYS",
     "SETTINGS_KEYS",
@@ -111,6 +137,7 @@ __all__ = [
     "default_setup",
     "start_reference_end",
     "status_summary",
+    "traffic_ranges",
     "reference_advice",
     "alerts_header",
     "drift_names",

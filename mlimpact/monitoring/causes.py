@@ -55,7 +55,8 @@ from mlimpact.monitoring.series import (
 )
 
 __all__ = ["INCIDENT_COLUMNS", "CAUSE_COLUMNS", "SUPPORT", "DECOMPOSABLE_KINDS", "MIN_ROWS", "MIN_SUPPORT", "ALPHA",
-           "NO_SINGLE_SLICE", "alert_incidents", "alert_causes", "cause_sentence"]
+           "NO_SINGLE_SLICE", "CAUSE_SLICE_KEYS", "alert_incidents", "alert_causes", "cause_sentence",
+           "causes_document"]
 
 #: one row per incident: its series, side ("below"/"above"), first and last bucket, ``buckets``
 #: ("2026-W15–W16", or one label), start of the first bucket, end of the last, and how many buckets
@@ -224,13 +225,18 @@ def _score(table: pd.DataFrame, totals: pd.DataFrame, incidents: pd.DataFrame) -
     return t
 
 
+def _amount(share: float) -> str:
+    """A share of the drop in words: ``80%``, or ``all`` from 100% (above it: other values moved the other way)."""
+    return "all" if share >= 0.995 else f"{share:.0%}"
+
+
 def _messages(t: pd.DataFrame) -> pd.Series:
     if t.empty:
         return pd.Series(index=t.index, dtype=object)
     word = np.where(t["side"] == "above", "rise", "drop")
     head = (t["column"].astype(str) + " = " + t["value"].astype(str) + ": " + t["m"].map(_num) + " against "
             + t["m_ref"].map(_num) + " in the reference")
-    share = t["share"].map(lambda s: f"{s:.0%}") + " of the " + word
+    share = t["share"].map(_amount) + " of the " + word
     return head.where(t["share"].isna(), head + ", " + share)
 
 
@@ -256,7 +262,8 @@ def alert_causes(dataset: Dataset, status: pd.DataFrame, *, columns=None, refere
     named = named.groupby("incident", sort=False).head(top)
     named = named.assign(message=_messages(named))
     why = np.select([totals["n_reference"] == 0, totals["candidates"] == 0],
-                    ["no reference rows to compare with", "no other segment column to split by"], NO_SINGLE_SLICE)
+                    ["no reference rows to compare with (the check has no period, or the whole reference period is in the "
+                     "alert)", "no other segment column to split by"], NO_SINGLE_SLICE)
     rest = totals.assign(message=why, n=totals["n_total"])[~totals["incident"].isin(named["incident"])]
     out = pd.concat([named, rest]).sort_values(["incident", "rank"], ascending=[True, False], na_position="last",
                                                kind="stable")
@@ -281,9 +288,11 @@ def cause_sentence(incident_row, causes_of_incident: pd.DataFrame) -> str:
     label = METRICS[incident_row["metric"]].label
     segment = incident_row.get("segment")
     where = "" if segment is None or pd.isna(segment) else f" in {segment}"
-    head = f"{label} {'rose' if rise else 'fell'}{where} in {incident_row['buckets']}"
+    when = " over the whole file" if incident_row["buckets"] == "all" else f" in {incident_row['buckets']}"
+    head = f"{label} {'rose' if rise else 'fell'}{where}{when}"
     rows = causes_of_incident.to_dict("records")
-    if rows and rows[0].get("overall_incident") is not None and not pd.isna(rows[0]["overall_incident"]):
+    if rows and not any(rows[0].get(k) is None or pd.isna(rows[0][k]) for k in ("overall_incident",
+                                                                                 "overall_reference")):
         head += f" ({_num(rows[0]['overall_incident'])} against {_num(rows[0]['overall_reference'])} in the reference)"
     named = [r for r in rows if r.get("column") is not None and not pd.isna(r["column"])]  # at most ``top``
     if not named:
@@ -295,7 +304,33 @@ def cause_sentence(incident_row, causes_of_incident: pd.DataFrame) -> str:
         slice_ = f"{r['column']} = {r['value']} ({_num(r['value_incident'])} against {_num(r['value_reference'])})"
         share = r.get("share_of_drop")
         if share is not None and not pd.isna(share):
-            parts.append(f"{share:.0%} of the {word} is {slice_}" if i == 0 else f"{share:.0%} is {slice_}")
+            amount = _amount(share)
+            parts.append(f"{amount} of the {word} is {slice_}" if i == 0 else f"{amount} is {slice_}")
         else:
             parts.append(f"the largest {word} is in {slice_}" if i == 0 else f"then {slice_}")
     return f"{head}; " + ", ".join(parts)
+
+
+#: the keys of one slice in :func:`causes_document`
+CAUSE_SLICE_KEYS = ("column", "value", "n", "value_incident", "value_reference", "low", "high", "share_of_drop",
+                    "p_value", "q_value")
+
+
+def causes_document(dataset: Dataset, status: pd.DataFrame, *, reference_end=None,
+                    settings: MonitorSettings = DEFAULT_SETTINGS) -> list[dict]:
+    """``check --format json``'s ``causes``: per incident of a model metric measured on labelled rows, its series,
+    ``buckets``, ``sentence`` and the named ``slices`` (:data:`CAUSE_SLICE_KEYS`); checks on the traffic and
+    estimated values have no slices to compare and are left out."""
+    model = status["metric"].isin(list(METRICS))
+    if "estimated" in status:
+        model &= ~status["estimated"].astype(bool)
+    causes = alert_causes(dataset, status[model].reset_index(drop=True), reference_end=reference_end,
+                          settings=settings)
+    out = []
+    keys = ["metric", "segment_column", "segment", "period", "buckets", "side"]
+    for _, rows in causes.groupby(keys, dropna=False, sort=False):  # one per incident: a handful
+        first = rows.iloc[0]
+        named = rows[rows["column"].notna()]
+        out.append({**{k: first[k] for k in keys}, "sentence": cause_sentence(first, rows),
+                    "slices": [{k: r[k] for k in CAUSE_SLICE_KEYS} for r in named.to_dict("records")]})
+    return out

@@ -9,6 +9,7 @@ Format (see DESIGN.md)::
 
     [settings]                # all optional
     threshold = 0.5           # may also be given in [columns]
+    reference_end = "2026-03-31"  # end of the reference period (psi, estimates, causes); default mid-file
     rule = "interval"         # "interval": alert when the 95% interval lies entirely outside; "point": the value
     min_count = 200           # buckets with fewer rows are too small to check (unset: 200 under the point
     min_positives = 20        # rule; none under the interval rule) ... or fewer positives, recall-like metrics
@@ -20,12 +21,25 @@ Format (see DESIGN.md)::
     segment = "region"        # optional: per value of this column
     segment_value = "west"    # optional: only this value
 
+    [[check]]                 # checks on the traffic: rows, missing_share, unlabelled_share, psi
+    metric = "psi"
+    column = "amount"         # psi: default the score; missing_share: required
+    max = 0.25
+    period = "W"
+
+    [[check]]                 # the performance estimated for the rows without a label yet (binary)
+    metric = "recall"
+    estimated = true
+    min = 0.70
+    period = "W"
+
 ``check`` prints one line per violation to standard output and a one-line summary to standard error,
 so a cron job that sends its standard output by mail only sends one when something is out of range.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import math
 import re
@@ -33,29 +47,28 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from mlimpact.errors import InputError
 from mlimpact.metrics import metrics_for_task
-from mlimpact.monitoring.findings import violation_line
-from mlimpact.monitoring.ranges import Range, alert_table
+from mlimpact.monitoring.estimate import estimation_problem
+from mlimpact.monitoring.population import POPULATION_METRICS, population_problem
+from mlimpact.monitoring.ranges import Range
 from mlimpact.monitoring.series import DEFAULT_SETTINGS, MonitorSettings
 
 __all__ = ["COLUMN_KEYS", "CHECK_KEYS", "SETTINGS_KEYS", "ChecksConfig", "parse_checks", "checks_to_toml",
-           "read_checks", "role_changes", "validate_config", "check_results"]
+           "read_checks", "role_changes", "validate_config"]
 
 #: keys allowed in [columns] (role names, as the CLI options) ...
 COLUMN_KEYS = ("label", "score", "prediction", "class_scores", "time", "positive", "task", "segment", "segments",
                "threshold")
 #: ... in [settings] and in each [[check]]
-SETTINGS_KEYS = ("threshold", "rule", "min_count", "min_positives")
-CHECK_KEYS = ("metric", "min", "max", "period", "segment", "segment_value")
-#: JSON keys of one violation, in order
+SETTINGS_KEYS = ("threshold", "rule", "min_count", "min_positives", "reference_end")
+CHECK_KEYS = ("metric", "min", "max", "period", "segment", "segment_value", "column", "estimated")
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 #: bounds on a checks file, so a hostile one cannot exhaust memory or time
 MAX_CONFIG_CHARS = 1_000_000
 MAX_CHECKS = 1_000
-
-VIOLATION_KEYS = ("metric", "segment_column", "segment", "period", "bucket", "start", "value", "low", "high", "min",
-                  "max", "side", "n", "positives", "message")
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,7 @@ class ChecksConfig:
     columns: dict = field(hash=False)
     settings: MonitorSettings
     ranges: tuple[Range, ...]
+    reference_end: pd.Timestamp | None = None
 
 
 # ----------------------------------------------------------------------------- locating lines
@@ -142,9 +156,25 @@ def parse_checks(text: str, *, source: str = "checks.toml") -> ChecksConfig:
         raise _fail(source, _line_of(text, "check", MAX_CHECKS), f"{len(checks):,} checks, more than the limit of "
                     f"{MAX_CHECKS:,}", "check per segment with segment = \"COLUMN\" instead of one check per value")
     _check_columns(columns, text, source)
-    settings = _parse_settings(columns, settings_doc, text, source)
+    reference_end = _reference_end(settings_doc, text, source)
+    settings = _parse_settings(columns, {k: v for k, v in settings_doc.items() if k != "reference_end"}, text, source)
     ranges = tuple(_parse_range(check, i, text, source) for i, check in enumerate(checks))
-    return ChecksConfig(columns=dict(columns), settings=settings, ranges=ranges)
+    return ChecksConfig(columns=dict(columns), settings=settings, ranges=ranges, reference_end=reference_end)
+
+
+def _reference_end(settings_doc: dict, text: str, source: str) -> pd.Timestamp | None:
+    """``reference_end`` of [settings]: a date (TOML date or text), or None."""
+    if "reference_end" not in settings_doc:
+        return None
+    value = settings_doc["reference_end"]
+    try:
+        stamp = pd.Timestamp(value) if isinstance(value, str | _dt.date) else pd.NaT
+    except ValueError:
+        stamp = pd.NaT
+    if pd.isna(stamp):
+        raise _fail(source, _line_of(text, "settings", key="reference_end"), f"reference_end {value!r} is not a date",
+                    'write it as reference_end = "2026-03-31"')
+    return stamp.tz_localize(None) if stamp.tzinfo else stamp
 
 
 def _tables_of(doc: dict, text: str, source: str) -> tuple[dict, dict, list]:
@@ -215,18 +245,23 @@ def _parse_range(check: dict, i: int, text: str, source: str) -> Range:
                         f"use {', '.join(CHECK_KEYS)}")
     if "metric" not in check:
         raise _fail(source, head, "this [[check]] has no metric", 'add e.g. metric = "recall"')
-    for key in ("metric", "period", "segment", "segment_value"):
+    for key in ("metric", "period", "segment", "segment_value", "column"):
         if key in check and not isinstance(check[key], str):
             raise _fail(source, _line_of(text, "check", i, key) or head,
                         f"`{key}` must be text in double quotes; got {check[key]!r}")
+    if "estimated" in check and not isinstance(check["estimated"], bool):
+        raise _fail(source, _line_of(text, "check", i, "estimated") or head,
+                    f"`estimated` must be true or false; got {check['estimated']!r}")
     period = check.get("period")
     try:
         return Range(check["metric"], minimum=check.get("min"), maximum=check.get("max"),
                      period=period.upper() if isinstance(period, str) else None, segment=check.get("segment"),
-                     segment_value=check.get("segment_value"), line=head)
+                     segment_value=check.get("segment_value"), column=check.get("column"),
+                     estimated=check.get("estimated", False), line=head)
     except InputError as exc:
         key = next((k for k, word in (("metric", "metric"), ("period", "period"), ("segment_value", "segment"),
-                                      ("min", "min"), ("max", "max")) if str(exc).startswith(word)), None)
+                                      ("min", "min"), ("max", "max"), ("column", "column"),
+                                      ("estimated", "estimated")) if str(exc).startswith(word)), None)
         raise _fail(source, (_line_of(text, "check", i, key) if key else None) or head, str(exc)) from None
 
 
@@ -247,7 +282,7 @@ def _toml_value(v) -> str:
 
 
 def checks_to_toml(columns, ranges, *, settings: MonitorSettings = DEFAULT_SETTINGS,
-                   source: str | None = None) -> str:
+                   source: str | None = None, reference_end=None) -> str:
     """A checks file for these column roles, ranges and settings (``parse_checks`` reads it back exactly).
 
     ``columns``: a :class:`mlimpact.io.roles.Roles` or a dict of role -> column name.
@@ -268,15 +303,20 @@ def checks_to_toml(columns, ranges, *, settings: MonitorSettings = DEFAULT_SETTI
              "# Run: python -m mlimpact check FILE --config checks.toml",
              "# (exit 1 and one line per bucket out of range; --format json for machines)", "", "[columns]"]
     lines += [f"{k} = {_toml_value(v)}" for k, v in columns.items() if k in COLUMN_KEYS and v not in (None, [], ())]
-    lines += ["", "[settings]", f"threshold = {_toml_value(float(settings.threshold))}",
+    lines += ["", "[settings]", f"threshold = {_toml_value(float(settings.threshold))}"]
+    if reference_end is not None:
+        lines.append(f"reference_end = {_toml_value(pd.Timestamp(reference_end).isoformat())}  # the reference period "
+                     "ends here")
+    lines += [
               f"rule = {_toml_value(settings.rule)}  # interval: alert when the 95% interval is entirely outside",
               _limit_line("min_count", settings.min_count, "buckets with fewer rows are too small to check"),
               _limit_line("min_positives", settings.min_positives, "... or fewer positives (recall-like metrics)")]
     for r in ranges:
         lines += ["", "[[check]]", f"metric = {_toml_value(r.metric)}"]
-        lines += [f"{key} = {_toml_value(v)}" for key, v in (("min", r.minimum), ("max", r.maximum),
-                                                             ("period", r.period), ("segment", r.segment),
-                                                             ("segment_value", r.segment_value)) if v is not None]
+        lines += [f"{key} = {_toml_value(v)}" for key, v in (("column", r.column), ("min", r.minimum),
+                                                             ("max", r.maximum), ("period", r.period),
+                                                             ("segment", r.segment), ("segment_value", r.segment_value),
+                                                             ("estimated", r.estimated or None)) if v is not None]
     return "\n".join(lines) + "\n"
 
 
@@ -306,65 +346,26 @@ def validate_config(dataset, config: ChecksConfig, source: str) -> None:
     """Refuse checks that cannot apply to ``dataset`` (metric, segment column, period), naming the line."""
 
     allowed = metrics_for_task(dataset.task)
+    in_memory = hasattr(dataset, "frame")  # an engine dataset has columns, no frame
     for r in config.ranges:
-        if r.metric not in allowed:
+        if r.metric not in allowed and r.metric not in POPULATION_METRICS:
             raise _fail(source, r.line, f"metric {r.metric!r} does not apply to {dataset.source}, a {dataset.task} "
                                         f"task", f"choose one of {', '.join(allowed)}")
-        columns = dataset.columns if hasattr(dataset, "columns") else dataset.frame.columns  # engine or memory
+        if (r.metric in POPULATION_METRICS or r.estimated) and not in_memory:
+            raise _fail(source, r.line, f"{'estimated ' if r.estimated else ''}{r.metric} is checked in memory, not "
+                                        "on the engines yet", "run check with --engine memory (the file must fit in "
+                                                              "memory) or remove this check")
+        problem = population_problem(dataset, r.metric, r.column, r.period) if r.metric in POPULATION_METRICS \
+            else estimation_problem(dataset, config.reference_end) if r.estimated else None
+        if problem:
+            raise _fail(source, r.line, problem)
+        columns = dataset.frame.columns if in_memory else dataset.columns
         if r.segment is not None and r.segment not in columns:
             raise _fail(source, r.line, f"segment column `{r.segment}` is not in {dataset.source}",
                         "name one of its columns")
         if r.period is not None and dataset.roles.time is None:
             raise _fail(source, r.line, f"period {r.period!r} needs a time column, and none was found in "
                                         f"{dataset.source}", 'add time = "COLUMN" to [columns]')
-
-
-def _jsonable(v):
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return None
-    if hasattr(v, "isoformat"):
-        return None if v != v else v.isoformat()  # NaT != NaT
-    if hasattr(v, "item"):
-        v = v.item()
-        return None if isinstance(v, float) and math.isnan(v) else v
-    return v
-
-
-def check_results(status) -> dict:
-    """The ``--format json`` document of a status table: violations (stable keys) and counts."""
-    alerts = alert_table(status)
-    violations = []
-    for row in alerts.to_dict("records"):  # one per violation
-        row["side"] = row["status"]
-        row["message"] = violation_line(row)
-        row["positives"] = None if math.isnan(row["positives"]) else int(row["positives"])
-        violations.append({k: _jsonable(row[k]) for k in VIOLATION_KEYS})
-    counts = status["status"].value_counts()
-    return {"violations": violations, "checked": int(counts.reindex(["ok", "below", "above"]).fillna(0).sum()),
-            "too_small": int(counts.get("too small", 0)), "unavailable": int(counts.get("n/a", 0)),
-            "results": _results(status)}
-
-
-_RESULT_STATUS = {"ok": "ok", "below": "violation", "above": "violation", "too small": "too_small",
-                  "n/a": "unavailable"}
-RESULT_KEYS = ("metric", "segment_column", "segment", "period", "bucket", "start", "value", "low", "high", "min",
-               "max", "n", "positives", "status")
-
-
-def _results(status) -> list[dict]:
-    """Every bucket evaluated against a range (DESIGN.md's ``results``): a violation's fields plus ``status``
-    (``ok``, ``violation``, ``too_small``, ``unavailable``) and, for a violation, its ``side``."""
-    rows = status[status["status"].isin(list(_RESULT_STATUS))]
-    out = []
-    for row in rows.to_dict("records"):  # one per bucket checked: the document lists them all
-        item = {k: _jsonable(row[k]) for k in RESULT_KEYS if k != "status"}
-        item["positives"] = None if item["positives"] is None else int(item["positives"])
-        item["status"] = _RESULT_STATUS[row["status"]]
-        item["side"] = row["status"] if item["status"] == "violation" else None
-        out.append(item)
-    return out
-
-
 
 
 def read_checks(file) -> ChecksConfig:

@@ -1,6 +1,6 @@
 """Alerts that reach people: ``check --notify-command``, ``--webhook`` and ``--state``.
 
-A run's document is :func:`mlimpact.monitoring.checks.check_results`'s. With a state file, an incident
+A run's document is :func:`mlimpact.monitoring.check_report.check_results`'s. With a state file, an incident
 (one violation: metric, segment, period, bucket and side) is sent once: later runs send only the new ones,
 and a ``resolved`` entry when a sent incident is no longer out of range. Nothing is sent when there is
 nothing new. A delivery that fails is said in one line and its incidents stay unsent, so the next run
@@ -38,8 +38,10 @@ def incident_key(v: dict) -> str:
     ...               "bucket": "2026-W15", "side": "below"})
     'recall|region|west|W|2026-W15|below'
     """
-    return "|".join("" if v.get(k) is None else str(v[k]) for k in
-                    ("metric", "segment_column", "segment", "period", "bucket", "side"))
+    name = str(v.get("metric")) + (f"({v['column']})" if v.get("column") is not None else "")
+    name = f"estimated:{name}" if v.get("estimated") is True else name  # state files of plain metrics stay valid
+    return "|".join([name] + ["" if v.get(k) is None else str(v[k]) for k in
+                              ("segment_column", "segment", "period", "bucket", "side")])
 
 
 def load_state(path: str | Path) -> tuple[dict, str | None]:

@@ -17,7 +17,8 @@ DRIFT_COLUMNS = ["period", "bucket", "start", "end", "n", "reference", "score_ps
 
 
 def population_stability_index(counts: np.ndarray, reference: np.ndarray, *, eps: float = 1e-4) -> np.ndarray:
-    """PSI of each row of ``counts`` (buckets × bins) against the ``reference`` bin counts.
+    """PSI of each row of ``counts`` (buckets × bins) against the ``reference`` bin counts (one row for all, or
+    one row per row of ``counts``).
 
     PSI = Σ (p − q) · ln(p / q) over bins, shares floored at ``eps``. Below 0.1: no real shift;
     0.1–0.25: moderate; above 0.25: a major shift.
@@ -26,8 +27,9 @@ def population_stability_index(counts: np.ndarray, reference: np.ndarray, *, eps
     [0.0, 0.879]
     """
     counts = np.atleast_2d(np.asarray(counts, dtype=float))
+    reference = np.asarray(reference, dtype=float)
     p = np.maximum(counts / np.maximum(counts.sum(axis=1, keepdims=True), 1), eps)
-    q = np.maximum(np.asarray(reference, dtype=float) / max(float(np.sum(reference)), 1.0), eps)
+    q = np.maximum(reference / np.maximum(reference.sum(axis=-1, keepdims=True), 1.0), eps)
     return ((p - q) * np.log(p / q)).sum(axis=1)
 
 

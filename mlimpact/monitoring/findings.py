@@ -25,13 +25,23 @@ def violation_line(row) -> str:
     ...                 "value": 0.122, "low": 0.057, "high": 0.242, "min": 0.7, "max": None, "status": "below"})
     'recall region=west 2026-W15: 0.122 (0.057–0.242) below min 0.7'
     """
-    where = [row["metric"]]
+    column = row.get("column")
+    name = row["metric"] if column is None or (isinstance(column, float) and math.isnan(column)) \
+        else f"{row['metric']}({column})"
+    where = [f"estimated {name}" if row.get("estimated") is True else name]
     if row.get("segment_column") is not None and not pd.isna(row.get("segment_column")):
         where.append(f"{row['segment_column']}={row['segment']}")
     if row.get("bucket") not in (None, "all"):
         where.append(str(row["bucket"]))
     bound = f"below min {row['min']:g}" if row["status"] == "below" else f"above max {row['max']:g}"
-    return f"{' '.join(where)}: {_num(row['value'])} ({_num(row['low'])}–{_num(row['high'])}) {bound}"
+    value = f"{row['value']:,.0f}" if row["metric"] == "rows" else _num(row["value"])
+    if not (_missing(row.get("low")) and _missing(row.get("high"))):
+        value += f" ({_num(row['low'])}–{_num(row['high'])})"
+    return f"{' '.join(where)}: {value} {bound}"
+
+
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
 
 
 def describe_alerts(status: pd.DataFrame, *, label: str) -> str:

@@ -11,6 +11,13 @@ import pandas as pd
 from mlimpact.errors import InputError
 from mlimpact.io import Dataset
 from mlimpact.metrics import METRICS, Z95, evaluate
+from mlimpact.monitoring.estimate import ESTIMATED_METRICS, estimated_over_time
+from mlimpact.monitoring.population import (
+    POPULATION_BOUNDS,
+    POPULATION_METRICS,
+    population_over_time,
+    psi_column,
+)
 from mlimpact.monitoring.series import (
     DEFAULT_SETTINGS,
     OVER_TIME_COLUMNS,
@@ -34,6 +41,7 @@ _BOUNDS = {m: (0.0, 1.0) for m in METRICS if METRICS[m].kind in ("proportion", "
 _BOUNDS.update({m: (0.0, 1.0) for m in ("f1", "balanced_accuracy", "macro_f1", "weighted_f1", "brier_score")})
 _BOUNDS.update({m: (0.0, None) for m in ("log_loss", "mae", "rmse", "mape")})
 _BOUNDS.update({"r2": (None, 1.0), "mean_error": (None, None)})
+_BOUNDS.update(POPULATION_BOUNDS)
 
 
 STATUS_COLUMNS = OVER_TIME_COLUMNS + ["min", "max", "status"]
@@ -60,11 +68,16 @@ def _unreachable(metric: str, minimum, maximum) -> list[str]:
 class Range:
     """An acceptable range of one metric, optionally per time bucket and per segment (value).
 
+    ``metric``: a model metric (:data:`mlimpact.metrics.METRICS`) or a check on the traffic
+    (:data:`mlimpact.monitoring.population.POPULATION_METRICS`: rows, missing_share, unlabelled_share, psi).
     ``period``: ``"D"``, ``"W"``, ``"M"`` or None (the whole file). ``segment``: a column, checked
-    per value; ``segment_value``: only that value. ``line``: where it came from in a checks file.
+    per value; ``segment_value``: only that value. ``column``: what psi and missing_share measure.
+    ``estimated``: check the performance estimated for the rows without a label (:data:`ESTIMATED_METRICS`)
+    instead of the labelled rows'. ``line``: where it came from in a checks file.
 
     >>> Range("recall", minimum=0.7, period="W", segment="region", segment_value="west")
-    Range(metric='recall', minimum=0.7, maximum=None, period='W', segment='region', segment_value='west')
+    Range(metric='recall', minimum=0.7, maximum=None, period='W', segment='region', segment_value='west', \
+column=None, estimated=False)
     """
 
     metric: str
@@ -73,12 +86,20 @@ class Range:
     period: str | None = None
     segment: str | None = None
     segment_value: str | None = None
+    column: str | None = None
+    estimated: bool = False
     line: int | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         problems = []
-        if self.metric not in METRICS:
-            problems.append(f"metric {self.metric!r} is not a metric; choose one of {', '.join(METRICS)}")
+        if self.metric not in METRICS and self.metric not in POPULATION_METRICS:
+            problems.append(f"metric {self.metric!r} is not a metric; choose one of {', '.join(METRICS)}, or check "
+                            f"the traffic with {', '.join(POPULATION_METRICS)}")
+        if self.column is not None and self.metric not in ("psi", "missing_share"):
+            problems.append(f"column applies to psi and missing_share checks, not to {self.metric}")
+        if self.estimated is not False and (self.estimated is not True or self.metric not in ESTIMATED_METRICS):
+            problems.append(f"estimated = true applies to {', '.join(ESTIMATED_METRICS)} (estimated from the scores "
+                            f"of the rows without a label); got estimated = {self.estimated!r} for {self.metric}")
         for name in ("minimum", "maximum"):
             v = getattr(self, name)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)):
@@ -290,18 +311,44 @@ def alert_table(status: pd.DataFrame) -> pd.DataFrame:
     return status[status["status"].isin(["below", "above"])].reset_index(drop=True)
 
 
-def evaluate_ranges(dataset: Dataset, ranges, *, settings: MonitorSettings = DEFAULT_SETTINGS) -> pd.DataFrame:
+def evaluate_ranges(dataset: Dataset, ranges, *, settings: MonitorSettings = DEFAULT_SETTINGS,
+                    reference_end=None) -> pd.DataFrame:
     """:func:`check_ranges` for ranges of any metrics, periods and segments: what ``check`` runs.
 
     Each (metric, period, segment column) is computed exactly as the page computes it
-    (:func:`metrics_over_time` with the same settings), so both give the same alerts.
+    (:func:`metrics_over_time` with the same settings), so both give the same alerts; checks on the traffic
+    come from :func:`population_over_time` and estimated ones from
+    :func:`mlimpact.monitoring.estimate.estimated_over_time` (``reference_end``: the end of the reference
+    period PSI and the estimation's calibration use; default the middle of the file's time span). The result
+    has :data:`STATUS_COLUMNS` plus ``column`` (what psi and missing_share measured) and ``estimated``.
     """
     ranges = tuple(ranges)
-    _check_metrics(dataset, sorted({r.metric for r in ranges}))
-    groups = list(dict.fromkeys((r.metric, r.period, r.segment) for r in ranges))
-    frames = [check_ranges(metrics_over_time(dataset, metrics=m, period=p, segment=s, settings=settings),
-                           [r for r in ranges if (r.metric, r.period, r.segment) == (m, p, s)], rule=settings.rule)
-              for m, p, s in groups]  # a few (metric, period, segment) series, each one vectorized call
+    _check_metrics(dataset, sorted({r.metric for r in ranges if r.metric not in POPULATION_METRICS}))
+    groups = list(dict.fromkeys((r.metric, r.period, r.segment, r.column, r.estimated) for r in ranges))
+    frames = [check_ranges(_series(dataset, g, settings, reference_end), [r for r in ranges if _key(r) == g],
+                           rule=settings.rule).assign(column=_measured(dataset, g), estimated=g[4])
+              for g in groups]  # a few series, each one vectorized call
     if not frames:
-        return pd.DataFrame(columns=STATUS_COLUMNS)
+        return pd.DataFrame(columns=STATUS_COLUMNS + ["column", "estimated"])
     return pd.concat(frames, ignore_index=True)
+
+
+def _key(r: Range) -> tuple:
+    return r.metric, r.period, r.segment, r.column, r.estimated
+
+
+def _measured(dataset: Dataset, group: tuple):
+    metric, column = group[0], group[3]
+    return psi_column(dataset, column) if metric == "psi" else column
+
+
+def _series(dataset: Dataset, group: tuple, settings: MonitorSettings, reference_end) -> pd.DataFrame:
+    """The metrics-over-time table one group of ranges is checked against."""
+    metric, period, segment, column, estimated = group
+    if metric in POPULATION_METRICS:
+        return population_over_time(dataset, metric, period=period, segment=segment, column=column,
+                                    reference_end=reference_end, settings=settings)
+    if estimated:
+        return estimated_over_time(dataset, metrics=[metric], period=period, segment=segment,
+                                   reference_end=reference_end, settings=settings)
+    return metrics_over_time(dataset, metrics=metric, period=period, segment=segment, settings=settings)

@@ -10,15 +10,24 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from mlimpact.format import subject_name
 from mlimpact.io import Dataset
 from mlimpact.metrics.leading import main_metric
-from mlimpact.monitoring.ranges import MIN_REFERENCE_BUCKETS, MonitorSetup
-from mlimpact.monitoring.series import PERIODS, MonitorSettings, default_period, default_reference_end
+from mlimpact.monitoring.population import PSI_MAJOR, population_over_time, population_problem
+from mlimpact.monitoring.ranges import MIN_REFERENCE_BUCKETS, MonitorSetup, Range
+from mlimpact.monitoring.series import (
+    PERIODS,
+    MonitorSettings,
+    _reference_end,
+    default_period,
+    default_reference_end,
+)
 
 __all__ = [
+    "traffic_ranges",
     "NO_SEGMENT",
     "PERIOD_LABELS",
     "RANGE_MODES",
@@ -120,3 +129,34 @@ def drift_names(dataset: Dataset) -> tuple[str, str]:
     name = subject_name(dataset.roles.label, dataset.roles.positive) if dataset.task == "binary" else str(
         dataset.roles.label)
     return what, name
+
+
+def traffic_ranges(dataset: Dataset, *, period: str, reference_end=None, kinds=("rows", "psi")) -> list:
+    """Checks on the traffic derived from this file, for the Monitoring page's checks file: ``rows`` at least half
+    the median reference bucket (by ``period``), ``psi`` of the score at most :data:`PSI_MAJOR`, and
+    ``unlabelled_share`` at most the largest share seen in a reference bucket plus 0.1 (only with rows without a
+    label). Returns ``(Range, why)`` pairs; a kind the file cannot support is left out.
+    """
+    out = []
+    if dataset.roles.time is None:
+        return out
+    end = _reference_end(dataset, reference_end)
+    if "rows" in kinds:
+        rows = population_over_time(dataset, "rows", period=period)
+        ref = rows.loc[rows["end"] <= end, "value"]
+        if len(ref):
+            low = float(np.floor(ref.median() / 2))
+            out.append((Range("rows", minimum=low, period=period),
+                        f"at least {low:,.0f} rows a {PERIODS[period]}: half the reference period's median"))
+    if "psi" in kinds and population_problem(dataset, "psi", None, period) is None:
+        out.append((Range("psi", maximum=PSI_MAJOR, period=period),
+                    f"score PSI at most {PSI_MAJOR} against the reference period (above it: a major shift)"))
+    if "unlabelled_share" in kinds and dataset.unlabelled is not None:
+        share = population_over_time(dataset, "unlabelled_share", period=period)
+        top = float(share.loc[share["end"] <= end, "value"].max())
+        if np.isfinite(top) and top + 0.1 < 1:
+            limit = round(top + 0.1, 2)
+            out.append((Range("unlabelled_share", maximum=limit, period=period),
+                        f"at most {limit:.0%} of rows without a label (the reference's largest share plus 10 points)"))
+    return out
+

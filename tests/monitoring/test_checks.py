@@ -78,10 +78,11 @@ TOML_HINT = ("write one `key = value` per line, text in double quotes, each chec
      "checks.toml line 6: metric 'recal' is not a metric; choose one of accuracy, precision, recall, f1, "
      "false_positive_rate, false_negative_rate, true_negative_rate, positive_rate, base_rate, roc_auc, "
      "average_precision, log_loss, brier_score, balanced_accuracy, macro_f1, weighted_f1, top_2_accuracy, mae, rmse, "
-     "r2, mean_error, mape"),
+     "r2, mean_error, mape, or check the traffic with rows, missing_share, unlabelled_share, psi"),
     ('[[check]]\nmetric = "recall"\nperiod = "W"\n', "checks.toml line 1: give min, max or both"),
     ('[[check]]\nmetric = "recall"\nmni = 0.9\n',
-     "checks.toml line 3: unknown key `mni` in [[check]]; use metric, min, max, period, segment, segment_value"),
+     "checks.toml line 3: unknown key `mni` in [[check]]; use metric, min, max, period, segment, segment_value, column, "
+     "estimated"),
     ('[columns]\nlabel = "y"\n[[check]]\nmin = 0.9\n',
      'checks.toml line 3: this [[check]] has no metric; add e.g. metric = "recall"'),
     ('[[check]]\nmetric = "recall"\nmin = 0.9\nperiod = "Q"\n',
@@ -179,14 +180,16 @@ def test_json_shape_and_overall_check(preds, tmp_path, capsys):
             'segment = "region"\n')
     assert _run(preds, tmp_path, toml, "--format", "json") == 1
     doc = json.loads(capsys.readouterr().out)
-    assert list(doc) == ["violations", "checked", "too_small", "unavailable", "results"]
+    assert list(doc) == ["violations", "checked", "too_small", "unavailable", "results", "causes"]
+    assert doc["causes"][0]["sentence"].startswith("Recall fell over the whole file; no reference rows")
     assert doc["checked"] == 1 + 4 * 2 and doc["too_small"] == 0
     assert len(doc["results"]) == doc["checked"]  # every bucket evaluated, as DESIGN.md's `results`
     assert [r["status"] for r in doc["results"]].count("violation") == 1
     assert {r["status"] for r in doc["results"]} == {"ok", "violation"}
     (v,) = doc["violations"]
-    assert list(v) == ["metric", "segment_column", "segment", "period", "bucket", "start", "value", "low", "high",
-                       "min", "max", "side", "n", "positives", "message"]
+    assert list(v) == ["metric", "column", "estimated", "segment_column", "segment", "period", "bucket", "start",
+                       "value", "low", "high", "min", "max", "side", "n", "positives", "message"]
+    assert (v["column"], v["estimated"]) == (None, False)
     assert (v["metric"], v["segment"], v["period"], v["bucket"], v["side"], v["n"]) == ("recall", None, None, "all",
                                                                                         "below", 2000)
     assert v["message"].startswith("recall: ") and v["message"].endswith(" below min 0.99")

@@ -18,6 +18,7 @@ __all__ = ["range_chart", "segments_overlay_chart", "small_multiples_chart", "ps
 ALERT = "#d62728"
 BAND = "#2ca02c"
 LINE = "#0072B2"
+ESTIMATE = "#E69F00"
 STATUS_ORDER = ["ok", "below", "above", "too small", "n/a", "no range"]
 _SUBTITLE = ("{unit} {label} with 95% intervals. Shaded: acceptable range. Red triangles: out of range. "
              "Hollow grey: not checked (too small).")
@@ -93,18 +94,37 @@ def _unit(status: pd.DataFrame) -> str:
     return {"D": "Daily", "W": "Weekly", "M": "Monthly"}.get(period, "Overall")
 
 
-def range_chart(status: pd.DataFrame, *, label: str, reference_end=None, title: str | None = None) -> alt.Chart:
-    """One series over time: acceptable band shaded, intervals, out-of-range buckets in red."""
+def range_chart(status: pd.DataFrame, *, label: str, reference_end=None, title: str | None = None,
+                estimated: pd.DataFrame | None = None) -> alt.Chart:
+    """One series over time: acceptable band shaded, intervals, out-of-range buckets in red; ``estimated`` (a status
+    table of :func:`mlimpact.monitoring.estimated_over_time`) adds the estimate for rows without a label, dashed."""
     data = _prepare(status)
     text = title or describe_alerts(status, label=label)
     layers = _layers(label, _x(status), line_color=LINE)
+    if estimated is not None and len(estimated):
+        layers += _estimated_layers(_prepare(estimated), label, _x(status))
+        text += "; " + describe_alerts(estimated, label=f"estimated {label.lower()}")
     if reference_end is not None and not pd.isna(reference_end):
         layers.append(alt.Chart(pd.DataFrame({"end": [pd.Timestamp(reference_end)]})).mark_rule(
             color="black", strokeDash=[4, 3]).encode(x="end:T"))
     sub = _SUBTITLE.format(unit=_unit(status), label=label.lower())
     if reference_end is not None:
         sub += " Dashed: end of the reference period."
+    if estimated is not None and len(estimated):
+        sub += " Orange dashed: estimated from the scores for rows without a label yet."
     return alt.layer(*layers, data=data).properties(title=_title(text, sub), height=HEIGHT)
+
+
+def _estimated_layers(est: pd.DataFrame, label: str, x: alt.X) -> list:
+    """The estimated series: dashed line and interval, open diamonds, red triangles where out of range."""
+    base = alt.Chart(est.assign(kind="estimated"))
+    tips = [alt.Tooltip("kind:N", title="value")] + _tooltip(label, False)
+    return [base.mark_rule(color=ESTIMATE, strokeDash=[3, 2]).encode(x=x, y="low:Q", y2="high:Q"),
+            base.mark_line(color=ESTIMATE, strokeDash=[6, 4], strokeWidth=1.5).encode(x=x, y="value:Q"),
+            base.mark_point(shape="diamond", filled=False, size=60, color=ESTIMATE).encode(
+                x=x, y="value:Q", tooltip=tips).transform_filter("!datum.alert"),
+            base.mark_point(shape="diamond", filled=True, size=140, color=ALERT, stroke="black").encode(
+                x=x, y="value:Q", tooltip=tips).transform_filter("datum.alert")]
 
 
 def segments_overlay_chart(status: pd.DataFrame, *, label: str, segment_column: str, domain) -> alt.Chart:

@@ -1,0 +1,63 @@
+"""The Monitoring page's estimate for rows without a label, and its "why did it alert?" section.
+
+Streamlit-only: every number comes from :mod:`mlimpact.monitoring` (``estimated_over_time``, ``check_ranges``,
+``alert_causes``, ``cause_sentence``), the same functions ``python -m mlimpact check`` runs.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from mlimpact import monitoring as mon
+from mlimpact.io import Dataset
+
+from . import safe, state
+
+
+def estimated(ds: Dataset, metric: str, period: str, segment: str | None, reference_end,
+              settings: mon.MonitorSettings, ranges) -> pd.DataFrame | None:
+    """The status table of ``metric`` estimated for the rows without a label (None when there is nothing to
+    estimate), with one caption that says what it is and, when it cannot run, why."""
+    if ds.unlabelled is None:
+        return None
+    n = len(ds.unlabelled)
+    if metric not in mon.ESTIMATED_METRICS:
+        st.caption(f"{n:,} rows have no label yet. Their {', '.join(mon.ESTIMATED_METRICS)} can be estimated from "
+                   "the scores: pick one of those metrics to see the estimate.")
+        return None
+    problem = mon.estimation_problem(ds, reference_end)
+    if problem:
+        st.caption(safe.md_escape(f"{n:,} rows have no label yet; no estimate: {problem}"))
+        return None
+    key = ("estimated", ds.content_hash, ds.roles, metric, period, segment, settings, reference_end)
+    with st.spinner("Estimating performance for the rows without a label…"):
+        table = state.memo(key, lambda: mon.estimated_over_time(ds, metrics=[metric], period=period, segment=segment,
+                                                                 reference_end=reference_end, settings=settings))
+    status = mon.check_ranges(table, ranges, rule=settings.rule)
+    alerts = int(status["status"].isin(["below", "above"]).sum())
+    st.caption(f"{n:,} rows have no label yet: their {metric.replace('_', ' ')} is estimated from the scores "
+               "(calibrated on the labelled reference rows; orange, dashed), "
+               f"{alerts} estimated bucket{'s' if alerts != 1 else ''} out of range. The estimate assumes the "
+               "relation between score and outcome has not changed since the reference period.")
+    return status
+
+
+def why(ds: Dataset, status: pd.DataFrame, reference_end, settings: mon.MonitorSettings) -> None:
+    """Per alert incident, the sentence that says which slices explain it, and the slices as a table."""
+    if not status["status"].isin(["below", "above"]).any():
+        return
+    key = ("causes", ds.content_hash, ds.roles, settings, reference_end, tuple(status["metric"].unique()),
+           tuple(status["segment_column"].dropna().unique()), tuple(status["period"].dropna().unique()),
+           tuple(status.loc[status["status"].isin(["below", "above"]), "bucket"]))
+    with st.spinner("Looking for the slices behind each alert…"):
+        causes = state.memo(key, lambda: mon.alert_causes(ds, status, reference_end=reference_end, settings=settings))
+    st.markdown("**Why did it alert?** Each alert against the reference period, split by the other segment columns "
+                "(a slice is named only when its change stands out beyond noise, Benjamini–Hochberg at 5%).")
+    keys = ["metric", "segment_column", "segment", "period", "buckets", "side"]
+    for _, rows in causes.groupby(keys, dropna=False, sort=False):  # one per incident: a handful
+        st.text(mon.cause_sentence(rows.iloc[0], rows))
+    named = causes[causes["column"].notna()]
+    if len(named):
+        safe.table(named[["buckets", "segment", "column", "value", "n", "value_incident", "value_reference",
+                          "share_of_drop", "q_value"]], key="mon_causes", file_name="alert_causes.csv")
