@@ -7,6 +7,7 @@ import pandas as pd
 
 from mlimpact.io import Dataset
 from mlimpact.metrics import Z95, wilson_interval
+from mlimpact.monitoring.population import population_over_time, population_stability_index
 from mlimpact.monitoring.series import _reference_end, dataset_buckets
 
 __all__ = ["DRIFT_COLUMNS", "drift_over_time", "population_stability_index"]
@@ -16,23 +17,6 @@ DRIFT_COLUMNS = ["period", "bucket", "start", "end", "n", "reference", "score_ps
                  "label_low", "label_high"]
 
 
-def population_stability_index(counts: np.ndarray, reference: np.ndarray, *, eps: float = 1e-4) -> np.ndarray:
-    """PSI of each row of ``counts`` (buckets × bins) against the ``reference`` bin counts (one row for all, or
-    one row per row of ``counts``).
-
-    PSI = Σ (p − q) · ln(p / q) over bins, shares floored at ``eps``. Below 0.1: no real shift;
-    0.1–0.25: moderate; above 0.25: a major shift.
-
-    >>> population_stability_index(np.array([[50, 50], [90, 10]]), np.array([500, 500])).round(3).tolist()
-    [0.0, 0.879]
-    """
-    counts = np.atleast_2d(np.asarray(counts, dtype=float))
-    reference = np.asarray(reference, dtype=float)
-    p = np.maximum(counts / np.maximum(counts.sum(axis=1, keepdims=True), 1), eps)
-    q = np.maximum(reference / np.maximum(reference.sum(axis=-1, keepdims=True), 1.0), eps)
-    return ((p - q) * np.log(p / q)).sum(axis=1)
-
-
 def _bins(values: np.ndarray, ref_mask: np.ndarray, n_bins: int) -> tuple[np.ndarray, int]:
     """Bin ids from the reference rows' quantiles (ties merge bins)."""
     ref = values[ref_mask]
@@ -40,6 +24,16 @@ def _bins(values: np.ndarray, ref_mask: np.ndarray, n_bins: int) -> tuple[np.nda
         return np.zeros(len(values), dtype=np.int64), 1
     edges = np.unique(np.quantile(ref, np.linspace(0, 1, n_bins + 1))[1:-1])
     return np.searchsorted(edges, values, side="right"), len(edges) + 1
+
+
+def _raw_score_column(dataset: Dataset) -> str | None:
+    """The column whose values :func:`_drift_values` measures as they are (binary score, regression
+    prediction), so its PSI is the ``psi`` check's (:mod:`mlimpact.monitoring.population`); else None."""
+    if dataset.task == "binary" and dataset.score is not None:
+        return dataset.roles.score
+    if dataset.task == "regression":
+        return dataset.roles.prediction or dataset.roles.score
+    return None
 
 
 def _drift_values(dataset: Dataset) -> tuple[np.ndarray, bool]:
@@ -99,4 +93,19 @@ def drift_over_time(dataset: Dataset, *, period: str = "W", reference_end=None, 
     out = pd.DataFrame({"period": period, "bucket": list(buckets.labels), "start": buckets.starts,
                         "end": buckets.ends, "n": n, "reference": in_ref, "score_psi": psi(ids, k),
                         "label_psi": psi(label_ids, lk), "label_mean": mean, "label_low": low, "label_high": high})
-    return out[n > 0].reset_index(drop=True)[DRIFT_COLUMNS]
+    out = out[n > 0].reset_index(drop=True)
+    column = _raw_score_column(dataset)
+    if column is not None and n_bins == 10:  # the score as the psi check sees it: rows without a label included
+        out = _with_traffic(out, population_over_time(dataset, "psi", period=period, column=column,
+                                                      reference_end=end), end)
+    return out[DRIFT_COLUMNS]
+
+
+def _with_traffic(out: pd.DataFrame, traffic: pd.DataFrame, end) -> pd.DataFrame:
+    """The drift table over every bucket with traffic, its score PSI the check's; buckets of rows without a label
+    only have no label statistics (``n``, the labelled rows, is 0)."""
+    keys = ["bucket", "start", "end"]
+    merged = traffic[keys].merge(out.drop(columns=["score_psi"]), on=keys, how="left")
+    return merged.assign(period=out["period"].iloc[0] if len(out) else traffic["period"].iloc[0],
+                         n=merged["n"].fillna(0).astype(np.int64), reference=merged["end"] <= end,
+                         score_psi=traffic["value"].to_numpy())

@@ -27,7 +27,6 @@ from mlimpact.errors import InputError
 from mlimpact.io import Dataset
 from mlimpact.io.dataset import encode_column
 from mlimpact.metrics import wilson_interval
-from mlimpact.monitoring.drift import population_stability_index
 from mlimpact.monitoring.series import (
     DEFAULT_SETTINGS,
     OVER_TIME_COLUMNS,
@@ -37,7 +36,7 @@ from mlimpact.monitoring.series import (
     time_buckets,
 )
 
-__all__ = ["POPULATION_METRICS", "PSI_MIN_ROWS", "PSI_MAJOR", "POPULATION_BOUNDS", "population_over_time", "psi_column",
+__all__ = ["population_stability_index", "POPULATION_METRICS", "PSI_MIN_ROWS", "PSI_MAJOR", "POPULATION_BOUNDS", "population_over_time", "psi_column",
            "population_problem"]
 
 #: the checks on the traffic, and what each measures (for messages and the checks file's comments)
@@ -51,6 +50,23 @@ PSI_MIN_ROWS = 100
 _PSI_BINS = 10
 #: the PSI above which a shift is conventionally called major
 PSI_MAJOR = 0.25
+
+
+def population_stability_index(counts: np.ndarray, reference: np.ndarray, *, eps: float = 1e-4) -> np.ndarray:
+    """PSI of each row of ``counts`` (buckets × bins) against the ``reference`` bin counts (one row for all, or
+    one row per row of ``counts``).
+
+    PSI = Σ (p − q) · ln(p / q) over bins, shares floored at ``eps``. Below 0.1: no real shift;
+    0.1–0.25: moderate; above 0.25: a major shift.
+
+    >>> population_stability_index(np.array([[50, 50], [90, 10]]), np.array([500, 500])).round(3).tolist()
+    [0.0, 0.879]
+    """
+    counts = np.atleast_2d(np.asarray(counts, dtype=float))
+    reference = np.asarray(reference, dtype=float)
+    p = np.maximum(counts / np.maximum(counts.sum(axis=1, keepdims=True), 1), eps)
+    q = np.maximum(reference / np.maximum(reference.sum(axis=-1, keepdims=True), 1.0), eps)
+    return ((p - q) * np.log(p / q)).sum(axis=1)
 
 
 def psi_column(dataset: Dataset, column: str | None) -> str | None:

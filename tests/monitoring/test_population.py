@@ -238,3 +238,10 @@ def test_check_cli_on_a_file_where_every_label_is_empty(tmp_path, capsys):
     assert main(["check", str(data), "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert "every value is missing" in err and "Traceback" not in err
+
+
+def test_traffic_checks_on_an_engine_say_to_use_memory(tmp_path, capsys):
+    data, config = _write(tmp_path, _frame(seed=1), '\n[[check]]\nmetric = "rows"\nmin = 10\nperiod = "W"\n')
+    assert main(["check", str(data), "--config", str(config), "--engine", "duckdb"]) == 2
+    err = capsys.readouterr().err
+    assert "line 9: rows is checked in memory, not on the engines yet; run check with --engine memory" in err
