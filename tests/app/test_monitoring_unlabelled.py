@@ -39,7 +39,7 @@ def test_the_estimate_is_drawn_and_checked_with_the_same_numbers_as_check():
     assert any("Estimated recall per region" in s or "estimated recall" in s.lower() for s in specs)
     _segment(at, NO_SEGMENT)
     specs = [c.proto.spec for c in at.main.get("vega_lite_chart")]
-    assert any("Orange dashed: estimated" in s and '"strokeDash": [6, 4]' in s for s in specs)
+    assert any("Orange dashed diamonds: estimated" in s and '"strokeDash": [6, 4]' in s for s in specs)
     code = next(c.value for c in at.main.code if "[[check]]" in c.value)
     cfg = parse_checks(code)
     kinds = {r.metric for r in cfg.ranges}

@@ -34,7 +34,7 @@ def _diagonal(lo: float, hi: float, *, color: str = NEUTRAL) -> alt.Chart:
         x="x:Q", y="y:Q")
 
 
-def _title(text: str, subtitle: str | None = None) -> alt.TitleParams:
+def _title(text: str, subtitle: str | list[str] | None = None) -> alt.TitleParams:
     return alt.TitleParams(text=text, subtitle=subtitle or "", anchor="start", fontSize=15, subtitleFontSize=12)
 
 

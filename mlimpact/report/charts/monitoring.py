@@ -110,8 +110,8 @@ def range_chart(status: pd.DataFrame, *, label: str, reference_end=None, title: 
     sub = _SUBTITLE.format(unit=_unit(status), label=label.lower())
     if reference_end is not None:
         sub += " Dashed: end of the reference period."
-    if estimated is not None and len(estimated):
-        sub += " Orange dashed: estimated from the scores for rows without a label yet."
+    if estimated is not None and len(estimated):  # a second line: one would be cut off
+        sub = [sub, "Orange dashed diamonds: estimated from the scores for the rows without a label yet."]
     return alt.layer(*layers, data=data).properties(title=_title(text, sub), height=HEIGHT)
 
 
@@ -119,7 +119,9 @@ def _estimated_layers(est: pd.DataFrame, label: str, x: alt.X) -> list:
     """The estimated series: dashed line and interval, open diamonds, red triangles where out of range."""
     base = alt.Chart(est.assign(kind="estimated"))
     tips = [alt.Tooltip("kind:N", title="value")] + _tooltip(label, False)
-    return [base.mark_rule(color=ESTIMATE, strokeDash=[3, 2]).encode(x=x, y="low:Q", y2="high:Q"),
+    return [base.mark_area(color=BAND, opacity=0.08, interpolate="step-after").encode(
+                x=x, y="band_low:Q", y2="band_high:Q"),
+            base.mark_rule(color=ESTIMATE, strokeDash=[3, 2]).encode(x=x, y="low:Q", y2="high:Q"),
             base.mark_line(color=ESTIMATE, strokeDash=[6, 4], strokeWidth=1.5).encode(x=x, y="value:Q"),
             base.mark_point(shape="diamond", filled=False, size=60, color=ESTIMATE).encode(
                 x=x, y="value:Q", tooltip=tips).transform_filter("!datum.alert"),
