@@ -40,6 +40,12 @@ def estimated(ds: Dataset, metric: str, period: str, segment: str | None, refere
                "(calibrated on the labelled reference rows; orange, dashed), "
                f"{alerts} estimated bucket{'s' if alerts != 1 else ''} out of range. The estimate assumes the "
                "relation between score and outcome has not changed since the reference period.")
+    with st.expander("Estimated confusion counts of the rows without a label"):
+        confusion = state.memo(key + ("confusion",), lambda: mon.estimated_confusion(
+            ds, period=period, segment=segment, reference_end=reference_end, settings=settings))
+        safe.table(confusion, key="mon_est_confusion", file_name="estimated_confusion.csv")
+        st.caption("Expected true/false positives and negatives per bucket (flagged rows are known; which of them "
+                   "are positives is estimated), with their standard deviations.")
     return status
 
 

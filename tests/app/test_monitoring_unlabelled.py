@@ -35,6 +35,9 @@ def test_the_estimate_is_drawn_and_checked_with_the_same_numbers_as_check():
     at = _monitoring(df)
     captions = " ".join(c.value for c in at.main.caption)
     assert "rows have no label yet" in captions and "estimated from the scores" in captions
+    confusion = next(d.value for d in at.main.dataframe if "tp" in d.value.columns)
+    np.testing.assert_allclose(confusion[["tp", "fp", "fn", "tn"]].sum(axis=1), confusion["n"])
+    assert confusion["n"].sum() == df["is_fraud"].isna().sum()
     specs = [c.proto.spec for c in at.main.get("vega_lite_chart")]
     assert any("Estimated recall per region" in s or "estimated recall" in s.lower() for s in specs)
     _segment(at, NO_SEGMENT)
