@@ -8,12 +8,13 @@ from mlimpact import compare, impact, slices
 from mlimpact.metrics import METRICS
 from mlimpact.report.charts import model_segment_chart, model_time_chart, segment_difference_chart
 from ui import columns as cols
-from ui import safe, sidebar, state, widgets
+from ui import links, safe, sidebar, state, widgets
 
 ds, fs = sidebar.require_dataset()
 threshold = fs.threshold
 st.title("Compare")
 h = ds.content_hash[:12]
+links.page("cmp", h)
 
 models = compare.model_columns(ds)
 if len(models) < 2:

@@ -6,7 +6,7 @@ from mlimpact import difficulty as dif
 from mlimpact import report
 from mlimpact.report.charts import FRONTIER_SELECTION, frontier_chart
 from ui import columns as cols
-from ui import computed, lane_controls, lane_segments, safe, sidebar, state, widgets
+from ui import computed, lane_controls, lane_segments, links, safe, sidebar, state, widgets
 
 ds, fs = sidebar.require_dataset()
 threshold = fs.threshold
@@ -18,6 +18,7 @@ if reason:
     st.stop()
 
 h = ds.content_hash[:12]
+links.page("dif", h, on_apply=lambda: lane_controls.mark_lanes_set(ds.content_hash))
 modes = dif.available_modes(ds)
 user_set = lane_controls.lanes_set(ds)  # lanes reach Impact, Review and the report only once the user sets them
 saved = dif.saved_lanes(ds, st.session_state[state.LANES].get(ds.content_hash)) if user_set else None
@@ -70,6 +71,7 @@ if method == "manual":
 lanes = point.lanes
 if user_set:
     st.session_state[state.LANES][ds.content_hash] = lanes
+    links.publish_lanes(ds.content_hash)
 
 # ------------------------------------------------------------------ the answer in words
 st.markdown("#### " + safe.md_escape(dif.summary_sentence(point, cases_per_day=policy.cases_per_day)))

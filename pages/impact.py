@@ -7,12 +7,13 @@ import streamlit as st
 from mlimpact import impact, slices
 from mlimpact.report.charts import baselines_chart, segment_loss_chart, tornado_chart, value_curve_chart
 from ui import columns as cols
-from ui import controls, safe, sidebar, state
+from ui import controls, links, safe, sidebar, state
 
 ds, fs = sidebar.require_dataset()
 threshold = fs.threshold
 st.title("Impact")
 h = ds.content_hash[:12]
+links.page("imp", h)
 
 # ---- a binary decision is needed ---------------------------------------------------------------
 if reason := impact.unavailable_reason(ds):

@@ -5,7 +5,7 @@ import streamlit as st
 from mlimpact import monitoring as mon
 from mlimpact.metrics import METRICS, default_metrics
 from mlimpact.report.charts import monitoring as mcharts
-from ui import controls, monitor_inputs, monitor_views, safe, sidebar, state, widgets
+from ui import controls, links, monitor_inputs, monitor_views, safe, sidebar, state, widgets
 
 ds, fs = sidebar.require_dataset()
 threshold = fs.threshold
@@ -20,6 +20,7 @@ with safe.stop_on_input_error(safe.info):
     first, last = mon.time_span(ds)
 
 h = ds.content_hash[:12]
+links.page("mon", h)
 metrics = default_metrics(ds)
 saved = st.session_state[state.RANGES].get(ds.content_hash) or state.memo(
     ("mon_default", ds.content_hash, ds.roles), lambda: mon.default_setup(ds))  # its bucket suits the file

@@ -6,13 +6,14 @@ from mlimpact import difficulty as dif
 from mlimpact import report, slices
 from mlimpact import review as rv
 from mlimpact.metrics import evaluate
-from ui import computed, review_panel, safe, sidebar, state, widgets
+from ui import computed, links, review_panel, safe, sidebar, state, widgets
 
 ds, fs = sidebar.require_dataset()
 threshold = fs.threshold
 st.title("Review")
 
 h = ds.content_hash[:12]
+links.page("rev", h)
 subject = report.subject_of(ds)
 # verdicts are kept by row position in this Dataset, so per file AND roles (roles decide which rows are used)
 verdicts: dict = st.session_state[state.VERDICTS].setdefault((ds.content_hash, ds.roles), {})

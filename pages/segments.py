@@ -7,7 +7,7 @@ from mlimpact.errors import InputError
 from mlimpact.metrics import METRICS, default_metrics, main_metric
 from mlimpact.report import charts
 from ui import columns as cols
-from ui import computed, safe, share, sidebar, state, weak_slices, widgets
+from ui import computed, links, safe, share, sidebar, state, weak_slices, widgets
 
 ds, fs = sidebar.require_dataset()
 threshold = fs.threshold
@@ -18,6 +18,7 @@ if not candidates:
     st.info("This file has no columns to segment by. Add a segment column (region, channel…) to the file.")
     st.stop()
 view = state.view_for(ds.content_hash)  # what a shared link restores, and what the page remembers
+links.page("seg", ds.content_hash[:12])
 saved = [c for c in (view.get("segcols") or ()) if c in candidates][:2] or candidates[:1]
 
 metrics = default_metrics(ds)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from mlimpact.impact import MONEY_TERMS
 from mlimpact.io import SAMPLES, TASKS
 from mlimpact.io.decision import check_threshold
 from mlimpact.io.load import Source
@@ -103,6 +104,38 @@ PARAMS: dict[str, Param] = {
     "metric": Param(_word, "metric"),
     "sel": Param(_text, "selected segment, column=value"),
 }
+
+#: every page control a link carries: parameter -> (widget key, kind); ``{h}`` is the file's short hash
+CONTROLS: dict[str, tuple[str, str]] = {
+    # Segments (its columns, metric and selection travel as segcols, metric, sel)
+    "seg_min_size": ("seg_min_size", "int"), "seg_top_k": ("seg_top_k", "int"), "seg_bins": ("seg_bins", "int"),
+    "seg_sort": ("seg_sort", "text"), "seg_edges": ("seg_edges", "text"), "seg_ws_kind": ("seg_ws_kind", "text"),
+    "seg_ws_level": ("seg_ws_level", "int"), "seg_ws_scoring": ("seg_ws_scoring", "text"),
+    "seg_ws_alpha": ("seg_ws_alpha", "float"), "seg_ws_rerank": ("seg_ws_rerank", "text"),
+    # Difficulty (the lanes themselves travel as ``lanes``)
+    "dif_mode": ("dif_mode_{h}", "text"), "dif_tolerance": ("dif_tolerance_{h}", "float"),
+    # Review
+    "rev_segment_column": ("rev_segment_column_{h}", "text"), "rev_segment_value": ("rev_segment_value_{h}", "text"),
+    "rev_lane": ("rev_lane", "text"), "rev_error": ("rev_error", "text"), "rev_order": ("rev_order", "text"),
+    "rev_n": ("rev_n", "int"), "rev_seed": ("rev_seed", "int"), "rev_strata": ("rev_strata", "text"),
+    # Impact
+    "imp_class": ("imp_class_{h}", "text"), "imp_class_threshold": ("imp_class_threshold_{h}", "float"),
+    **{f"imp_{t}_src": (f"imp_{t}_src_{{h}}", "text") for t in MONEY_TERMS},
+    **{f"imp_{t}_num": (f"imp_{t}_num_{{h}}", "float") for t in MONEY_TERMS},
+    "imp_scale": ("imp_scale_{h}", "text"), "imp_unit": ("imp_unit_{h}", "text"), "imp_rule": ("imp_rule_{h}", "text"),
+    "imp_segment": ("imp_segment_{h}", "text"),
+    # Compare
+    "cmp_segment": ("cmp_segment_{h}", "text"), "cmp_metric": ("cmp_metric_{h}", "text"),
+    "cmp_challenger": ("cmp_challenger_{h}", "text"),
+    # Monitoring
+    "mon_metric": ("mon_metric_{h}", "text"), "mon_period": ("mon_period_{h}", "text"),
+    "mon_segment": ("mon_segment_{h}", "text"), "mon_mode": ("mon_mode_{h}", "text"), "mon_k": ("mon_k_{h}", "float"),
+    "mon_tol": ("mon_tol_{h}", "float"), "mon_min": ("mon_min_{h}", "float"), "mon_max": ("mon_max_{h}", "float"),
+    "mon_ref": ("mon_ref_{h}", "date"), "mon_rule": ("mon_rule_{h}", "text"),
+    "mon_min_count": ("mon_min_count_{h}", "int"), "mon_min_pos": ("mon_min_pos_{h}", "int"),
+}
+PARAMS.update({name: Param(_text, f"a control of the {name.split('_')[0]} page") for name in CONTROLS})
+PARAMS["lanes"] = Param(_text, "the lanes set on the Difficulty page")
 
 ROLE_PARAMS = ("label", "score", "prediction", "time", "id", "amount", "task", "positive")
 

@@ -29,7 +29,7 @@ from mlimpact.io import (
 from mlimpact.io.decision import DEFAULT_THRESHOLD, threshold_scale
 from mlimpact.io.load import Source, dataset_of, read_source
 
-from . import context, meeting, nav, report_buttons, safe, server_source, share, state
+from . import context, links, meeting, nav, report_buttons, safe, server_source, share, state
 
 UPLOAD_CHOICE = "upload"
 UPLOAD_TYPES = ["csv", "tsv", "txt", "gz", "zip", "parquet", "xlsx"]
@@ -241,6 +241,7 @@ def render() -> SidebarState:
                     f"{share.pending('h')[:16]}…). Upload the same file to restore it.", icon=":material/link:")
         if source is not None:
             share.apply_link(source)
+            links.apply_lanes(source.content_hash)
             roles = _roles_widgets(source, controls)
             try:
                 dataset = _dataset(source, roles)
@@ -281,6 +282,7 @@ def _publish(result: SidebarState, choice: str) -> None:
             values[key] = current if current != getattr(guess, key) else None
         values["seg"] = roles.segments if roles.segments != guess.segments else None
         values["other"] = roles.other_scores if roles.other_scores != guess.other_scores else None
+        values["lanes"] = links.lanes_param(source.content_hash)
     if dataset is not None and dataset.task == "binary" and dataset.score is not None:
         values["t"] = round(result.threshold, 6)
     else:

@@ -9,6 +9,8 @@ from mlimpact.difficulty.controls import (
     frontier_marks,
     headline_numbers,
     lane_columns,
+    lanes_from_text,
+    lanes_text,
     manual_lanes,
     picked_cutoffs,
     policy_from_inputs,
@@ -85,6 +87,8 @@ from mlimpact.difficulty.text import (
 )
 
 __all__ = [
+    "lanes_text",
+    "lanes_from_text",
     "METHOD_LABELS",
     "LANE_SHARE_COLUMNS",
     "SEGMENT_SHARE_COLUMNS",

@@ -13,6 +13,7 @@ import pandas as pd
 from mlimpact.difficulty.curve import LaneCurve
 from mlimpact.difficulty.lanes import LanePolicy, Lanes, OperatingPoint, default_tolerance
 from mlimpact.difficulty.text import percent, percent_cell
+from mlimpact.errors import InputError
 from mlimpact.io import Dataset
 
 __all__ = [
@@ -31,6 +32,8 @@ __all__ = [
     "frontier_caption",
     "frontier_marks",
     "segment_lanes_table",
+    "lanes_text",
+    "lanes_from_text",
 ]
 
 #: How the cut-offs are chosen, as the page offers it.
@@ -166,3 +169,41 @@ def segment_lanes_table(by_segment: pd.DataFrame, column: str) -> pd.DataFrame:
     ['region', 'n']
     """
     return by_segment.rename(columns={"segment": column}) if column not in by_segment.columns else by_segment
+
+
+_LANE_FIELDS = ("low", "high", "cutoff", "tolerance")
+_POLICY_FIELDS = ("target_error", "reviewers", "cases_per_reviewer", "cases_per_day")
+
+
+def lanes_text(lanes: Lanes) -> str:
+    """A file's lanes as one short text for a link (:func:`lanes_from_text` reads it back).
+
+    >>> lanes_text(Lanes("score", low=0.05, high=0.8))
+    'score~0.05~0.8~~~manual~0.01~3~200~20000'
+    """
+    numbers = [getattr(lanes, f) for f in _LANE_FIELDS]
+    policy = [getattr(lanes.policy, f) for f in _POLICY_FIELDS]
+    return "~".join([lanes.mode, *("" if v is None else f"{v:.10g}" for v in numbers), lanes.policy.method,
+                     *(f"{v:.10g}" for v in policy)])
+
+
+def lanes_from_text(text: str) -> Lanes:
+    """:func:`lanes_text` read back; InputError naming what is wrong (a link may have been edited by hand).
+
+    >>> lanes_from_text("score~0.05~0.8~~~manual~0.01~3~200~20000").high
+    0.8
+    >>> lanes_from_text("score~0.9~0.1~~~manual~0.01~3~200~20000")
+    Traceback (most recent call last):
+    ...
+    mlimpact.errors.InputError: lanes: the low cut-off (0.9) is above the high cut-off (0.1); swap them
+    """
+    parts = text.split("~")
+    if len(parts) != 1 + len(_LANE_FIELDS) + 1 + len(_POLICY_FIELDS):
+        raise InputError(f"lanes {text[:60]!r}: not the link's lanes format")
+    try:
+        numbers = [None if p == "" else float(p) for p in parts[1:5]]
+        policy = [float(p) for p in parts[6:]]
+    except ValueError:
+        raise InputError(f"lanes {text[:60]!r}: a cut-off or a policy value is not a number") from None
+    return Lanes(parts[0], **dict(zip(_LANE_FIELDS, numbers, strict=True)),
+                 policy=LanePolicy(parts[5], **dict(zip(_POLICY_FIELDS, policy, strict=True))))
