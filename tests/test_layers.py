@@ -1,7 +1,9 @@
 """The house rules of the layout (README "Design notes"), checked on every import, inside functions too.
 
 Layers run one way: io -> engine -> metrics -> analyses (slices, difficulty, monitoring, impact, review,
-compare) -> report -> cli, with ui/, pages/ and app.py on top. errors.py and format.py sit below all.
+compare) -> report -> api (the notebook API) -> cli, with ui/, pages/ and app.py on top. errors.py and
+format.py sit below all. Only the package root imports the api, inside a function (PEP 562), so that
+``import mlimpact`` stays light.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 #: rank of each top-level part of mlimpact; an import may only point to an equal or lower rank
 RANKS = {"errors": 0, "format": 0, "io": 1, "engine": 2, "metrics": 3,
          "slices": 4, "difficulty": 4, "monitoring": 4, "impact": 5, "review": 5, "compare": 6,
-         "report": 7, "cli": 8, "__main__": 9, "__init__": 0}
+         "report": 7, "api": 7.5, "cli": 8, "__main__": 9, "__init__": 0}
+#: (importer, part) pairs allowed to point up: the package root's lazy ``mi.evaluate`` (PEP 562)
+LAZY_UPWARD = {("mlimpact", "api")}
 UI_RANK = 10
 ANALYSES = ("slices", "difficulty", "monitoring", "impact", "review", "compare")
 MAX_MODULE_LINES, MAX_PAGE_LINES = 400, 130
@@ -88,7 +92,7 @@ def test_imports_point_down_the_layers_only():
             part = _part(target)
             if part is None or part not in RANKS:
                 continue
-            if RANKS[part] > _rank(path):
+            if RANKS[part] > _rank(path) and (_module(path), part) not in LAZY_UPWARD:
                 wrong.append(f"{path.relative_to(ROOT)}:{line} imports {target} (a higher layer)")
     assert wrong == []
 
@@ -172,7 +176,23 @@ def test_every_subpackage_has_a_public_face():
 
 def test_top_level_modules_are_few():
     flat = sorted(p.name for p in (ROOT / "mlimpact").glob("*.py"))
-    assert flat == ["__init__.py", "__main__.py", "errors.py", "format.py"]
+    assert flat == ["__init__.py", "__main__.py", "api.py", "errors.py", "format.py"]
+
+
+def test_only_the_package_root_imports_the_api_and_only_on_use():
+    """``mlimpact.api`` sits on top of the analyses; nothing in the package, the app or the pages imports it,
+    and the root imports it inside ``__getattr__`` only, so the CLI's start-up does not pay for it."""
+    root = ROOT / "mlimpact" / "__init__.py"
+    top_level = {node.lineno for node in _tree(root).body if isinstance(node, (ast.Import, ast.ImportFrom))}
+    wrong = []
+    for path in _sources():
+        for line, target, names in _imports(path):
+            if not (target == "mlimpact.api" or target.startswith("mlimpact.api.") or
+                    (target == "mlimpact" and "api" in names)):
+                continue
+            if path != root or line in top_level:
+                wrong.append(f"{path.relative_to(ROOT)}:{line} imports {target}")
+    assert wrong == []
 
 
 def test_argparse_and_print_only_in_the_cli():
