@@ -83,7 +83,7 @@ if alerts.empty:
     st.caption(safe.md_escape(mon.describe_alerts(status, label=label) + "."))
 monitor_views.why(ds, status, reference_end, settings)
 
-monitor_inputs.checks_file(ds, ranges, settings, period, reference_end)
+monitor_inputs.checks_file(ds, ranges, settings, period, reference_end, estimated=est is not None)
 
 st.subheader("Drift against the reference period")
 with safe.stop_on_input_error():

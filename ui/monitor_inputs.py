@@ -54,19 +54,23 @@ def reference_fix(ds: Dataset, setup: mon.MonitorSetup, better: str | None) -> N
               kwargs={"mode": "fixed"})
 
 
-def checks_file(ds: Dataset, ranges, settings, period: str, reference_end) -> None:
-    """The ranges as a checks file for cron and CI, with the traffic checks the user adds (derived from the file)."""
+def checks_file(ds: Dataset, ranges, settings, period: str, reference_end, *, estimated: bool = False) -> None:
+    """The ranges as a checks file for cron and CI, with the traffic checks the user adds (derived from the file);
+    ``estimated``: the page checks the estimate for the rows without a label too, so the file does as well."""
     h = ds.content_hash[:12]
     with st.expander(f"The {len(ranges)} acceptable ranges, as a checks file for cron and CI"):
         offers = state.memo(("traffic", ds.content_hash, ds.roles, period, reference_end), lambda: dict(
             (why, r) for r, why in mon.traffic_ranges(ds, period=period, reference_end=reference_end,
                                                       kinds=("rows", "psi", "unlabelled_share"))))
-        extra = st.multiselect("Also check the traffic", list(offers), default=list(offers), key=f"mon_traffic_{h}",
+        picked = [w for w, r in offers.items() if r.metric != "unlabelled_share"]  # labels arrive late: opt in
+        extra = st.multiselect("Also check the traffic", list(offers), default=picked, key=f"mon_traffic_{h}",
                                help="Volume, score drift (PSI) and rows without a label, per "
-                                    f"{mon.PERIODS[period]}; derived from this file's reference period.")
-        chosen = tuple(ranges) + tuple(offers[w] for w in extra)
+                                    f"{mon.PERIODS[period]}; derived from this file's reference period. The share "
+                                    "without a label is high in recent buckets whose labels have not arrived yet.")
+        copies = tuple(replace(r, estimated=True) for r in ranges if estimated and r.metric in mon.ESTIMATED_METRICS)
+        chosen = tuple(ranges) + copies + tuple(offers[w] for w in extra)
         toml_text = mon.checks_to_toml(ds.roles, chosen, settings=settings, source=ds.source,
-                                       reference_end=reference_end if extra else None)
+                                       reference_end=reference_end if extra or copies else None)
         st.code(toml_text, language="toml")
         st.caption("Run it unattended: `python -m mlimpact check FILE --config checks.toml` exits 1 and prints one "
                    "line per bucket out of range (the same alerts as above, on the same file).")

@@ -38,9 +38,9 @@ def run(args) -> int:
     else:
         status = _engine_status(args, engine, config)
     report = check_results(status)
-    if engine == "memory" and report["violations"]:
+    if engine == "memory":
         report["causes"] = causes_document(dataset, status, reference_end=config.reference_end,
-                                           settings=config.settings)
+                                           settings=config.settings) if report["violations"] else []
     shown = _deliver(args, report) if (args.state or args.notify_command or args.webhook) else report
     if args.format == "json":
         sys.stdout.write(json_text(shown))
@@ -49,7 +49,7 @@ def run(args) -> int:
             print(v["message"])
         for v in shown.get("resolved", []):
             print(f"resolved: {v['message']} (now {v['now']})")
-        for c in report.get("causes", []):  # why: on stderr, so stdout keeps one line per violation
+        for c in shown.get("causes", []):  # why: on stderr, so stdout keeps one line per violation
             print(f"why: {c['sentence']}", file=sys.stderr)
     n_bad, checked = len(report["violations"]), report["checked"]
     if checked == 0 and not args.allow_unchecked:

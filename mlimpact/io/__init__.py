@@ -2,7 +2,6 @@
 
 from mlimpact.io.build import (
     class_from_column,
-    parse_times,
 )
 from mlimpact.io.clean import (
     NUMERIC_SHARE,
@@ -78,6 +77,7 @@ from mlimpact.io.samples import (
 from mlimpact.io.text import (
     SAMPLE_BYTES,
 )
+from mlimpact.io.times import parse_times
 
 __all__ = [
     "parse_times",

@@ -14,6 +14,7 @@ import pandas as pd
 
 from mlimpact.errors import InputError
 from mlimpact.io.roles import TASKS, Roles, infer_task, normalize_labels, positive_from_counts
+from mlimpact.io.times import iso_share, parse_times
 
 __all__ = ["parse_times", "class_from_column", "LabelClasses", "binary_label_classes",
            "score_range_note"]
@@ -47,6 +48,10 @@ def _join(where: str, problems: list[str]) -> str:
     return where + f"{len(problems)} problems: " + "; ".join(f"({i}) {p}" for i, p in enumerate(problems, 1))
 
 
+#: exclusion reasons about the model's output (a row without a label is still traffic unless one applies)
+_OUTPUT_REASONS = ("score is", "prediction is", "a class probability is")
+
+
 class _Builder:
     """One validation of ``roles`` on ``frame``: problems, excluded rows, and the encoded arrays."""
 
@@ -56,6 +61,7 @@ class _Builder:
         self.problems: list[str] = []
         self.notes = list(notes or [])
         self.keep = np.ones(len(frame), dtype=bool)
+        self.bad_output = np.zeros(len(frame), dtype=bool)
         self.exclusions: dict[str, int] = {}
         self.labels: pd.Series | None = None
         self.positive = roles.positive
@@ -72,6 +78,8 @@ class _Builder:
         self.fail_if_any()
 
     def exclude(self, mask: np.ndarray, reason: str) -> None:
+        if reason.startswith(_OUTPUT_REASONS):  # rows whose model output is unusable are not traffic either
+            self.bad_output |= mask
         new = mask & self.keep
         count = int(new.sum())
         if count:
@@ -222,10 +230,24 @@ class _Builder:
         return used, np.flatnonzero(self.keep)
 
     def unlabelled_rows(self) -> pd.DataFrame | None:
-        """The rows left out only for a missing label (index reset), or None; :meth:`parse_time` parses their time."""
-        if not self.no_label.any():
+        """The rows whose label is missing but whose model output is usable (index reset), or None;
+        :meth:`parse_time` parses their time."""
+        rows = self.no_label & ~self.bad_output
+        if not rows.any():
             return None
-        return self.frame.loc[self.no_label].reset_index(drop=True)
+        return self.frame.loc[rows].reset_index(drop=True)
+
+    def _note_unlabelled_times(self, used: pd.Series, raw: pd.Series, parsed: pd.Series) -> None:
+        """Notes on the rows without a label: times written differently from the labelled rows', or unreadable."""
+        col = self.roles.time
+        if iso_share(used) == 1.0 and iso_share(raw) < 1.0:
+            example = raw.dropna().astype(str).iloc[0] if raw.notna().any() else ""
+            self.notes.append(f"column `{col}` (time): the rows without a label write their times differently from "
+                              f"the labelled rows (e.g. {example[:40]!r}); check that they were read as meant")
+        missing = int(parsed.isna().sum())
+        if missing:
+            self.notes.append(f"column `{col}` (time): {missing:,} rows without a label have no readable time; "
+                              "checks per day, week or month leave them out")
 
     def note_score_range(self, score: np.ndarray) -> None:
         note = score_range_note(self.roles.score, float(score.min()), float(score.max()))
@@ -240,6 +262,7 @@ class _Builder:
             both = pd.concat([used[col], unlabelled[col]], ignore_index=True) if extra else used[col]
             parsed, bad = parse_times(both, self.notes)
             if extra:
+                self._note_unlabelled_times(used[col], unlabelled[col], parsed.iloc[len(used):])
                 unlabelled[col] = parsed.iloc[len(used):].reset_index(drop=True)
                 parsed = parsed.iloc[:len(used)]
                 bad = int(parsed.isna().sum() - used[col].isna().sum())
@@ -314,51 +337,6 @@ def binary_label_classes(values: pd.Series, positive, label_col: str) -> LabelCl
     negatives = [v for v in values.index if v != positive]
     return LabelClasses(positive, (negatives[0] if negatives else f"not {positive}", positive), kept, dropped,
                         tuple(notes), problem)
-
-
-def _to_datetime(text: pd.Series, fmt: str) -> tuple[pd.Series, bool]:
-    """``pd.to_datetime``; mixed UTC offsets (a daylight-saving change) are read as UTC instants."""
-    try:
-        return pd.to_datetime(text, errors="coerce", format=fmt), False
-    except ValueError as exc:  # "Mixed timezones detected": +01:00 and +02:00 in one column
-        if "timezone" not in str(exc).lower() and "time zone" not in str(exc).lower():
-            raise
-        return pd.to_datetime(text, errors="coerce", format=fmt, utc=True), True
-
-
-def parse_times(values: pd.Series, notes: list[str] | None = None) -> tuple[pd.Series, int]:
-    """Parse a time column (ISO first, then mixed formats); returns the datetimes and how many failed.
-
-    Times with UTC offsets become naive UTC; mixed offsets (a daylight-saving change) add a note.
-
-    >>> parsed, bad = parse_times(pd.Series(["2026-01-02", "2026-01-03 10:00", "soon"]))
-    >>> bad
-    1
-    >>> notes = []
-    >>> parse_times(pd.Series(["2026-03-28T10:00+01:00", "2026-03-29T10:00+02:00"]), notes)[0].dt.hour.tolist()
-    [9, 8]
-    """
-    mixed = False
-    if pd.api.types.is_datetime64_any_dtype(values):
-        out = values
-    else:
-        text = values.astype("string")
-        out, mixed = _to_datetime(text, "ISO8601")
-        failed = out.isna() & text.notna()
-        if failed.any():
-            out = out.copy()
-            rest, mixed_rest = _to_datetime(text[failed], "mixed")
-            if mixed_rest or (getattr(rest.dt, "tz", None) is None) != (getattr(out.dt, "tz", None) is None):
-                out, rest, mixed = out.dt.tz_localize("UTC") if out.dt.tz is None else out, \
-                    rest.dt.tz_localize("UTC") if rest.dt.tz is None else rest, True
-            out[failed] = rest
-    if getattr(out.dt, "tz", None) is not None:
-        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
-    if mixed and notes is not None:
-        notes.append(f"column `{values.name}` (time): mixed UTC offsets (as at a daylight-saving change); times "
-                     "are read as UTC instants")
-    bad = int((out.isna() & values.notna()).sum())
-    return out, bad
 
 
 def _norm_name(text: str) -> str:

@@ -85,9 +85,15 @@ ALPHA = 0.05
 #: the message of an incident that no single slice explains
 NO_SINGLE_SLICE = "no single slice explains it: the change is spread across slices"
 
-_SLICE_FRAME = pd.DataFrame({c: pd.Series(dtype=float) for c in ["n", "s", "m", "lo", "hi", "n_ref", "s_ref", "m_ref",
-                                                               "lo_ref", "hi_ref", "incident"]}).assign(
-    value=pd.Series(dtype=object), column=pd.Series(dtype=object))
+#: the columns of the per-slice table (an empty one starts every concatenation; built on use, never a global frame)
+_SLICE_COLUMNS = ["n", "s", "m", "lo", "hi", "n_ref", "s_ref", "m_ref", "lo_ref", "hi_ref", "incident"]
+
+
+def _empty_slices() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=float) for c in _SLICE_COLUMNS}).assign(
+        value=pd.Series(dtype=object), column=pd.Series(dtype=object))
+
+
 _SERIES = ["metric", "segment_column", "segment", "period"]
 _NONE = "\x1fnone\x1f"  # stands for None in the grouping keys
 
@@ -187,7 +193,7 @@ def _family(dataset: Dataset, fam: pd.DataFrame, columns, end, settings: Monitor
     overall = _column_table(dataset, metric, settings, (np.zeros(dataset.n, dtype=np.int64), ("",)), group, G,
                             ref_group)
     names = list(dict.fromkeys(c for c in (dataset.roles.segments if columns is None else columns) if c != seg_col))
-    parts = [_SLICE_FRAME]
+    parts = [_empty_slices()]
     for c in names:  # a few candidate columns, each one vectorized call
         tab = _column_table(dataset, metric, settings, dataset.codes(c), group, G, ref_group)
         V = tab["n"].shape[1]

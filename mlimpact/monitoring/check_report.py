@@ -26,6 +26,13 @@ def _jsonable(v):
     return v
 
 
+def _count(x):
+    """A count as JSON: whole numbers as ints; an expected count (estimated rows: Σ p) rounded to 2 decimals."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return None
+    return int(x) if float(x).is_integer() else round(float(x), 2)
+
+
 def check_results(status) -> dict:
     """The ``--format json`` document of a status table: violations (stable keys) and counts."""
     alerts = alert_table(status)
@@ -33,7 +40,7 @@ def check_results(status) -> dict:
     for row in alerts.to_dict("records"):  # one per violation
         row["side"] = row["status"]
         row["message"] = violation_line(row)
-        row["positives"] = None if math.isnan(row["positives"]) else int(row["positives"])
+        row["positives"] = _count(row["positives"])
         row["column"], row["estimated"] = row.get("column"), bool(row.get("estimated", False))
         violations.append({k: _jsonable(row[k]) for k in VIOLATION_KEYS})
     counts = status["status"].value_counts()
@@ -55,7 +62,7 @@ def _results(status) -> list[dict]:
     out = []
     for row in rows.to_dict("records"):  # one per bucket checked: the document lists them all
         item = {k: _jsonable(row.get(k)) for k in RESULT_KEYS if k != "status"}
-        item["positives"] = None if item["positives"] is None else int(item["positives"])
+        item["positives"] = _count(item["positives"])
         item["estimated"] = bool(item["estimated"])
         item["status"] = _RESULT_STATUS[row["status"]]
         item["side"] = row["status"] if item["status"] == "violation" else None

@@ -135,7 +135,8 @@ def parse_checks(text: str, *, source: str = "checks.toml") -> ChecksConfig:
 
     >>> cfg = parse_checks('[columns]\\nlabel = "y"\\n\\n[[check]]\\nmetric = "recall"\\nmin = 0.8\\nperiod = "W"\\n')
     >>> cfg.columns, cfg.ranges
-    ({'label': 'y'}, (Range(metric='recall', minimum=0.8, maximum=None, period='W', segment=None, segment_value=None),))
+    ({'label': 'y'}, (Range(metric='recall', minimum=0.8, maximum=None, period='W', segment=None, segment_value=None, \
+column=None, estimated=False),))
     >>> parse_checks('[[check]]\\nmetric = "recall"\\nmin = 0.9\\nmax = 0.8\\n')
     Traceback (most recent call last):
     ...
@@ -174,7 +175,7 @@ def _reference_end(settings_doc: dict, text: str, source: str) -> pd.Timestamp |
     if pd.isna(stamp):
         raise _fail(source, _line_of(text, "settings", key="reference_end"), f"reference_end {value!r} is not a date",
                     'write it as reference_end = "2026-03-31"')
-    return stamp.tz_localize(None) if stamp.tzinfo else stamp
+    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp  # the data's times are UTC too
 
 
 def _tables_of(doc: dict, text: str, source: str) -> tuple[dict, dict, list]:
@@ -359,6 +360,12 @@ def validate_config(dataset, config: ChecksConfig, source: str) -> None:
             else estimation_problem(dataset, config.reference_end) if r.estimated else None
         if problem:
             raise _fail(source, r.line, problem)
+        if r.metric == "psi" and config.reference_end is not None and in_memory and dataset.roles.time:
+            first = dataset.frame[dataset.roles.time].min()
+            if pd.notna(first) and config.reference_end < first:
+                raise _fail(source, r.line, f"reference_end {config.reference_end:%Y-%m-%d} is before the first time "
+                                            f"in {dataset.source} ({first:%Y-%m-%d}): psi has no reference period",
+                            "move reference_end in [settings] later")
         columns = dataset.frame.columns if in_memory else dataset.columns
         if r.segment is not None and r.segment not in columns:
             raise _fail(source, r.line, f"segment column `{r.segment}` is not in {dataset.source}",

@@ -98,7 +98,14 @@ def plan_notification(report: dict, sent: dict | None) -> Notification:
                 for s in ("below", "above")}
     resolved = [dict(v, now=statuses.get(k, "not checked")) for k, v in sent.items() if k not in current]
     doc = dict(report, violations=new, resolved=resolved, ongoing=len(current) - len(new))
+    if "causes" in report:  # why: only for the incidents sent now
+        series = {_series(v) for v in new}
+        doc["causes"] = [c for c in report["causes"] if _series(c) in series]
     return Notification(doc, new, resolved, {k: current[k] for k in current})
+
+
+def _series(v: dict) -> tuple:
+    return tuple(v.get(k) for k in ("metric", "segment_column", "segment", "period", "side"))
 
 
 def notify_command(command: str, document: dict) -> str | None:

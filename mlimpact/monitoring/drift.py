@@ -7,7 +7,11 @@ import pandas as pd
 
 from mlimpact.io import Dataset
 from mlimpact.metrics import Z95, wilson_interval
-from mlimpact.monitoring.population import population_over_time, population_stability_index
+from mlimpact.monitoring.population import (
+    population_over_time,
+    population_problem,
+    population_stability_index,
+)
 from mlimpact.monitoring.series import _reference_end, dataset_buckets
 
 __all__ = ["DRIFT_COLUMNS", "drift_over_time", "population_stability_index"]
@@ -95,7 +99,8 @@ def drift_over_time(dataset: Dataset, *, period: str = "W", reference_end=None, 
                         "label_psi": psi(label_ids, lk), "label_mean": mean, "label_low": low, "label_high": high})
     out = out[n > 0].reset_index(drop=True)
     column = _raw_score_column(dataset)
-    if column is not None and n_bins == 10:  # the score as the psi check sees it: rows without a label included
+    if column is not None and n_bins == 10 and population_problem(dataset, "psi", column, period) is None:
+        # the score as the psi check sees it: rows without a label included
         out = _with_traffic(out, population_over_time(dataset, "psi", period=period, column=column,
                                                       reference_end=end), end)
     return out[DRIFT_COLUMNS]

@@ -140,11 +140,12 @@ def estimation_problem(dataset: Dataset, reference_end=None) -> str | None:
     problem = _basic_problem(dataset)
     if problem:
         return problem
+    without = dataset.exclusions.get("label is missing", 0)  # the unlabelled rows kept have a usable score
+    if (dataset.unlabelled is None or not len(dataset.unlabelled)) and without:
+        return (f"{dataset.source}: none of the {without:,} rows without a label has a score in "
+                f"`{dataset.roles.score}`; estimating their performance needs the model's score of each row")
     if dataset.unlabelled is None or not len(dataset.unlabelled):
         return f"{dataset.source}: every row has a label, so there is nothing to estimate; read the metrics over time instead"
-    if np.isnan(_unlabelled_scores(dataset)).all():
-        return (f"{dataset.source}: none of the {len(dataset.unlabelled):,} rows without a label has a score in "
-                f"`{dataset.roles.score}`; estimating their performance needs the model's score of each row")
     return _reference_problem(dataset, reference_end)
 
 

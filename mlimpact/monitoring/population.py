@@ -5,8 +5,8 @@ plus the rows without a label yet (:attr:`mlimpact.io.Dataset.unlabelled`, the r
 for another reason (a missing score, say) are counted in the Dataset's exclusions and are not traffic here.
 
 * ``rows``: rows per bucket (and segment value). Buckets between the first and the last one that have no row
-  at all are listed with 0 — a day without traffic is the incident a volume check is for. The last bucket may
-  be partial (the file ends mid-week): give its range with that in mind or check by day.
+  at all are listed with 0 — a day without traffic is the incident a volume check is for. The last bucket is
+  too small to check when the file ends before it does (a week still running).
 * ``missing_share``: the share of rows whose ``column`` is empty, with a Wilson 95% interval.
 * ``unlabelled_share``: the share of rows without a label, with a Wilson 95% interval.
 * ``psi``: the population stability index of ``column`` (default: the score, or the prediction) in each
@@ -48,6 +48,8 @@ POPULATION_BOUNDS = {"rows": (0.0, None), "missing_share": (0.0, 1.0), "unlabell
 #: fewer rows than this in a bucket: its PSI is mostly noise (ten bins of ten rows)
 PSI_MIN_ROWS = 100
 _PSI_BINS = 10
+#: a text column's values kept apart for PSI (the rest share one bin): an id-like column is not a distribution
+_MAX_VALUES = 50
 #: the PSI above which a shift is conventionally called major
 PSI_MAJOR = 0.25
 
@@ -144,8 +146,22 @@ def _complete(b: TimeBuckets) -> TimeBuckets:
     return TimeBuckets(b.period, codes, full.labels, full.starts, full.ends)
 
 
+def _partial_last(dataset: Dataset, buckets: TimeBuckets, S: int) -> np.ndarray:
+    """Too small: the last bucket when the file ends a day or more before it does (a week still running)."""
+    small = np.zeros(len(buckets.labels) * S, dtype=bool)
+    if buckets.period is None or dataset.roles.time is None:
+        return small
+    last = _population(dataset, dataset.roles.time).max()
+    if pd.notna(last) and buckets.ends[-1] - last > pd.Timedelta(hours=1 if buckets.period == "D" else 24):
+        small[-S:] = True
+    return small
+
+
 def _bins(values: pd.Series, ref: np.ndarray) -> tuple[np.ndarray, int]:
-    """Bin ids: reference-quantile bins for numbers, one per value for text; missing values get the last bin."""
+    """Bin ids: reference-quantile bins for numbers and times, one per value for text (the
+    :data:`_MAX_VALUES` most frequent in the reference, the rest in one bin); missing values get their own bin."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        values = pd.Series(values.to_numpy("datetime64[ns]").astype(np.int64), dtype=float).where(values.notna())
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         x = values.to_numpy(dtype=float, na_value=np.nan)
         missing = np.isnan(x)
@@ -154,7 +170,13 @@ def _bins(values: pd.Series, ref: np.ndarray) -> tuple[np.ndarray, int]:
         ids = np.searchsorted(edges, np.where(missing, 0, x), side="right")
         return np.where(missing, len(edges) + 1, ids), len(edges) + 2
     codes, labels = encode_column(values)
-    return np.asarray(codes, dtype=np.int64), len(labels)
+    codes = np.asarray(codes, dtype=np.int64)
+    if len(labels) <= _MAX_VALUES:
+        return codes, len(labels)
+    top = np.argsort(-np.bincount(codes[ref], minlength=len(labels)), kind="stable")[:_MAX_VALUES - 1]
+    lookup = np.full(len(labels), _MAX_VALUES - 1)
+    lookup[top] = np.arange(len(top))
+    return lookup[codes], _MAX_VALUES
 
 
 def population_over_time(dataset: Dataset, metric: str, *, period: str | None = "W", segment: str | None = None,
@@ -178,6 +200,7 @@ def population_over_time(dataset: Dataset, metric: str, *, period: str | None = 
     note = ""
     if metric == "rows":
         value = n.copy()
+        small = _partial_last(dataset, buckets, S)
     elif metric in ("missing_share", "unlabelled_share"):
         if metric == "missing_share":
             flag, note = _population(dataset, column).isna().to_numpy(), f"column {column}"

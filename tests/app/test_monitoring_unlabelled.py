@@ -46,10 +46,15 @@ def test_the_estimate_is_drawn_and_checked_with_the_same_numbers_as_check():
     code = next(c.value for c in at.main.code if "[[check]]" in c.value)
     cfg = parse_checks(code)
     kinds = {r.metric for r in cfg.ranges}
-    assert {"rows", "psi", "unlabelled_share"} <= kinds and cfg.reference_end is not None
+    assert {"rows", "psi"} <= kinds and "unlabelled_share" not in kinds and cfg.reference_end is not None
+    estimated = [r for r in cfg.ranges if r.estimated]  # the page checks the estimate: so does the file
+    assert estimated and {r.metric for r in estimated} == {"recall"}
+    assert {(r.segment, r.segment_value) for r in estimated} == {(r.segment, r.segment_value) for r in cfg.ranges
+                                                                  if r.metric == "recall" and not r.estimated}
     ds, _ = load([("fraud_recent.csv", df.to_csv(index=False).encode())], None)
     status = evaluate_ranges(ds, [Range("rows", minimum=1.0, period="W")], reference_end=cfg.reference_end)
-    assert (status["status"] == "ok").all()  # the file as the page read it: every week has rows
+    assert (status["status"].iloc[:-1] == "ok").all()  # the file as the page read it: every week has rows
+    assert status["status"].iloc[-1] == "too small"  # the file ends before its last week does
 
 
 def test_why_it_alerted_is_shown_under_the_alerts():

@@ -223,9 +223,12 @@ def test_check_on_duckdb_prints_the_memory_paths_results(sample, tmp_path, capsy
              for e in ("memory", "duckdb")]
     memory, engine = capsys.readouterr().out.split("\n}\n")[:2]
     assert codes[0] == codes[1] == 1  # both find the planted violations
-    assert_same_summary(json.loads(memory + "}"), json.loads(engine + "}"))
+    memory = json.loads(memory + "}")
+    assert "causes" in memory and "causes" not in json.loads(engine + "}")  # why: split by slices, from rows
+    memory = {k: v for k, v in memory.items() if k != "causes"}
+    assert_same_summary(memory, json.loads(engine + "}"))
     assert main(["check", str(folder), "--config", config, "--format", "json", "--engine", "duckdb"]) == 1
-    assert_same_summary(json.loads(memory + "}"), json.loads(capsys.readouterr().out))  # a Parquet folder
+    assert_same_summary(memory, json.loads(capsys.readouterr().out))  # a Parquet folder
 
 
 def test_slices_and_impact_read_folders_through_duckdb_within_the_budget(tmp_path, capsys, monkeypatch):

@@ -6,7 +6,7 @@ import pytest
 
 from mlimpact.errors import InputError
 from mlimpact.io import Roles, build_dataset, encode_column
-from mlimpact.io.build import parse_times
+from mlimpact.io.times import parse_times
 
 
 def test_exclusions_counted_by_reason():

@@ -269,3 +269,20 @@ def test_check_json_and_text_say_why_it_alerted(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "why: Recall fell in " in captured.err and "channel = online" in captured.err
     assert all(line.startswith("recall ") for line in captured.out.splitlines())
+
+
+def test_with_state_only_new_incidents_carry_their_causes(tmp_path, capsys):
+    import json
+
+    from mlimpact.cli.main import main
+
+    data, config, state = tmp_path / "weekly.csv", tmp_path / "checks.toml", tmp_path / "state.json"
+    _weekly(1).to_csv(data, index=False)
+    config.write_text('[columns]\nlabel = "y"\nscore = "p"\ntime = "t"\nsegments = ["region", "channel"]\n\n'
+                      '[[check]]\nmetric = "recall"\nmin = 0.72\nperiod = "W"\n')
+    args = ["check", str(data), "--config", str(config), "--format", "json", "--state", str(state)]
+    assert main(args) == 1
+    assert len(json.loads(capsys.readouterr().out)["causes"]) == 1
+    assert main(args) == 1  # the same incident: already reported
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["violations"] == [] and doc["causes"] == [] and doc["ongoing"] >= 1

@@ -124,7 +124,8 @@ def tiny():
 def test_confusion_counts_by_hand(tiny):
     c = estimated_confusion(tiny, reference_end="2026-02-01")
     assert list(c.columns) == CONFUSION_COLUMNS and c["bucket"].tolist() == ["2026-W07", "2026-W08"]
-    assert c.attrs["left_out"] == {"score is missing": 1, "time is missing": 1}
+    assert c.attrs["left_out"] == {"score is missing": 0, "time is missing": 1}  # no score: not traffic at all
+    assert tiny.exclusions["label is missing"] == 10 and len(tiny.unlabelled) == 9
     # week 7: p = 0.8 ×3 (flagged), 0.2 ×2 → TP 2.4, FP 0.6, FN 0.4, TN 1.6
     # week 8: scores 0.5, 0.1, 0.9 → p 0.5, 0.2 (clipped), 0.8; flagged 0.5 and 0.9 → TP 1.3, FP 0.7, FN 0.2, TN 0.8
     expected = [[5, 3, 2.8, 2.4, 0.6, 0.4, 1.6], [3, 2, 1.5, 1.3, 0.7, 0.2, 0.8]]

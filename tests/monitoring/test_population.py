@@ -245,3 +245,54 @@ def test_traffic_checks_on_an_engine_say_to_use_memory(tmp_path, capsys):
     assert main(["check", str(data), "--config", str(config), "--engine", "duckdb"]) == 2
     err = capsys.readouterr().err
     assert "line 9: rows is checked in memory, not on the engines yet; run check with --engine memory" in err
+
+
+def test_rows_without_a_usable_score_are_not_traffic_labelled_or_not():
+    df = _frame(seed=2)
+    df.loc[df.sample(frac=0.1, random_state=1).index, "p"] = np.nan  # 10% blank scores in every week
+    ds = _ds(df)
+    rows = population_over_time(ds, "rows", period="W")
+    expected = df[df["p"].notna()].groupby(_week(df["t"])).size()
+    assert rows["value"].tolist() == expected.astype(float).tolist()
+    psi = population_over_time(ds, "psi", period="W", reference_end="2026-02-08")
+    assert psi["value"].iloc[:8].max() < 0.1  # the unlabelled weeks 10-11 drift by construction, not by blanks
+
+
+def test_times_of_unlabelled_rows_written_differently_or_missing_get_a_note():
+    df = _frame(seed=4).astype({"t": str})
+    late = df["y"].isna()
+    df.loc[late, "t"] = pd.to_datetime(df.loc[late, "t"]).dt.strftime("%d/%m/%Y %H:%M")
+    df.loc[df.index[late][:5], "t"] = None
+    notes = _ds(df).notes
+    assert any("write their times differently from the labelled rows" in n for n in notes)
+    assert any("5 rows without a label have no readable time" in n for n in notes)
+
+
+def test_drift_and_datetime_or_id_like_columns():
+    from mlimpact.monitoring import drift_over_time
+
+    df = _frame(seed=6).assign(p=0.3)  # a constant score: its PSI cannot be checked, the drift table still comes
+    df["y"] = df["y"].fillna(np.nan)
+    assert len(drift_over_time(_ds(df))) > 0
+    df = _frame(seed=6)
+    df["ticket"] = [f"id{i}" for i in range(len(df))]
+    ds = _ds(df)
+    times = population_over_time(ds, "psi", period="W", column="t", reference_end="2026-02-08")
+    ids = population_over_time(ds, "psi", period="W", column="ticket", reference_end="2026-02-08")
+    assert np.isfinite(times["value"]).all() and np.isfinite(ids["value"]).all()
+    assert ids["value"].max() < 0.25  # every id new, but all in the one "other" bin: not a "major shift"
+
+
+def test_reference_end_with_an_offset_is_utc_and_before_the_data_is_refused(tmp_path, capsys):
+    cfg = parse_checks('[settings]\nreference_end = "2026-02-01T00:00:00+05:00"\n[[check]]\nmetric = "rows"\nmin = 1\n')
+    assert cfg.reference_end == pd.Timestamp("2026-01-31 19:00")
+    data, config = _write(tmp_path, _frame(seed=1), '\n[[check]]\nmetric = "psi"\nmax = 0.25\nperiod = "W"\n')
+    config.write_text(config.read_text().replace('reference_end = "2026-02-08"', 'reference_end = "2025-01-01"'))
+    assert main(["check", str(data), "--config", str(config)]) == 2
+    assert "reference_end 2025-01-01 is before the first time" in capsys.readouterr().err
+
+
+def test_causes_are_listed_even_when_empty(tmp_path, capsys):
+    data, config = _write(tmp_path, _frame(seed=1), '\n[[check]]\nmetric = "rows"\nmin = 1\nperiod = "W"\n')
+    assert main(["check", str(data), "--config", str(config), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["causes"] == []
