@@ -76,8 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "or CSV files, or (DuckDB) db.duckdb:table or db.duckdb:SELECT ...")
     _role_options(s)
     s.add_argument("--threshold", type=str, default=DEFAULT_THRESHOLD, help="flag a row when score >= threshold (default 0.5)")
-    s.add_argument("--format", choices=["json", "markdown", "html"], default="json")
+    s.add_argument("--format", choices=["json", "markdown", "html", "pdf"], default="json",
+                   help="json (default), or the report as markdown, html or pdf (pdf needs --out)")
     s.add_argument("--out", help="write to this file instead of standard output")
+    s.add_argument("--paper", choices=["A4", "Letter"], default="A4", help="paper size of --format pdf (default A4)")
     s.add_argument("--seed", type=int, default=0, help="seed of the bootstrap intervals")
     engine_options(s)
     s.add_argument("--verdicts", default=None, metavar="QUEUE",

@@ -1,4 +1,4 @@
-"""``python -m mlimpact summarize``: the summary object as JSON, or the report as Markdown/HTML."""
+"""``python -m mlimpact summarize``: the summary object as JSON, or the report as Markdown/HTML/PDF."""
 
 from __future__ import annotations
 
@@ -8,7 +8,11 @@ from mlimpact.cli.common import EXIT_OK, chosen_engine, json_text, load_dataset,
 
 
 def run(args) -> int:
-    """Print (or ``--out``) the summary JSON of DESIGN.md, or the whole report."""
+    """Print (or ``--out``) the summary JSON of DESIGN.md, or the whole report (a PDF only to ``--out``)."""
+    if args.format == "pdf" and not args.out:
+        from mlimpact.errors import InputError  # on use: start-up
+
+        raise InputError("--format pdf writes a binary file: give the file to write, e.g. --out report.pdf")
     engine = chosen_engine(args)
     if engine != "memory" and args.verdicts:
         from mlimpact.errors import InputError  # on use: start-up
@@ -34,6 +38,12 @@ def run(args) -> int:
 
     report = build_report(dataset, ReportSettings(threshold=args.threshold, seed=args.seed,
                                                     max_values=args.max_values or 20))
+    if args.format == "pdf":
+        from pathlib import Path  # noqa: I001 - on use: only the PDF writes bytes
+        from mlimpact.report import report_pdf  # fpdf2: on use
+
+        Path(args.out).write_bytes(report_pdf(report, paper=args.paper))
+        return EXIT_OK
     write(report_markdown(report) if args.format == "markdown" else report_html(report), args.out)
     return EXIT_OK
 

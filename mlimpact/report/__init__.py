@@ -1,4 +1,4 @@
-"""The report (Markdown/HTML), the summary object behind ``summarize``, and chart rendering.
+"""The report (Markdown/HTML/PDF), the summary object behind ``summarize``, and chart rendering.
 
 Names are imported from their modules on first use (PEP 562), so ``python -m mlimpact summarize
 --format json``, which needs only :mod:`mlimpact.report.summarize`, does not pay for every section's
@@ -15,6 +15,7 @@ _WHERE = {
     "Report": "mlimpact.report.model",
     "report_markdown": "mlimpact.report.output",
     "report_html": "mlimpact.report.output",
+    "report_pdf": "mlimpact.report.pdf",
     "DATA_WARNING_MARKS": "mlimpact.report.overview",
     "subject_of": "mlimpact.report.overview",
     "metric_cells": "mlimpact.report.overview",
