@@ -26,8 +26,8 @@ def money_terms(saved: impact.CostModel, columns: list[str], suffix: str) -> dic
             src = st.selectbox(impact.TERM_LABELS[term].capitalize(), sources, index=sources.index(source),
                                key=f"imp_{term}_src_{suffix}", help=impact.TERM_HELP[term])
             if src == impact.NUMBER:
-                chosen[term] = st.number_input("amount", value=number, step=1.0, key=f"imp_{term}_num_{suffix}",
-                                               label_visibility="collapsed")
+                chosen[term] = st.number_input(f"{impact.TERM_LABELS[term].capitalize()}: amount", value=number,
+                                               step=1.0, key=f"imp_{term}_num_{suffix}", label_visibility="collapsed")
             else:
                 chosen[term] = src
     return chosen

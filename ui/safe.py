@@ -13,6 +13,7 @@ import streamlit as st
 
 from mlimpact.errors import InputError
 from mlimpact.io import to_safe_csv
+from mlimpact.report.charts.core import text_alternative
 from mlimpact.report.render import RenderError, render_charts
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
@@ -61,6 +62,8 @@ def chart(ch, *, key: str | None = None, title_space: int = 70, on_select=None, 
     Streamlit's content sizing squeezes titled band charts, so the height is passed explicitly.
     ``on_select`` passes through (e.g. ``"rerun"`` for a chart with a selection parameter).
     """
+    if not isinstance(getattr(ch, "description", None), str):  # the text alternative screen readers announce
+        ch = ch.properties(description=text_alternative(ch))
     height = getattr(ch, "height", None)
     options = {"key": key}
     if on_select is not None:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from mlimpact.format import format_cell, format_value
 
-__all__ = ["PALETTE", "color_scale", "score_distribution_chart", "roc_chart", "pr_chart", "calibration_chart",
+__all__ = ["text_alternative", "PALETTE", "color_scale", "score_distribution_chart", "roc_chart", "pr_chart", "calibration_chart",
            "confusion_chart", "segment_bar_chart", "segment_heatmap", "residual_chart", "predicted_actual_chart",
            "per_class_chart"]
 
@@ -32,6 +32,27 @@ def _diagonal(lo: float, hi: float, *, color: str = NEUTRAL) -> alt.Chart:
     """The dashed y = x line (a random ROC, perfect calibration, exact predictions)."""
     return alt.Chart(pd.DataFrame({"x": [lo, hi], "y": [lo, hi]})).mark_line(color=color, strokeDash=[4, 3]).encode(
         x="x:Q", y="y:Q")
+
+
+def text_alternative(chart) -> str:
+    """A chart's text alternative for screen readers: its title (the finding) and subtitle, in words.
+
+    >>> import altair as alt
+    >>> text_alternative(alt.Chart().mark_bar().properties(title=_title("Recall fell in west", "Weekly recall.")))
+    'Chart: Recall fell in west. Weekly recall.'
+    """
+    title = getattr(chart, "title", None)
+    parts = []
+    if isinstance(title, str):
+        parts.append(title)
+    elif title is not None and not isinstance(title, type(alt.Undefined)):
+        for part in (getattr(title, "text", None), getattr(title, "subtitle", None)):
+            if isinstance(part, str) and part:
+                parts.append(part)
+            elif isinstance(part, list | tuple):
+                parts += [str(p) for p in part if p]
+    text = ". ".join(p.rstrip(". ") for p in parts)
+    return f"Chart: {text}." if text else "Chart"
 
 
 def _title(text: str, subtitle: str | list[str] | None = None) -> alt.TitleParams:
