@@ -15,12 +15,14 @@ import datetime as _dt
 import pandas as pd
 
 from mlimpact import __version__
+from mlimpact.compare import model_columns
 from mlimpact.format import format_cell, sentence, subject_name
 from mlimpact.io import Dataset
 from mlimpact.metrics import METRICS, default_metrics
 from mlimpact.metrics.leading import MAIN_METRIC
 from mlimpact.report.model import Report, ReportSettings, Section
 from mlimpact.report.sections import (
+    _compare_section,
     _difficulty_section,
     _impact,
     _impact_section,
@@ -52,6 +54,8 @@ def build_report(dataset: Dataset, settings: ReportSettings | None = None) -> Re
     impact = _impact(dataset, settings)
     if impact is not None:
         sections.append(_impact_section(impact))
+    if len(model_columns(dataset)) >= 2:  # the Compare page's models, side by side
+        sections.append(_compare_section(dataset, settings, segments))
     difficulty = _difficulty_section(dataset, settings)
     if difficulty is not None:
         sections.append(difficulty)

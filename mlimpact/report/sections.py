@@ -1,9 +1,10 @@
-"""The report's sections beyond the headline: weak slices, impact, difficulty lanes, monitoring."""
+"""The report's sections beyond the headline: weak slices, impact, compare, difficulty lanes, monitoring."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from mlimpact import compare as cmp
 from mlimpact import difficulty as dif
 from mlimpact import impact as imp
 from mlimpact import monitoring as mon
@@ -64,21 +65,31 @@ def _slices_section(dataset: Dataset, settings: ReportSettings) -> Section:
 def _impact(dataset: Dataset, settings: ReportSettings):
     """The Impact page's report (its costs and options, or its defaults); None when there is no binary score."""
 
-    if dataset.task != "binary" or dataset.score is None:
+    money = _money_settings(dataset, settings)
+    if money is None:
         return None
+    costs, scale, unit = money
     options = dict(settings.impact_options)
-    costs = settings.costs if settings.costs is not None else imp.default_costs(dataset)
-    scale = {"whole file": None, "per month": "month", "per year": "year"}.get(
-        options.get("scale"), "month" if imp.detect_period(dataset) is not None else None)
     segments = [c for c in dataset.roles.segments if c in dataset.frame.columns]
     segment = options.get("segment") or (segments[0] if segments else None)
     rule = options.get("rule", imp.default_rule(dataset))
     try:
         return imp.analyze_impact(dataset, costs, threshold=settings.threshold, lanes=imp.lanes_from(settings.lanes),
                                  rule=(rule or "").strip() or None, segment=segment, scale=scale,
-                                 unit=options.get("unit", ""), seed=settings.seed, time_budget_s=None)
+                                 unit=unit, seed=settings.seed, time_budget_s=None)
     except InputError:
         return None
+
+
+def _money_settings(dataset: Dataset, settings: ReportSettings):
+    """(costs, scale, unit) of the Impact page (its settings, or its defaults); None without a binary score."""
+    if dataset.task != "binary" or dataset.score is None:
+        return None
+    options = dict(settings.impact_options)
+    costs = settings.costs if settings.costs is not None else imp.default_costs(dataset)
+    scale = {"whole file": None, "per month": "month", "per year": "year"}.get(
+        options.get("scale"), "month" if imp.detect_period(dataset) is not None else None)
+    return costs, scale, options.get("unit", "")
 
 
 def _impact_section(report) -> Section:
@@ -105,6 +116,92 @@ def _impact_section(report) -> Section:
         section.tables.append((f"Where value is lost, by {report.segments.attrs.get('column', 'segment')}",
                                money(report.segments).round(4)))
     return section
+
+
+def _compare_section(dataset: Dataset, settings: ReportSettings, segments) -> Section:
+    """The Compare page's comparison of every model in the file, on the report's threshold and seed: side by side
+    with 95% intervals, paired differences against the first model, wins per value of the first segment column,
+    the value under the Impact section's cost model, the page's chart of the differences and its sentences."""
+    section = Section("Which option should we pick? Compare models")
+    money = _money_settings(dataset, settings)
+    costs, scale, unit = money if money is not None else (None, None, "")
+    segment = next((c for c in segments if c in dataset.frame.columns), None)
+    try:  # deterministic: no time budget, the report's seed
+        comp = cmp.compare_models(dataset, threshold=settings.threshold, segment=segment, costs=costs, scale=scale,
+                                  seed=settings.seed, time_budget_s=None)
+    except InputError as exc:
+        section.paragraphs.append(f"Not compared: {exc}")
+        return section
+    section.paragraphs += cmp.comparison_summary(comp, unit=unit)
+    section.paragraphs += [f"Note: {n}." for n in comp.notes]
+    assumptions = [a for a in cmp.decision_assumptions(dataset.source, comp, settings.threshold)
+                   if comp.task == "binary" or not a.startswith("threshold:")]  # no threshold without scores
+    section.paragraphs.append("Assumptions: " + "; ".join(assumptions) + ".")
+    from mlimpact.report.charts import segment_difference_chart  # altair: heavy, imported on use
+
+    metric, challenger = comp.metrics[0], cmp.challengers(comp)[0]  # the page's defaults for its chart
+    section.charts.append((f"{METRICS[metric].label}: {challenger} minus {comp.reference}, overall and per segment",
+                           segment_difference_chart(comp.differences, metric=metric, label=METRICS[metric].label,
+                                                    model=challenger, reference=comp.reference)))
+    side = cmp.decision_numbers(comp, unit=unit).set_index("option").T.rename_axis(index="criterion")
+    section.tables.append(("Side by side (95% intervals in brackets)", side.reset_index().rename_axis(columns=None)))
+    section.tables.append((f"Paired differences against {comp.reference} (the same rows for both; DeLong for ROC "
+                           "AUC, paired bootstrap otherwise; significant: the 95% interval excludes 0)",
+                           _differences_table(comp)))
+    if comp.value is not None:
+        per = {"month": ", per month", "year": ", per year"}.get(comp.value.attrs.get("scale") or "", "")
+        section.tables.append((f"Value under the same cost model as the Impact section{per} ("
+                               + "; ".join(costs.describe()) + ")", _value_table(comp, unit)))
+    if comp.segment:
+        section.tables.append((f"Where each model wins, by {comp.segment} (the winner when the paired 95% interval "
+                               "excludes no difference)", _wins_table(comp)))
+    return section
+
+
+def _differences_table(comp) -> pd.DataFrame:
+    """The paired differences over all rows: metric labels, four decimals, p-values in two significant digits."""
+    d = cmp.overall_differences(comp)
+    out = pd.DataFrame({"metric": [METRICS[m].label for m in d["metric"]]})
+    if len(comp.models) > 2:
+        out["model"] = d["model"].to_numpy()
+    for c, name in (("value_reference", "reference value"), ("value_model", "model value"),
+                    ("difference", "difference"), ("low", "95% low"), ("high", "95% high")):
+        out[name] = d[c].to_numpy(dtype=float).round(4)
+    out["p-value"] = [f"{p:.2g}" if pd.notna(p) else "" for p in d["p_value"]]
+    out["significant"] = ["yes" if (lo > 0 or hi < 0) else "no" for lo, hi in zip(d["low"], d["high"], strict=True)]
+    out["winner"] = d["winner"].to_numpy()
+    return out
+
+
+def _value_table(comp, unit: str) -> pd.DataFrame:
+    """Each model's value under the cost model (money, with 95% intervals), at the threshold and at its best."""
+    v = comp.value
+
+    def money(value, low, high) -> str:
+        if pd.isna(value):
+            return ""
+        interval = f" ({format_money(low, unit=unit)} to {format_money(high, unit=unit)})" \
+            if pd.notna(low) and pd.notna(high) else ""
+        return format_money(value, unit=unit) + interval
+
+    return pd.DataFrame({
+        "model": v["model"].to_numpy(), "point": v["point"].to_numpy(), "threshold": v["threshold"].round(4),
+        "flagged": v["flagged"].to_numpy(),
+        "value (95% interval)": [money(*r) for r in zip(v["value"], v["low"], v["high"], strict=True)],
+        "worth vs flagging nothing": [money(x, None, None) for x in v["value_vs_flag_none"]],
+        f"difference vs {comp.reference} (95% interval)": [
+            money(*r) for r in zip(v["difference"], v["diff_low"], v["diff_high"], strict=True)]})
+
+
+def _wins_table(comp) -> pd.DataFrame:
+    """:meth:`Comparison.wins` with metric labels as column names (``metric (model)`` with several challengers)."""
+    wins = comp.wins()
+
+    def label(column: str) -> str:
+        name, sep, rest = column.partition(" (")
+        return METRICS[name].label + sep + rest if name in METRICS else column
+
+    return wins.rename(columns={c: label(c) for c in wins.columns if c != "segment"})
 
 
 def _difficulty_section(dataset: Dataset, settings: ReportSettings) -> Section | None:
