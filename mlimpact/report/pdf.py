@@ -42,7 +42,8 @@ GREY = (90, 90, 90)
 CHART_WIDTH, PX_MM = 600, 25.4 / 96  # chart width in CSS px; one CSS px in mm
 TEXT_LIMIT, CELL_LIMIT = 600, 160  # characters of one sentence / table cell kept (then "…")
 #: sections whose lead sentences page 1 repeats under "What to look at next": title start -> sentences
-NEXT = {"Where does it fail?": 2, "How hard are the inputs?": 1, "Is it still working?": 1}
+NEXT = {"Where does it fail?": 2, "Which option should we pick?": 1, "How hard are the inputs?": 1,
+        "Is it still working?": 1}
 KEEP_FORMAT = {"\u200c", "\u200d"}  # zero-width (non-)joiners shape some scripts; other format characters go
 
 
