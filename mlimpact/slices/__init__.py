@@ -11,6 +11,12 @@ from mlimpact.slices.encoding import (
     EncodedFeatures,
     encode_features,
 )
+from mlimpact.slices.language import (
+    Slice,
+    SliceError,
+    format_slice,
+    parse_slice,
+)
 from mlimpact.slices.search import (
     ERROR_KINDS,
     default_error_kind,
@@ -88,4 +94,8 @@ __all__ = [
     "picked_slice",
     "SliceResult",
     "find_weak_slices",
+    "parse_slice",
+    "Slice",
+    "SliceError",
+    "format_slice",
 ]
