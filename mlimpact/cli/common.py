@@ -145,3 +145,21 @@ def json_text(document) -> str:
     '{\\n  "value": null,\\n  "high": [\\n    1.0,\\n    null\\n  ]\\n}\\n'
     """
     return json.dumps(_finite(document), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def slice_options(p: argparse.ArgumentParser) -> None:
+    """``--slice EXPR`` (repeatable) and ``--slices slices.toml``."""
+    p.add_argument("--slice", action="append", default=[], metavar="EXPR",
+                   help='a slice to follow, e.g. \'channel == "online" and amount > 500\' (repeatable; see the '
+                        "README's slice grammar)")
+    p.add_argument("--slices", action="append", default=[], metavar="FILE",
+                   help="slices.toml: named slices ([[slice]] tables with name and expression), e.g. saved in the app")
+
+
+def given_slices(args: argparse.Namespace, data=None) -> list:
+    """The slices of ``--slice`` and ``--slices``, checked against ``data``'s columns when given."""
+    if not getattr(args, "slice", None) and not getattr(args, "slices", None):
+        return []
+    from mlimpact.slices import resolve_slices  # on use: start-up
+
+    return resolve_slices(args.slice, args.slices, data=data)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from mlimpact.cli.common import EXIT_OK, json_text, load_dataset
+from mlimpact.cli.common import EXIT_OK, given_slices, json_text, load_dataset
+from mlimpact.errors import InputError
 
 
 def run(args) -> int:
@@ -23,10 +24,27 @@ def run(args) -> int:
     segment = next((c for c in dataset.roles.segments if c in dataset.frame.columns), None)
     report = analyze_impact(dataset, costs, threshold=args.threshold, segment=segment, seed=args.seed,
                            rule=args.rule, scale=args.scale, lanes=args.lanes, time_budget_s=None)
+    within = []
+    for s in given_slices(args, dataset):  # value within each slice: the same analysis on its rows
+        from mlimpact.slices import slice_rows  # on use: start-up
+
+        rows = slice_rows(dataset, s.expression)
+        if rows.n == 0:
+            raise InputError(f"slice {s.name!r} has no rows in {dataset.source}; check its values")
+        within.append((s, rows.n, analyze_impact(rows, costs, threshold=args.threshold, segment=segment,
+                                                 seed=args.seed, rule=args.rule, scale=args.scale, lanes=args.lanes,
+                                                 time_budget_s=None)))
     if args.format == "json":
-        sys.stdout.write(json_text(report.to_json()))
+        doc = report.to_json()
+        if within:
+            doc["slices"] = [{"name": s.name, "expression": s.expression, "n": n, "impact": a.to_json()}
+                             for s, n, a in within]
+        sys.stdout.write(json_text(doc))
     else:
         print("\n".join(report.summary))
         print()
         print("\n".join(f"- {a}" for a in report.assumptions()))
+        for s, n, a in within:
+            print(f"\nWithin the slice {s.name} ({n:,} rows):")
+            print("\n".join(a.summary))
     return EXIT_OK

@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from mlimpact.cli import check, impact, review_sample, slices, summarize
-from mlimpact.cli.common import EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR, engine_options
+from mlimpact.cli.common import EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR, engine_options, slice_options
 from mlimpact.errors import InputError
 from mlimpact.io.decision import DEFAULT_THRESHOLD, check_threshold
 
@@ -60,6 +60,7 @@ def _check_parser(sub) -> None:
                    help="remember what was sent: an ongoing incident is sent (and printed) once, with a 'resolved' "
                         "entry when it is back in range")
     engine_options(s)
+    slice_options(s)
     s.add_argument("--format", choices=["text", "json"], default="text")
     s.add_argument("--allow-unchecked", action="store_true",
                    help="exit 0 when no bucket could be checked (default: exit 2, as nothing was verified)")
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--paper", choices=["A4", "Letter"], default="A4", help="paper size of --format pdf (default A4)")
     s.add_argument("--seed", type=int, default=0, help="seed of the bootstrap intervals")
     engine_options(s)
+    slice_options(s)
     s.add_argument("--verdicts", default=None, metavar="QUEUE",
                    help="a review queue (review-sample's CSV) with verdicts filled in: adds what reviewers found")
     s.add_argument("--max-values", type=int, default=None, metavar="N",
@@ -103,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--alpha", type=float, default=0.95, help="SliceLine's alpha (with --scoring sliceline)")
     s.add_argument("--format", choices=["json", "text"], default="json")
     engine_options(s)
+    slice_options(s)
 
     _check_parser(sub)
     _review_parser(sub)
@@ -125,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["json", "text"], default="json")
     s.add_argument("--seed", type=int, default=0)
     engine_options(s)
+    slice_options(s)
     return parser
 
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import sys
 
-from mlimpact.cli.common import EXIT_OK, chosen_engine, json_text, load_dataset, load_engine_dataset, write
+from mlimpact.cli.common import (
+    EXIT_OK,
+    chosen_engine,
+    given_slices,
+    json_text,
+    load_dataset,
+    load_engine_dataset,
+    write,
+)
 
 
 def run(args) -> int:
@@ -30,6 +38,10 @@ def run(args) -> int:
         from mlimpact.report.summarize import summarize  # on use: keeps the other commands' start-up light
 
         summary = summarize(dataset, threshold=args.threshold, seed=args.seed, max_values=args.max_values)
+        if slices := given_slices(args, dataset):
+            from mlimpact.slices import slice_summary  # on use: start-up
+
+            summary["named_slices"] = slice_summary(dataset, slices, threshold=args.threshold, seed=args.seed)
         if args.verdicts:
             summary["review"] = _review(args.verdicts, dataset)
         write(json_text(summary), args.out)

@@ -17,6 +17,20 @@ from mlimpact.slices.language import (
     format_slice,
     parse_slice,
 )
+from mlimpact.slices.named import (
+    MAX_SLICES,
+    SLICE_TABLE_COLUMNS,
+    NamedSlice,
+    named_slice,
+    named_slice_line,
+    parse_slices_toml,
+    read_slices,
+    resolve_slices,
+    slice_rows,
+    slice_summary,
+    slice_table,
+    slices_to_toml,
+)
 from mlimpact.slices.search import (
     ERROR_KINDS,
     default_error_kind,
@@ -58,6 +72,18 @@ from mlimpact.slices.weak import (
 )
 
 __all__ = [
+    "MAX_SLICES",
+    "SLICE_TABLE_COLUMNS",
+    "NamedSlice",
+    "named_slice",
+    "named_slice_line",
+    "parse_slices_toml",
+    "read_slices",
+    "resolve_slices",
+    "slice_rows",
+    "slice_table",
+    "slice_summary",
+    "slices_to_toml",
     "role_segments",
     "segment_candidates",
     "parse_bin_edges",
