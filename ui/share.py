@@ -136,6 +136,24 @@ CONTROLS: dict[str, tuple[str, str]] = {
 }
 PARAMS.update({name: Param(_text, f"a control of the {name.split('_')[0]} page") for name in CONTROLS})
 PARAMS["lanes"] = Param(_text, "the lanes set on the Difficulty page")
+PARAMS["slices"] = Param(lambda v: _slices(v), "the saved slices")
+PARAMS["slice"] = Param(_text, "the active slice")
+
+
+def _slices(value: str) -> list[tuple[str, str]]:
+    """The saved slices of a link: a JSON list of [name, expression] pairs (parsed again before any use)."""
+    import json  # noqa: PLC0415 - only links with slices need it
+
+    if len(value) > 4000:
+        raise ValueError("longer than 4,000 characters")
+    try:
+        pairs = json.loads(value)
+    except ValueError:
+        raise ValueError("not a list of [name, expression] pairs") from None
+    if not (isinstance(pairs, list) and len(pairs) <= 50 and all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in pairs)):
+        raise ValueError("not a list of at most 50 [name, expression] pairs")
+    return [(_text(n), e) for n, e in pairs]
 
 ROLE_PARAMS = ("label", "score", "prediction", "time", "id", "amount", "task", "positive")
 

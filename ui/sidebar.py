@@ -29,7 +29,7 @@ from mlimpact.io import (
 from mlimpact.io.decision import DEFAULT_THRESHOLD, threshold_scale
 from mlimpact.io.load import Source, dataset_of, read_source
 
-from . import context, links, meeting, nav, report_buttons, safe, server_source, share, state
+from . import context, links, meeting, nav, report_buttons, safe, server_source, share, slice_panel, state
 
 UPLOAD_CHOICE = "upload"
 UPLOAD_TYPES = ["csv", "tsv", "txt", "gz", "zip", "parquet", "xlsx"]
@@ -57,8 +57,10 @@ def require_dataset() -> tuple[Dataset, SidebarState]:
     fs = current()
     if fs.dataset is None:
         explain_and_stop(fs)
+    rows = slice_panel.active_rows(fs.dataset)  # every page honours the active slice
     context.show(fs.source, fs.dataset, fs.threshold, fs.threshold_why)
-    return fs.dataset, fs
+    slice_panel.banner(fs.dataset, rows, fs.threshold)
+    return rows, fs
 
 
 def explain_and_stop(fs: SidebarState) -> None:
@@ -242,6 +244,7 @@ def render() -> SidebarState:
         if source is not None:
             share.apply_link(source)
             links.apply_lanes(source.content_hash)
+            slice_panel.apply_link(source.content_hash)
             roles = _roles_widgets(source, controls)
             try:
                 dataset = _dataset(source, roles)
@@ -257,6 +260,7 @@ def render() -> SidebarState:
                         used += f" ({dataset.n_excluded:,} excluded; see Data)"
                     st.caption(used)
                     report_buttons.show(source, dataset, result.threshold)
+                    slice_panel.panel(dataset)
             else:
                 st.warning("These columns cannot be analysed yet: see the message on the page.",
                            icon=":material/warning:")
@@ -283,6 +287,7 @@ def _publish(result: SidebarState, choice: str) -> None:
         values["seg"] = roles.segments if roles.segments != guess.segments else None
         values["other"] = roles.other_scores if roles.other_scores != guess.other_scores else None
         values["lanes"] = links.lanes_param(source.content_hash)
+        values["slices"], values["slice"] = slice_panel.link_value(source.content_hash)
     if dataset is not None and dataset.task == "binary" and dataset.score is not None:
         values["t"] = round(result.threshold, 6)
     else:

@@ -1,0 +1,57 @@
+"""Slices you name, in the app: type a slice in the sidebar, save it, and every page works on its rows and says so;
+the link carries it (parsed again, never executed); a bad slice is a message, not a traceback."""
+
+from __future__ import annotations
+
+from tests.app.test_links import _h
+from tests.app.test_share import _app
+
+EXPR = 'channel == "online" and amount > 200'
+
+
+def _save(at, expr=EXPR, name="online, over 200"):
+    h = _h(at)
+    at.text_input(key=f"slice_expr_{h}").set_value(expr)
+    at.text_input(key=f"slice_name_{h}").set_value(name)
+    at.button(key=f"slice_save_{h}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _banner(at) -> str:
+    return " ".join(i.value for i in at.main.info if "every page shows these rows" in i.value)
+
+
+def test_a_saved_slice_is_followed_by_every_page():
+    at = _save(_app({}))
+    banner = _banner(at)
+    assert "online, over 200" in banner.replace("\\", "") and "of 80,000 rows" in banner
+    for page in ("pages/overview.py", "pages/segments.py", "pages/impact.py", "pages/monitoring.py",
+                 "pages/review.py", "pages/difficulty.py", "pages/compare.py"):
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        assert _banner(at), page
+    rows = int(_banner(at).replace("\\", "").split("Slice online, over 200: ")[1].split(" of")[0].replace(",", ""))
+    import pandas as pd
+
+    frame = pd.read_csv("sample_data/fraud.csv")
+    assert rows == int(((frame["channel"] == "online") & (frame["amount"] > 200)).sum())
+    at.button(key="slice_clear").click().run()
+    assert not _banner(at)
+
+
+def test_the_link_restores_the_slices_and_the_active_one():
+    at = _save(_app({}))
+    params = {k: at.query_params[k] for k in at.query_params}
+    assert params["slice"] == "online, over 200" and "amount > 200" in params["slices"]
+    again = _app(params, "pages/impact.py")
+    assert not again.exception and "online, over 200" in _banner(again).replace("\\", "")
+
+
+def test_a_bad_slice_says_why_and_a_tampered_link_is_ignored():
+    at = _save(_app({}), expr='chanel == "online"', name="typo")
+    errors = " ".join(e.value for e in at.sidebar.error).replace("\\", "")
+    assert "unknown column `chanel`; did you mean `channel`?" in errors and not _banner(at)
+    at = _app({"slices": '[["x", "__import__(\\"os\\")"]]', "slice": "x"})
+    assert not at.exception and not _banner(at)
+    assert any("ignored link parameter `slices`" in w.value.replace("\\", "") for w in at.warning)
