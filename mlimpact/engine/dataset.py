@@ -59,6 +59,10 @@ class EngineDataset:
     notes: list[str] = field(default_factory=list)
     inferred: list[str] = field(default_factory=list)
     column_types: dict[str, str] = field(default_factory=dict)
+    #: SQL: the rows left out only because their label is missing, model output usable (traffic without a label)
+    unlabelled: str = "FALSE"
+    #: the checks file's end of the reference period (``validate_config`` records it for the engine's checks)
+    reference_end: pd.Timestamp | None = None
 
     @property
     def n(self) -> int:
@@ -182,7 +186,8 @@ def _prepare(backend, src, changes, threshold) -> EngineDataset:
     spec = BinarySpec(where=f"({in_classes}) AND {finite(score)}", y=y, score=score, threshold=float(threshold))
     roles = roles.replace(task="binary", positive=found.positive)
     return EngineDataset(backend, name, src.fingerprint, roles, "binary", found.classes, spec, total, exclusions,
-                         notes=list(src.notes) + list(found.notes), inferred=inferred, column_types=types)
+                         notes=list(src.notes) + list(found.notes), inferred=inferred, column_types=types,
+                         unlabelled=f"{is_missing} AND {finite(score)}")
 
 
 def _excluded(backend, name: str, reason_sql: str, order, output: str) -> tuple[int, dict]:
@@ -214,7 +219,8 @@ def _prepare_regression(backend, src, roles, inferred, types) -> EngineDataset:
                                   "prediction")
     spec = RegressionSpec(where=f"{finite(y)} AND {finite(p)}", y=y, pred=p)
     return EngineDataset(backend, name, src.fingerprint, roles, "regression", (), spec, total, exclusions,
-                         notes=list(src.notes), inferred=inferred, column_types=types)
+                         notes=list(src.notes), inferred=inferred, column_types=types,
+                         unlabelled=f"({y} IS NULL OR isnan(CAST({y} AS DOUBLE))) AND {finite(p)}")
 
 
 def global_keys(eds: EngineDataset):

@@ -13,8 +13,8 @@ import math
 import sqlglot
 from sqlglot import exp
 
-__all__ = ["ident", "literal", "to_dialect", "quantiles_sql", "finite", "bin_index",
-           "LOG_EPS", "loss_sql", "group_by_sets"]
+__all__ = ["ident", "literal", "to_dialect", "quantiles_sql", "order_statistics_sql", "epoch_ns", "double",
+           "finite", "bin_index", "LOG_EPS", "loss_sql", "group_by_sets"]
 
 #: scikit-learn's clipping of probabilities in log loss (``np.finfo(float).eps``)
 LOG_EPS = 2.220446049250313e-16
@@ -65,6 +65,33 @@ def quantiles_sql(expr: str, qs, dialect: str) -> str:
     if dialect == "spark":
         return f"percentile({to_dialect(expr, 'spark')}, array({arr}))"
     return f"quantile_cont({expr}, [{arr}])"
+
+
+def order_statistics_sql(expr: str, ranks, n: int, dialect: str) -> str:
+    """An aggregate giving, as a list, the values at the 0-based ``ranks`` of the ``n`` values of ``expr`` in
+    ascending order, read exactly (no interpolation): DuckDB's ``quantile_disc`` at the middle of each value's
+    share, Spark's ``percentile`` with every value counted four times, each position inside one value's run.
+
+    >>> order_statistics_sql("x", [0, 3], 4, "duckdb")
+    'quantile_disc(x, [0.125, 0.875])'
+    """
+    if dialect == "spark":
+        return f"percentile({expr}, [{', '.join(repr((4 * r + 1.5) / (4 * n - 1)) for r in ranks)}], 4)"
+    return f"quantile_disc({expr}, [{', '.join(repr((r + 0.5) / n) for r in ranks)}])"
+
+
+def epoch_ns(expr: str, dialect: str) -> str:
+    """The timestamp ``expr`` as nanoseconds since 1970 in a DOUBLE (pandas' datetime64[ns] integers as floats)."""
+    return f"CAST({'unix_micros' if dialect == 'spark' else 'epoch_us'}({expr}) * 1000 AS DOUBLE)"
+
+
+def double(value: float) -> str:
+    """A DOUBLE literal both engines read back bit for bit (a plain ``0.1`` is a DECIMAL first).
+
+    >>> double(0.1)
+    "CAST('0.1' AS DOUBLE)"
+    """
+    return f"CAST('{float(value)!r}' AS DOUBLE)"
 
 
 def finite(expr: str) -> str:

@@ -344,24 +344,29 @@ def role_changes(columns: dict) -> dict:
 
 
 def validate_config(dataset, config: ChecksConfig, source: str) -> None:
-    """Refuse checks that cannot apply to ``dataset`` (metric, segment column, period), naming the line."""
+    """Refuse checks that cannot apply to ``dataset`` (metric, segment column, period), naming the line. On an
+    engine's dataset, also record the file's ``reference_end`` there (the engine's checks read it)."""
 
     allowed = metrics_for_task(dataset.task)
     in_memory = hasattr(dataset, "frame")  # an engine dataset has columns, no frame
+    if not in_memory:
+        from mlimpact.monitoring.engine_population import (  # noqa: I001 - on use: sqlglot on the engine path only
+            engine_population_problem, engine_time_span)
+        dataset.reference_end = config.reference_end
     for r in config.ranges:
         if r.metric not in allowed and r.metric not in POPULATION_METRICS:
             raise _fail(source, r.line, f"metric {r.metric!r} does not apply to {dataset.source}, a {dataset.task} "
                                         f"task", f"choose one of {', '.join(allowed)}")
-        if (r.metric in POPULATION_METRICS or r.estimated) and not in_memory:
-            raise _fail(source, r.line, f"{'estimated ' if r.estimated else ''}{r.metric} is checked in memory, not "
-                                        "on the engines yet", "run check with --engine memory (the file must fit in "
-                                                              "memory) or remove this check")
-        problem = population_problem(dataset, r.metric, r.column, r.period) if r.metric in POPULATION_METRICS \
+        if r.estimated and not in_memory:
+            raise _fail(source, r.line, f"estimated {r.metric} is checked in memory, not on the engines yet",
+                        "run check with --engine memory (the file must fit in memory) or remove this check")
+        traffic = population_problem if in_memory else engine_population_problem
+        problem = traffic(dataset, r.metric, r.column, r.period) if r.metric in POPULATION_METRICS \
             else estimation_problem(dataset, config.reference_end) if r.estimated else None
         if problem:
             raise _fail(source, r.line, problem)
-        if r.metric == "psi" and config.reference_end is not None and in_memory and dataset.roles.time:
-            first = dataset.frame[dataset.roles.time].min()
+        if r.metric == "psi" and config.reference_end is not None and dataset.roles.time:
+            first = dataset.frame[dataset.roles.time].min() if in_memory else engine_time_span(dataset)[0]
             if pd.notna(first) and config.reference_end < first:
                 raise _fail(source, r.line, f"reference_end {config.reference_end:%Y-%m-%d} is before the first time "
                                             f"in {dataset.source} ({first:%Y-%m-%d}): psi has no reference period",

@@ -3,7 +3,8 @@
 One ``GROUP BY`` per (period, segment column) counts every bucket's runs and cells where the data lives
 (the bucket is the engine's ``date_trunc`` of the time column: ISO weeks start on Monday, as in memory);
 :func:`mlimpact.monitoring.series.series_table` and :func:`mlimpact.monitoring.ranges.check_ranges` then
-turn them into the very status table the memory path's ``check`` prints.
+turn them into the very status table the memory path's ``check`` prints. The checks on the traffic (rows,
+missing_share, unlabelled_share, psi) come from :mod:`mlimpact.monitoring.engine_population`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import pandas as pd
 from mlimpact.engine.dataset import count_groupings
 from mlimpact.errors import InputError
 from mlimpact.metrics.tables import metrics_from_tables
+from mlimpact.monitoring.engine_population import engine_population_over_time
+from mlimpact.monitoring.population import POPULATION_METRICS, psi_column
 from mlimpact.monitoring.ranges import STATUS_COLUMNS, check_ranges
 from mlimpact.monitoring.series import (
     DEFAULT_SETTINGS,
@@ -73,22 +76,39 @@ def engine_metrics_over_time(eds, keys, *, metrics, period: str | None = "W", se
     return series_table(t, buckets, slabels, segment=segment, settings=settings, task=eds.task)
 
 
-def engine_evaluate_ranges(eds, keys, ranges, *, settings: MonitorSettings = DEFAULT_SETTINGS) -> pd.DataFrame:
-    """:func:`mlimpact.monitoring.ranges.evaluate_ranges` on an engine: one query per (period, segment)."""
+def engine_evaluate_ranges(eds, keys, ranges, *, settings: MonitorSettings = DEFAULT_SETTINGS,
+                           reference_end=None) -> pd.DataFrame:
+    """:func:`mlimpact.monitoring.ranges.evaluate_ranges` on an engine: one query per (period, segment) for the
+    model's metrics, and the checks on the traffic from
+    :func:`mlimpact.monitoring.engine_population.engine_population_over_time` (``reference_end``: default the
+    one :func:`mlimpact.monitoring.checks.validate_config` recorded on ``eds``, else mid-span). The result has
+    :data:`STATUS_COLUMNS` plus ``column`` and ``estimated``, as in memory."""
     ranges = tuple(ranges)
+    end = reference_end if reference_end is not None else getattr(eds, "reference_end", None)
     wanted: dict = {}
     for r in ranges:
-        wanted.setdefault((r.period, r.segment), set()).add(r.metric)
+        if r.metric not in POPULATION_METRICS:
+            wanted.setdefault((r.period, r.segment), set()).add(r.metric)
     tables = {}  # one GROUP BY per (period, segment), every metric of it from the same counts
     frames = []
-    for metric, period, segment in dict.fromkeys((r.metric, r.period, r.segment) for r in ranges):  # memory's order
-        if (period, segment) not in tables:
-            tables[period, segment] = engine_metrics_over_time(eds, keys, metrics=sorted(wanted[period, segment]),
-                                                               period=period, segment=segment, settings=settings)
-        table = tables[period, segment]
-        frames.append(check_ranges(table[table["metric"] == metric],
-                                   [r for r in ranges if (r.metric, r.period, r.segment) == (metric, period, segment)],
-                                   rule=settings.rule))
+    for group in dict.fromkeys(_key(r) for r in ranges):  # memory's order
+        metric, period, segment, column, estimated = group
+        if metric in POPULATION_METRICS:
+            table = engine_population_over_time(eds, metric, period=period, segment=segment, column=column,
+                                                reference_end=end, settings=settings)
+        else:
+            if (period, segment) not in tables:
+                tables[period, segment] = engine_metrics_over_time(eds, keys, metrics=sorted(wanted[period, segment]),
+                                                                   period=period, segment=segment, settings=settings)
+            table = tables[period, segment]
+            table = table[table["metric"] == metric]
+        measured = psi_column(eds, column) if metric == "psi" else column
+        frames.append(check_ranges(table, [r for r in ranges if _key(r) == group], rule=settings.rule)
+                      .assign(column=measured, estimated=estimated))
     if not frames:
-        return pd.DataFrame(columns=STATUS_COLUMNS)
+        return pd.DataFrame(columns=STATUS_COLUMNS + ["column", "estimated"])
     return pd.concat(frames, ignore_index=True)
+
+
+def _key(r) -> tuple:
+    return r.metric, r.period, r.segment, r.column, r.estimated

@@ -37,7 +37,7 @@ from mlimpact.monitoring.series import (
 )
 
 __all__ = ["population_stability_index", "POPULATION_METRICS", "PSI_MIN_ROWS", "PSI_MAJOR", "POPULATION_BOUNDS", "population_over_time", "psi_column",
-           "population_problem"]
+           "population_problem", "traffic_problem", "one_value"]
 
 #: the checks on the traffic, and what each measures (for messages and the checks file's comments)
 POPULATION_METRICS = {"rows": "rows per bucket", "missing_share": "share of rows where a column is empty",
@@ -86,7 +86,21 @@ def _population(dataset: Dataset, column: str) -> pd.Series:
 
 def population_problem(dataset: Dataset, metric: str, column: str | None, period: str | None = "W") -> str | None:
     """Why this check cannot run on ``dataset`` (one sentence naming the file and column), or None."""
-    columns = dataset.frame.columns
+    return traffic_problem(dataset, metric, column, period, columns=dataset.frame.columns,
+                           single=lambda c: one_value(_population(dataset, c)))
+
+
+def one_value(values: pd.Series) -> str | None:
+    """How the one value of ``values`` reads (``empty`` when every value is missing); None when they vary."""
+    if values.nunique(dropna=False) >= 2:
+        return None
+    return "empty" if values.isna().all() else f"{values.dropna().iloc[0]!s}"
+
+
+def traffic_problem(dataset, metric: str, column: str | None, period: str | None, *, columns,
+                    single) -> str | None:
+    """:func:`population_problem` for a Dataset or an engine's dataset: ``columns`` are its columns and
+    ``single(column)`` says how a column's one value over the population reads (None when it varies)."""
     if metric == "psi" and period is None:
         return 'psi compares each time bucket with the reference period: add period = "D", "W" or "M"'
     if metric == "missing_share":
@@ -100,9 +114,8 @@ def population_problem(dataset: Dataset, metric: str, column: str | None, period
             return 'psi needs a column: add column = "COLUMN" (the score, or any column of the file)'
         if target not in columns:
             return f"column `{target}` is not in {dataset.source}; name one of its columns"
-        values = _population(dataset, target)
-        if values.nunique(dropna=False) < 2:
-            shown = "empty" if values.isna().all() else f"{values.dropna().iloc[0]!s}"
+        shown = single(target)
+        if shown is not None:
             return (f"column `{target}` has one value ({shown}) in every row of {dataset.source}, so its PSI cannot "
                     "move; check a column that varies")
     if column is not None and column not in columns:
@@ -146,12 +159,12 @@ def _complete(b: TimeBuckets) -> TimeBuckets:
     return TimeBuckets(b.period, codes, full.labels, full.starts, full.ends)
 
 
-def _partial_last(dataset: Dataset, buckets: TimeBuckets, S: int) -> np.ndarray:
-    """Too small: the last bucket when the file ends a day or more before it does (a week still running)."""
+def _partial_last(buckets: TimeBuckets, S: int, last) -> np.ndarray:
+    """Too small: the last bucket when the file ends (``last``, its last time) a day or more before it does (a
+    week still running)."""
     small = np.zeros(len(buckets.labels) * S, dtype=bool)
-    if buckets.period is None or dataset.roles.time is None:
+    if buckets.period is None or last is None:
         return small
-    last = _population(dataset, dataset.roles.time).max()
     if pd.notna(last) and buckets.ends[-1] - last > pd.Timedelta(hours=1 if buckets.period == "D" else 24):
         small[-S:] = True
     return small
@@ -200,7 +213,8 @@ def population_over_time(dataset: Dataset, metric: str, *, period: str | None = 
     note = ""
     if metric == "rows":
         value = n.copy()
-        small = _partial_last(dataset, buckets, S)
+        time = dataset.roles.time
+        small = _partial_last(buckets, S, _population(dataset, time).max() if time else None)
     elif metric in ("missing_share", "unlabelled_share"):
         if metric == "missing_share":
             flag, note = _population(dataset, column).isna().to_numpy(), f"column {column}"

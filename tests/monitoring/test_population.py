@@ -240,11 +240,13 @@ def test_check_cli_on_a_file_where_every_label_is_empty(tmp_path, capsys):
     assert "every value is missing" in err and "Traceback" not in err
 
 
-def test_traffic_checks_on_an_engine_say_to_use_memory(tmp_path, capsys):
-    data, config = _write(tmp_path, _frame(seed=1), '\n[[check]]\nmetric = "rows"\nmin = 10\nperiod = "W"\n')
+def test_estimated_checks_on_an_engine_say_to_use_memory(tmp_path, capsys):
+    """Traffic checks run on the engines too (tests/engine/test_engine_population.py); estimated ones do not."""
+    data, config = _write(tmp_path, _frame(seed=1), '\n[[check]]\nmetric = "recall"\nestimated = true\nmin = 0.5\n'
+                          'period = "W"\n')
     assert main(["check", str(data), "--config", str(config), "--engine", "duckdb"]) == 2
     err = capsys.readouterr().err
-    assert "line 9: rows is checked in memory, not on the engines yet; run check with --engine memory" in err
+    assert "line 9: estimated recall is checked in memory, not on the engines yet; run check with --engine memory" in err
 
 
 def test_rows_without_a_usable_score_are_not_traffic_labelled_or_not():
