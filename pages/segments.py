@@ -7,7 +7,7 @@ from mlimpact.errors import InputError
 from mlimpact.metrics import METRICS, default_metrics, main_metric
 from mlimpact.report import charts
 from ui import columns as cols
-from ui import computed, links, safe, share, sidebar, state, weak_slices, widgets
+from ui import computed, links, safe, share, sidebar, slice_panel, state, weak_slices, widgets
 
 ds, fs = sidebar.require_dataset()
 threshold = fs.threshold
@@ -67,7 +67,9 @@ if len(columns) == 1:
     col = columns[0]
     domain = slices.segment_codes(ds, [col], n_bins=int(n_bins), top_k=int(top_k), edges=edges).labels[col].tolist()
     safe.chart(charts.segment_bar_chart(rows, metric=metric, label=m.label, column=col, overall=overall_value,
-                                        domain=domain, direction=m.direction))
+                                        domain=domain, direction=m.direction), key="seg_bars", on_select="rerun")
+    if (bar := widgets.chart_pick("seg_bars", charts.SEGMENT_SELECTION)) is not None:  # a clicked bar: its segment
+        st.session_state[state.SELECTED_SEGMENT] = {col: bar["segment_value"]}
 else:
     safe.chart(charts.segment_heatmap(rows, metric=metric, label=m.label, columns=list(columns),
                                       direction=m.direction))
@@ -83,6 +85,7 @@ sel = share.publish_selection(view)
 if sel:
     st.caption(safe.md_escape("Selected segment (used by the other pages): "
                               + " and ".join(f"{k} = {v}" for k, v in sel.items())))
+    slice_panel.offer(ds, sel, "seg_to_slice")
 
 # ----------------------------------------------------------------------------- weak slices
 weak_slices.show(ds, threshold, metrics)

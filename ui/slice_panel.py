@@ -52,6 +52,40 @@ def _save(dataset: Dataset, h: str) -> None:
     st.session_state[f"slice_active_{h}"] = new.name
 
 
+def _file_hash(content_hash: str) -> str:
+    """The file's content hash of a Dataset that may be a slice's rows (``…#slice:…``)."""
+    return content_hash.split("#slice:")[0]
+
+
+def offer(dataset: Dataset, selected: dict | None, key: str) -> None:
+    """"Save as a slice" for a segment picked on a page (a table row or a bar): the expression it stands for
+    (within the active slice, if one is on) and an editable name."""
+    expr = sl.selection_expression(selected, dataset) if selected else None
+    if expr is None:
+        return
+    ch = _file_hash(dataset.content_hash)
+    now = active(ch)
+    expr = f"({now.expression}) and ({expr})" if now is not None else expr
+    with st.popover("Save as a slice", icon=":material/filter_alt:"):
+        st.text_input("Name of the new slice", value=" and ".join(f"{k} = {v}" for k, v in selected.items())[:60],
+                      max_chars=60, key=f"{key}_name")
+        st.code(expr, language=None)
+        st.button("Save and use this slice", key=f"{key}_save", on_click=_save_expression, args=(dataset, ch, expr,
+                                                                                                 key))
+
+
+def _save_expression(dataset: Dataset, content_hash: str, expr: str, key: str) -> None:
+    try:
+        new = sl.named_slice(st.session_state.get(f"{key}_name") or None, expr, dataset)
+    except InputError as exc:
+        st.toast(f"Not saved: {exc}", icon=":material/error:")
+        return
+    kept = [s for s in saved(content_hash) if s.name != new.name][: sl.MAX_SLICES - 1]
+    st.session_state[SAVED][content_hash] = kept + [new]
+    _set_active(content_hash, new.name)
+    st.session_state[f"slice_active_{content_hash[:12]}"] = new.name
+
+
 def _delete(content_hash: str, h: str) -> None:
     name = st.session_state.get(f"slice_active_{h}")
     st.session_state[SAVED][content_hash] = [s for s in saved(content_hash) if s.name != name]

@@ -30,7 +30,7 @@ from mlimpact.metrics import METRICS, benjamini_hochberg, default_metrics, evalu
 from mlimpact.slices.language import parse_slice, slice_name_ok
 
 __all__ = ["NamedSlice", "MAX_SLICES", "named_slice", "parse_slices_toml", "read_slices", "slices_to_toml",
-           "resolve_slices", "slice_rows", "slice_table", "slice_summary", "named_slice_line", "SLICE_TABLE_COLUMNS"]
+           "resolve_slices", "slice_rows", "slice_table", "slice_summary", "named_slice_line", "selection_expression", "SLICE_TABLE_COLUMNS"]
 
 #: the most slices one file, link or command may carry
 MAX_SLICES = 50
@@ -234,3 +234,35 @@ def named_slice_line(summary: dict) -> str:
     q = "" if m["q_value"] is None else f" (q = {m['q_value']:.2g})"
     return (f"{head}; {m['metric']} {m['value']:.3f} ({m['low']:.3f}–{m['high']:.3f}) vs {m['rest_value']:.3f} "
             f"for the rest, {verdict}{q}")
+
+
+_BIN = re.compile(r"^\[(?P<lo>[^,\]]+), (?P<hi>[^\])]+)(?P<end>[)\]])$")
+
+
+def selection_expression(selected: dict, dataset: Dataset) -> str | None:
+    """A segment picked on the Segments page (``{column: value label}``) as a slice expression, or None when a value
+    stands for several (``Other``). Bins (``[51, 96)``) become ranges with the edges as shown.
+
+    >>> import pandas as pd
+    >>> from mlimpact.io import Roles, build_dataset
+    >>> ds = build_dataset(pd.DataFrame({"y": [0, 1], "p": [0.2, 0.7], "amount": [3.0, 9.0], "my region": ["a", "b"]}),
+    ...                    Roles(label="y", score="p"))
+    >>> selection_expression({"my region": "b", "amount": "[2.5, 10]"}, ds)
+    '`my region` == "b" and amount >= 2.5 and amount <= 10'
+    """
+    parts = []
+    for column, label in selected.items():
+        name = column if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", column) else "`" + column.replace("`", "``") + "`"
+        numeric = pd.api.types.is_numeric_dtype(dataset.frame[column]) and \
+            not pd.api.types.is_bool_dtype(dataset.frame[column])
+        if label == "Other":
+            return None
+        if label == "(missing)":
+            parts.append(f"{name} is null")
+        elif numeric and (m := _BIN.match(str(label))):
+            parts.append(f"{name} >= {m['lo']} and {name} {'<=' if m['end'] == ']' else '<'} {m['hi']}")
+        elif numeric:
+            parts.append(f"{name} == {str(label).removeprefix('= ')}")
+        else:
+            parts.append(f"{name} == {json.dumps(str(label), ensure_ascii=False)}")
+    return parse_slice(" and ".join(parts), dataset).text if parts else None

@@ -11,7 +11,7 @@ import pandas as pd
 
 from mlimpact.format import format_cell, format_value
 
-__all__ = ["text_alternative", "PALETTE", "color_scale", "score_distribution_chart", "roc_chart", "pr_chart", "calibration_chart",
+__all__ = ["text_alternative", "SEGMENT_SELECTION", "PALETTE", "color_scale", "score_distribution_chart", "roc_chart", "pr_chart", "calibration_chart",
            "confusion_chart", "segment_bar_chart", "segment_heatmap", "residual_chart", "predicted_actual_chart",
            "per_class_chart"]
 
@@ -150,6 +150,10 @@ def confusion_chart(table: pd.DataFrame, *, title: str, subtitle: str = "") -> a
     return (rect + text).properties(title=_title(title, subtitle), height=max(160, 48 * table["actual"].nunique()))
 
 
+#: the click selection on a segment bar (``event.selection[SEGMENT_SELECTION]`` in Streamlit): the value picked
+SEGMENT_SELECTION = "segment_pick"
+
+
 def segment_bar_chart(rows: pd.DataFrame, *, metric: str, label: str, column: str, overall: float,
                       domain, direction: str) -> alt.Chart:
     """Metric per segment value, 95% error bars, overall as a rule; flagged segments outlined."""
@@ -165,7 +169,8 @@ def segment_bar_chart(rows: pd.DataFrame, *, metric: str, label: str, column: st
                    "Outlined: significantly worse than the rest (BH 5%).")
     order = data.sort_values("value", ascending=direction == "higher")["segment_value"].tolist()
     y = alt.Y("segment_value:N", title=column, sort=order)
-    bars = alt.Chart(data).mark_bar().encode(
+    pick = alt.selection_point(name=SEGMENT_SELECTION, fields=["segment_value"], on="click")
+    bars = alt.Chart(data).mark_bar(cursor="pointer").add_params(pick).encode(
         y=y, x=alt.X("value:Q", title=label),
         color=alt.Color("segment_value:N", scale=color_scale(domain), legend=None),
         stroke=alt.condition("datum.significantly_worse", alt.value("black"), alt.value(None)),
