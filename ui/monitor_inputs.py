@@ -13,7 +13,7 @@ import streamlit as st
 from mlimpact import monitoring as mon
 from mlimpact.io import Dataset
 
-from . import state
+from . import slice_panel, state
 
 _UNSET = "not set: {n} under the point rule, none under the interval rule (its interval already accounts for the " \
          "bucket's size)"
@@ -69,8 +69,11 @@ def checks_file(ds: Dataset, ranges, settings, period: str, reference_end, *, es
                                     "without a label is high in recent buckets whose labels have not arrived yet.")
         copies = tuple(replace(r, estimated=True) for r in ranges if estimated and r.metric in mon.ESTIMATED_METRICS)
         chosen = tuple(ranges) + copies + tuple(offers[w] for w in extra)
+        on = slice_panel.active(slice_panel.file_hash(ds.content_hash))  # the page shows a slice: so does the file
+        chosen = tuple(replace(r, slice=on.name) for r in chosen) if on is not None else chosen
         toml_text = mon.checks_to_toml(ds.roles, chosen, settings=settings, source=ds.source,
-                                       reference_end=reference_end if extra or copies else None)
+                                       reference_end=reference_end if extra or copies else None,
+                                       slices=(on,) if on is not None else ())
         st.code(toml_text, language="toml")
         st.caption("Run it unattended: `python -m mlimpact check FILE --config checks.toml` exits 1 and prints one "
                    "line per bucket out of range (the same alerts as above, on the same file).")

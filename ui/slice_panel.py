@@ -52,7 +52,7 @@ def _save(dataset: Dataset, h: str) -> None:
     st.session_state[f"slice_active_{h}"] = new.name
 
 
-def _file_hash(content_hash: str) -> str:
+def file_hash(content_hash: str) -> str:
     """The file's content hash of a Dataset that may be a slice's rows (``…#slice:…``)."""
     return content_hash.split("#slice:")[0]
 
@@ -63,7 +63,7 @@ def offer(dataset: Dataset, selected: dict | None, key: str) -> None:
     expr = sl.selection_expression(selected, dataset) if selected else None
     if expr is None:
         return
-    ch = _file_hash(dataset.content_hash)
+    ch = file_hash(dataset.content_hash)
     now = active(ch)
     expr = f"({now.expression}) and ({expr})" if now is not None else expr
     with st.popover("Save as a slice", icon=":material/filter_alt:"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from mlimpact.cli.common import (
@@ -9,6 +10,7 @@ from mlimpact.cli.common import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
     chosen_engine,
+    given_slices,
     json_text,
     load_file,
 )
@@ -23,18 +25,21 @@ def run(args) -> int:
         evaluate_ranges,
         read_checks,
         role_changes,
+        slice_names,
         validate_config,
+        with_slices,
     )
 
     if args.webhook and not args.webhook.lower().startswith(("http://", "https://")):
         raise InputError(f"--webhook {args.webhook!r}: give an http:// or https:// address")
-    config = read_checks(args.config)
+    config = with_slices(read_checks(args.config), follow=given_slices(argparse.Namespace(slice=args.slice, slices=[])),
+                         named=given_slices(argparse.Namespace(slice=[], slices=args.slices)))
     engine = chosen_engine(args)
     if engine == "memory":
         dataset = load_file(args.file, role_changes(config.columns))
         validate_config(dataset, config, str(args.config))
         status = evaluate_ranges(dataset, config.ranges, settings=config.settings,
-                                 reference_end=config.reference_end)
+                                 reference_end=config.reference_end, slices=slice_names(config))
     else:
         status = _engine_status(args, engine, config)
     report = check_results(status)
@@ -77,7 +82,8 @@ def _engine_status(args, engine: str, config):
         for line in eds.inferred:
             print(line, file=sys.stderr)
         validate_config(eds, config, str(args.config))
-        return engine_evaluate_ranges(eds, global_keys(eds), config.ranges, settings=config.settings)
+        return engine_evaluate_ranges(eds, global_keys(eds), config.ranges, settings=config.settings,
+                                      reference_end=config.reference_end)
     finally:
         eds.close()
 

@@ -13,12 +13,14 @@ from mlimpact.monitoring.checks import (
     COLUMN_KEYS,
     SETTINGS_KEYS,
     ChecksConfig,
-    checks_to_toml,
     parse_checks,
     read_checks,
     role_changes,
+    slice_names,
     validate_config,
+    with_slices,
 )
+from mlimpact.monitoring.checks_file import checks_to_toml
 from mlimpact.monitoring.drift import (
     DRIFT_COLUMNS,
     drift_over_time,
@@ -99,6 +101,8 @@ __all__ = [
     "read_checks",
     "role_changes",
     "validate_config",
+    "slice_names",
+    "with_slices",
     "check_results",
     "DRIFT_COLUMNS",
     "drift_over_time",

@@ -330,6 +330,8 @@ def causes_document(dataset: Dataset, status: pd.DataFrame, *, reference_end=Non
     model = status["metric"].isin(list(METRICS))
     if "estimated" in status:
         model &= ~status["estimated"].astype(bool)
+    if "slice" in status:  # a slice's alert is split within its own rows: not yet (the whole file's rows here)
+        model &= status["slice"].isna()
     causes = alert_causes(dataset, status[model].reset_index(drop=True), reference_end=reference_end,
                           settings=settings)
     out = []

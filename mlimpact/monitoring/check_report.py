@@ -11,7 +11,7 @@ from mlimpact.monitoring.ranges import alert_table
 __all__ = ["VIOLATION_KEYS", "RESULT_KEYS", "check_results"]
 
 #: JSON keys of one violation, in order
-VIOLATION_KEYS = ("metric", "column", "estimated", "segment_column", "segment", "period", "bucket", "start", "value",
+VIOLATION_KEYS = ("metric", "column", "estimated", "slice", "segment_column", "segment", "period", "bucket", "start", "value",
                   "low", "high", "min", "max", "side", "n", "positives", "message")
 
 
@@ -42,6 +42,7 @@ def check_results(status) -> dict:
         row["message"] = violation_line(row)
         row["positives"] = _count(row["positives"])
         row["column"], row["estimated"] = row.get("column"), bool(row.get("estimated", False))
+        row["slice"] = row.get("slice")
         violations.append({k: _jsonable(row[k]) for k in VIOLATION_KEYS})
     counts = status["status"].value_counts()
     return {"violations": violations, "checked": int(counts.reindex(["ok", "below", "above"]).fillna(0).sum()),
@@ -51,7 +52,7 @@ def check_results(status) -> dict:
 
 _RESULT_STATUS = {"ok": "ok", "below": "violation", "above": "violation", "too small": "too_small",
                   "n/a": "unavailable"}
-RESULT_KEYS = ("metric", "column", "estimated", "segment_column", "segment", "period", "bucket", "start", "value",
+RESULT_KEYS = ("metric", "column", "estimated", "slice", "segment_column", "segment", "period", "bucket", "start", "value",
                "low", "high", "min", "max", "n", "positives", "status")
 
 

@@ -40,11 +40,10 @@ so a cron job that sends its standard output by mail only sends one when somethi
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import math
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -54,18 +53,19 @@ from mlimpact.metrics import metrics_for_task
 from mlimpact.monitoring.estimate import estimation_problem
 from mlimpact.monitoring.population import POPULATION_METRICS, population_problem
 from mlimpact.monitoring.ranges import Range
-from mlimpact.monitoring.series import DEFAULT_SETTINGS, MonitorSettings
+from mlimpact.monitoring.series import MonitorSettings
+from mlimpact.slices.language import parse_slice
+from mlimpact.slices.named import named_slice
 
-__all__ = ["COLUMN_KEYS", "CHECK_KEYS", "SETTINGS_KEYS", "ChecksConfig", "parse_checks", "checks_to_toml",
-           "read_checks", "role_changes", "validate_config"]
+__all__ = ["COLUMN_KEYS", "CHECK_KEYS", "SETTINGS_KEYS", "ChecksConfig", "parse_checks", "read_checks", "role_changes",
+           "validate_config", "slice_names", "with_slices"]
 
 #: keys allowed in [columns] (role names, as the CLI options) ...
 COLUMN_KEYS = ("label", "score", "prediction", "class_scores", "time", "positive", "task", "segment", "segments",
                "threshold")
 #: ... in [settings] and in each [[check]]
 SETTINGS_KEYS = ("threshold", "rule", "min_count", "min_positives", "reference_end")
-CHECK_KEYS = ("metric", "min", "max", "period", "segment", "segment_value", "column", "estimated")
-_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+CHECK_KEYS = ("metric", "min", "max", "period", "segment", "segment_value", "column", "estimated", "slice")
 #: bounds on a checks file, so a hostile one cannot exhaust memory or time
 MAX_CONFIG_CHARS = 1_000_000
 MAX_CHECKS = 1_000
@@ -79,6 +79,7 @@ class ChecksConfig:
     settings: MonitorSettings
     ranges: tuple[Range, ...]
     reference_end: pd.Timestamp | None = None
+    slices: tuple = ()  # the file's [[slice]] tables (NamedSlice), which a check's slice may name
 
 
 # ----------------------------------------------------------------------------- locating lines
@@ -160,7 +161,23 @@ column=None, estimated=False),))
     reference_end = _reference_end(settings_doc, text, source)
     settings = _parse_settings(columns, {k: v for k, v in settings_doc.items() if k != "reference_end"}, text, source)
     ranges = tuple(_parse_range(check, i, text, source) for i, check in enumerate(checks))
-    return ChecksConfig(columns=dict(columns), settings=settings, ranges=ranges, reference_end=reference_end)
+    return ChecksConfig(columns=dict(columns), settings=settings, ranges=ranges, reference_end=reference_end,
+                        slices=_named_slices(doc.get("slice", []), text, source))
+
+
+def _named_slices(tables, text: str, source: str) -> tuple:
+    """The [[slice]] tables (name and expression), parsed; an error names the table's line."""
+    out = []
+    for i, t in enumerate(tables if isinstance(tables, list) else [tables]):
+        line = _line_of(text, "slice", i)
+        if not isinstance(t, dict) or set(t) - {"name", "expression"} or not isinstance(t.get("expression"), str):
+            raise _fail(source, line, "a [[slice]] has a name and an expression (text)",
+                        'e.g. expression = \'channel == "online"\'')
+        try:
+            out.append(named_slice(t.get("name") if isinstance(t.get("name"), str) else None, t["expression"]))
+        except InputError as exc:
+            raise _fail(source, line, str(exc)) from None
+    return tuple(out)
 
 
 def _reference_end(settings_doc: dict, text: str, source: str) -> pd.Timestamp | None:
@@ -181,9 +198,9 @@ def _reference_end(settings_doc: dict, text: str, source: str) -> pd.Timestamp |
 def _tables_of(doc: dict, text: str, source: str) -> tuple[dict, dict, list]:
     """The [columns], [settings] and [[check]] tables, each of the right kind; at least one check."""
     for key in doc:
-        if key not in ("columns", "settings", "check"):
+        if key not in ("columns", "settings", "check", "slice"):
             raise _fail(source, _line_of(text, key) or _key_line(text, key), f"unknown table or key `{key}`",
-                        "use [columns], [settings] and [[check]] tables")
+                        "use [columns], [settings], [[check]] and [[slice]] tables")
     columns = doc.get("columns", {})
     settings_doc = doc.get("settings", {})
     checks = doc.get("check", [])
@@ -246,7 +263,7 @@ def _parse_range(check: dict, i: int, text: str, source: str) -> Range:
                         f"use {', '.join(CHECK_KEYS)}")
     if "metric" not in check:
         raise _fail(source, head, "this [[check]] has no metric", 'add e.g. metric = "recall"')
-    for key in ("metric", "period", "segment", "segment_value", "column"):
+    for key in ("metric", "period", "segment", "segment_value", "column", "slice"):
         if key in check and not isinstance(check[key], str):
             raise _fail(source, _line_of(text, "check", i, key) or head,
                         f"`{key}` must be text in double quotes; got {check[key]!r}")
@@ -258,7 +275,7 @@ def _parse_range(check: dict, i: int, text: str, source: str) -> Range:
         return Range(check["metric"], minimum=check.get("min"), maximum=check.get("max"),
                      period=period.upper() if isinstance(period, str) else None, segment=check.get("segment"),
                      segment_value=check.get("segment_value"), column=check.get("column"),
-                     estimated=check.get("estimated", False), line=head)
+                     estimated=check.get("estimated", False), slice=check.get("slice"), line=head)
     except InputError as exc:
         key = next((k for k, word in (("metric", "metric"), ("period", "period"), ("segment_value", "segment"),
                                       ("min", "min"), ("max", "max"), ("column", "column"),
@@ -269,64 +286,6 @@ def _parse_range(check: dict, i: int, text: str, source: str) -> Range:
 def _key_line(text: str, key: str) -> int | None:
     pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
     return next((i for i, line in enumerate(text.splitlines(), 1) if pattern.match(line)), None)
-
-
-# ----------------------------------------------------------------------------- writing
-def _toml_value(v) -> str:
-    if isinstance(v, str):  # JSON escapes U+0000-U+001F; TOML also forbids a raw DEL
-        return json.dumps(v, ensure_ascii=False).replace("\x7f", "\\u007f")
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return repr(float(v)) if isinstance(v, float) else str(v)
-
-
-def checks_to_toml(columns, ranges, *, settings: MonitorSettings = DEFAULT_SETTINGS,
-                   source: str | None = None, reference_end=None) -> str:
-    """A checks file for these column roles, ranges and settings (``parse_checks`` reads it back exactly).
-
-    ``columns``: a :class:`mlimpact.io.roles.Roles` or a dict of role -> column name.
-
-    >>> print(checks_to_toml({"label": "y", "score": "p"}, [Range("recall", minimum=0.7)]).split("[[check]]")[1])
-    <BLANKLINE>
-    metric = "recall"
-    min = 0.7
-    <BLANKLINE>
-    """
-    if not isinstance(columns, dict):
-        roles = columns
-        columns = {"label": roles.label, "score": roles.score, "prediction": roles.prediction,
-                   "class_scores": list(roles.class_scores), "time": roles.time, "positive": roles.positive,
-                   "task": roles.task}
-    where = _CONTROL.sub(" ", f" from {source}") if source else ""  # a comment holds no control character
-    lines = [f"# Acceptable ranges exported by mlimpact{where}.",
-             "# Run: python -m mlimpact check FILE --config checks.toml",
-             "# (exit 1 and one line per bucket out of range; --format json for machines)", "", "[columns]"]
-    lines += [f"{k} = {_toml_value(v)}" for k, v in columns.items() if k in COLUMN_KEYS and v not in (None, [], ())]
-    lines += ["", "[settings]", f"threshold = {_toml_value(float(settings.threshold))}"]
-    if reference_end is not None:
-        lines.append(f"reference_end = {_toml_value(pd.Timestamp(reference_end).isoformat())}  # the reference period "
-                     "ends here")
-    lines += [
-              f"rule = {_toml_value(settings.rule)}  # interval: alert when the 95% interval is entirely outside",
-              _limit_line("min_count", settings.min_count, "buckets with fewer rows are too small to check"),
-              _limit_line("min_positives", settings.min_positives, "... or fewer positives (recall-like metrics)")]
-    for r in ranges:
-        lines += ["", "[[check]]", f"metric = {_toml_value(r.metric)}"]
-        lines += [f"{key} = {_toml_value(v)}" for key, v in (("column", r.column), ("min", r.minimum),
-                                                             ("max", r.maximum), ("period", r.period),
-                                                             ("segment", r.segment), ("segment_value", r.segment_value),
-                                                             ("estimated", r.estimated or None)) if v is not None]
-    return "\n".join(lines) + "\n"
-
-
-def _limit_line(key: str, value: int | None, why: str) -> str:
-    """``key = value  # why``, or, when not set, a comment saying what applies instead (reads back as unset)."""
-    if value is not None:
-        return f"{key} = {value}  # {why}"
-    return f"# {key} not set: none under the interval rule (its interval accounts for the bucket's size), " \
-           f"{'200' if key == 'min_count' else '20'} under the point rule"
 
 
 # ----------------------------------------------------------------------------- a config against a file
@@ -371,6 +330,8 @@ def validate_config(dataset, config: ChecksConfig, source: str) -> None:
                 raise _fail(source, r.line, f"reference_end {config.reference_end:%Y-%m-%d} is before the first time "
                                             f"in {dataset.source} ({first:%Y-%m-%d}): psi has no reference period",
                             "move reference_end in [settings] later")
+        if r.slice is not None:
+            _check_slice(dataset, config, r, in_memory, source)
         columns = dataset.frame.columns if in_memory else dataset.columns
         if r.segment is not None and r.segment not in columns:
             raise _fail(source, r.line, f"segment column `{r.segment}` is not in {dataset.source}",
@@ -391,3 +352,28 @@ def read_checks(file) -> ChecksConfig:
     except UnicodeDecodeError:
         raise InputError(f"{file}: not UTF-8 text; save the checks file as UTF-8") from None
     return parse_checks(text, source=str(file))
+
+
+def slice_names(config: ChecksConfig, extra=()) -> dict[str, str]:
+    """Slice name -> expression: the checks file's [[slice]] tables, then ``extra`` (e.g. ``--slices``)."""
+    return {s.name: s.expression for s in (*config.slices, *extra)}
+
+
+def _check_slice(dataset, config: ChecksConfig, r: Range, in_memory: bool, source: str) -> None:
+    """A check's slice must name a [[slice]] or parse against the file's columns (memory only, for now)."""
+    if not in_memory:
+        raise _fail(source, r.line, f"slice {r.slice!r}: checks on a slice run in memory, not on the engines yet",
+                    "run check with --engine memory or remove slice from this check")
+    try:
+        parse_slice(slice_names(config).get(r.slice, r.slice), dataset)
+    except InputError as exc:
+        raise _fail(source, r.line, f"slice {r.slice!r}: {exc}",
+                    "name a [[slice]] of this file or write a slice expression") from None
+
+
+def with_slices(config: ChecksConfig, follow=(), named=()) -> ChecksConfig:
+    """``check --slice`` (``follow``: each checks the file's ranges that have no slice again, on its rows, so a
+    slice saved in the app becomes a cron check) and ``--slices`` (``named``: names a check's ``slice`` may use)."""
+    follow, named = tuple(follow), tuple(named)
+    copies = tuple(replace(r, slice=s.name) for s in follow for r in config.ranges if r.slice is None)
+    return replace(config, ranges=config.ranges + copies, slices=config.slices + named + follow)

@@ -40,6 +40,7 @@ def incident_key(v: dict) -> str:
     """
     name = str(v.get("metric")) + (f"({v['column']})" if v.get("column") is not None else "")
     name = f"estimated:{name}" if v.get("estimated") is True else name  # state files of plain metrics stay valid
+    name = f"[{v['slice']}]{name}" if v.get("slice") is not None else name
     return "|".join([name] + ["" if v.get(k) is None else str(v[k]) for k in
                               ("segment_column", "segment", "period", "bucket", "side")])
 
@@ -105,7 +106,7 @@ def plan_notification(report: dict, sent: dict | None) -> Notification:
 
 
 def _series(v: dict) -> tuple:
-    return tuple(v.get(k) for k in ("metric", "segment_column", "segment", "period", "side"))
+    return tuple(v.get(k) for k in ("metric", "slice", "segment_column", "segment", "period", "side"))
 
 
 def notify_command(command: str, document: dict) -> str | None:

@@ -29,6 +29,8 @@ def violation_line(row) -> str:
     name = row["metric"] if column is None or (isinstance(column, float) and math.isnan(column)) \
         else f"{row['metric']}({column})"
     where = [f"estimated {name}" if row.get("estimated") is True else name]
+    if not _missing(row.get("slice")):
+        where.insert(0, f"[{row['slice']}]")
     if row.get("segment_column") is not None and not pd.isna(row.get("segment_column")):
         where.append(f"{row['segment_column']}={row['segment']}")
     if row.get("bucket") not in (None, "all"):

@@ -28,6 +28,7 @@ from mlimpact.monitoring.series import (
     dataset_buckets,
     metrics_over_time,
 )
+from mlimpact.slices.named import slice_rows
 
 __all__ = ["MonitorSetup", "STATUS_COLUMNS", "Range", "DerivedRanges", "MIN_REFERENCE_BUCKETS", "derive_ranges", "check_ranges", "alert_table", "evaluate_ranges"]
 
@@ -73,11 +74,12 @@ class Range:
     ``period``: ``"D"``, ``"W"``, ``"M"`` or None (the whole file). ``segment``: a column, checked
     per value; ``segment_value``: only that value. ``column``: what psi and missing_share measure.
     ``estimated``: check the performance estimated for the rows without a label (:data:`ESTIMATED_METRICS`)
-    instead of the labelled rows'. ``line``: where it came from in a checks file.
+    instead of the labelled rows'. ``slice``: check only the rows of this slice (an expression, or the name of a
+    ``[[slice]]`` of the checks file). ``line``: where it came from in a checks file.
 
     >>> Range("recall", minimum=0.7, period="W", segment="region", segment_value="west")
     Range(metric='recall', minimum=0.7, maximum=None, period='W', segment='region', segment_value='west', \
-column=None, estimated=False)
+column=None, estimated=False, slice=None)
     """
 
     metric: str
@@ -88,6 +90,7 @@ column=None, estimated=False)
     segment_value: str | None = None
     column: str | None = None
     estimated: bool = False
+    slice: str | None = None
     line: int | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -312,29 +315,40 @@ def alert_table(status: pd.DataFrame) -> pd.DataFrame:
 
 
 def evaluate_ranges(dataset: Dataset, ranges, *, settings: MonitorSettings = DEFAULT_SETTINGS,
-                    reference_end=None) -> pd.DataFrame:
+                    reference_end=None, slices=None) -> pd.DataFrame:
     """:func:`check_ranges` for ranges of any metrics, periods and segments: what ``check`` runs.
 
     Each (metric, period, segment column) is computed exactly as the page computes it
     (:func:`metrics_over_time` with the same settings), so both give the same alerts; checks on the traffic
     come from :func:`population_over_time` and estimated ones from
     :func:`mlimpact.monitoring.estimate.estimated_over_time` (``reference_end``: the end of the reference
-    period PSI and the estimation's calibration use; default the middle of the file's time span). The result
-    has :data:`STATUS_COLUMNS` plus ``column`` (what psi and missing_share measured) and ``estimated``.
+    period PSI and the estimation's calibration use; default the middle of the file's time span). A range with a
+    ``slice`` reads that slice's rows (``slices``: name -> expression, else the text is the expression). The
+    result has :data:`STATUS_COLUMNS` plus ``column`` (what psi and missing_share measured), ``estimated`` and
+    ``slice``.
     """
     ranges = tuple(ranges)
     _check_metrics(dataset, sorted({r.metric for r in ranges if r.metric not in POPULATION_METRICS}))
-    groups = list(dict.fromkeys((r.metric, r.period, r.segment, r.column, r.estimated) for r in ranges))
-    frames = [check_ranges(_series(dataset, g, settings, reference_end), [r for r in ranges if _key(r) == g],
-                           rule=settings.rule).assign(column=_measured(dataset, g), estimated=g[4])
+    slices = dict(slices or {})
+    groups = list(dict.fromkeys(_key(r) for r in ranges))
+    frames = [check_ranges(_series(_rows(dataset, g[5], slices), g[:5], settings, reference_end),
+                           [r for r in ranges if _key(r) == g], rule=settings.rule).assign(
+                  column=_measured(dataset, g), estimated=g[4], slice=g[5])
               for g in groups]  # a few series, each one vectorized call
     if not frames:
-        return pd.DataFrame(columns=STATUS_COLUMNS + ["column", "estimated"])
+        return pd.DataFrame(columns=STATUS_COLUMNS + ["column", "estimated", "slice"])
     return pd.concat(frames, ignore_index=True)
 
 
 def _key(r: Range) -> tuple:
-    return r.metric, r.period, r.segment, r.column, r.estimated
+    return r.metric, r.period, r.segment, r.column, r.estimated, r.slice
+
+
+def _rows(dataset: Dataset, name: str | None, slices: dict) -> Dataset:
+    """The rows a check reads: all, or its slice's (a name of ``slices``, else an expression)."""
+    if name is None:
+        return dataset
+    return slice_rows(dataset, slices.get(name, name))
 
 
 def _measured(dataset: Dataset, group: tuple):
@@ -343,7 +357,8 @@ def _measured(dataset: Dataset, group: tuple):
 
 
 def _series(dataset: Dataset, group: tuple, settings: MonitorSettings, reference_end) -> pd.DataFrame:
-    """The metrics-over-time table one group of ranges is checked against."""
+    """The metrics-over-time table one group of ranges is checked against (``group``: metric, period, segment,
+    column, estimated)."""
     metric, period, segment, column, estimated = group
     if metric in POPULATION_METRICS:
         return population_over_time(dataset, metric, period=period, segment=segment, column=column,

@@ -55,3 +55,15 @@ def test_a_bad_slice_says_why_and_a_tampered_link_is_ignored():
     at = _app({"slices": '[["x", "__import__(\\"os\\")"]]', "slice": "x"})
     assert not at.exception and not _banner(at)
     assert any("ignored link parameter `slices`" in w.value.replace("\\", "") for w in at.warning)
+
+
+def test_monitoring_in_a_slice_exports_checks_on_that_slice():
+    from mlimpact.monitoring import parse_checks
+
+    at = _save(_app({}))
+    at.switch_page("pages/monitoring.py").run()
+    assert not at.exception
+    code = next(c.value for c in at.main.code if "[[check]]" in c.value)
+    cfg = parse_checks(code)
+    assert {r.slice for r in cfg.ranges} == {"online, over 200"}
+    assert [(s.name, s.expression) for s in cfg.slices] == [("online, over 200", EXPR)]

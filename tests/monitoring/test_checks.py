@@ -82,7 +82,7 @@ TOML_HINT = ("write one `key = value` per line, text in double quotes, each chec
     ('[[check]]\nmetric = "recall"\nperiod = "W"\n', "checks.toml line 1: give min, max or both"),
     ('[[check]]\nmetric = "recall"\nmni = 0.9\n',
      "checks.toml line 3: unknown key `mni` in [[check]]; use metric, min, max, period, segment, segment_value, column, "
-     "estimated"),
+     "estimated, slice"),
     ('[columns]\nlabel = "y"\n[[check]]\nmin = 0.9\n',
      'checks.toml line 3: this [[check]] has no metric; add e.g. metric = "recall"'),
     ('[[check]]\nmetric = "recall"\nmin = 0.9\nperiod = "Q"\n',
@@ -93,7 +93,7 @@ TOML_HINT = ("write one `key = value` per line, text in double quotes, each chec
     ('[columns]\nlabel = "y"\n', "checks.toml: no checks; add at least one [[check]] table with a metric and a min or "
                                  "max"),
     ('[colums]\nlabel = "y"\n[[check]]\nmetric = "recall"\nmin = 0.9\n',
-     "checks.toml line 1: unknown table or key `colums`; use [columns], [settings] and [[check]] tables"),
+     "checks.toml line 1: unknown table or key `colums`; use [columns], [settings], [[check]] and [[slice]] tables"),
     ('[columns]\nlabel = "y"\nscores = "p"\n[[check]]\nmetric = "recall"\nmin = 0.9\n',
      "checks.toml line 3: unknown key `scores` in [columns]; use label, score, prediction, class_scores, time, "
      "positive, task, segment, segments, threshold"),
@@ -187,7 +187,7 @@ def test_json_shape_and_overall_check(preds, tmp_path, capsys):
     assert [r["status"] for r in doc["results"]].count("violation") == 1
     assert {r["status"] for r in doc["results"]} == {"ok", "violation"}
     (v,) = doc["violations"]
-    assert list(v) == ["metric", "column", "estimated", "segment_column", "segment", "period", "bucket", "start",
+    assert list(v) == ["metric", "column", "estimated", "slice", "segment_column", "segment", "period", "bucket", "start",
                        "value", "low", "high", "min", "max", "side", "n", "positives", "message"]
     assert (v["column"], v["estimated"]) == (None, False)
     assert (v["metric"], v["segment"], v["period"], v["bucket"], v["side"], v["n"]) == ("recall", None, None, "all",
