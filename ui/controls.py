@@ -45,11 +45,12 @@ def impact_options(ds: Dataset, options: dict, period, segments: list[str]) -> d
                                help="Per month and per year scale the file's totals by the span of its time column.")
         unit = o2.text_input("Currency", value=options.get("unit", ""), max_chars=6, key=f"imp_unit_{h}",
                              placeholder="€")
-        rule_text = o3.text_input("A simple rule to compare with (one column)",
+        rule_text = o3.text_input("A rule to compare with (any slice expression)",
                                   value=options.get("rule", impact.default_rule(ds)), key=f"imp_rule_{h}",
                                   placeholder="amount > 500",
-                                  help="column op value, with op one of > >= < <= == !=; quote text: "
-                                       "channel == \"online\"")
+                                  help="A condition on the columns, as a slice: amount > 500, channel == \"online\" "
+                                       "and amount > 200, region in (\"west\", \"north\"); the rows it is true "
+                                       "for are flagged.")
         start = impact.start_segment(options, state.preferred_segment_column(), segments)
         segment = st.selectbox("Where is value lost: segment by", segments or ["(no segment columns)"],
                                index=widgets.index_of(segments, start), key=f"imp_segment_{h}", disabled=not segments)

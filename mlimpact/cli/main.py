@@ -120,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--cost-fp", default="0", help=f"cost of a false positive: {money}")
     s.add_argument("--cost-fn", default="0", help=f"cost of a false negative: {money}")
     s.add_argument("--cost-review", default="0", help=f"cost of one human review: {money}")
-    s.add_argument("--rule", default=None, help='a one-column rule to compare with, e.g. "amount > 500"')
+    s.add_argument("--rule", default=None, help='a rule to compare with: any slice expression, e.g. "amount > 500" or '
+                   '\'channel == "online" and amount > 200\'')
     s.add_argument("--scale", choices=["month", "year"], default=None,
                    help="money per month or per year, from the span of the time column (default: whole file)")
     s.add_argument("--lanes", nargs=2, type=float, metavar=("LOW", "HIGH"), default=None,

@@ -18,6 +18,7 @@ import pandas as pd
 from mlimpact.errors import InputError
 from mlimpact.io import Dataset, Roles, build_dataset
 from mlimpact.io.dataset import time_span
+from mlimpact.slices.language import parse_slice
 
 __all__ = ["MAX_MONEY", "MONEY_TERMS", "TERM_LABELS", "DAYS_PER_MONTH", "DAYS_PER_YEAR", "CostModel", "default_costs",
            "default_rule", "Rule", "parse_rule", "Period", "detect_period", "scale_factor"]
@@ -205,81 +206,48 @@ def default_rule(dataset: Dataset) -> str:
     if q <= 0 or not math.isfinite(q):
         return ""
     step = 10 ** math.floor(math.log10(q))
-    return Rule(col, ">", float(round(q / step) * step)).describe()
+    name = col if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", col) else "`" + col.replace("`", "``") + "`"
+    return parse_rule(f"{name} > {_fmt_number(float(round(q / step) * step))}").describe()
 
 
-_RULE_RE = re.compile(r"^\s*(`[^`]+`|[^\s<>=!]+)\s*(>=|<=|==|!=|>|<)\s*(.+?)\s*$")
-_RULE_HELP = ("write it as `column op value`, e.g. `amount > 500` (op is one of > >= < <= == !=; "
-              "quote text values: channel == \"online\")")
+_RULE_HELP = ('write a condition on the columns, e.g. amount > 500 or channel == "online" and amount > 200 '
+              "(the slice grammar: see the README)")
 
 
 @dataclass(frozen=True)
 class Rule:
-    """A one-column rule that flags rows, e.g. ``amount > 500``: the simple alternative to a model.
+    """A rule that flags rows, the simple alternative to a model: any slice expression (``amount > 500``,
+    ``channel == "online" and amount > 200``), parsed by :func:`mlimpact.slices.parse_slice`, never executed.
 
     >>> r = parse_rule("amount > 500")
     >>> r.mask(pd.DataFrame({"amount": [100.0, 600.0, None]})).tolist()
     [False, True, False]
     """
 
-    column: str
-    op: str
-    value: float | str
+    expression: str
 
     def describe(self) -> str:
-        """The rule as written: ``amount > 500``, ``channel == "online"``."""
-        col = self.column if re.fullmatch(r"[^\s<>=!`]+", self.column) else f"`{self.column}`"
-        v = f'"{self.value}"' if isinstance(self.value, str) else _fmt_number(self.value)
-        return f"{col} {self.op} {v}"
+        """The rule as written (canonical): ``amount > 500``, ``channel == "online"``."""
+        return self.expression
 
     def mask(self, frame: pd.DataFrame) -> np.ndarray:
-        """Rows the rule flags (missing values are never flagged)."""
-        if self.column not in frame.columns:
-            raise InputError(f"rule {self.describe()!r}: column `{self.column}` is not in the file; "
-                             "pick one of its columns")
-        s = frame[self.column]
-        if pd.api.types.is_datetime64_any_dtype(s):
-            raise InputError(f"rule {self.describe()!r}: column `{self.column}` holds dates; a rule compares "
-                             "numbers or text")
-        present = s.notna().to_numpy()
-        if isinstance(self.value, str):
-            if self.op not in ("==", "!="):
-                raise InputError(f"rule {self.describe()!r}: text can only be compared with == or !=")
-            text = s.astype("string")
-            hit = (text == self.value) if self.op == "==" else (text != self.value)
-            return hit.fillna(False).to_numpy(dtype=bool) & present
-        if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
-            raise InputError(f"rule {self.describe()!r}: column `{self.column}` holds text; quote the value, "
-                             f"e.g. {self.column} == \"text\"")
-        ops = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal,
-               "==": np.equal, "!=": np.not_equal}
-        with np.errstate(invalid="ignore"):
-            return ops[self.op](s.to_numpy(dtype=float, na_value=np.nan), float(self.value)) & present
+        """Rows the rule flags (a comparison with a missing value is false)."""
+        try:
+            return parse_slice(self.expression, frame).mask(frame)
+        except InputError as exc:
+            raise InputError(f"rule {self.expression!r}: {exc}") from None
 
 
 def parse_rule(text: str) -> Rule:
-    """Parse ``column op value`` (op in ``> >= < <= == !=``; a number, or a quoted text value).
+    """Parse a rule: a slice expression.
 
-    >>> parse_rule('channel == "online"')
-    Rule(column='channel', op='==', value='online')
-    >>> parse_rule("`card amount` >= 1e3").value
-    1000.0
+    >>> parse_rule('channel=="online"  and amount>1e3')
+    Rule(expression='channel == "online" and amount > 1000')
     """
-    m = _RULE_RE.match(text or "")
-    if not m:
-        raise InputError(f"rule {text!r}: {_RULE_HELP}")
-    col, op, raw = m.groups()
-    col = col[1:-1] if col.startswith("`") else col
-    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
-        return Rule(col, op, raw[1:-1])
     try:
-        value = float(raw)
-    except ValueError:
-        raise InputError(f"rule {text!r}: {raw!r} is not a number; quote text values, e.g. "
-                         f"{col} == \"{raw}\"") from None
-    if not math.isfinite(value):
-        raise InputError(f"rule {text!r}: the value must be a finite number")
-    return Rule(col, op, value)
+        return Rule(parse_slice(text or "").text)
+    except InputError as exc:
+        raise InputError(f"rule {text!r}: {exc}; {_RULE_HELP}") from None
 
 
 @dataclass(frozen=True)
