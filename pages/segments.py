@@ -87,5 +87,7 @@ if sel:
                               + " and ".join(f"{k} = {v}" for k, v in sel.items())))
     slice_panel.offer(ds, sel, "seg_to_slice")
 
+slice_panel.saved_slices_table(fs.dataset, threshold, metric)  # the slices you named, as segments of their own
+
 # ----------------------------------------------------------------------------- weak slices
 weak_slices.show(ds, threshold, metrics)

@@ -12,6 +12,7 @@ from mlimpact.io.load import Source
 from mlimpact.report import ReportSettings, build_report, report_html, report_markdown
 
 from . import state
+from .slice_panel import SAVED as SAVED_SLICES
 
 #: regions (of the browser's locale) that print on US Letter; A4 everywhere else
 LETTER_REGIONS = frozenset({"US", "CA", "MX", "PH", "CL", "CO", "VE", "PR", "GT", "CR", "PA", "DO", "SV", "NI"})
@@ -23,7 +24,8 @@ def report_settings(dataset: Dataset, threshold: float) -> ReportSettings:
     options = st.session_state[state.COSTS].get(f"{h}:options") or {}
     return ReportSettings(threshold=threshold, costs=st.session_state[state.COSTS].get(h),
                           impact_options=tuple(sorted(options.items())), lanes=st.session_state[state.LANES].get(h),
-                          monitoring=st.session_state[state.RANGES].get(h))
+                          monitoring=st.session_state[state.RANGES].get(h),
+                          named_slices=tuple(st.session_state.get(SAVED_SLICES, {}).get(h, ())))
 
 
 def paper_for(locale: str | None) -> str:

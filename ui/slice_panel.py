@@ -190,6 +190,21 @@ def _banner_text(now, rows: Dataset, full: Dataset, table: pd.DataFrame, metric:
     return text
 
 
+def saved_slices_table(full: Dataset, threshold: float, metric: str) -> None:
+    """On Segments: every saved slice against the rest of the rows on ``metric``, BH over the slices."""
+    kept = saved(full.content_hash)
+    if not kept:
+        return
+    st.markdown("**The slices you named**, each against the rest of the rows (Benjamini–Hochberg over the slices)")
+    try:
+        table = state.memo(("saved_slices", full.content_hash, full.roles, tuple(kept), threshold, metric),
+                           lambda: sl.slice_table(full, kept, threshold=threshold, metrics=[metric]))
+    except InputError as exc:
+        safe.warning(exc)
+        return
+    safe.table(table.drop(columns=["metric", "note"]), key="seg_named_slices", file_name="named_slices.csv")
+
+
 # ----------------------------------------------------------------------------- links
 def link_value(content_hash: str) -> tuple[str | None, str | None]:
     """The saved slices (compact JSON) and the active slice's name, for the address bar."""

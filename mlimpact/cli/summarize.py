@@ -49,7 +49,8 @@ def run(args) -> int:
     from mlimpact.report import ReportSettings, build_report, report_html, report_markdown  # altair: on use
 
     report = build_report(dataset, ReportSettings(threshold=args.threshold, seed=args.seed,
-                                                    max_values=args.max_values or 20))
+                                                    max_values=args.max_values or 20,
+                                                    named_slices=tuple(given_slices(args, dataset))))
     if args.format == "pdf":
         from pathlib import Path  # noqa: I001 - on use: only the PDF writes bytes
         from mlimpact.report import report_pdf  # fpdf2: on use

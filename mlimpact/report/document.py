@@ -27,6 +27,7 @@ from mlimpact.report.sections import (
     _impact,
     _impact_section,
     _monitoring_section,
+    _named_slices_section,
     _segment_chart,
     _slices_section,
     _worst_segment,
@@ -51,6 +52,8 @@ def build_report(dataset: Dataset, settings: ReportSettings | None = None) -> Re
         sections.append(seg_section)
     if settings.slices:
         sections.append(_slices_section(dataset, settings))
+    if settings.named_slices:
+        sections.append(_named_slices_section(dataset, settings))
     impact = _impact(dataset, settings)
     if impact is not None:
         sections.append(_impact_section(impact))

@@ -28,6 +28,7 @@ class ReportSettings:
     lanes: object | None = None
     monitoring: object | None = None
     slices: bool = True
+    named_slices: tuple = ()  # NamedSlice: the slices the user named, each against the rest
     max_values: int = 20  # values shown per segment column; the rest folded into "Other"
 
 

@@ -12,7 +12,7 @@ from mlimpact.errors import InputError
 from mlimpact.format import format_cell, subject_name
 from mlimpact.impact import format_money
 from mlimpact.io import Dataset
-from mlimpact.metrics import METRICS
+from mlimpact.metrics import METRICS, default_metrics
 from mlimpact.metrics.leading import MAIN_METRIC
 from mlimpact.report.model import ReportSettings, Section
 from mlimpact.slices import default_error_kind, search_weak_slices, slice_sentence
@@ -267,4 +267,25 @@ def _monitoring_section(dataset: Dataset, settings: ReportSettings) -> Section:
     if len(alerts):
         cols = [c for c in ("segment", "bucket", "value", "low", "high", "min", "max", "status", "n") if c in alerts]
         section.tables.append(("Alerts", alerts[cols].round(4)))
+    return section
+
+
+def _named_slices_section(dataset: Dataset, settings: ReportSettings) -> Section:
+    """The slices the user named, each against the rest of the rows, one table per slice (BH over them all)."""
+    from mlimpact.slices import (  # on use: only reports with slices
+        named_slice_line,
+        slice_summary,
+        slice_table,
+    )
+
+    metrics = list(settings.metrics) if settings.metrics else default_metrics(dataset)
+    section = Section("Slices you named: each against the rest")
+    summary = slice_summary(dataset, settings.named_slices, threshold=settings.threshold, metrics=metrics,
+                            seed=settings.seed)
+    section.paragraphs += [named_slice_line(s) for s in summary]
+    table = slice_table(dataset, settings.named_slices, threshold=settings.threshold, metrics=metrics,
+                        seed=settings.seed)
+    for s in settings.named_slices:  # a few slices
+        rows = table[table["name"] == s.name].drop(columns=["name", "expression", "note"]).round(4)
+        section.tables.append((f"{s.name}: {s.expression}", rows.reset_index(drop=True)))
     return section

@@ -230,7 +230,9 @@ def named_slice_line(summary: dict) -> str:
     if not summary["metrics"] or summary["metrics"][0]["value"] is None:
         return head + "; no value"
     m = summary["metrics"][0]
-    verdict = "significantly worse" if m["significantly_worse"] else "not significantly worse"
+    q_low = m["q_value"] is not None and m["q_value"] < 0.05
+    verdict = "significantly worse" if m["significantly_worse"] else "significantly better" if q_low else \
+        "no significant difference"
     q = "" if m["q_value"] is None else f" (q = {m['q_value']:.2g})"
     return (f"{head}; {m['metric']} {m['value']:.3f} ({m['low']:.3f}–{m['high']:.3f}) vs {m['rest_value']:.3f} "
             f"for the rest, {verdict}{q}")

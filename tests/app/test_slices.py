@@ -67,3 +67,11 @@ def test_monitoring_in_a_slice_exports_checks_on_that_slice():
     cfg = parse_checks(code)
     assert {r.slice for r in cfg.ranges} == {"online, over 200"}
     assert [(s.name, s.expression) for s in cfg.slices] == [("online, over 200", EXPR)]
+
+
+def test_segments_lists_the_named_slices_against_the_rest():
+    at = _save(_app({}))
+    at.switch_page("pages/segments.py").run()
+    assert not at.exception
+    table = next(d.value for d in at.main.dataframe if "rest_value" in d.value.columns)
+    assert table["name"].tolist() == ["online, over 200"] and table["n"].iloc[0] > 0

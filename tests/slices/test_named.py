@@ -93,3 +93,13 @@ def test_cli_bad_slices_are_one_line(args, words, capsys):
     assert main(["summarize", FRAUD, *args]) == 2
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
+
+
+def test_the_report_has_a_section_per_named_slice(capsys):
+    assert main(["summarize", FRAUD, "--format", "markdown", "--slice", 'channel == "online"',
+                 "--slice", "amount > 500"]) == 0
+    text = capsys.readouterr().out
+    section = text.split("## Slices you named: each against the rest")[1].split("\n## ")[0]
+    assert 'channel == "online": 34,031 rows (42.5%); recall 0.762' in section
+    assert "amount \\> 500: 742 rows (0.9%)" in section and "significantly better" in section
+    assert section.count("| recall |") == 2
