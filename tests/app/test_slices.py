@@ -73,5 +73,5 @@ def test_segments_lists_the_named_slices_against_the_rest():
     at = _save(_app({}))
     at.switch_page("pages/segments.py").run()
     assert not at.exception
-    table = next(d.value for d in at.main.dataframe if "rest_value" in d.value.columns)
+    table = next(d.value for d in at.main.dataframe if {"name", "rest_value"} <= set(d.value.columns))
     assert table["name"].tolist() == ["online, over 200"] and table["n"].iloc[0] > 0
