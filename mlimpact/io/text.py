@@ -20,7 +20,7 @@ import pyarrow.csv as pcsv
 from mlimpact.errors import InputError
 from mlimpact.io.common import _NULL_VALUES, MAX_COLUMNS, _empty, _Parsed, _too_many_columns
 
-__all__ = ["SAMPLE_BYTES", "_read_text"]
+__all__ = ["SAMPLE_BYTES", "_read_text", "read_settings_file"]
 
 #: how much of a text file is looked at to detect the delimiter and the decimal separator
 SAMPLE_BYTES = 65_536
@@ -314,3 +314,17 @@ def _handle_invalid(data, start, label, encoding, delimiter, decimal, table, inv
     rows = "1 row has" if n == 1 else f"{n:,} rows have"
     note = f"{rows} fewer fields than the header{at}; the missing fields are treated as missing"
     return filled, [note]
+
+
+def read_settings_file(path, *, what: str, how: str) -> str:
+    """A small UTF-8 settings file (``checks.toml``, ``slices.toml``) as text, with or without BOM; a missing file or
+    other text says which file and what to do (``what``: "the checks file"; ``how``: where one comes from)."""
+    from pathlib import Path  # here: only settings files need it
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{path}: no such file; give {what} {how}")
+    try:
+        return p.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text; save {what} as UTF-8") from None

@@ -44,11 +44,11 @@ import math
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import pandas as pd
 
 from mlimpact.errors import InputError
+from mlimpact.io.text import read_settings_file
 from mlimpact.metrics import metrics_for_task
 from mlimpact.monitoring.estimate import estimation_problem
 from mlimpact.monitoring.population import POPULATION_METRICS, population_problem
@@ -343,14 +343,7 @@ def validate_config(dataset, config: ChecksConfig, source: str) -> None:
 
 def read_checks(file) -> ChecksConfig:
     """Read and parse the checks file at ``file`` (UTF-8, with or without BOM)."""
-    path = Path(file)
-    if not path.exists() or path.is_dir():
-        raise InputError(f"{file}: no such file; give the checks file with --config (see `checks.toml` in "
-                         "the README)")
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{file}: not UTF-8 text; save the checks file as UTF-8") from None
+    text = read_settings_file(file, what="the checks file", how="with --config (see `checks.toml` in the README)")
     return parse_checks(text, source=str(file))
 
 

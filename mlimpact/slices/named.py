@@ -18,7 +18,6 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,6 +25,7 @@ import pandas as pd
 from mlimpact.errors import InputError
 from mlimpact.io import Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD
+from mlimpact.io.text import read_settings_file
 from mlimpact.metrics import METRICS, benjamini_hochberg, default_metrics, evaluate
 from mlimpact.slices.language import parse_slice, slice_name_ok
 
@@ -107,14 +107,8 @@ def _unique(slices: list[NamedSlice], source: str) -> None:
 
 def read_slices(path) -> list[NamedSlice]:
     """Read a slices file (UTF-8)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file; give a slices file made by the app or written by hand "
-                         "([[slice]] tables with name and expression)")
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text; save the slices file as UTF-8") from None
+    text = read_settings_file(path, what="a slices file", how="(one saved in the app, or [[slice]] tables with name "
+                                                               "and expression)")
     return parse_slices_toml(text, source=str(path))
 
 
