@@ -137,7 +137,7 @@ def parse_checks(text: str, *, source: str = "checks.toml") -> ChecksConfig:
     >>> cfg = parse_checks('[columns]\\nlabel = "y"\\n\\n[[check]]\\nmetric = "recall"\\nmin = 0.8\\nperiod = "W"\\n')
     >>> cfg.columns, cfg.ranges
     ({'label': 'y'}, (Range(metric='recall', minimum=0.8, maximum=None, period='W', segment=None, segment_value=None, \
-column=None, estimated=False),))
+column=None, estimated=False, slice=None),))
     >>> parse_checks('[[check]]\\nmetric = "recall"\\nmin = 0.9\\nmax = 0.8\\n')
     Traceback (most recent call last):
     ...
