@@ -242,7 +242,7 @@ def parse_rule(text: str) -> Rule:
     """Parse a rule: a slice expression.
 
     >>> parse_rule('channel=="online"  and amount>1e3')
-    Rule(expression='channel == "online" and amount > 1000')
+    Rule(expression='channel == "online" and amount > 1000.0')
     """
     try:
         return Rule(parse_slice(text or "").text)
