@@ -162,7 +162,7 @@ def parse(raw: dict[str, list[str]]) -> tuple[dict[str, object], list[str]]:
     """Validate query parameters; returns the accepted values and a notice per ignored one.
 
     >>> parse({"t": ["0.3"], "x": ["1"], "task": ["cubic"]})
-    ({'t': 0.3}, ['ignored link parameter `x`: not a setting of this app', "ignored link parameter `task`: not one of binary, multiclass, regression"])
+    ({'t': 0.3}, ['ignored link parameter `x`: not a setting of this app', 'ignored link parameter `task`: not one of binary, multiclass, regression'])
     """
     values: dict[str, object] = {}
     notices: list[str] = []
