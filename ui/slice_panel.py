@@ -186,7 +186,8 @@ def _banner_text(now, rows: Dataset, full: Dataset, table: pd.DataFrame, metric:
         label = METRICS[metric].label
         verdict = "significantly worse than" if r["significantly_worse"] else "against"
         text += (f" {label} {r['value']:.3f} ({r['low']:.3f}–{r['high']:.3f}) {verdict} {r['rest_value']:.3f} "
-                 f"for the rest (difference {r['difference']:+.3f}).")
+                 f"for the rest (difference {r['difference']:+.3f}, 95% interval {r['diff_low']:+.3f} to "
+                 f"{r['diff_high']:+.3f}).")
     return text
 
 

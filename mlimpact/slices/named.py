@@ -26,7 +26,7 @@ from mlimpact.errors import InputError
 from mlimpact.io import Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.io.text import read_settings_file
-from mlimpact.metrics import METRICS, benjamini_hochberg, default_metrics, evaluate
+from mlimpact.metrics import METRICS, Z95, benjamini_hochberg, default_metrics, evaluate
 from mlimpact.slices.language import parse_slice, slice_name_ok
 
 __all__ = ["NamedSlice", "MAX_SLICES", "named_slice", "parse_slices_toml", "read_slices", "slices_to_toml",
@@ -35,7 +35,7 @@ __all__ = ["NamedSlice", "MAX_SLICES", "named_slice", "parse_slices_toml", "read
 #: the most slices one file, link or command may carry
 MAX_SLICES = 50
 SLICE_TABLE_COLUMNS = ["name", "expression", "n", "share", "metric", "value", "low", "high", "rest_value",
-                       "difference", "p_value", "q_value", "significantly_worse", "note"]
+                       "difference", "diff_low", "diff_high", "p_value", "q_value", "significantly_worse", "note"]
 
 
 @dataclass(frozen=True)
@@ -169,6 +169,9 @@ def slice_table(dataset: Dataset, slices, *, threshold: float = DEFAULT_THRESHOL
                 seed: int = 0, time_budget_s: float | None = None) -> pd.DataFrame:
     """Each slice against the rest of the rows: :data:`SLICE_TABLE_COLUMNS`, one row per slice and metric.
 
+    ``diff_low``/``diff_high``: a 95% interval of the difference from the two groups' intervals (normal
+    approximation: the half-widths combined in quadrature); the test itself is ``p_value``'s.
+
     ``q_value`` applies Benjamini–Hochberg over every slice and metric; ``significantly_worse`` is the
     slice's value worse than the rest's with ``q_value`` below 0.05 (as on the Segments page).
     """
@@ -178,8 +181,11 @@ def slice_table(dataset: Dataset, slices, *, threshold: float = DEFAULT_THRESHOL
         mask = parse_slice(s.expression, dataset).mask(dataset)
         t = evaluate(dataset, threshold=threshold, metrics=metrics, codes=mask.astype(np.int64), n_groups=2,
                      compare_to_rest=True, seed=seed, time_budget_s=time_budget_s)
+        rest = t[t["group"] == 0].set_index("metric")
         t = t[t["group"] == 1].assign(name=s.name, expression=s.expression, share=mask.mean())
-        frames.append(t)
+        se = np.hypot((t["high"] - t["low"]).to_numpy(float),
+                      (rest["high"] - rest["low"]).reindex(t["metric"]).to_numpy(float)) / (2 * Z95)
+        frames.append(t.assign(diff_low=t["difference"] - Z95 * se, diff_high=t["difference"] + Z95 * se))
     if not frames:
         return pd.DataFrame(columns=SLICE_TABLE_COLUMNS)
     out = pd.concat(frames, ignore_index=True)

@@ -103,3 +103,12 @@ def test_the_report_has_a_section_per_named_slice(capsys):
     assert 'channel == "online": 34,031 rows (42.5%); recall 0.762' in section
     assert "amount \\> 500: 742 rows (0.9%)" in section and "significantly better" in section
     assert section.count("| recall |") == 2
+
+
+def test_the_difference_has_an_interval_that_agrees_with_the_test(fraud):
+    t = slice_table(fraud, resolve_slices(['region == "west"', 'channel == "phone"'], data=fraud),
+                    metrics=["recall"]).set_index("name")
+    for _, r in t.iterrows():
+        assert r["diff_low"] < r["difference"] < r["diff_high"]
+        excludes_zero = r["diff_high"] < 0 or r["diff_low"] > 0
+        assert excludes_zero == (r["p_value"] < 0.05)  # both well away from the boundary on these slices
