@@ -11,7 +11,7 @@ from mlimpact import slices
 from mlimpact.io import Dataset
 
 from . import columns as cols
-from . import nav, safe, state, widgets
+from . import nav, safe, slice_panel, state, widgets
 
 
 def show(ds: Dataset, threshold: float, metrics: list[str]) -> None:
@@ -58,6 +58,7 @@ def show(ds: Dataset, threshold: float, metrics: list[str]) -> None:
         chosen = state.selected_rows(ds)
         if chosen:
             st.caption(safe.md_escape(f"Selected slice: {chosen['description']} ({len(chosen['rows']):,} rows)"))
+            slice_panel.offer(ds, chosen.get("predicates"), "ws_to_slice")
             if nav.has_page("pages/review.py"):
                 st.page_link("pages/review.py", label="Open these rows on the Review page",
                              icon=":material/rate_review:")

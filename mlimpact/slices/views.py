@@ -144,17 +144,19 @@ def weak_slice_rows(result, kind: str, ranked: pd.DataFrame | None = None, metri
 
 
 def picked_slice(result, shown: pd.DataFrame, picked: Sequence[int]) -> dict | None:
-    """The slice in the first picked row of ``shown``: its description and row positions; None when none.
+    """The slice in the first picked row of ``shown``: its description, row positions and predicates (column ->
+    value label); None when none.
 
     >>> import types
     >>> result = types.SimpleNamespace(slices=pd.DataFrame({"rank": [1, 2], "description": ["a = 1", "b = 2"]}),
     ...                                row_indices=lambda i: np.array([i, 7]))
     >>> picked_slice(result, pd.DataFrame({"rank": [2, 1]}), [0])
-    {'description': 'b = 2', 'rows': array([1, 7])}
+    {'description': 'b = 2', 'rows': array([1, 7]), 'predicates': None}
     """
     inside = [i for i in picked if i < len(shown)]
     if not inside:
         return None
     rank = int(shown.iloc[inside[0]]["rank"])
     i = int(np.flatnonzero(result.slices["rank"].to_numpy() == rank)[0])
-    return {"description": str(result.slices.iloc[i]["description"]), "rows": result.row_indices(i)}
+    row = result.slices.iloc[i]
+    return {"description": str(row["description"]), "rows": result.row_indices(i), "predicates": row.get("predicates")}

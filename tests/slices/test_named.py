@@ -112,3 +112,17 @@ def test_the_difference_has_an_interval_that_agrees_with_the_test(fraud):
         assert r["diff_low"] < r["difference"] < r["diff_high"]
         excludes_zero = r["diff_high"] < 0 or r["diff_low"] > 0
         assert excludes_zero == (r["p_value"] < 0.05)  # both well away from the boundary on these slices
+
+
+def test_a_weak_slice_saved_as_a_slice_has_the_same_rows(fraud):
+    from mlimpact.slices import search_weak_slices, selection_expression
+
+    result = search_weak_slices(fraud, kind="misclassification", k=5)
+    for i, row in enumerate(result.slices.to_dict("records")):  # binned amounts included
+        expr = selection_expression(row["predicates"], fraud)
+        rows = slice_rows(fraud, expr)
+        assert row["n"] == len(result.row_indices(i))
+        if " <= " in expr or " < " in expr:  # a bin's edges as shown (rounded): a value on the edge may move
+            assert abs(rows.n - row["n"]) <= 0.001 * row["n"] + 1, (expr, row["description"])
+        else:
+            assert rows.n == row["n"], (expr, row["description"])
