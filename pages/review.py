@@ -6,7 +6,7 @@ from mlimpact import difficulty as dif
 from mlimpact import report, slices
 from mlimpact import review as rv
 from mlimpact.metrics import evaluate
-from ui import computed, links, review_panel, safe, sidebar, state, widgets
+from ui import computed, links, review_panel, safe, sidebar, slice_panel, state, widgets
 
 ds, fs = sidebar.require_dataset()
 threshold = fs.threshold
@@ -46,6 +46,8 @@ if seg_col != rv.ALL:
     seg_val = f2.selectbox("Segment value", [rv.ALL] + values, key=f"rev_segment_value_{h}")
     if seg_val != rv.ALL:
         segment_mask = rv.segment_mask(ds, {seg_col: seg_val})
+        with f2:
+            slice_panel.offer(ds, {seg_col: seg_val}, "rev_to_slice")
 else:
     f2.selectbox("Segment value", [rv.ALL], key=f"rev_segment_none_{h}", disabled=True)
 

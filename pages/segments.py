@@ -72,7 +72,9 @@ if len(columns) == 1:
         st.session_state[state.SELECTED_SEGMENT] = {col: bar["segment_value"]}
 else:
     safe.chart(charts.segment_heatmap(rows, metric=metric, label=m.label, columns=list(columns),
-                                      direction=m.direction))
+                                      direction=m.direction), key="seg_heatmap", on_select="rerun")
+    if (cell := widgets.chart_pick("seg_heatmap", charts.SEGMENT_SELECTION)) is not None:  # a clicked cell
+        st.session_state[state.SELECTED_SEGMENT] = {c: cell[c] for c in columns if c in cell}
 
 st.markdown("**Pick a row to carry that segment to the other pages**")
 picked = widgets.pick_table(slices.segment_display(rows, columns, ds.task), column_config=cols.segments(

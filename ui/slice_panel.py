@@ -86,6 +86,13 @@ def _save_expression(dataset: Dataset, content_hash: str, expr: str, key: str) -
     st.session_state[f"slice_active_{content_hash[:12]}"] = new.name
 
 
+def _edit(content_hash: str, h: str) -> None:
+    """Button callback: the active slice's name and expression go back into the boxes, to change and save."""
+    now = active(content_hash)
+    if now is not None:
+        st.session_state[f"slice_expr_{h}"], st.session_state[f"slice_name_{h}"] = now.expression, now.name
+
+
 def _delete(content_hash: str, h: str) -> None:
     name = st.session_state.get(f"slice_active_{h}")
     st.session_state[SAVED][content_hash] = [s for s in saved(content_hash) if s.name != name]
@@ -126,9 +133,11 @@ def panel(dataset: Dataset) -> None:
                      on_change=lambda: _set_active(ch, _picked(h)))
         if names:
             st.dataframe(saved_table(dataset), hide_index=True, key="slice_table")  # values as data, never markup
-            c1, c2 = st.columns(2)
-            c1.button("Delete", key=f"slice_delete_{h}", on_click=_delete, args=(ch, h), disabled=now is None)
-            c2.download_button("slices.toml", sl.slices_to_toml(saved(ch)), file_name="slices.toml",
+            c1, c2, c3 = st.columns(3)
+            c1.button("Edit", key=f"slice_edit_{h}", on_click=_edit, args=(ch, h), disabled=now is None,
+                      help="Put the active slice in the boxes above; save it under the same name to change it.")
+            c2.button("Delete", key=f"slice_delete_{h}", on_click=_delete, args=(ch, h), disabled=now is None)
+            c3.download_button("slices.toml", sl.slices_to_toml(saved(ch)), file_name="slices.toml",
                                mime="application/toml", key=f"slice_download_{h}", on_click="ignore")
         st.file_uploader("Load slices.toml", type=["toml"], key=f"slice_file_{h}", on_change=_load, args=(ch, h))
 

@@ -75,3 +75,31 @@ def test_segments_lists_the_named_slices_against_the_rest():
     assert not at.exception
     table = next(d.value for d in at.main.dataframe if {"name", "rest_value"} <= set(d.value.columns))
     assert table["name"].tolist() == ["online, over 200"] and table["n"].iloc[0] > 0
+
+
+def test_the_active_slice_can_be_edited_and_saved_again():
+    at = _save(_app({}))
+    h = _h(at)
+    at.button(key=f"slice_edit_{h}").click().run()
+    assert at.text_input(key=f"slice_expr_{h}").value == EXPR
+    at.text_input(key=f"slice_expr_{h}").set_value('channel == "online" and amount > 900')
+    at.button(key=f"slice_save_{h}").click().run()
+    assert not at.exception
+    banner = _banner(at).replace("\\", "")
+    assert "online, over 200" in banner and "of 80,000 rows" in banner
+    rows = int(banner.split("Slice online, over 200: ")[1].split(" of")[0].replace(",", ""))
+    import pandas as pd
+
+    frame = pd.read_csv("sample_data/fraud.csv")
+    assert rows == int(((frame["channel"] == "online") & (frame["amount"] > 900)).sum())  # the edited slice
+
+
+def test_a_review_filter_offers_save_as_a_slice():
+    at = _app({}, "pages/review.py")
+    h = _h(at)
+    at.selectbox(key=f"rev_segment_column_{h}").select("region").run()
+    at.selectbox(key=f"rev_segment_value_{h}").select("west").run()
+    assert not at.exception
+    at.text_input(key="rev_to_slice_name").set_value("west")
+    at.button(key="rev_to_slice_save").click().run()
+    assert "Slice west: 16,080 of 80,000 rows" in _banner(at).replace("\\", "")

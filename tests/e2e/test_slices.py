@@ -43,3 +43,23 @@ def test_click_a_bar_save_it_as_a_slice_and_every_page_follows(page, streamlit_s
     page.get_by_role("button", name="Clear slice").click()
     wait_for_app(page)
     expect(_banner(page)).to_have_count(0)
+
+
+def test_a_heatmap_cell_offers_its_two_values_as_a_slice(page, streamlit_server):
+    from .test_browser import choose_option
+
+    open_app(page, streamlit_server)
+    click_nav(page, "Segments")
+    main = page.get_by_test_id("stMain")
+    picker = main.get_by_test_id("stMultiSelect").filter(has_text="Segment by")
+    choose_option(page, picker.get_by_role("combobox"), "channel")
+    page.keyboard.press("Escape")
+    wait_for_app(page)
+    cell = page.get_by_test_id("stVegaLiteChart").first.locator("g.mark-rect.role-mark path").first
+    cell.click()
+    wait_for_app(page)
+    no_exception(page)
+    caption = main.get_by_text("Selected segment (used by the other pages)", exact=False)
+    expect(caption).to_contain_text(" and channel = ")
+    expect(main.get_by_role("button", name="Save as a slice")).to_be_visible()
+    screenshot(page, "slice_from_heatmap.png")

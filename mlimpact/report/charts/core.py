@@ -201,7 +201,8 @@ def segment_heatmap(rows: pd.DataFrame, *, metric: str, label: str, columns: lis
         text = f"No {label} to show"
     scheme = "redyellowblue" if direction == "higher" else "yelloworangered"
     base = alt.Chart(data).encode(x=alt.X(f"{b}:N", title=b), y=alt.Y(f"{a}:N", title=a))
-    rect = base.mark_rect().encode(
+    pick = alt.selection_point(name=SEGMENT_SELECTION, fields=[a, b], on="click")
+    rect = base.mark_rect(cursor="pointer").add_params(pick).encode(
         color=alt.Color("value:Q", title=label, scale=alt.Scale(scheme=scheme)),
         tooltip=[f"{a}:N", f"{b}:N", alt.Tooltip("value:Q", format=".4f"), alt.Tooltip("low:Q", format=".4f"),
                  alt.Tooltip("high:Q", format=".4f"), alt.Tooltip("n:Q", format=",")])
