@@ -5,7 +5,7 @@ import streamlit as st
 from mlimpact import monitoring as mon
 from mlimpact.metrics import METRICS, default_metrics
 from mlimpact.report.charts import monitoring as mcharts
-from ui import controls, links, monitor_inputs, monitor_views, safe, sidebar, state, widgets
+from ui import controls, links, monitor_inputs, monitor_views, safe, sidebar, slice_panel, state, widgets
 
 ds, fs = sidebar.require_dataset()
 threshold = fs.threshold
@@ -31,7 +31,8 @@ metric = c1.selectbox("Metric", metrics, index=widgets.index_of(metrics, saved.m
 periods = list(mon.PERIODS)
 period = c2.radio("Bucket", periods, index=periods.index(saved.period), horizontal=True,
                   format_func=mon.PERIOD_LABELS.__getitem__, key=f"mon_period_{h}")
-seg_options = [mon.NO_SEGMENT] + list(ds.roles.segments)
+named = slice_panel.saved(slice_panel.file_hash(ds.content_hash))
+seg_options = [mon.NO_SEGMENT] + list(ds.roles.segments) + ([mon.SLICES] if named else [])
 segment = c3.selectbox("Per segment", seg_options, index=widgets.index_of(seg_options, saved.segment),
                        key=f"mon_segment_{h}", help="Segment columns are chosen in the sidebar (Columns and task).")
 segment = None if segment == mon.NO_SEGMENT else segment
@@ -44,8 +45,8 @@ with safe.stop_on_input_error():
     settings = mon.MonitorSettings(threshold=float(threshold), **checks)
     key = ("monitoring", ds.content_hash, ds.roles, metric, period, segment, settings)
     with st.spinner("Computing metrics over time…"):
-        table = state.memo(key, lambda: mon.metrics_over_time(ds, metrics=metric, period=period, segment=segment,
-                                                              settings=settings))
+        table = state.memo(key + (tuple(named),), lambda: monitor_views.series(
+            ds, fs.dataset, named, metric=metric, period=period, segment=segment, settings=settings))
         ranges = state.memo(key + tuple(ranges_in.values()), lambda: mon.derive_ranges(
             ds, table, **ranges_in, settings=settings))
     status = mon.check_ranges(table, ranges, rule=settings.rule)
@@ -60,12 +61,13 @@ advice, better = mon.reference_advice(ranges, period)
 if advice and mode != "fixed":
     st.warning(safe.md_escape(advice), icon=":material/rule:")
     monitor_inputs.reference_fix(ds, setup, better)
-est = monitor_views.estimated(ds, metric, period, segment, reference_end, settings, ranges)
+est = None if segment == mon.SLICES else monitor_views.estimated(ds, metric, period, segment, reference_end, settings,
+                                                                 ranges)
 if segment is None:
     safe.chart(mcharts.range_chart(status, label=label, reference_end=None if mode == "fixed" else reference_end,
                                    estimated=est), key="mon_chart")
 else:
-    domain = ds.codes(segment)[1]
+    domain = [s.name for s in named] if segment == mon.SLICES else ds.codes(segment)[1]
     safe.chart(mcharts.segments_overlay_chart(status, label=label, segment_column=segment, domain=domain),
                key="mon_overlay")
     safe.chart(mcharts.small_multiples_chart(status, label=label, segment_column=segment, domain=domain),
@@ -81,9 +83,11 @@ safe.table(alerts[mon.ALERT_COLUMNS], key="mon_alerts", file_name="alerts.csv",
            column_config={c: st.column_config.NumberColumn(c, format="%.4f") for c in ("value", "low", "high")})
 if alerts.empty:
     st.caption(safe.md_escape(mon.describe_alerts(status, label=label) + "."))
-monitor_views.why(ds, status, reference_end, settings)
+if segment != mon.SLICES:  # why: split by the segment columns of the whole file's rows
+    monitor_views.why(ds, status, reference_end, settings)
 
-monitor_inputs.checks_file(ds, ranges, settings, period, reference_end, estimated=est is not None)
+monitor_inputs.checks_file(ds, mon.slice_ranges(ranges), settings, period, reference_end, estimated=est is not None,
+                           slices=named if segment == mon.SLICES else ())
 
 st.subheader("Drift against the reference period")
 with safe.stop_on_input_error():

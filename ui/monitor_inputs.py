@@ -54,7 +54,8 @@ def reference_fix(ds: Dataset, setup: mon.MonitorSetup, better: str | None) -> N
               kwargs={"mode": "fixed"})
 
 
-def checks_file(ds: Dataset, ranges, settings, period: str, reference_end, *, estimated: bool = False) -> None:
+def checks_file(ds: Dataset, ranges, settings, period: str, reference_end, *, estimated: bool = False,
+                slices=()) -> None:
     """The ranges as a checks file for cron and CI, with the traffic checks the user adds (derived from the file);
     ``estimated``: the page checks the estimate for the rows without a label too, so the file does as well."""
     h = ds.content_hash[:12]
@@ -70,10 +71,10 @@ def checks_file(ds: Dataset, ranges, settings, period: str, reference_end, *, es
         copies = tuple(replace(r, estimated=True) for r in ranges if estimated and r.metric in mon.ESTIMATED_METRICS)
         chosen = tuple(ranges) + copies + tuple(offers[w] for w in extra)
         on = slice_panel.active(slice_panel.file_hash(ds.content_hash))  # the page shows a slice: so does the file
-        chosen = tuple(replace(r, slice=on.name) for r in chosen) if on is not None else chosen
+        if on is not None and not slices:
+            chosen, slices = tuple(r if r.slice else replace(r, slice=on.name) for r in chosen), (on,)
         toml_text = mon.checks_to_toml(ds.roles, chosen, settings=settings, source=ds.source,
-                                       reference_end=reference_end if extra or copies else None,
-                                       slices=(on,) if on is not None else ())
+                                       reference_end=reference_end if extra or copies else None, slices=tuple(slices))
         st.code(toml_text, language="toml")
         st.caption("Run it unattended: `python -m mlimpact check FILE --config checks.toml` exits 1 and prints one "
                    "line per bucket out of range (the same alerts as above, on the same file).")

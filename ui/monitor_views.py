@@ -15,6 +15,14 @@ from mlimpact.io import Dataset
 from . import safe, state
 
 
+def series(ds: Dataset, full: Dataset, named, *, metric: str, period: str, segment: str | None,
+           settings: mon.MonitorSettings):
+    """The metrics-over-time table the page checks: per segment value, or per saved slice (on the whole file)."""
+    if segment == mon.SLICES:
+        return mon.metrics_over_time_by_slice(full, named, metric=metric, period=period, settings=settings)
+    return mon.metrics_over_time(ds, metrics=metric, period=period, segment=segment, settings=settings)
+
+
 def estimated(ds: Dataset, metric: str, period: str, segment: str | None, reference_end,
               settings: mon.MonitorSettings, ranges) -> pd.DataFrame | None:
     """The status table of ``metric`` estimated for the rows without a label (None when there is nothing to

@@ -65,6 +65,7 @@ from mlimpact.monitoring.series import (
     time_buckets,
     time_span,
 )
+from mlimpact.monitoring.slice_series import SLICES, metrics_over_time_by_slice, slice_ranges
 from mlimpact.monitoring.views import (
     ALERT_COLUMNS,
     NO_SEGMENT,
@@ -81,6 +82,9 @@ from mlimpact.monitoring.views import (
 )
 
 __all__ = [
+    "SLICES",
+    "metrics_over_time_by_slice",
+    "slice_ranges",
     "ESTIMATED_METRICS",
     "estimated_confusion",
     "estimated_over_time",

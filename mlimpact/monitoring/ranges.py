@@ -22,6 +22,7 @@ from mlimpact.monitoring.series import (
     DEFAULT_SETTINGS,
     OVER_TIME_COLUMNS,
     PERIODS,
+    SLICES,
     MonitorSettings,
     _check_metrics,
     _reference_end,
@@ -231,6 +232,9 @@ def derive_ranges(dataset: Dataset, table: pd.DataFrame, *, mode: str = "referen
             return DerivedRanges()
         return DerivedRanges(Range(m, minimum=minimum, maximum=maximum, period=period, segment=segment)
                      for m in table["metric"].unique())
+    if mode == "relative" and segment == SLICES:  # the slices overlap: no column to group the reference by
+        raise InputError("the reference value ± tolerance is not available per slice; choose the reference period's "
+                         "mean ± k sd, or fixed limits")
     if mode not in ("reference", "relative"):
         raise InputError(f"range mode must be fixed, reference or relative; got {mode!r}")
     if not (isinstance(k, int | float) and k > 0) or not (isinstance(tolerance, int | float) and tolerance >= 0):

@@ -41,7 +41,7 @@ from mlimpact.io import Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.metrics import METRICS, evaluate, metrics_for_task
 
-__all__ = ["PERIODS", "POSITIVE_SUPPORT", "DEFAULT_SETTINGS", "POINT_MIN_COUNT", "POINT_MIN_POSITIVES",
+__all__ = ["SLICES", "PERIODS", "POSITIVE_SUPPORT", "DEFAULT_SETTINGS", "POINT_MIN_COUNT", "POINT_MIN_POSITIVES",
            "MIN_RESAMPLED_ROWS", "default_period", "OVER_TIME_COLUMNS", "MonitorSettings", "TimeBuckets", "time_buckets", "dataset_buckets", "default_reference_end", "time_span", "metrics_over_time",
            "series_table"]
 
@@ -55,6 +55,10 @@ N_BOOT = 500
 POINT_MIN_COUNT, POINT_MIN_POSITIVES = 200, 20
 #: under the interval rule without limits set, fewer rows than this make a bootstrap or DeLong interval unusable
 MIN_RESAMPLED_ROWS = 10
+
+#: the ``segment_column`` of the series of named slices (:mod:`mlimpact.monitoring.slice_series`; not a column of
+#: any file: it has parentheses)
+SLICES = "(saved slices)"
 
 OVER_TIME_COLUMNS = ["metric", "segment_column", "segment", "period", "bucket", "start", "end", "n", "positives",
                      "value", "low", "high", "note", "too_small"]

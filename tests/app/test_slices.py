@@ -103,3 +103,31 @@ def test_a_review_filter_offers_save_as_a_slice():
     at.text_input(key="rev_to_slice_name").set_value("west")
     at.button(key="rev_to_slice_save").click().run()
     assert "Slice west: 16,080 of 80,000 rows" in _banner(at).replace("\\", "")
+
+
+def test_monitoring_follows_each_saved_slice_and_check_agrees(tmp_path, capsys):
+    import json
+
+    from mlimpact.cli.main import main
+    from mlimpact.monitoring import SLICES, parse_checks
+
+    at = _save(_app({}), expr='region == "west"', name="west")
+    at = _save(at, expr='region == "north"', name="north")
+    at.switch_page("pages/monitoring.py").run()
+    h = _h(at)
+    at.selectbox(key=f"mon_segment_{h}").select(SLICES).run()
+    assert not at.exception, [e.value for e in at.exception]
+    specs = " ".join(c.proto.spec for c in at.main.get("vega_lite_chart"))
+    assert '"west"' in specs and '"north"' in specs
+    alerts = next(d.value for d in at.main.dataframe if {"bucket", "status"} <= set(d.value.columns))
+    code = next(c.value for c in at.main.code if "[[check]]" in c.value)
+    cfg = parse_checks(code)
+    assert {r.slice for r in cfg.ranges if r.metric == "recall"} == {"west", "north"}
+    assert {s.name for s in cfg.slices} == {"west", "north"}
+    config = tmp_path / "checks.toml"
+    config.write_text(code)
+    main(["check", "sample_data/fraud.csv", "--config", str(config), "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    page = sorted(zip(alerts["segment"], alerts["bucket"], strict=True))
+    cli = sorted((v["slice"], v["bucket"]) for v in doc["violations"] if v["metric"] == "recall")
+    assert page == cli and ("west", "2026-W15") in cli  # the planted incident, found the same way
