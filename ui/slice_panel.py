@@ -46,6 +46,7 @@ def _save(dataset: Dataset, h: str) -> None:
         st.session_state[f"slice_error_{h}"] = str(exc)
         return
     st.session_state.pop(f"slice_error_{h}", None)
+    st.session_state[f"slice_note_{h}"] = " ".join(sl.slice_warnings([new], dataset)) or None  # e.g. zero rows
     kept = [s for s in saved(dataset.content_hash) if s.name != new.name][: sl.MAX_SLICES - 1]
     st.session_state[SAVED][dataset.content_hash] = kept + [new]
     _set_active(dataset.content_hash, new.name)
@@ -127,6 +128,8 @@ def panel(dataset: Dataset) -> None:
         st.button("Save and use this slice", key=f"slice_save_{h}", on_click=_save, args=(dataset, h))
         if err := st.session_state.get(f"slice_error_{h}"):
             safe.error(err)
+        if note := st.session_state.get(f"slice_note_{h}"):
+            safe.warning(note)
         names = [s.name for s in saved(ch)]
         st.selectbox("Active slice", [ALL_ROWS] + names, key=f"slice_active_{h}",
                      index=([ALL_ROWS] + names).index(now.name) if now else 0,
@@ -180,6 +183,12 @@ def banner(full: Dataset, rows: Dataset, threshold: float) -> None:
     now = active(full.content_hash)
     if now is None:
         return
+    if rows.n == 0:  # zero rows is a result: said, with the one change that fixes it
+        c1, c2 = st.columns([6, 1])
+        c1.warning(safe.md_escape(f"Slice {now.name}: 0 of {full.n:,} rows, so this page has nothing to show; edit "
+                                  "the slice in the sidebar, or clear it."), icon=":material/filter_alt_off:")
+        c2.button("Clear slice", key="slice_clear", on_click=_set_active, args=(full.content_hash, None))
+        st.stop()
     metric = main_metric(full.task)
     table = state.memo(("slice_vs_rest", full.content_hash, full.roles, now.expression, threshold, metric),
                        lambda: sl.slice_table(full, [now], threshold=threshold, metrics=[metric]))

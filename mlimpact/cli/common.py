@@ -160,6 +160,10 @@ def given_slices(args: argparse.Namespace, data=None) -> list:
     """The slices of ``--slice`` and ``--slices``, checked against ``data``'s columns when given."""
     if not getattr(args, "slice", None) and not getattr(args, "slices", None):
         return []
-    from mlimpact.slices import resolve_slices  # on use: start-up
+    from mlimpact.slices import resolve_slices, slice_warnings  # on use: start-up
 
-    return resolve_slices(args.slice, args.slices, data=data)
+    slices = resolve_slices(args.slice, args.slices, data=data)
+    if data is not None:
+        for line in slice_warnings(slices, data):  # zero rows is a result, said once
+            print(f"note: {line}", file=sys.stderr)
+    return slices

@@ -30,6 +30,7 @@ from mlimpact.slices.named import (
     slice_rows,
     slice_summary,
     slice_table,
+    slice_warnings,
     slices_to_toml,
 )
 from mlimpact.slices.search import (
@@ -85,6 +86,7 @@ __all__ = [
     "slice_rows",
     "slice_table",
     "slice_summary",
+    "slice_warnings",
     "slices_to_toml",
     "role_segments",
     "segment_candidates",

@@ -30,7 +30,8 @@ from mlimpact.metrics import METRICS, Z95, benjamini_hochberg, default_metrics, 
 from mlimpact.slices.language import parse_slice, slice_name_ok
 
 __all__ = ["NamedSlice", "MAX_SLICES", "named_slice", "parse_slices_toml", "read_slices", "slices_to_toml",
-           "resolve_slices", "slice_rows", "slice_table", "slice_summary", "named_slice_line", "selection_expression", "SLICE_TABLE_COLUMNS"]
+           "resolve_slices", "slice_rows", "slice_table", "slice_summary", "named_slice_line", "selection_expression", "slice_warnings",
+           "SLICE_TABLE_COLUMNS"]
 
 #: the most slices one file, link or command may carry
 MAX_SLICES = 50
@@ -136,6 +137,11 @@ def resolve_slices(expressions=(), files=(), *, data=None) -> list[NamedSlice]:
         raise InputError(f"{len(out)} slices, more than the limit of {MAX_SLICES}")
     _unique(out, "the slices given")
     return out
+
+
+def slice_warnings(slices, data) -> list[str]:
+    """What to know about each slice on ``data`` (a value that does not occur; zero rows): one line each."""
+    return [f"slice {s.name!r}: {w}" for s in slices for w in parse_slice(s.expression, data).warnings]
 
 
 def _checked(name, expression: str, data, where: str) -> NamedSlice:

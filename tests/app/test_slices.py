@@ -3,6 +3,8 @@ the link carries it (parsed again, never executed); a bad slice is a message, no
 
 from __future__ import annotations
 
+import pytest
+
 from tests.app.test_links import _h
 from tests.app.test_share import _app
 
@@ -131,3 +133,22 @@ def test_monitoring_follows_each_saved_slice_and_check_agrees(tmp_path, capsys):
     page = sorted(zip(alerts["segment"], alerts["bucket"], strict=True))
     cli = sorted((v["slice"], v["bucket"]) for v in doc["violations"] if v["metric"] == "recall")
     assert page == cli and ("west", "2026-W15") in cli  # the planted incident, found the same way
+
+
+def test_a_value_that_does_not_occur_is_a_warning_and_zero_rows():
+    at = _save(_app({}), expr='channel == "onlin"', name="typo value")
+    warnings = " ".join(w.value for w in at.sidebar.warning).replace("\\", "")
+    assert 'has no value "onlin"; did you mean "online"? The slice has 0 rows.' in warnings
+    assert not at.exception
+    assert any("Slice typo value: 0 of 80,000 rows" in w.value.replace("\\", "") for w in at.main.warning)
+    at.switch_page("pages/impact.py").run()
+    assert not at.exception and any("0 of 80,000 rows" in w.value.replace("\\", "") for w in at.main.warning)
+
+
+@pytest.mark.parametrize("expr", ["is_fraud == 0", 'transaction_id == "tx_000009"'])
+def test_every_page_stands_an_awkward_slice(expr):
+    at = _save(_app({}), expr=expr, name="awkward")  # one class only; one row
+    for page in ("pages/overview.py", "pages/segments.py", "pages/difficulty.py", "pages/review.py",
+                 "pages/impact.py", "pages/compare.py", "pages/monitoring.py", "pages/data.py"):
+        at.switch_page(page).run()
+        assert not at.exception, (expr, page, [e.value for e in at.exception])

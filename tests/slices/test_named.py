@@ -126,3 +126,10 @@ def test_a_weak_slice_saved_as_a_slice_has_the_same_rows(fraud):
             assert abs(rows.n - row["n"]) <= 0.001 * row["n"] + 1, (expr, row["description"])
         else:
             assert rows.n == row["n"], (expr, row["description"])
+
+
+def test_cli_says_when_a_slice_value_does_not_occur(capsys):
+    assert main(["summarize", FRAUD, "--slice", 'channel == "onlin"']) == 0
+    captured = capsys.readouterr()
+    assert 'note: slice \'channel == "onlin"\': `channel` has no value "onlin"; did you mean "online"?' in captured.err
+    assert json.loads(captured.out)["named_slices"][0]["n"] == 0

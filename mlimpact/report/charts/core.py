@@ -160,7 +160,8 @@ def segment_bar_chart(rows: pd.DataFrame, *, metric: str, label: str, column: st
     data = rows.dropna(subset=["value"]).copy()
     data["segment_value"] = data[column].astype(str)
     if data.empty:
-        return alt.Chart(pd.DataFrame({"x": []})).mark_point().properties(title=_title(f"No {label} to show"))
+        return alt.Chart(pd.DataFrame({"x": []})).mark_point().add_params(  # a page may listen for clicks
+            alt.selection_point(name=SEGMENT_SELECTION)).properties(title=_title(f"No {label} to show"))
     worst = data.loc[data["value"].idxmin() if direction == "higher" else data["value"].idxmax()]
     word = "lowest" if direction == "higher" else "highest"
     title = _title(f"{label} is {word} for {column} = {worst['segment_value']}: "
