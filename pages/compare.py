@@ -30,7 +30,7 @@ segment = segment if segments else None
 options = state.impact_options(ds.content_hash)
 costs, scale, unit = None, None, options.get("unit", "")
 if ds.task == "binary" and ds.score is not None:
-    costs = st.session_state[state.COSTS].get(ds.content_hash) or impact.default_costs(ds)
+    costs = state.setting(state.COSTS, ds.content_hash) or impact.default_costs(ds)
     scale = impact.saved_scale(ds, options)
 
 key = ("compare", ds.content_hash, ds.roles, float(threshold), segment, costs, scale)

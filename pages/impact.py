@@ -27,7 +27,7 @@ if ds.task == "multiclass":
     ds = impact.one_vs_rest(ds, cls)
 
 # ---- assumptions ----------------------------------------------------------------------------------
-saved: impact.CostModel = st.session_state[state.COSTS].get(ds.content_hash) or impact.default_costs(ds)
+saved: impact.CostModel = state.setting(state.COSTS, ds.content_hash) or impact.default_costs(ds)
 options = state.impact_options(ds.content_hash)
 st.markdown("**Money per decision** — each a number, or a column whose value per row is used")
 costs = impact.CostModel(**controls.money_terms(saved, impact.money_columns(ds), h))
@@ -40,7 +40,7 @@ scale_label, unit, rule_text, segment = chosen["scale"], chosen["unit"], chosen[
 scale = impact.scale_of(scale_label)
 st.session_state[state.COSTS][f"{ds.content_hash}:options"] = chosen
 
-lanes = impact.lanes_from(st.session_state[state.LANES].get(ds.content_hash))  # only lanes the user set
+lanes = impact.lanes_from(state.setting(state.LANES, ds.content_hash))  # only lanes the user set
 key = ("impact", ds.content_hash, ds.roles, float(threshold), costs, lanes, rule_text.strip(), segment, scale, unit)
 with safe.stop_on_input_error(), st.spinner("Putting money on the decisions…"):
     report = state.memo(key, lambda: impact.analyze_impact(

@@ -21,7 +21,7 @@ verdicts: dict = st.session_state[state.VERDICTS].setdefault((ds.content_hash, d
 # ------------------------------------------------------------------ lanes (chosen on the Difficulty page)
 lanes, codes = None, None
 if not dif.unavailable_reason(ds):
-    used = dif.lanes_in_use(ds, st.session_state[state.LANES].get(ds.content_hash), curve_of=computed.curve_of(ds))
+    used = dif.lanes_in_use(ds, state.setting(state.LANES, ds.content_hash), curve_of=computed.curve_of(ds))
     lanes = used.lanes
     st.caption(safe.md_escape(f"Lanes: {lanes} (the default, {dif.default_policy(ds)}; choose them on the Difficulty "
                               "page)." if used.is_default else f"Lanes from the Difficulty page: {lanes}."))

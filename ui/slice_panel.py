@@ -55,7 +55,7 @@ def _save(dataset: Dataset, h: str) -> None:
 
 def file_hash(content_hash: str) -> str:
     """The file's content hash of a Dataset that may be a slice's rows (``…#slice:…``)."""
-    return content_hash.split("#slice:")[0]
+    return state.file_key(content_hash)
 
 
 def offer(dataset: Dataset, selected: dict | None, key: str) -> None:

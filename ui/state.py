@@ -118,6 +118,18 @@ MEMO = "mi_memo"        # OrderedDict key -> computed result (per session, bound
 MAX_MEMO = 48
 
 
+def file_key(content_hash: str) -> str:
+    """The file's content hash of a Dataset that may be a slice's rows (``…#slice:…``)."""
+    return content_hash.split("#slice:")[0]
+
+
+def setting(kind: str, content_hash: str):
+    """A setting the pages keep per file (``COSTS``, ``LANES``): the one set in this view (a slice), else the
+    file's, so costs and lanes set on all rows hold inside a slice too."""
+    kept = st.session_state[kind]
+    return kept.get(content_hash) or kept.get(file_key(content_hash))
+
+
 def view_for(content_hash: str) -> dict:
     """The page choices kept for one file (what a shared link restores), created on first use."""
     return st.session_state.setdefault(VIEW, {}).setdefault(content_hash, {})

@@ -152,3 +152,18 @@ def test_every_page_stands_an_awkward_slice(expr):
                  "pages/impact.py", "pages/compare.py", "pages/monitoring.py", "pages/data.py"):
         at.switch_page(page).run()
         assert not at.exception, (expr, page, [e.value for e in at.exception])
+
+
+def test_costs_and_lanes_set_on_all_rows_hold_inside_a_slice():
+    from tests.app.test_links import _widget
+
+    at = _app({}, "pages/difficulty.py")
+    h = _h(at)
+    _widget(at, f"dif_method_{h}").set_value("capacity").run()  # the user sets the lanes on all rows
+    at.switch_page("pages/impact.py").run()
+    no_lanes = "No review lanes"
+    assert not any(no_lanes in c.value for c in at.main.caption)
+    _save(at)
+    at.switch_page("pages/impact.py").run()
+    assert not at.exception and _banner(at)
+    assert not any(no_lanes in c.value for c in at.main.caption)  # the file's lanes, inside the slice
