@@ -31,7 +31,7 @@ metric = c1.selectbox("Metric", metrics, index=widgets.index_of(metrics, saved.m
 periods = list(mon.PERIODS)
 period = c2.radio("Bucket", periods, index=periods.index(saved.period), horizontal=True,
                   format_func=mon.PERIOD_LABELS.__getitem__, key=f"mon_period_{h}")
-named = slice_panel.saved(slice_panel.file_hash(ds.content_hash))
+named = slice_panel.saved(state.file_key(ds.content_hash))
 seg_options = [mon.NO_SEGMENT] + list(ds.roles.segments) + ([mon.SLICES] if named else [])
 segment = c3.selectbox("Per segment", seg_options, index=widgets.index_of(seg_options, saved.segment),
                        key=f"mon_segment_{h}", help="Segment columns are chosen in the sidebar (Columns and task).")

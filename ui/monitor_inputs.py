@@ -70,7 +70,7 @@ def checks_file(ds: Dataset, ranges, settings, period: str, reference_end, *, es
                                     "without a label is high in recent buckets whose labels have not arrived yet.")
         copies = tuple(replace(r, estimated=True) for r in ranges if estimated and r.metric in mon.ESTIMATED_METRICS)
         chosen = tuple(ranges) + copies + tuple(offers[w] for w in extra)
-        on = slice_panel.active(slice_panel.file_hash(ds.content_hash))  # the page shows a slice: so does the file
+        on = slice_panel.active(state.file_key(ds.content_hash))  # the page shows a slice: so does the file
         if on is not None and not slices:
             chosen, slices = tuple(r if r.slice else replace(r, slice=on.name) for r in chosen), (on,)
         toml_text = mon.checks_to_toml(ds.roles, chosen, settings=settings, source=ds.source,

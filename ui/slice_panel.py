@@ -47,15 +47,15 @@ def _save(dataset: Dataset, h: str) -> None:
         return
     st.session_state.pop(f"slice_error_{h}", None)
     st.session_state[f"slice_note_{h}"] = " ".join(sl.slice_warnings([new], dataset)) or None  # e.g. zero rows
-    kept = [s for s in saved(dataset.content_hash) if s.name != new.name][: sl.MAX_SLICES - 1]
-    st.session_state[SAVED][dataset.content_hash] = kept + [new]
-    _set_active(dataset.content_hash, new.name)
-    st.session_state[f"slice_active_{h}"] = new.name
+    _keep(dataset.content_hash, new)
 
 
-def file_hash(content_hash: str) -> str:
-    """The file's content hash of a Dataset that may be a slice's rows (``…#slice:…``)."""
-    return state.file_key(content_hash)
+def _keep(content_hash: str, new: sl.NamedSlice) -> None:
+    """Save ``new`` for the file (replacing one of the same name) and make it the active slice."""
+    kept = [s for s in saved(content_hash) if s.name != new.name][: sl.MAX_SLICES - 1]
+    st.session_state[SAVED][content_hash] = kept + [new]
+    _set_active(content_hash, new.name)
+    st.session_state[f"slice_active_{content_hash[:12]}"] = new.name
 
 
 def offer(dataset: Dataset, selected: dict | None, key: str) -> None:
@@ -64,7 +64,7 @@ def offer(dataset: Dataset, selected: dict | None, key: str) -> None:
     expr = sl.selection_expression(selected, dataset) if selected else None
     if expr is None:
         return
-    ch = file_hash(dataset.content_hash)
+    ch = state.file_key(dataset.content_hash)
     now = active(ch)
     expr = f"({now.expression}) and ({expr})" if now is not None else expr
     with st.popover("Save as a slice", icon=":material/filter_alt:"):
@@ -81,10 +81,7 @@ def _save_expression(dataset: Dataset, content_hash: str, expr: str, key: str) -
     except InputError as exc:
         st.toast(f"Not saved: {exc}", icon=":material/error:")
         return
-    kept = [s for s in saved(content_hash) if s.name != new.name][: sl.MAX_SLICES - 1]
-    st.session_state[SAVED][content_hash] = kept + [new]
-    _set_active(content_hash, new.name)
-    st.session_state[f"slice_active_{content_hash[:12]}"] = new.name
+    _keep(content_hash, new)
 
 
 def _edit(content_hash: str, h: str) -> None:

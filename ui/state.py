@@ -12,6 +12,7 @@ import streamlit as st
 
 from mlimpact.io import Dataset, Roles
 from mlimpact.io.load import Source
+from mlimpact.slices import file_hash
 
 # --- keys (widget keys included, so no page invents its own spelling) ---
 SOURCE = "mi_source"                # selected data source: a sample key or "upload"
@@ -119,8 +120,8 @@ MAX_MEMO = 48
 
 
 def file_key(content_hash: str) -> str:
-    """The file's content hash of a Dataset that may be a slice's rows (``…#slice:…``)."""
-    return content_hash.split("#slice:")[0]
+    """The file's content hash of a Dataset that may be a slice's rows."""
+    return file_hash(content_hash)
 
 
 def setting(kind: str, content_hash: str):

@@ -31,7 +31,7 @@ from mlimpact.monitoring.population import (
     _complete,
     _partial_last,
     _table,
-    population_stability_index,
+    psi_by_bucket,
     psi_column,
     traffic_problem,
 )
@@ -238,11 +238,7 @@ def _psi(eds, target: str, period: str, segment: str | None, reference_end):
     counts = np.zeros(((B + 1) * S, k))
     np.add.at(counts, (res["cell"].to_numpy(), ids), res["n"].to_numpy(dtype=float))
     counts = counts[: B * S]
-    reference = counts.reshape(B, S, k)[np.asarray(buckets.ends <= end)].sum(axis=0)
-    tile = np.tile(np.arange(S), B)
-    value = population_stability_index(counts, reference[tile])
-    value[reference.sum(axis=1)[tile] == 0] = np.nan  # no reference rows for this value
-    return counts.sum(axis=1), value, buckets, slabels
+    return counts.sum(axis=1), psi_by_bucket(counts, buckets.ends <= end, S), buckets, slabels
 
 
 # ----------------------------------------------------------------------------- the table

@@ -37,7 +37,7 @@ from mlimpact.monitoring.series import (
 )
 
 __all__ = ["population_stability_index", "POPULATION_METRICS", "PSI_MIN_ROWS", "PSI_MAJOR", "POPULATION_BOUNDS", "population_over_time", "psi_column",
-           "population_problem", "traffic_problem", "one_value"]
+           "population_problem", "traffic_problem", "one_value", "psi_by_bucket"]
 
 #: the checks on the traffic, and what each measures (for messages and the checks file's comments)
 POPULATION_METRICS = {"rows": "rows per bucket", "missing_share": "share of rows where a column is empty",
@@ -227,12 +227,12 @@ def population_over_time(dataset: Dataset, metric: str, *, period: str | None = 
         small = n < settings.limits[0]
     else:
         target = psi_column(dataset, column)
-        value, note = _psi(dataset, target, cells, bcodes, buckets, scodes, S, reference_end), f"column {target}"
+        value, note = _psi(dataset, target, cells, bcodes, buckets, S, reference_end), f"column {target}"
         small = n < max(PSI_MIN_ROWS, settings.limits[0])
     return _table(metric, buckets, slabels, segment, n, value, low, high, small, note, keep_empty=metric == "rows")
 
 
-def _psi(dataset, target, cells, bcodes, buckets, scodes, S, reference_end) -> np.ndarray:
+def _psi(dataset, target, cells, bcodes, buckets, S, reference_end) -> np.ndarray:
     """PSI of ``target`` per (bucket, segment value) against that segment value's reference rows."""
     B = len(buckets.labels)
     end = _reference_end(dataset, reference_end)
@@ -240,9 +240,18 @@ def _psi(dataset, target, cells, bcodes, buckets, scodes, S, reference_end) -> n
     ref = in_ref[bcodes]
     ids, k = _bins(_population(dataset, target), ref)
     counts = np.bincount(cells * k + ids, minlength=(B + 1) * S * k)[: B * S * k].reshape(B * S, k)
-    reference = np.bincount(scodes[ref] * k + ids[ref], minlength=S * k).reshape(S, k)
-    value = population_stability_index(counts, reference[np.tile(np.arange(S), B)])
-    value[reference.sum(axis=1)[np.tile(np.arange(S), B)] == 0] = np.nan  # no reference rows for this value
+    return psi_by_bucket(counts, in_ref[:B], S)
+
+
+def psi_by_bucket(counts: np.ndarray, in_ref: np.ndarray, S: int) -> np.ndarray:
+    """PSI of each (bucket, segment value) row of ``counts`` (``B*S`` × bins, bucket-major) against the summed
+    counts of the reference buckets (``in_ref``, one flag per bucket) of the same segment value; NaN where that
+    value has no reference rows. The memory path and the engines both end here."""
+    B, k = len(in_ref), counts.shape[1]
+    reference = counts.reshape(B, S, k)[np.asarray(in_ref, dtype=bool)].sum(axis=0)
+    tile = np.tile(np.arange(S), B)
+    value = population_stability_index(counts, reference[tile])
+    value[reference.sum(axis=1)[tile] == 0] = np.nan  # no reference rows for this value
     return value
 
 

@@ -20,7 +20,9 @@ from mlimpact.slices.language import (
 from mlimpact.slices.named import (
     MAX_SLICES,
     SLICE_TABLE_COLUMNS,
+    SLICE_TAG,
     NamedSlice,
+    file_hash,
     named_slice,
     named_slice_line,
     parse_slices_toml,
@@ -77,6 +79,8 @@ __all__ = [
     "MAX_SLICES",
     "SLICE_TABLE_COLUMNS",
     "NamedSlice",
+    "SLICE_TAG",
+    "file_hash",
     "named_slice",
     "named_slice_line",
     "parse_slices_toml",

@@ -31,7 +31,7 @@ from mlimpact.slices.language import parse_slice, slice_name_ok
 
 __all__ = ["NamedSlice", "MAX_SLICES", "named_slice", "parse_slices_toml", "read_slices", "slices_to_toml",
            "resolve_slices", "slice_rows", "slice_table", "slice_summary", "named_slice_line", "selection_expression", "slice_warnings",
-           "SLICE_TABLE_COLUMNS"]
+           "SLICE_TABLE_COLUMNS", "SLICE_TAG", "file_hash"]
 
 #: the most slices one file, link or command may carry
 MAX_SLICES = 50
@@ -151,6 +151,19 @@ def _checked(name, expression: str, data, where: str) -> NamedSlice:
         raise InputError(f"{where}: {exc}") from None
 
 
+#: what a slice's rows add to the file's content hash (``slice_rows``), so that nothing mixes the two
+SLICE_TAG = "#slice:"
+
+
+def file_hash(content_hash: str) -> str:
+    """The file's content hash of a Dataset that may be a slice's rows (:func:`slice_rows`).
+
+    >>> file_hash("ab12#slice:x > 1"), file_hash("ab12")
+    ('ab12', 'ab12')
+    """
+    return content_hash.split(SLICE_TAG)[0]
+
+
 def slice_rows(dataset: Dataset, expression: str) -> Dataset:
     """The Dataset restricted to the rows of a slice (the rows without a label too); its ``content_hash`` says which
     slice, so nothing computed on all rows is mistaken for it."""
@@ -167,7 +180,7 @@ def slice_rows(dataset: Dataset, expression: str) -> Dataset:
     tag = re.sub(r"\s+", " ", parsed.text)
     return replace(dataset, frame=dataset.frame.loc[mask].reset_index(drop=True), y=dataset.y[mask],
                    score=take(dataset.score), prediction=take(dataset.prediction), proba=take(dataset.proba),
-                   unlabelled=unlabelled, _codes={}, content_hash=f"{dataset.content_hash}#slice:{tag}",
+                   unlabelled=unlabelled, _codes={}, content_hash=f"{dataset.content_hash}{SLICE_TAG}{tag}",
                    notes=list(dataset.notes))
 
 
