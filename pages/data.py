@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from mlimpact.io import column_summary, roles_table
-from ui import safe, sidebar
+from ui import safe, sidebar, state
 
 fs = sidebar.current()
 st.title("Data")
@@ -46,7 +46,8 @@ safe.table(roles_table(roles, source.guess), key="roles", file_name="roles.csv")
 st.caption("Change any role in the sidebar under “Columns and task”.")
 
 st.subheader("Per-column summary")
-safe.table(column_summary(source.frame, roles), key="columns", file_name="column_summary.csv")
+safe.table(state.memo(("column_summary", source.content_hash, roles), lambda: column_summary(source.frame, roles)),
+           key="columns", file_name="column_summary.csv")
 
 st.subheader("Preview (first 200 rows)")
 st.dataframe(source.frame.head(200), hide_index=True, key="preview")

@@ -94,11 +94,11 @@ else:
     marked = rv.marked_rows(verdicts, "label wrong")
     if marked and st.toggle(f"Apply label corrections ({len(marked)} marked “label wrong”)", key="rev_apply"):
         correction = state.memo(("corrected", ds.content_hash, ds.roles, threshold, marked),
-                                lambda: rv.apply_label_corrections(ds, verdicts, threshold=threshold))
+                                lambda: rv.apply_label_corrections(ds, verdicts, threshold=threshold), private=True)
         headline = rv.correction_metrics(ds)
         before = state.memo(("review_metrics", ds.content_hash, ds.roles, threshold, tuple(headline)),
                             lambda: evaluate(ds, threshold=threshold, metrics=headline))
         after = state.memo(("review_metrics", correction.dataset.content_hash, ds.roles, threshold,
                             tuple(headline)), lambda: evaluate(correction.dataset, threshold=threshold,
-                                                               metrics=headline))
+                                                               metrics=headline), private=True)
         review_panel.corrected(ds, correction, rv.compare_metrics(before, after), threshold)

@@ -1,8 +1,8 @@
 """The house rules of the layout (README "Design notes"), checked on every import, inside functions too.
 
 Layers run one way: io -> engine -> metrics -> analyses (slices, difficulty, monitoring, impact, review,
-compare) -> report -> api (the notebook API) -> cli, with ui/, pages/ and app.py on top. errors.py and
-format.py sit below all. Only the package root imports the api, inside a function (PEP 562), so that
+compare) -> report -> api (the notebook API) -> cli, with ui/, pages/ and app.py on top. errors.py,
+format.py and trace.py sit below all. Only the package root imports the api, inside a function (PEP 562), so that
 ``import mlimpact`` stays light.
 """
 
@@ -19,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 #: rank of each top-level part of mlimpact; an import may only point to an equal or lower rank
-RANKS = {"errors": 0, "format": 0, "io": 1, "engine": 2, "metrics": 3,
+RANKS = {"errors": 0, "format": 0, "trace": 0, "io": 1, "engine": 2, "metrics": 3,
          "slices": 4, "difficulty": 4, "monitoring": 4, "impact": 5, "review": 5, "compare": 6,
          "report": 7, "api": 7.5, "cli": 8, "__main__": 9, "__init__": 0}
 #: (importer, part) pairs allowed to point up: the package root's lazy ``mi.evaluate`` (PEP 562)
@@ -176,7 +176,7 @@ def test_every_subpackage_has_a_public_face():
 
 def test_top_level_modules_are_few():
     flat = sorted(p.name for p in (ROOT / "mlimpact").glob("*.py"))
-    assert flat == ["__init__.py", "__main__.py", "api.py", "errors.py", "format.py"]
+    assert flat == ["__init__.py", "__main__.py", "api.py", "errors.py", "format.py", "trace.py"]
 
 
 def test_only_the_package_root_imports_the_api_and_only_on_use():

@@ -65,7 +65,8 @@ def why(ds: Dataset, status: pd.DataFrame, reference_end, settings: mon.MonitorS
            tuple(status["segment_column"].dropna().unique()), tuple(status["period"].dropna().unique()),
            tuple(status.loc[status["status"].isin(["below", "above"]), "bucket"]))
     with st.spinner("Looking for the slices behind each alert…"):
-        causes = state.memo(key, lambda: mon.alert_causes(ds, status, reference_end=reference_end, settings=settings))
+        causes = state.memo(key, lambda: mon.alert_causes(ds, status, reference_end=reference_end, settings=settings),
+                            private=True)  # the key names the alerts, not every range behind them
     st.markdown("**Why did it alert?** Each alert against the reference period, split by the other segment columns "
                 "(a slice is named only when its change stands out beyond noise, Benjamini–Hochberg at 5%).")
     keys = ["metric", "segment_column", "segment", "period", "buckets", "side"]

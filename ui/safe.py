@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -15,6 +17,8 @@ from mlimpact.errors import InputError
 from mlimpact.io import to_safe_csv
 from mlimpact.report.charts.core import text_alternative
 from mlimpact.report.render import RenderError, render_charts
+
+alt.data_transformers.disable_max_rows()  # charts get aggregated data; a limit would only break a large one
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
 
@@ -55,28 +59,48 @@ def table(frame: pd.DataFrame, *, key: str, file_name: str, header_lines: list[s
                        mime="text/csv", key=f"{key}_csv", on_click="ignore", icon=":material/download:")
 
 
+def vega_spec(ch) -> dict:
+    """The chart as a Vega-Lite dict, converted once per draw.
+
+    Without Altair's JSON-schema validation (the chart functions' specs are validated in their tests; here it
+    took 0.1–0.35 s a page) and without the default theme's 300-pixel view sizes (as Streamlit's own conversion
+    does). Data goes inline; Streamlit sends it to the browser as Arrow.
+    """
+    spec = ch.to_dict(validate=False)
+    theme_view = (alt.theme.get()() if alt.theme.active == "default" else {}).get("config", {}).get("view", {})
+    view = spec.get("config", {}).get("view", {})
+    for name, value in theme_view.items():
+        if view.get(name) == value:
+            del view[name]
+    if "view" in spec.get("config", {}) and not view:
+        del spec["config"]["view"]
+    if "config" in spec and not spec["config"]:
+        del spec["config"]
+    return spec
+
+
 def chart(ch, *, key: str | None = None, title_space: int = 70, on_select=None, selection_mode=None,
           downloads: bool = True):
     """Show an Altair chart at its own height, with SVG and PNG downloads beneath it (rendered on click).
 
     Streamlit's content sizing squeezes titled band charts, so the height is passed explicitly.
     ``on_select`` passes through (e.g. ``"rerun"`` for a chart with a selection parameter).
+    The chart is converted to Vega-Lite once (:func:`vega_spec`) for the screen, the downloads and the name.
     """
     if not isinstance(getattr(ch, "description", None), str):  # the text alternative screen readers announce
         ch = ch.properties(description=text_alternative(ch))
     height = getattr(ch, "height", None)
+    spec = vega_spec(ch)
     options = {"key": key}
     if on_select is not None:
         options["on_select"] = on_select
     if selection_mode is not None:
         options["selection_mode"] = selection_mode
     if isinstance(height, int | float) and height > 0:
-        event = st.altair_chart(ch, height=int(height) + title_space, **options)
-    else:
-        event = st.altair_chart(ch, **options)
+        options["height"] = int(height) + title_space
+    event = st.vega_lite_chart(spec=dict(spec), **options)  # Streamlit moves the data out of the top level
     if downloads:
-        spec = ch.to_dict()
-        name = key or "chart_" + hashlib.sha1(ch.to_json().encode()).hexdigest()[:10]
+        name = key or "chart_" + hashlib.sha1(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:10]
         with st.container(horizontal=True, gap="small"):
             st.download_button("SVG", data=lambda: _rendered(spec, "svg"), file_name=f"{name}.svg",
                                mime="image/svg+xml", key=f"{name}_svg", on_click="ignore", type="tertiary",

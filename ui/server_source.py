@@ -13,7 +13,7 @@ from mlimpact.engine.server import ServerOptions, open_server_source
 from mlimpact.errors import InputError
 from mlimpact.io.load import Source
 
-from . import safe, state
+from . import safe, state, store
 
 CHOICE = "server"
 LABEL = "Open data on the server"
@@ -49,7 +49,7 @@ def select(options: ServerOptions, controls: bool) -> Source | None:
                 status.update(label="Not opened: see the message on the page", state="error")
                 raise
             status.update(label=f"Read {len(source.frame):,} rows", state="complete")
-        state.remember_loaded(source)
+        state.remember_loaded(source, store.private())
         st.session_state[state.UPLOAD_KEY] = _key(kind, text)
         return state.current_source()
     if in_use is not None:

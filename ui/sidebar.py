@@ -29,7 +29,19 @@ from mlimpact.io import (
 from mlimpact.io.decision import DEFAULT_THRESHOLD, threshold_scale
 from mlimpact.io.load import Source, dataset_of, read_source
 
-from . import context, links, meeting, nav, report_buttons, safe, server_source, share, slice_panel, state
+from . import (
+    context,
+    links,
+    meeting,
+    nav,
+    report_buttons,
+    safe,
+    server_source,
+    share,
+    slice_panel,
+    state,
+    store,
+)
 
 UPLOAD_CHOICE = "upload"
 UPLOAD_TYPES = ["csv", "tsv", "txt", "gz", "zip", "parquet", "xlsx"]
@@ -78,15 +90,18 @@ def explain(fs: SidebarState) -> None:
 
 
 # ----------------------------------------------------------------------------- loading
-def _load_sample(key: str) -> Source:
+def _load_sample(key: str) -> tuple[Source, store.FileStore]:
     path = sample_path(key)
     if not path.exists():
         raise InputError(f"sample file {path.name} is missing; run `python scripts/make_sample_data.py`")
-    return read_source(path, is_sample=True)
+    shared = store.for_sample(key)
+    return shared.load(lambda: read_source(path, is_sample=True)), shared
 
 
-def _load_uploads(files) -> Source:
-    return read_source([(f.name, f.getvalue()) for f in files])
+def _load_uploads(files) -> tuple[Source, store.FileStore]:
+    items = [(f.name, f.getvalue()) for f in files]
+    shared = store.for_upload(items)  # sessions that sent the very same bytes parse them once
+    return shared.load(lambda: read_source(items)), shared
 
 
 def _source_widget(controls: bool) -> str:
@@ -114,8 +129,8 @@ def _select_source(choice: str, controls: bool = True) -> Source | None:
         key = ("sample", choice)
         if st.session_state[state.UPLOAD_KEY] != key or state.current_source() is None:
             with st.spinner(f"Loading the {SAMPLES[choice].title} sample…"):
-                source = _load_sample(choice)
-            state.remember_loaded(source)
+                source, shared = _load_sample(choice)
+            state.remember_loaded(source, shared)
             st.session_state[state.UPLOAD_KEY] = key
         return state.current_source()
     last = st.session_state[state.UPLOAD_KEY]
@@ -142,8 +157,8 @@ def _select_source(choice: str, controls: bool = True) -> Source | None:
     key = tuple((f.name, f.file_id) for f in files)
     if st.session_state[state.UPLOAD_KEY] != key:
         with st.spinner("Reading the upload…"):
-            source = _load_uploads(files)
-        state.remember_loaded(source)
+            source, shared = _load_uploads(files)
+        state.remember_loaded(source, shared)
         st.session_state[state.UPLOAD_KEY] = key
     return state.current_source()
 
@@ -200,11 +215,7 @@ def _roles_widgets(source: Source, controls: bool = True) -> Roles:
 
 
 def _dataset(source: Source, roles: Roles) -> Dataset:
-    cached = state.cached_dataset(source.content_hash, roles)
-    if cached is None:
-        cached = dataset_of(source, roles)
-        state.remember_dataset(source.content_hash, roles, cached)
-    return cached
+    return state.dataset(source, roles, lambda: dataset_of(source, roles))
 
 
 def _threshold_widget(source: Source, dataset: Dataset, controls: bool = True) -> tuple[float, str | None]:

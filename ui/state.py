@@ -14,11 +14,14 @@ from mlimpact.io import Dataset, Roles
 from mlimpact.io.load import Source
 from mlimpact.slices import file_hash
 
+from . import store as stores
+
 # --- keys (widget keys included, so no page invents its own spelling) ---
 SOURCE = "mi_source"                # selected data source: a sample key or "upload"
 SOURCE_WIDGET = "mi_source_select"  # its selectbox (each page owns its widget; SOURCE is the truth)
 UPLOADS = "mi_uploads"              # file_uploader widget key
 LOADED = "mi_loaded"                # OrderedDict content_hash -> Source (bounded)
+STORES = "mi_stores"                # dict content_hash -> ui.store.FileStore (the source's shared results)
 UPLOAD_KEY = "mi_upload_key"        # (name, file_id) tuples of the files currently loaded from the uploader
 CURRENT = "mi_current"              # content hash of the source in use
 ROLES = "mi_roles"                  # dict content_hash -> Roles chosen by the user
@@ -47,6 +50,7 @@ def init() -> None:
     """Create the session's keys once (never re-run loaders on every rerun)."""
     defaults = {
         LOADED: OrderedDict(),
+        STORES: {},
         ROLES: {},
         DATASETS: OrderedDict(),
         THRESHOLD: {},
@@ -73,10 +77,12 @@ def init() -> None:
 KEEP_PREVIOUS_BELOW = 50_000_000
 
 
-def remember_loaded(source: Source) -> None:
-    """Make ``source`` current; forget older sources, with their roles, datasets and memoised results."""
+def remember_loaded(source: Source, store: stores.FileStore) -> None:
+    """Make ``source`` (read into ``store``) current; forget older sources, with their roles, datasets and
+    memoised results (a shared store's results stay for the other sessions that use it)."""
     loaded: OrderedDict = st.session_state[LOADED]
     loaded[source.content_hash] = source
+    st.session_state[STORES][source.content_hash] = store
     loaded.move_to_end(source.content_hash)
     limit = MAX_LOADED
     if len(loaded) > 1:
@@ -85,6 +91,7 @@ def remember_loaded(source: Source) -> None:
             limit = 1  # a big file is not kept around once another is in use
     while len(loaded) > limit:
         old, _ = loaded.popitem(last=False)
+        st.session_state[STORES].pop(old, None)
         st.session_state[ROLES].pop(old, None)
         for key in [k for k in st.session_state[DATASETS] if k[0] == old]:
             del st.session_state[DATASETS][key]
@@ -103,16 +110,18 @@ def current_source() -> Source | None:
     return st.session_state[LOADED].get(h) if h else None
 
 
-def cached_dataset(content_hash: str, roles: Roles) -> Dataset | None:
-    return st.session_state[DATASETS].get((content_hash, roles))
-
-
-def remember_dataset(content_hash: str, roles: Roles, dataset: Dataset) -> None:
+def dataset(source: Source, roles: Roles, build) -> Dataset:
+    """The Dataset of ``source`` with ``roles``: this session's, else the file's shared one, else ``build()``."""
     cache: OrderedDict = st.session_state[DATASETS]
-    cache[(content_hash, roles)] = dataset
-    cache.move_to_end((content_hash, roles))
+    found = cache.get((source.content_hash, roles))
+    if found is None:
+        store = st.session_state[STORES].get(source.content_hash)
+        found = store.dataset(roles, build) if store is not None else build()
+    cache[(source.content_hash, roles)] = found
+    cache.move_to_end((source.content_hash, roles))
     while len(cache) > MAX_DATASETS:
         cache.popitem(last=False)
+    return found
 
 
 MEMO = "mi_memo"        # OrderedDict key -> computed result (per session, bounded)
@@ -136,13 +145,28 @@ def view_for(content_hash: str) -> dict:
     return st.session_state.setdefault(VIEW, {}).setdefault(content_hash, {})
 
 
+def _store_of(key: tuple) -> stores.FileStore | None:
+    """The shared store of the file a memo key names (its second element), if this session loaded that file."""
+    if len(key) < 2 or not isinstance(key[1], str):
+        return None
+    return st.session_state.get(STORES, {}).get(file_hash(key[1]))
+
+
 def has_memo(key: tuple) -> bool:
     """Whether :func:`memo` already holds ``key`` (pages show progress only for real work)."""
-    return key in st.session_state.get(MEMO, {})
+    store = _store_of(key)
+    return store.has_result(key) if store is not None else key in st.session_state.get(MEMO, {})
 
 
-def memo(key: tuple, compute):
-    """Per-session memo of a computation keyed by content hash and settings (never by a sampled frame hash)."""
+def memo(key: tuple, compute, *, private: bool = False):
+    """A computation keyed by what it computes, the file's content hash and every setting it depends on (never
+    by a sampled frame hash): computed once for every session that loaded the same bytes (:mod:`ui.store`).
+
+    ``private=True`` keeps it in this session only: for results that depend on what this session recorded
+    (review verdicts), which the key does not spell out in full."""
+    store = None if private else _store_of(key)
+    if store is not None:
+        return store.result(key, compute)
     cache: OrderedDict = st.session_state.setdefault(MEMO, OrderedDict())
     if key in cache:
         cache.move_to_end(key)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from mlimpact import trace
 from mlimpact.compare.candidates import (
     _arrays,
     _build_models,
@@ -131,6 +132,7 @@ def compare_models(dataset: Dataset, score_columns=None, *, threshold: float = D
 
     Returns a :class:`Comparison`.
     """
+    trace.count("compare_models")
     task = dataset.task
     models, keep, classes, notes = _models_to_compare(dataset, score_columns, threshold=threshold, baseline=baseline)
     y = dataset.y[keep]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd  # noqa: F401 (the doctests' namespace)
 
+from mlimpact import trace
 from mlimpact.difficulty.lanes import (
     _SIGN,
     AUTO_NEGATIVE,
@@ -133,6 +134,7 @@ def lane_curve(dataset: Dataset, *, mode: str | None = None, tolerance: float | 
     >>> c.values.tolist(), c.cum_n.tolist(), c.cum_bad.tolist()
     ([0.1, 0.4, 0.9], [0, 1, 3, 4], [0, 0, 1, 2])
     """
+    trace.count("lane_curve")
     modes = available_modes(dataset)
     if not modes:
         raise InputError(_why_no_mode(dataset))
@@ -167,6 +169,7 @@ def segment_curve(curve: LaneCurve, codes: np.ndarray, n_groups: int) -> LaneCur
     >>> g.combo.tolist(), g.cum_n.tolist()
     ([0, 2, 4], [0, 1, 2, 4])
     """
+    trace.count("segment_curve")
     codes = np.asarray(codes)
     if codes.shape != curve.row_index.shape:
         raise InputError(f"segment codes have {codes.size:,} values for {curve.row_index.size:,} rows")

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from mlimpact import trace
 from mlimpact.difficulty.curve import (  # noqa: F401 (lane_curve: doctests)
     LaneCurve,
     _cut,
@@ -282,6 +283,7 @@ def tradeoff_curve(curve: LaneCurve, *, max_candidates: int = 2000, chunk: int =
     >>> tradeoff_curve(lane_curve(build_dataset(df, Roles(label="y", score="p"))))[["automated", "errors"]].values.tolist()
     [[2, 0], [4, 1]]
     """
+    trace.count("tradeoff_curve")
     if curve.two_sided:
         cand, exact = _candidates(curve, max_candidates)
     else:

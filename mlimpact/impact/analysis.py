@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from mlimpact import trace
 from mlimpact.errors import InputError
 from mlimpact.impact.costs import (
     MONEY_TERMS,
@@ -211,6 +212,7 @@ def analyze_impact(dataset: Dataset, costs: CostModel, *, threshold: float = DEF
 
     ``time_budget_s`` is per bootstrap (None: always ``n_boot`` replicates, as the CLI does).
     """
+    trace.count("analyze_impact")
     require_binary(dataset)
     threshold = _check_threshold(threshold)
     lanes = _check_lanes(lanes)

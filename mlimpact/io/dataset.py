@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from mlimpact import trace
 from mlimpact.errors import InputError
 from mlimpact.io.build import _Builder
 from mlimpact.io.decision import DEFAULT_THRESHOLD, decide
@@ -147,6 +148,7 @@ def build_dataset(frame: pd.DataFrame, roles: Roles, *, source: str = "<data>", 
     >>> ds.task, ds.n, ds.exclusions
     ('binary', 3, {'label is missing': 1})
     """
+    trace.count("build_dataset")
     b = _Builder(frame, roles, source, notes)
     b.check_columns()
     task = b.task()
@@ -198,7 +200,13 @@ def time_span(dataset: Dataset) -> tuple[pd.Timestamp, pd.Timestamp, float] | No
     col = dataset.roles.time
     if not col or col not in dataset.frame.columns:
         return None
-    t = dataset.frame[col]
+    key = ("time_span", col)  # several pages ask on every rerun; the rows never change
+    if key not in dataset._codes:
+        dataset._codes[key] = _time_span(dataset.frame[col])
+    return dataset._codes[key]
+
+
+def _time_span(t: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp, float] | None:
     if not pd.api.types.is_datetime64_any_dtype(t):
         return None
     t = t.dropna()

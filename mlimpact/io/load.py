@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from mlimpact import trace
 from mlimpact.errors import InputError
 from mlimpact.io.combine import combine_frames
 from mlimpact.io.dataset import Dataset, build_dataset
@@ -63,6 +64,7 @@ def read_source(items, *, is_sample: bool = False) -> Source:
     (:func:`mlimpact.io.combine.combine_frames`). The content hash of several files is the sha256 of
     their hashes in order, so the same uploads give the same hash in every session.
     """
+    trace.count("read_source")
     items = list(items) if isinstance(items, Sequence) and not isinstance(items, (str, tuple)) else [items]
     if not items:
         raise InputError("no file given; choose a predictions file")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mlimpact import trace
 from mlimpact.io.roles import ROLE_NAMES, RoleGuess, Roles
 
 __all__ = ["column_summary", "roles_table", "columns_sentence", "label_alternatives"]
@@ -32,6 +33,7 @@ def column_summary(frame: pd.DataFrame, roles: Roles | None = None, *, top: int 
     0      a        1         2
     1      b        0         2
     """
+    trace.count("column_summary")
     role_of: dict[str, str] = {}
     if roles is not None:
         for name in ROLE_NAMES:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mlimpact import trace
 from mlimpact.metrics.uncertainty import wilson_interval
 
 __all__ = ["score_histogram", "roc_points", "pr_points", "calibration_table", "confusion_table",
@@ -35,6 +36,7 @@ def score_histogram(y: np.ndarray, score: np.ndarray, *, bins: int = 40, classes
     >>> score_histogram(np.array([0, 1, 1]), np.array([0.1, 0.8, 0.9]), bins=2)["rows"].tolist()
     [1, 0, 0, 2]
     """
+    trace.count("score_histogram")
     lo, hi = float(np.min(score)), float(np.max(score))
     if hi <= lo:
         hi = lo + 1.0
@@ -65,6 +67,7 @@ def roc_points(y: np.ndarray, score: np.ndarray, *, max_points: int = 400) -> pd
     >>> roc_points(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))["true_positive_rate"].tolist()
     [0.0, 0.5, 0.5, 1.0, 1.0]
     """
+    trace.count("roc_points")
     thr, tp, fp = _sorted_cumulative(y, score)
     p, n = max(tp[-1], 1), max(fp[-1], 1)
     out = pd.DataFrame({"threshold": np.r_[np.inf, thr], "false_positive_rate": np.r_[0.0, fp / n],
@@ -78,6 +81,7 @@ def pr_points(y: np.ndarray, score: np.ndarray, *, max_points: int = 400) -> pd.
     >>> pr_points(np.array([0, 1, 1]), np.array([0.2, 0.9, 0.5]))["precision"].round(3).tolist()
     [1.0, 1.0, 0.667]
     """
+    trace.count("pr_points")
     thr, tp, fp = _sorted_cumulative(y, score)
     p = max(tp[-1], 1)
     out = pd.DataFrame({"threshold": thr, "recall": tp / p, "precision": tp / (tp + fp)})
@@ -94,6 +98,7 @@ def calibration_table(y: np.ndarray, score: np.ndarray, *, n_bins: int = 10, str
     >>> calibration_table(np.array([0, 0, 1, 1]), np.array([0.1, 0.2, 0.7, 0.9]), n_bins=2)["observed_rate"].tolist()
     [0.0, 1.0]
     """
+    trace.count("calibration_table")
     if strategy == "quantile":
         edges = np.unique(np.quantile(score, np.linspace(0, 1, n_bins + 1)))
     else:

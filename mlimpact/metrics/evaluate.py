@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mlimpact import trace
 from mlimpact.io import Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.metrics.compute import compute_metrics
@@ -89,6 +90,7 @@ def evaluate(dataset: Dataset, *, threshold: float = DEFAULT_THRESHOLD, metrics=
 
     ``options`` pass through (``intervals``, ``seed``, ``compare_to_rest``, ``min_group_size``...).
     """
+    trace.count("evaluate")
 
     metrics = list(metrics) if metrics else default_metrics(dataset)
     table = compute_metrics(dataset.task, **dataset_arrays(dataset), codes=codes, n_groups=n_groups,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mlimpact import trace
 from mlimpact.io import Dataset
 from mlimpact.metrics import Z95, wilson_interval
 from mlimpact.monitoring.population import (
@@ -60,6 +61,7 @@ def drift_over_time(dataset: Dataset, *, period: str = "W", reference_end=None, 
     is the base rate (binary, Wilson interval) or the mean label (regression, normal interval); NaN for
     multiclass. Returns :data:`DRIFT_COLUMNS`, one row per bucket; ``reference`` marks its buckets.
     """
+    trace.count("drift_over_time")
     buckets = dataset_buckets(dataset, period)
     end = _reference_end(dataset, reference_end)
     B = len(buckets.labels)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from mlimpact import trace
 from mlimpact.errors import InputError
 from mlimpact.io import Dataset
 from mlimpact.io.dataset import encode_column
@@ -305,6 +306,7 @@ def estimated_over_time(dataset: Dataset, *, metrics, period: str | None = "W", 
     those without a time: ``attrs["left_out"]`` counts them. When the estimate cannot run, the frame is empty
     and ``attrs["problem"]`` says why (:func:`estimation_problem`). ``calibration`` reuses a :func:`calibrate`.
     """
+    trace.count("estimated_over_time")
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     bad = [m for m in metrics if m not in ESTIMATED_METRICS]
     if bad:

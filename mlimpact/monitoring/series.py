@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from mlimpact import trace
 from mlimpact.errors import InputError
 from mlimpact.io import Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD
@@ -266,6 +267,7 @@ def metrics_over_time(dataset: Dataset, *, metrics, period: str | None = "W", se
     >>> metrics_over_time(ds, metrics="recall", settings=point)[["bucket", "n", "value", "too_small"]].values.tolist()
     [['2026-W15', 2, 0.5, True], ['2026-W16', 2, 1.0, True]]
     """
+    trace.count("metrics_over_time")
 
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     _check_metrics(dataset, metrics)

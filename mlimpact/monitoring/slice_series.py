@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pandas as pd
 
+from mlimpact import trace
 from mlimpact.io import Dataset
 from mlimpact.monitoring.ranges import Range
 from mlimpact.monitoring.series import (
@@ -25,6 +26,7 @@ def metrics_over_time_by_slice(dataset: Dataset, slices, *, metric: str, period:
                                settings: MonitorSettings = DEFAULT_SETTINGS) -> pd.DataFrame:
     """:data:`OVER_TIME_COLUMNS` with one series per slice: ``segment_column`` is :data:`SLICES` and ``segment`` the
     slice's name, so ranges, alerts and charts read it as a segment column's values."""
+    trace.count("metrics_over_time_by_slice")
     frames = [metrics_over_time(slice_rows(dataset, s.expression), metrics=metric, period=period,
                                 settings=settings).assign(segment_column=SLICES, segment=s.name)
               for s in slices]  # a few slices, each one vectorized call

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mlimpact import trace
 from mlimpact.format import subject_name
 from mlimpact.io import Dataset
 from mlimpact.metrics.leading import main_metric
@@ -58,6 +59,7 @@ ALERT_COLUMNS = ["metric", "segment_column", "segment", "bucket", "value", "low"
 def default_setup(dataset: Dataset) -> MonitorSetup:
     """What the page starts on for a file: the task's main metric, per the first segment column, in the
     bucket :func:`default_period` chooses for them."""
+    trace.count("default_setup")
     segments = list(dataset.roles.segments)
     metric, segment = main_metric(dataset.task), segments[0] if segments else None
     return MonitorSetup(metric, period=default_period(dataset, metric=metric, segment=segment), segment=segment)
@@ -137,6 +139,7 @@ def traffic_ranges(dataset: Dataset, *, period: str, reference_end=None, kinds=(
     ``unlabelled_share`` at most the largest share seen in a reference bucket plus 0.1 (only with rows without a
     label). Returns ``(Range, why)`` pairs; a kind the file cannot support is left out.
     """
+    trace.count("traffic_ranges")
     out = []
     if dataset.roles.time is None:
         return out

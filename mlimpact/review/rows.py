@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from mlimpact import trace
 from mlimpact.difficulty import (
     AUTO_NEGATIVE,
     AUTO_POSITIVE,
@@ -76,6 +77,7 @@ def review_rows(dataset: Dataset, *, lanes: np.ndarray | None = None, threshold:
     >>> [ERROR_TYPES[e] for e in r.error], r.confidence.round(2).tolist()
     (['false_positive', 'false_negative', 'correct'], [0.9, 0.8, 0.9])
     """
+    trace.count("review_rows")
     n = dataset.n
     if lanes is not None and len(lanes) != n:
         raise InputError(f"lane codes have {len(lanes):,} values for {n:,} rows; choose the lanes again")

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from mlimpact import trace
 from mlimpact.errors import InputError
 from mlimpact.io import Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD
@@ -194,6 +195,7 @@ def slice_table(dataset: Dataset, slices, *, threshold: float = DEFAULT_THRESHOL
     ``q_value`` applies Benjamini–Hochberg over every slice and metric; ``significantly_worse`` is the
     slice's value worse than the rest's with ``q_value`` below 0.05 (as on the Segments page).
     """
+    trace.count("slice_table")
     metrics = list(metrics) if metrics else default_metrics(dataset)
     frames = []
     for s in slices:  # a few slices, each one vectorized evaluate call

@@ -11,6 +11,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from mlimpact import trace
 from mlimpact.errors import InputError
 from mlimpact.io import Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD
@@ -98,6 +99,7 @@ def search_weak_slices(dataset: Dataset, *, columns=None, kind: str | None = Non
     ``options`` pass through (``max_level``, ``min_support``, ``k``, ``scoring``, ``alpha``,
     ``time_budget_s``, ``progress``).
     """
+    trace.count("search_weak_slices")
 
     columns = list(columns) if columns else slice_columns(dataset)
     if not columns:
@@ -114,6 +116,7 @@ def rerank_slices(result, dataset: Dataset, *, metric: str, threshold: float = D
     metric engine then computes all slices at once. Returns ``rank, description, n, value, low,
     high, note`` sorted worst first.
     """
+    trace.count("rerank_slices")
 
     if metric not in METRICS:
         raise InputError(f"metric {metric!r} is unknown; pick one of {', '.join(METRICS)}")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from mlimpact import trace
 from mlimpact.errors import InputError
 from mlimpact.io import MISSING_LABEL, Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD
@@ -200,6 +201,7 @@ def segment_table(dataset: Dataset, columns, *, threshold: float = DEFAULT_THRES
     segment pulls the metric down). Sorted by ``impact`` (largest first), or by ``value``
     (worst first) with ``sort_by="metric"``.
     """
+    trace.count("segment_table")
 
     seg = segment_codes(dataset, columns, n_bins=n_bins, edges=edges, top_k=top_k)
     metrics = list(metrics) if metrics else default_metrics(dataset)

@@ -1,0 +1,140 @@
+"""Sessions that sent the very same bytes share one parsed copy and each result; nobody else reaches it.
+
+* Two AppTest sessions upload the same bytes under the same name: one Source object, one Dataset, and a
+  result computed by the first session is not computed again for the second (counted with
+  ``MLIMPACT_TRACE``). Their own choices (roles, verdicts) stay their own.
+* The same bytes under another name, or other bytes under the same name, get a store of their own.
+* When the sessions end, their stores (frame, datasets, results) are freed.
+* :class:`ui.store.FileStore` computes a result once while four threads ask for it at the same time, and a
+  failed computation is not kept.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mlimpact.trace import TRACE_ENV
+from tests.app.test_isolation import APP, NAME, assert_clean, csv_bytes, sha, upload
+from ui import store
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def computed(path: Path) -> list[str]:
+    return path.read_text().split() if path.exists() else []
+
+
+def test_the_same_bytes_are_parsed_once_and_each_result_computed_once(tmp_path, monkeypatch):
+    trace = tmp_path / "trace.log"
+    monkeypatch.setenv(TRACE_ENV, str(trace))
+    x = csv_bytes(3_000, seed=21)
+    a = AppTest.from_file(APP, default_timeout=60).run()  # opens on the default sample
+    b = AppTest.from_file(APP, default_timeout=60).run()
+    trace.unlink(missing_ok=True)
+    upload(a, x)
+    a.switch_page("pages/segments.py").run()
+    assert_clean(a)
+    first = computed(trace)
+    assert first.count("read_source") == first.count("build_dataset") == first.count("segment_table") == 1
+    assert first.count("evaluate") >= 1
+    trace.unlink(missing_ok=True)
+    upload(b, x)
+    b.switch_page("pages/segments.py").run()
+    assert_clean(b)
+    h = sha(x)
+    assert a.session_state["mi_loaded"][h] is b.session_state["mi_loaded"][h]  # one parsed copy
+    datasets_a, datasets_b = (list(at.session_state["mi_datasets"].values()) for at in (a, b))
+    assert any(d is e for d in datasets_a for e in datasets_b if d.content_hash == h)  # one Dataset
+    assert computed(trace) == []  # B's upload and pages computed nothing A had computed
+    # B's own choices stay B's: its threshold is computed for B; A's view does not change
+    b.switch_page("pages/overview.py").run()
+    b.slider(key=f"threshold_{h[:12]}").set_value(0.3).run()
+    assert_clean(b)
+    assert "evaluate" in computed(trace)
+    a.run()
+    assert a.slider(key=f"threshold_{h[:12]}").value == 0.5
+
+
+def test_other_bytes_or_another_name_get_a_store_of_their_own():
+    x, y = csv_bytes(2_000, seed=22), csv_bytes(2_000, seed=23)
+    a = upload(AppTest.from_file(APP, default_timeout=60).run(), x)
+    b = upload(AppTest.from_file(APP, default_timeout=60).run(), x, name="other_name.csv")
+    c = upload(AppTest.from_file(APP, default_timeout=60).run(), y)
+    hx, hy = sha(x), sha(y)
+    source_a, source_b = a.session_state["mi_loaded"][hx], b.session_state["mi_loaded"][hx]
+    assert source_a is not source_b  # the name is shown, so it is part of what must match
+    assert (source_a.name, source_b.name) == (NAME, "other_name.csv")
+    assert a.session_state["mi_stores"][hx] is not b.session_state["mi_stores"][hx]
+    assert hy in c.session_state["mi_stores"] and hx not in c.session_state["mi_stores"]  # (the sample it opened on)
+    assert c.session_state["mi_stores"][hy] not in (a.session_state["mi_stores"][hx], b.session_state["mi_stores"][hx])
+    assert any("of 2,000 rows used" in cap.value for cap in b.sidebar.caption)
+
+
+def test_stores_are_freed_when_their_sessions_end():
+    gc.collect()
+    before = store.open_stores()
+    x = csv_bytes(2_000, seed=24)
+    sessions = [upload(AppTest.from_file(APP, default_timeout=60).run(), x) for _ in range(2)]
+    shared = sessions[0].session_state["mi_stores"][sha(x)]
+    assert sessions[1].session_state["mi_stores"][sha(x)] is shared
+    assert store.open_stores() >= before + 1
+    import weakref  # a weak reference to watch the store go
+
+    watched = weakref.ref(shared)
+    del shared, sessions
+    for _ in range(50):
+        gc.collect()
+        if watched() is None:
+            break
+        time.sleep(0.1)
+    assert watched() is None, gc.get_referrers(watched())
+    assert store.open_stores() <= before
+
+
+def test_a_result_is_computed_once_while_threads_wait_for_it():
+    shared = store.for_upload([("t.csv", b"thread test bytes")])
+    calls, results = [], []
+    gate = threading.Event()
+
+    def slow():
+        calls.append(1)
+        gate.wait(5)
+        return object()
+
+    threads = [threading.Thread(target=lambda: results.append(shared.result(("k", "h"), slow))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(0.2)
+    gate.set()
+    for t in threads:
+        t.join(10)
+    assert len(calls) == 1 and len(results) == 4 and len({id(r) for r in results}) == 1
+
+
+def test_a_failed_computation_is_not_kept():
+    shared = store.for_upload([("f.csv", b"failing bytes")])
+
+    def fail():
+        raise ValueError("bad")
+
+    with pytest.raises(ValueError):
+        shared.result(("k",), fail)
+    assert not shared.has_result(("k",))
+    assert shared.result(("k",), lambda: 42) == 42
+
+
+def test_a_store_is_reached_only_through_the_bytes():
+    """The registry's keys are made from the bytes; there is no lookup by a hash a caller passes in."""
+    one = store.for_upload([("a.csv", b"1,2\n")])
+    assert store.for_upload([("a.csv", b"1,2\n")]) is one
+    assert store.for_upload([("a.csv", b"1,3\n")]) is not one
+    assert store.private() is not store.private()
+    public = [n for n in vars(store) if not n.startswith("_") and callable(getattr(store, n))]
+    assert set(public) >= {"for_upload", "for_sample", "private", "open_stores"}
+    assert not [n for n in public if "hash" in n or n in {"get", "lookup", "find"}]

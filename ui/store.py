@@ -1,0 +1,122 @@
+"""Parsed files and computed results, shared by the sessions that sent the very same bytes.
+
+A :class:`FileStore` holds one source (the parsed frame), its Datasets (one per role mapping) and the results
+computed on them (:meth:`FileStore.result`, keyed by what is computed and its settings). Five people who
+upload the same file in one meeting parse it once and compute each view once.
+
+Who reaches a store: its key is made here from what the session itself sent (the sha256 of every uploaded
+file's bytes, with the names it gave them), or names a bundled sample; a server source gets a store of its
+own. No function takes a hash from the caller, so a session never reaches data whose bytes it did not send.
+
+Lifetime: sessions hold their stores in ``st.session_state``; the registry holds them weakly, so a store, its
+frame and its results are freed when the last session that uses it ends (Streamlit keeps a disconnected
+session ``server.disconnectedSessionTTL`` seconds, 120 by default, for a reconnect).
+
+Concurrency: each session runs in its own thread. A result being computed is computed once; a second
+session asking for it waits for the first instead of computing it again (2 cores do not gain from both).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+
+from mlimpact.io import Dataset, Roles
+from mlimpact.io.load import Source
+
+MAX_RESULTS = 64   # results kept per file (every session's views of it together)
+MAX_DATASETS = 4   # role mappings kept per file
+
+_REGISTRY: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+_REGISTRY_LOCK = threading.Lock()
+_PRIVATE = itertools.count()
+
+
+class FileStore:
+    """One source, its Datasets and its results, for every session that sent these bytes."""
+
+    def __init__(self, key: tuple) -> None:
+        self.key = key
+        self.source: Source | None = None
+        self._datasets: OrderedDict = OrderedDict()
+        self._results: OrderedDict = OrderedDict()
+        self._computing: dict = {}
+        self._lock = threading.Lock()       # guards the dicts (held only for dict operations)
+        self._load_lock = threading.Lock()  # one parse of the file at a time
+
+    def load(self, read: Callable[[], Source]) -> Source:
+        """The store's source, read with ``read()`` by the first session that needs it."""
+        with self._load_lock:
+            if self.source is None:
+                self.source = read()
+            return self.source
+
+    def dataset(self, roles: Roles, build: Callable[[], Dataset]) -> Dataset:
+        """The Dataset for ``roles`` (built once: every session with these roles gets the same object)."""
+        return self._once(self._datasets, roles, build, MAX_DATASETS)
+
+    def result(self, key: tuple, compute: Callable[[], object]):
+        """``compute()`` once per ``key``; concurrent callers of the same key wait for the first."""
+        return self._once(self._results, key, compute, MAX_RESULTS)
+
+    def has_result(self, key: tuple) -> bool:
+        with self._lock:
+            return key in self._results
+
+    def _once(self, cache: OrderedDict, key, compute: Callable[[], object], limit: int):
+        with self._lock:
+            if key in cache:
+                cache.move_to_end(key)
+                return cache[key]
+            gate = self._computing.setdefault((id(cache), key), threading.Lock())
+        with gate:
+            with self._lock:
+                if key in cache:  # computed by another session while this one waited
+                    cache.move_to_end(key)
+                    return cache[key]
+            try:
+                value = compute()
+            finally:
+                with self._lock:
+                    self._computing.pop((id(cache), key), None)
+            with self._lock:
+                cache[key] = value
+                cache.move_to_end(key)
+                while len(cache) > limit:
+                    cache.popitem(last=False)
+            return value
+
+
+def _open(key: tuple) -> FileStore:
+    with _REGISTRY_LOCK:
+        store = _REGISTRY.get(key)
+        if store is None:
+            store = FileStore(key)
+            _REGISTRY[key] = store
+        return store
+
+
+def for_upload(files: Sequence[tuple[str, bytes]]) -> FileStore:
+    """The store of these uploaded ``(name, bytes)`` files: shared with sessions that sent the same bytes
+    under the same names (the names are shown, so they are part of what must match)."""
+    return _open(("upload",) + tuple((name, hashlib.sha256(data).hexdigest()) for name, data in files))
+
+
+def for_sample(key: str) -> FileStore:
+    """The store of a bundled sample (the app's own file: every session may share it)."""
+    return _open(("sample", key))
+
+
+def private() -> FileStore:
+    """A store no other session can reach (a server source: read per session, as its files may change)."""
+    return _open(("private", next(_PRIVATE)))
+
+
+def open_stores() -> int:
+    """How many stores are alive (for tests and the benchmark's memory check)."""
+    with _REGISTRY_LOCK:
+        return len(_REGISTRY)
