@@ -63,10 +63,10 @@ challengers = compare.challengers(comp)
 challenger = challengers[0]
 if len(challengers) > 1:
     challenger = st.selectbox("Challenger shown in the charts", challengers, key=f"cmp_challenger_{h}")
-safe.chart(segment_difference_chart(comp.differences, metric=metric, label=label, model=challenger,
+safe.chart(safe.lazy(segment_difference_chart, comp.differences, metric=metric, label=label, model=challenger,
                                     reference=comp.reference), key="cmp_diff_chart", title_space=130)
 if comp.segments is not None:
-    safe.chart(model_segment_chart(comp.segments, metric=metric, label=label, column=segment,
+    safe.chart(safe.lazy(model_segment_chart, comp.segments, metric=metric, label=label, column=segment,
                                    models=list(comp.models)), key="cmp_segment_chart", title_space=130)
 else:
     st.info("Pick segment columns in the sidebar to compare per segment.", icon=":material/info:")
@@ -78,7 +78,7 @@ if comp.segment:
 
 st.markdown("**Robustness**: worst segment, spread across segments and across time periods")
 if comp.over_time is not None:
-    safe.chart(model_time_chart(comp.over_time, metric=metric, label=label, models=list(comp.models)),
+    safe.chart(safe.lazy(model_time_chart, comp.over_time, metric=metric, label=label, models=list(comp.models)),
                key="cmp_time_chart")
 table(comp.robustness, key="cmp_robustness", file_name="compare_robustness.csv", column_config=config)
 

@@ -91,7 +91,7 @@ def _on_pick() -> None:
             st.session_state[slider_key] = cutoffs
 
 
-safe.chart(frontier_chart(frontier, point=point, **dif.frontier_marks(policy)), key="dif_frontier",
+safe.chart(safe.lazy(frontier_chart, frontier, point=point, **dif.frontier_marks(policy)), key="dif_frontier",
            on_select=_on_pick, selection_mode=FRONTIER_SELECTION)
 st.caption(dif.frontier_caption(frontier, curve.two_sided))
 

@@ -67,19 +67,19 @@ st.caption(safe.md_escape(impact.lanes_sentence(lanes)))  # says plainly whether
 
 
 table = partial(safe.table, header_lines=report.header_lines(), column_config=cols.money())
-safe.chart(value_curve_chart(report.curve, threshold=threshold, best_threshold=head["best_threshold_value"],
+safe.chart(safe.lazy(value_curve_chart, report.curve, threshold=threshold, best_threshold=head["best_threshold_value"],
                              best_gain=head["best_gain"], unit=unit, per=scale), key="imp_curve_chart")
 st.markdown("**Operating points**")
 table(impact.shown_points(report.points, lanes), key="imp_points", file_name="impact_operating_points.csv")
-safe.chart(baselines_chart(report.baselines, unit=unit, per=scale), key="imp_baselines_chart", title_space=150)
+safe.chart(safe.lazy(baselines_chart, report.baselines, unit=unit, per=scale), key="imp_baselines_chart", title_space=150)
 st.markdown("**Against the alternatives** (difference = model − alternative; positive: the model is worth more)")
 table(report.baselines, key="imp_baselines", file_name="impact_baselines.csv")
-safe.chart(tornado_chart(report.sensitivity, unit=unit, per=scale), key="imp_tornado", title_space=150)
+safe.chart(safe.lazy(tornado_chart, report.sensitivity, unit=unit, per=scale), key="imp_tornado", title_space=150)
 with st.expander("Sensitivity: each money term ±50%, one at a time", expanded=False):
     table(report.sensitivity, key="imp_sensitivity", file_name="impact_sensitivity.csv")
 if report.segments is not None:
     domain = slices.segment_codes(ds, [segment]).labels[segment].tolist()
-    safe.chart(segment_loss_chart(report.segments, column=segment, domain=domain, unit=unit, per=scale),
+    safe.chart(safe.lazy(segment_loss_chart, report.segments, column=segment, domain=domain, unit=unit, per=scale),
                key="imp_segment_chart", title_space=150)
     with st.expander("Where value is lost, per segment", expanded=False):
         table(report.segments, key="imp_segments", file_name="impact_segments.csv")

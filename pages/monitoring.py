@@ -64,16 +64,16 @@ if advice and mode != "fixed":
 est = None if segment == mon.SLICES else monitor_views.estimated(ds, metric, period, segment, reference_end, settings,
                                                                  ranges)
 if segment is None:
-    safe.chart(mcharts.range_chart(status, label=label, reference_end=None if mode == "fixed" else reference_end,
+    safe.chart(safe.lazy(mcharts.range_chart, status, label=label, reference_end=None if mode == "fixed" else reference_end,
                                    estimated=est), key="mon_chart")
 else:
     domain = [s.name for s in named] if segment == mon.SLICES else ds.codes(segment)[1]
-    safe.chart(mcharts.segments_overlay_chart(status, label=label, segment_column=segment, domain=domain),
+    safe.chart(safe.lazy(mcharts.segments_overlay_chart, status, label=label, segment_column=segment, domain=domain),
                key="mon_overlay")
-    safe.chart(mcharts.small_multiples_chart(status, label=label, segment_column=segment, domain=domain),
+    safe.chart(safe.lazy(mcharts.small_multiples_chart, status, label=label, segment_column=segment, domain=domain),
                key="mon_multiples")
     if est is not None and len(est):
-        safe.chart(mcharts.segments_overlay_chart(est, label=f"Estimated {label.lower()}", segment_column=segment,
+        safe.chart(safe.lazy(mcharts.segments_overlay_chart, est, label=f"Estimated {label.lower()}", segment_column=segment,
                                                   domain=domain), key="mon_est_overlay")
 
 st.subheader("Alerts")
@@ -96,6 +96,6 @@ with safe.stop_on_input_error():
 what, name = mon.drift_names(ds)
 d1, d2 = st.columns(2)
 with d1:
-    safe.chart(mcharts.psi_chart(drift, what=what), key="mon_psi")
+    safe.chart(safe.lazy(mcharts.psi_chart, drift, what=what), key="mon_psi")
 with d2:
-    safe.chart(mcharts.label_over_time_chart(drift, name=name, task=ds.task), key="mon_label")
+    safe.chart(safe.lazy(mcharts.label_over_time_chart, drift, name=name, task=ds.task), key="mon_label")

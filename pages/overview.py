@@ -36,11 +36,11 @@ if ds.task == "binary":
         if ds.score is not None:
             hist = state.memo(("hist", ds.content_hash, ds.roles),
                               lambda: curves.score_histogram(ds.y, ds.score, classes=tuple(names)))
-            safe.chart(charts.score_distribution_chart(
+            safe.chart(safe.lazy(charts.score_distribution_chart,
                 hist, threshold=threshold, subject=subject, recall=cells["recall"]["value"],
                 false_positive_rate=cells["false_positive_rate"]["value"]))
     with c2:
-        safe.chart(charts.confusion_chart(
+        safe.chart(safe.lazy(charts.confusion_chart,
             conf, title=report.confusion_title(conf, subject),
             subtitle=f"Confusion matrix at threshold {threshold:g}; colour = share of the actual class"))
     if ds.score is not None and 0 < report.confusion_counts(conf, subject)["positives"] < ds.n:
@@ -48,14 +48,14 @@ if ds.task == "binary":
         pr = state.memo(("pr", ds.content_hash, ds.roles), lambda: curves.pr_points(ds.y, ds.score))
         c3, c4 = st.columns(2)
         with c3:
-            safe.chart(charts.roc_chart(roc, auc=cells.get("roc_auc", {})))
+            safe.chart(safe.lazy(charts.roc_chart, roc, auc=cells.get("roc_auc", {})))
         with c4:
-            safe.chart(charts.pr_chart(pr, ap=cells.get("average_precision", {}), base_rate=cells["base_rate"]["value"]))
+            safe.chart(safe.lazy(charts.pr_chart, pr, ap=cells.get("average_precision", {}), base_rate=cells["base_rate"]["value"]))
         if ds.scores_are_probabilities:
             cal = state.memo(("cal", ds.content_hash, ds.roles), lambda: curves.calibration_table(ds.y, ds.score))
             c5, c6 = st.columns(2)
             with c5:
-                safe.chart(charts.calibration_chart(cal))
+                safe.chart(safe.lazy(charts.calibration_chart, cal))
             with c6:
                 st.markdown("**Calibration by score bin**")
                 safe.table(cal, key="calibration", file_name="calibration.csv")
@@ -67,9 +67,9 @@ elif ds.task == "multiclass":
     conf = curves.confusion_table(ds.y, pred, ds.classes)
     c1, c2 = st.columns(2)
     with c1:
-        safe.chart(charts.per_class_chart(per_class))
+        safe.chart(safe.lazy(charts.per_class_chart, per_class))
     with c2:
-        safe.chart(charts.confusion_chart(conf, title=report.mixup_title(conf),
+        safe.chart(safe.lazy(charts.confusion_chart, conf, title=report.mixup_title(conf),
                                           subtitle="Colour = share of the actual class"))
     st.markdown("**Per class**")
     safe.table(per_class, key="per_class", file_name="per_class.csv")
@@ -78,8 +78,8 @@ elif ds.task == "multiclass":
 else:
     c1, c2 = st.columns(2)
     with c1:
-        safe.chart(charts.residual_chart(curves.residual_histogram(ds.y, ds.prediction),
+        safe.chart(safe.lazy(charts.residual_chart, curves.residual_histogram(ds.y, ds.prediction),
                                          mean_error=cells.get("mean_error", {})))
     with c2:
-        safe.chart(charts.predicted_actual_chart(curves.predicted_vs_actual(ds.y, ds.prediction),
+        safe.chart(safe.lazy(charts.predicted_actual_chart, curves.predicted_vs_actual(ds.y, ds.prediction),
                                                  r2=cells.get("r2", {})))

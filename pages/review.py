@@ -23,7 +23,8 @@ lanes, codes = None, None
 if not dif.unavailable_reason(ds):
     used = dif.lanes_in_use(ds, state.setting(state.LANES, ds.content_hash), curve_of=computed.curve_of(ds))
     lanes = used.lanes
-    st.caption(safe.md_escape(f"Lanes: {lanes} (the default, {dif.default_policy(ds)}; choose them on the Difficulty "
+    policy = state.memo(("default_policy", ds.content_hash, ds.roles), lambda: dif.default_policy(ds))
+    st.caption(safe.md_escape(f"Lanes: {lanes} (the default, {policy}; choose them on the Difficulty "
                               "page)." if used.is_default else f"Lanes from the Difficulty page: {lanes}."))
     curve = computed.lane_curve(ds, lanes.mode, lanes.tolerance)
     codes = state.memo(("lane_codes", ds.content_hash, ds.roles, lanes), lambda: dif.lane_codes(curve, lanes))
@@ -73,10 +74,14 @@ if picked and st.toggle(safe.md_escape(f"Only the weak slice picked on Segments:
     slice_mask = rv.slice_mask(ds.n, picked["rows"])
 
 strata = computed.segment_codes(ds, strata_col).codes if strata_col and strata_col != rv.ALL else None
+chosen = (seg_col, segment_mask is not None and seg_val, picked and slice_mask is not None and picked["description"],
+          order, int(n_rows), error_choice, int(seed), strata_col, lane_choice)  # everything select_rows is given
 with safe.stop_on_input_error():
-    index = rv.select_rows(rows, mask=rv.combine_masks(segment_mask, slice_mask), order=order, n=int(n_rows),
-                           error_types=rv.error_filter(error_choice, ds.task), seed=int(seed), strata=strata,
-                           lanes=rv.lane_filter(lane_choice, lane_names))
+    index = state.memo(("review_pick", ds.content_hash, ds.roles, lanes, threshold, tolerance) + chosen,
+                       lambda: rv.select_rows(rows, mask=rv.combine_masks(segment_mask, slice_mask), order=order,
+                                              n=int(n_rows), error_types=rv.error_filter(error_choice, ds.task),
+                                              seed=int(seed), strata=strata, lanes=rv.lane_filter(lane_choice,
+                                                                                                  lane_names)))
 
 # ------------------------------------------------------------------ the rows
 if len(index) == 0:

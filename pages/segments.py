@@ -66,12 +66,12 @@ st.caption(safe.md_escape(slices.segments_summary(rows, len(table), metric, int(
 if len(columns) == 1:
     col = columns[0]
     domain = slices.segment_codes(ds, [col], n_bins=int(n_bins), top_k=int(top_k), edges=edges).labels[col].tolist()
-    safe.chart(charts.segment_bar_chart(rows, metric=metric, label=m.label, column=col, overall=overall_value,
+    safe.chart(safe.lazy(charts.segment_bar_chart, rows, metric=metric, label=m.label, column=col, overall=overall_value,
                                         domain=domain, direction=m.direction), key="seg_bars", on_select="rerun")
     if (bar := widgets.chart_pick("seg_bars", charts.SEGMENT_SELECTION)) is not None:  # a clicked bar: its segment
         st.session_state[state.SELECTED_SEGMENT] = {col: bar["segment_value"]}
 else:
-    safe.chart(charts.segment_heatmap(rows, metric=metric, label=m.label, columns=list(columns),
+    safe.chart(safe.lazy(charts.segment_heatmap, rows, metric=metric, label=m.label, columns=list(columns),
                                       direction=m.direction), key="seg_heatmap", on_select="rerun")
     if (cell := widgets.chart_pick("seg_heatmap", charts.SEGMENT_SELECTION)) is not None:  # a clicked cell
         st.session_state[state.SELECTED_SEGMENT] = {c: cell[c] for c in columns if c in cell}

@@ -31,9 +31,9 @@ def show(ds: Dataset, curve: dif.LaneCurve, lanes: dif.Lanes, *, subject: str) -
         grouped = state.memo(("lane_segments", ds.content_hash, ds.roles, curve.mode, curve.tolerance, column),
                              lambda: dif.segment_curve(curve, sc.codes, sc.n_groups))
     by_segment = dif.lanes_by_segment(grouped, lanes, sc.labels[column].tolist())
-    safe.chart(lane_mix_chart(by_segment, column=column, lanes=dif.lane_columns(curve.two_sided), subject=subject),
+    safe.chart(safe.lazy(lane_mix_chart, by_segment, column=column, lanes=dif.lane_columns(curve.two_sided), subject=subject),
                key="dif_mix", title_space=130 if curve.two_sided else 70)
-    safe.chart(automated_errors_chart(by_segment, column=column, domain=sc.labels[column].tolist()),
+    safe.chart(safe.lazy(automated_errors_chart, by_segment, column=column, domain=sc.labels[column].tolist()),
                key="dif_errors")
     with st.expander("Per-segment table"):
         safe.table(dif.segment_lanes_table(by_segment, column), key="dif_segments",

@@ -153,10 +153,10 @@ def _over_time(options, last: dict) -> None:
     metric, segment, status = last["series"]
     label = METRICS[metric].label
     if segment is None:
-        safe.chart(mcharts.range_chart(status, label=label), key="large_chart")
+        safe.chart(safe.lazy(mcharts.range_chart, status, label=label), key="large_chart")
     else:
         domain = sorted(status["segment"].astype(str).unique())
-        safe.chart(mcharts.segments_overlay_chart(status, label=label, segment_column=segment, domain=domain),
+        safe.chart(safe.lazy(mcharts.segments_overlay_chart, status, label=label, segment_column=segment, domain=domain),
                    key="large_overlay")
     safe.table(status[mon.OVER_TIME_COLUMNS], key="large_series", file_name="large_over_time.csv")
 

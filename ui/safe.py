@@ -6,17 +6,23 @@ import hashlib
 import html
 import json
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
+from streamlit.dataframe_util import convert_anything_to_arrow_bytes
 
 from mlimpact.errors import InputError
 from mlimpact.io import to_safe_csv
 from mlimpact.report.charts.core import text_alternative
 from mlimpact.report.render import RenderError, render_charts
+
+from . import state
 
 alt.data_transformers.disable_max_rows()  # charts get aggregated data; a limit would only break a large one
 
@@ -79,26 +85,83 @@ def vega_spec(ch) -> dict:
     return spec
 
 
+@dataclass(frozen=True, eq=False)
+class Lazy:
+    """A chart to build only when its inputs changed: ``build(*args, **kwargs)`` (see :func:`lazy`)."""
+
+    build: Callable
+    args: tuple
+    kwargs: dict
+
+
+def lazy(build: Callable, *args, **kwargs) -> Lazy:
+    """Hand :func:`chart` the chart function and its inputs rather than the chart: on a rerun with the same
+    inputs (the same tables, compared by content) the Vega-Lite of the last draw is reused, so a click elsewhere
+    on the page does not rebuild and reconvert every chart."""
+    return Lazy(build, args, kwargs)
+
+
+def _fingerprint(value):
+    """A hashable summary of a chart input that changes when its content does (TypeError: cannot tell)."""
+    if isinstance(value, pd.DataFrame | pd.Series):
+        rows = hashlib.sha1(pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes()).hexdigest()
+        frame = value.to_frame() if isinstance(value, pd.Series) else value
+        return ("frame", tuple(map(str, frame.columns)), tuple(map(str, frame.dtypes)), rows,
+                repr(sorted(value.attrs.items(), key=str)))
+    if isinstance(value, np.ndarray):
+        return ("array", value.shape, str(value.dtype), hashlib.sha1(np.ascontiguousarray(value).tobytes()).hexdigest())
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, *map(_fingerprint, value))
+    if isinstance(value, dict):
+        return ("dict", *sorted(((str(k), _fingerprint(v)) for k, v in value.items()), key=repr))
+    hash(value)  # anything else must be a plain hashable value
+    return value
+
+
+def _drawn(ch) -> tuple[dict, dict, int | None]:
+    """(the Vega-Lite for the screen, with its data as Arrow; the plain Vega-Lite for downloads; height)."""
+    if isinstance(ch, Lazy):
+        try:
+            key = (ch.build.__module__, ch.build.__qualname__, _fingerprint(ch.args), _fingerprint(ch.kwargs))
+        except TypeError:
+            key = None
+        cache: OrderedDict = st.session_state.setdefault(state.CHARTS, OrderedDict())
+        if key is not None and key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+        drawn = _drawn(ch.build(*ch.args, **ch.kwargs))
+        if key is not None:
+            cache[key] = drawn
+            while len(cache) > state.MAX_CHARTS:
+                cache.popitem(last=False)
+        return drawn
+    if not isinstance(getattr(ch, "description", None), str):  # the text alternative screen readers announce
+        ch = ch.properties(description=text_alternative(ch))
+    height = getattr(ch, "height", None)
+    spec = vega_spec(ch)
+    screen = {**spec, "datasets": {name: convert_anything_to_arrow_bytes(rows)
+                                   for name, rows in spec.get("datasets", {}).items()}}
+    return screen, spec, int(height) if isinstance(height, int | float) and height > 0 else None
+
+
 def chart(ch, *, key: str | None = None, title_space: int = 70, on_select=None, selection_mode=None,
           downloads: bool = True):
-    """Show an Altair chart at its own height, with SVG and PNG downloads beneath it (rendered on click).
+    """Show an Altair chart (or a :func:`lazy` one) at its own height, with SVG and PNG downloads beneath it
+    (rendered on click).
 
     Streamlit's content sizing squeezes titled band charts, so the height is passed explicitly.
     ``on_select`` passes through (e.g. ``"rerun"`` for a chart with a selection parameter).
     The chart is converted to Vega-Lite once (:func:`vega_spec`) for the screen, the downloads and the name.
     """
-    if not isinstance(getattr(ch, "description", None), str):  # the text alternative screen readers announce
-        ch = ch.properties(description=text_alternative(ch))
-    height = getattr(ch, "height", None)
-    spec = vega_spec(ch)
+    screen, spec, height = _drawn(ch)
     options = {"key": key}
     if on_select is not None:
         options["on_select"] = on_select
     if selection_mode is not None:
         options["selection_mode"] = selection_mode
-    if isinstance(height, int | float) and height > 0:
-        options["height"] = int(height) + title_space
-    event = st.vega_lite_chart(spec=dict(spec), **options)  # Streamlit moves the data out of the top level
+    if height is not None:
+        options["height"] = height + title_space
+    event = st.vega_lite_chart(spec=dict(screen), **options)  # Streamlit moves the data out of the top level
     if downloads:
         name = key or "chart_" + hashlib.sha1(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:10]
         with st.container(horizontal=True, gap="small"):

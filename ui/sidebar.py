@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from mlimpact.engine.server import server_options
 from mlimpact.errors import InputError
@@ -160,7 +161,17 @@ def _select_source(choice: str, controls: bool = True) -> Source | None:
             source, shared = _load_uploads(files)
         state.remember_loaded(source, shared)
         st.session_state[state.UPLOAD_KEY] = key
+        _release_upload_bytes(files)
     return state.current_source()
+
+
+def _release_upload_bytes(files) -> None:
+    """Drop Streamlit's copy of the uploaded bytes once they are parsed (1× the file per session, kept until the
+    session is shut down otherwise). The uploader then returns no files; the parsed upload stays in use."""
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        for f in files:
+            ctx.uploaded_file_mgr.remove_file(session_id=ctx.session_id, file_id=f.file_id)
 
 
 # ----------------------------------------------------------------------------- roles

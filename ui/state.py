@@ -125,6 +125,8 @@ def dataset(source: Source, roles: Roles, build) -> Dataset:
 
 
 MEMO = "mi_memo"        # OrderedDict key -> computed result (per session, bounded)
+CHARTS = "mi_charts"    # OrderedDict chart inputs' fingerprint -> its Vega-Lite (ui.safe.chart; per session, bounded)
+MAX_CHARTS = 48
 MAX_MEMO = 48
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from mlimpact.impact.values import Gains
 from mlimpact.metrics import percentile_interval, run_bootstrap
 
-__all__ = ["cell_bootstrap", "make_cells", "GRID_ROW_QUANTILES", "GRID_POSITIVE_QUANTILES", "NORMAL_ABOVE", "SMALL_CELL", "_Cells", "make_cells",
+__all__ = ["_distinct", "cell_bootstrap", "make_cells", "GRID_ROW_QUANTILES", "GRID_POSITIVE_QUANTILES", "NORMAL_ABOVE", "SMALL_CELL", "_Cells", "make_cells",
            "_resample_counts", "cell_bootstrap", "_basic_interval", "_grid", "_cut_index"]
 
 #: score cut-offs in the bootstrap's grid: row quantiles plus quantiles of the positives' scores
@@ -48,7 +48,7 @@ def make_cells(group, pattern, values, n_groups: int) -> _Cells:
     pattern = np.asarray(pattern, dtype=np.int64)
     values = np.asarray(values, dtype=float).reshape(len(group), -1)
     n_pat = int(pattern.max()) + 1 if len(pattern) else 1
-    keys, inv = np.unique(group * n_pat + pattern, return_inverse=True)
+    keys, inv = _distinct(group * n_pat + pattern, n_groups * n_pat)
     count = np.bincount(inv, minlength=len(keys)).astype(float)
     P = values.shape[1]
     mean = np.column_stack([np.bincount(inv, weights=values[:, p], minlength=len(keys)) / count
@@ -69,6 +69,22 @@ def make_cells(group, pattern, values, n_groups: int) -> _Cells:
     cg = keys // n_pat
     starts = np.flatnonzero(np.r_[True, cg[1:] != cg[:-1]]) if len(cg) else np.zeros(0, dtype=np.int64)
     return _Cells(cg, keys % n_pat, count, mean, root, starts, cg[starts], n_groups)
+
+
+def _distinct(keys: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_inverse=True)`` for keys in ``[0, bound)``: one counting pass instead of a sort
+    while the range is small (cells are a few thousand score bins × decision patterns).
+
+    >>> k, inv = _distinct(np.array([5, 2, 5, 9]), 10)
+    >>> k.tolist(), inv.tolist()
+    ([2, 5, 9], [1, 0, 1, 2])
+    """
+    if not len(keys) or bound > max(4 * len(keys), 1 << 20):
+        return np.unique(keys, return_inverse=True)
+    present = np.bincount(keys, minlength=bound) > 0
+    distinct = np.flatnonzero(present)
+    position = np.cumsum(present) - 1
+    return distinct, position[keys]
 
 
 def _resample_counts(count: np.ndarray, b: int, rng: np.random.Generator) -> np.ndarray:
@@ -130,8 +146,13 @@ def _basic_interval(value, reps):
 
 
 def _grid(g: Gains, extra_cuts) -> np.ndarray:
-    s = np.sort(g.score)
-    pos = np.sort(g.score[g.y])
+    if g.bins is not None:  # the sorted scores from the Dataset's one sort
+        distinct, inverse = g.bins
+        s = np.repeat(distinct, np.bincount(inverse, minlength=len(distinct)))
+        pos = np.repeat(distinct, np.bincount(inverse[g.y], minlength=len(distinct)))
+    else:
+        s = np.sort(g.score)
+        pos = np.sort(g.score[g.y])
     parts = [np.quantile(s, np.linspace(0, 1, GRID_ROW_QUANTILES + 1), method="inverted_cdf")] if len(s) else []
     if len(pos):
         parts.append(np.quantile(pos, np.linspace(0, 1, GRID_POSITIVE_QUANTILES + 1), method="inverted_cdf"))

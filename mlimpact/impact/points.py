@@ -32,6 +32,7 @@ from mlimpact.impact.values import (
     lane_decisions,
     money_of,
     row_gains,
+    score_bins,
     threshold_values,
 )
 from mlimpact.io import Dataset
@@ -118,7 +119,8 @@ def _policies(dataset: Dataset, costs: CostModel, *, threshold, lanes, rule, oth
         missing = np.isnan(s)
         filled = np.where(missing, -np.inf, s)
         note = f"{int(missing.sum()):,} rows without a score count as not flagged" if missing.any() else None
-        t_own, _ = best_threshold(_curve_frame(exact_curve(gains_from_terms(g.y, filled, g.terms))))
+        own = gains_from_terms(g.y, filled, g.terms, bins=score_bins(dataset, col, filled))
+        t_own, _ = best_threshold(_curve_frame(exact_curve(own)))
         extras.append((f"{col} (best threshold)", f"{col} at its own value-maximising threshold {t_own:g}",
                        t_own, filled >= t_own, note))
         t_rate = _same_rate_threshold(filled, k)

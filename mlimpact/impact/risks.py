@@ -56,7 +56,7 @@ def sensitivity(dataset: Dataset, costs: CostModel, *, threshold: float = DEFAUL
         raise InputError(f"change must be between 0 and 1 (0.5 = ±50%), not {change!r}")
     factor, _ = scale_factor(dataset, scale)
     g = row_gains(dataset, costs)
-    cuts, inverse = np.unique(g.score, return_inverse=True)
+    cuts, inverse = g.bins if g.bins is not None else np.unique(g.score, return_inverse=True)
     bins = inverse + 1
     k1 = len(cuts) + 1
     d_cur = lane_decisions(g.score, threshold)

@@ -19,7 +19,7 @@ from mlimpact.impact.costs import CostModel, _demo_dataset  # noqa: F401 (_demo_
 from mlimpact.io import Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD, decide
 
-__all__ = ["cut_threshold", "lane_decisions", "exact_curve", "gains_from_terms", "money_of", "threshold_values", "require_binary", "Gains", "row_gains", "lanes_from", "net_value", "value_curve", "thin_value_curve", "best_threshold",
+__all__ = ["score_bins", "cut_threshold", "lane_decisions", "exact_curve", "gains_from_terms", "money_of", "threshold_values", "require_binary", "Gains", "row_gains", "lanes_from", "net_value", "value_curve", "thin_value_curve", "best_threshold",
            "best_lanes"]
 
 
@@ -33,6 +33,7 @@ class Gains:
     keep: np.ndarray
     review: np.ndarray
     terms: dict
+    bins: tuple | None = None  # (distinct scores, each row's index into them): the sort, kept with its Dataset
 
     @property
     def perfect(self) -> np.ndarray:
@@ -48,12 +49,29 @@ def require_binary(dataset: Dataset) -> None:
         raise InputError("business value over thresholds needs a score column; pick the model's score column")
 
 
-def gains_from_terms(y: np.ndarray, score: np.ndarray, terms: dict) -> Gains:
+def gains_from_terms(y: np.ndarray, score: np.ndarray, terms: dict, bins: tuple | None = None) -> Gains:
     pos = np.asarray(y).astype(bool)
     flag = np.where(pos, terms["value_tp"], -terms["cost_fp"])
     keep = np.where(pos, -terms["cost_fn"], terms["value_tn"])
     review = np.where(pos, terms["value_tp"], terms["value_tn"]) - terms["cost_review"]
-    return Gains(y=pos, score=np.asarray(score, dtype=float), flag=flag, keep=keep, review=review, terms=terms)
+    return Gains(y=pos, score=np.asarray(score, dtype=float), flag=flag, keep=keep, review=review, terms=terms,
+                 bins=bins)
+
+
+def score_bins(dataset: Dataset, column: str | None = None, score: np.ndarray | None = None) -> tuple:
+    """``np.unique(score, return_inverse=True)`` of the model's score (or of another model's ``score``, filled
+    as the caller needs, under its ``column``), sorted once per Dataset: the costs change, the order does not.
+
+    >>> ds = _demo_dataset()
+    >>> cuts, inverse = score_bins(ds)
+    >>> cuts.tolist(), score_bins(ds)[1] is inverse
+    ([0.1, 0.4, 0.6, 0.8], True)
+    """
+    key = ("score_bins", column)
+    if key not in dataset._codes:
+        values = dataset.score if column is None else score
+        dataset._codes[key] = np.unique(np.asarray(values, dtype=float), return_inverse=True)
+    return dataset._codes[key]
 
 
 def row_gains(dataset: Dataset, costs: CostModel, *, score: np.ndarray | None = None) -> Gains:
@@ -65,7 +83,9 @@ def row_gains(dataset: Dataset, costs: CostModel, *, score: np.ndarray | None = 
     ([-1.0, 10.0, 10.0, -1.0], [0.0, -4.0, -4.0, 0.0])
     """
     require_binary(dataset)
-    return gains_from_terms(dataset.y, dataset.score if score is None else score, costs.arrays(dataset.frame))
+    if score is None:
+        return gains_from_terms(dataset.y, dataset.score, costs.arrays(dataset.frame), bins=score_bins(dataset))
+    return gains_from_terms(dataset.y, score, costs.arrays(dataset.frame))
 
 
 def _check_threshold(threshold) -> float:
@@ -200,7 +220,7 @@ class _Exact:
 
 
 def exact_curve(g: Gains) -> _Exact:
-    cuts, inverse = np.unique(g.score, return_inverse=True)
+    cuts, inverse = g.bins if g.bins is not None else np.unique(g.score, return_inverse=True)
     bins = inverse + 1
     k1 = len(cuts) + 1
 

@@ -75,8 +75,9 @@ def _port_is_busy(port: int) -> bool:
 class StreamlitServer:
     """One ``streamlit run app.py`` process bound to 127.0.0.1; ``url`` has no trailing slash."""
 
-    def __init__(self, port: int | None = None, name: str = "server") -> None:
+    def __init__(self, port: int | None = None, name: str = "server", env: dict | None = None) -> None:
         self.port = port or _free_port()
+        self.env = env or {}  # extra environment (e.g. MLIMPACT_TRACE for the tests that count computations)
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = ARTIFACTS / f"{name}.log"  # overwritten by the next run
         self.proc: subprocess.Popen | None = None
@@ -97,7 +98,7 @@ class StreamlitServer:
                "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(self.port),
                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env = dict(os.environ, PYTHONUNBUFFERED="1", **self.env)
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + HEALTH_TIMEOUT_S
         while True:
@@ -147,8 +148,8 @@ def fresh_streamlit_server() -> Iterator[Callable[[], str]]:
     """Factory: each call starts a NEW server process on a new port and returns its URL; all are stopped."""
     started: list[StreamlitServer] = []
 
-    def start() -> str:
-        server = StreamlitServer(name=f"fresh{len(started)}")
+    def start(env: dict | None = None) -> str:
+        server = StreamlitServer(name=f"fresh{len(started)}", env=env)
         started.append(server)
         return server.start().url
 
