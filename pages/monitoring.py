@@ -47,7 +47,7 @@ with safe.stop_on_input_error():
     with st.spinner("Computing metrics over time…"):
         table = state.memo(key + (tuple(named),), lambda: monitor_views.series(
             ds, fs.dataset, named, metric=metric, period=period, segment=segment, settings=settings))
-        ranges = state.memo(key + tuple(ranges_in.values()), lambda: mon.derive_ranges(
+        ranges = state.memo(key + (tuple(named),) + tuple(ranges_in.values()), lambda: mon.derive_ranges(
             ds, table, **ranges_in, settings=settings))
     status = mon.check_ranges(table, ranges, rule=settings.rule)
 alerts = mon.alert_table(status)

@@ -1,5 +1,7 @@
 """Review: look at the examples yourself, record verdicts, and see what the reviewers' corrections change."""
 
+import hashlib
+
 import streamlit as st
 
 from mlimpact import difficulty as dif
@@ -74,7 +76,8 @@ if picked and st.toggle(safe.md_escape(f"Only the weak slice picked on Segments:
     slice_mask = rv.slice_mask(ds.n, picked["rows"])
 
 strata = computed.segment_codes(ds, strata_col).codes if strata_col and strata_col != rv.ALL else None
-chosen = (seg_col, segment_mask is not None and seg_val, picked and slice_mask is not None and picked["description"],
+picked_rows = slice_mask is not None and hashlib.sha1(slice_mask.tobytes()).hexdigest()
+chosen = (seg_col, segment_mask is not None and seg_val, picked_rows,
           order, int(n_rows), error_choice, int(seed), strata_col, lane_choice)  # everything select_rows is given
 with safe.stop_on_input_error():
     index = state.memo(("review_pick", ds.content_hash, ds.roles, lanes, threshold, tolerance) + chosen,

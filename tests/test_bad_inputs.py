@@ -69,7 +69,7 @@ def test_cli(name, file_name, data, expect, tmp_path, capsys):
 def test_app(name, file_name, data, expect):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     at.selectbox(key="mi_source_select").select_index(4).run()
-    at.file_uploader(key="mi_uploads").set_value([(file_name, data, "text/csv")]).run()
+    at.file_uploader[0].set_value([(file_name, data, "text/csv")]).run()
     assert not at.exception, [e.value for e in at.exception]
     kind, detail = expect
     if kind == "error":

@@ -6,6 +6,8 @@ Streamlit-only: every number comes from :mod:`mlimpact.monitoring` (``estimated_
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 import streamlit as st
 
@@ -61,12 +63,12 @@ def why(ds: Dataset, status: pd.DataFrame, reference_end, settings: mon.MonitorS
     """Per alert incident, the sentence that says which slices explain it, and the slices as a table."""
     if not status["status"].isin(["below", "above"]).any():
         return
+    alerting = status.loc[status["status"].isin(["below", "above"])]
     key = ("causes", ds.content_hash, ds.roles, settings, reference_end, tuple(status["metric"].unique()),
            tuple(status["segment_column"].dropna().unique()), tuple(status["period"].dropna().unique()),
-           tuple(status.loc[status["status"].isin(["below", "above"]), "bucket"]))
+           hashlib.sha1(pd.util.hash_pandas_object(alerting.astype(str), index=False).to_numpy().tobytes()).hexdigest())
     with st.spinner("Looking for the slices behind each alert…"):
-        causes = state.memo(key, lambda: mon.alert_causes(ds, status, reference_end=reference_end, settings=settings),
-                            private=True)  # the key names the alerts, not every range behind them
+        causes = state.memo(key, lambda: mon.alert_causes(ds, status, reference_end=reference_end, settings=settings))
     st.markdown("**Why did it alert?** Each alert against the reference period, split by the other segment columns "
                 "(a slice is named only when its change stands out beyond noise, Benjamini–Hochberg at 5%).")
     keys = ["metric", "segment_column", "segment", "period", "buckets", "side"]

@@ -42,6 +42,7 @@ from . import (
     slice_panel,
     state,
     store,
+    weak_slices,
 )
 
 UPLOAD_CHOICE = "upload"
@@ -70,6 +71,7 @@ def require_dataset() -> tuple[Dataset, SidebarState]:
     fs = current()
     if fs.dataset is None:
         explain_and_stop(fs)
+    weak_slices.warm_up(fs.dataset, fs.threshold)  # once per file: the slowest first visit, started early
     rows = slice_panel.active_rows(fs.dataset)  # every page honours the active slice
     context.show(fs.source, fs.dataset, fs.threshold, fs.threshold_why)
     slice_panel.banner(fs.dataset, rows, fs.threshold)
@@ -139,7 +141,7 @@ def _select_source(choice: str, controls: bool = True) -> Source | None:
     if not controls:
         return in_use
     files = st.file_uploader(
-        "Prediction files", type=UPLOAD_TYPES, accept_multiple_files=True, key=state.UPLOADS,
+        "Prediction files", type=UPLOAD_TYPES, accept_multiple_files=True, key=state.uploader_key(),
         help="CSV/TSV (also gzip or zip), Parquet or Excel. Several files with the same columns are stacked; "
              "files with different columns are joined on a shared id column.")
     limit = st.get_option("server.maxUploadSize")
@@ -162,16 +164,19 @@ def _select_source(choice: str, controls: bool = True) -> Source | None:
         state.remember_loaded(source, shared)
         st.session_state[state.UPLOAD_KEY] = key
         _release_upload_bytes(files)
+        st.rerun()  # draw the fresh, empty uploader now, so a file added next is never added to the old one
     return state.current_source()
 
 
 def _release_upload_bytes(files) -> None:
     """Drop Streamlit's copy of the uploaded bytes once they are parsed (1× the file per session, kept until the
-    session is shut down otherwise). The uploader then returns no files; the parsed upload stays in use."""
+    session is shut down otherwise), and give the uploader a new key: it shows empty, with "In use: …" beneath,
+    as on every other page. More files are added by choosing them all again (stacked or joined as one upload)."""
     ctx = get_script_run_ctx()
     if ctx is not None:
         for f in files:
             ctx.uploaded_file_mgr.remove_file(session_id=ctx.session_id, file_id=f.file_id)
+    state.next_uploader()
 
 
 # ----------------------------------------------------------------------------- roles

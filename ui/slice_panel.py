@@ -187,7 +187,7 @@ def banner(full: Dataset, rows: Dataset, threshold: float) -> None:
         c2.button("Clear slice", key="slice_clear", on_click=_set_active, args=(full.content_hash, None))
         st.stop()
     metric = main_metric(full.task)
-    table = state.memo(("slice_vs_rest", full.content_hash, full.roles, now.expression, threshold, metric),
+    table = state.memo(("slice_vs_rest", full.content_hash, full.roles, now.name, now.expression, threshold, metric),
                        lambda: sl.slice_table(full, [now], threshold=threshold, metrics=[metric]))
     c1, c2 = st.columns([6, 1])
     c1.info(safe.md_escape(_banner_text(now, rows, full, table, metric)), icon=":material/filter_alt:")

@@ -19,7 +19,8 @@ from . import store as stores
 # --- keys (widget keys included, so no page invents its own spelling) ---
 SOURCE = "mi_source"                # selected data source: a sample key or "upload"
 SOURCE_WIDGET = "mi_source_select"  # its selectbox (each page owns its widget; SOURCE is the truth)
-UPLOADS = "mi_uploads"              # file_uploader widget key
+UPLOADS = "mi_uploads"              # file_uploader widget key (then mi_uploads_1, _2… after each upload is read)
+UPLOADER_ROUND = "mi_uploader_round"  # how many uploads this session has read (the uploader's key suffix)
 LOADED = "mi_loaded"                # OrderedDict content_hash -> Source (bounded)
 STORES = "mi_stores"                # dict content_hash -> ui.store.FileStore (the source's shared results)
 UPLOAD_KEY = "mi_upload_key"        # (name, file_id) tuples of the files currently loaded from the uploader
@@ -81,6 +82,8 @@ def remember_loaded(source: Source, store: stores.FileStore) -> None:
     """Make ``source`` (read into ``store``) current; forget older sources, with their roles, datasets and
     memoised results (a shared store's results stay for the other sessions that use it)."""
     loaded: OrderedDict = st.session_state[LOADED]
+    if st.session_state[STORES].get(source.content_hash, store) is not store:  # same bytes, another name
+        _forget_results(source.content_hash)
     loaded[source.content_hash] = source
     st.session_state[STORES][source.content_hash] = store
     loaded.move_to_end(source.content_hash)
@@ -93,16 +96,32 @@ def remember_loaded(source: Source, store: stores.FileStore) -> None:
         old, _ = loaded.popitem(last=False)
         st.session_state[STORES].pop(old, None)
         st.session_state[ROLES].pop(old, None)
-        for key in [k for k in st.session_state[DATASETS] if k[0] == old]:
-            del st.session_state[DATASETS][key]
-        memo = st.session_state.get(MEMO, {})
-        for key in [k for k in memo if len(k) > 1 and isinstance(k[1], str) and k[1].startswith(old)]:
-            del memo[key]
+        _forget_results(old)
         for name in (THRESHOLD, LANES, COSTS, RANGES, DESIGN_DOC, VIEW, VERDICTS):
-            store = st.session_state.get(name) or {}
-            for key in [k for k in store if (k[0] if isinstance(k, tuple) else str(k)).startswith(old)]:
-                del store[key]
+            kept = st.session_state.get(name) or {}
+            for key in [k for k in kept if (k[0] if isinstance(k, tuple) else str(k)).startswith(old)]:
+                del kept[key]
     st.session_state[CURRENT] = source.content_hash
+
+
+def _forget_results(content_hash: str) -> None:
+    """Drop this session's Datasets, results and drawn charts of one file."""
+    for key in [k for k in st.session_state[DATASETS] if k[0] == content_hash]:
+        del st.session_state[DATASETS][key]
+    memo = st.session_state.get(MEMO, {})
+    for key in [k for k in memo if len(k) > 1 and isinstance(k[1], str) and k[1].startswith(content_hash)]:
+        del memo[key]
+    st.session_state.pop(CHARTS, None)  # charts are keyed by their tables, not by file: drop them all
+
+
+def uploader_key() -> str:
+    """The sidebar uploader's key: a new one after each upload is read, so it shows empty again."""
+    n = st.session_state.get(UPLOADER_ROUND, 0)
+    return UPLOADS if not n else f"{UPLOADS}_{n}"
+
+
+def next_uploader() -> None:
+    st.session_state[UPLOADER_ROUND] = st.session_state.get(UPLOADER_ROUND, 0) + 1
 
 
 def current_source() -> Source | None:
@@ -114,6 +133,8 @@ def dataset(source: Source, roles: Roles, build) -> Dataset:
     """The Dataset of ``source`` with ``roles``: this session's, else the file's shared one, else ``build()``."""
     cache: OrderedDict = st.session_state[DATASETS]
     found = cache.get((source.content_hash, roles))
+    if found is not None and found.source != source.name:  # the same bytes uploaded again under another name
+        found = None
     if found is None:
         store = st.session_state[STORES].get(source.content_hash)
         found = store.dataset(roles, build) if store is not None else build()
@@ -147,6 +168,11 @@ def view_for(content_hash: str) -> dict:
     return st.session_state.setdefault(VIEW, {}).setdefault(content_hash, {})
 
 
+def store_of(content_hash: str) -> stores.FileStore | None:
+    """The shared store of a file this session loaded (a slice's rows: its file's store), or None."""
+    return st.session_state.get(STORES, {}).get(file_hash(content_hash))
+
+
 def _store_of(key: tuple) -> stores.FileStore | None:
     """The shared store of the file a memo key names (its second element), if this session loaded that file."""
     if len(key) < 2 or not isinstance(key[1], str):
@@ -157,7 +183,7 @@ def _store_of(key: tuple) -> stores.FileStore | None:
 def has_memo(key: tuple) -> bool:
     """Whether :func:`memo` already holds ``key`` (pages show progress only for real work)."""
     store = _store_of(key)
-    return store.has_result(key) if store is not None else key in st.session_state.get(MEMO, {})
+    return key in st.session_state.get(MEMO, {}) or (store is not None and store.has_result(key))
 
 
 def memo(key: tuple, compute, *, private: bool = False):
@@ -166,14 +192,13 @@ def memo(key: tuple, compute, *, private: bool = False):
 
     ``private=True`` keeps it in this session only: for results that depend on what this session recorded
     (review verdicts), which the key does not spell out in full."""
-    store = None if private else _store_of(key)
-    if store is not None:
-        return store.result(key, compute)
     cache: OrderedDict = st.session_state.setdefault(MEMO, OrderedDict())
     if key in cache:
         cache.move_to_end(key)
         return cache[key]
-    value = compute()
+    store = None if private else _store_of(key)
+    # the session keeps what it uses, so another session's clicks never evict this session's results
+    value = store.result(key, compute) if store is not None else compute()
     cache[key] = value
     while len(cache) > MAX_MEMO:
         cache.popitem(last=False)

@@ -14,6 +14,7 @@ and metric, as the Segments page compares a segment with the rest.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import tomllib
@@ -178,7 +179,8 @@ def slice_rows(dataset: Dataset, expression: str) -> Dataset:
     def take(a):
         return None if a is None else a[mask]
 
-    tag = re.sub(r"\s+", " ", parsed.text)
+    tag = re.sub(r"\s+", " ", parsed.text)  # readable, plus the exact text's hash: spaces inside quotes count
+    tag = f"{tag}~{hashlib.sha256(parsed.text.encode()).hexdigest()[:12]}"
     return replace(dataset, frame=dataset.frame.loc[mask].reset_index(drop=True), y=dataset.y[mask],
                    score=take(dataset.score), prediction=take(dataset.prediction), proba=take(dataset.proba),
                    unlabelled=unlabelled, _codes={}, content_hash=f"{dataset.content_hash}{SLICE_TAG}{tag}",

@@ -68,7 +68,7 @@ def test_upload_each_sample_through_the_uploader(sample):
     at = _app().run()
     _choose(at, "upload")
     path = sample_path(sample)
-    at.file_uploader(key="mi_uploads").set_value([(path.name, path.read_bytes(), "text/csv")]).run()
+    at.file_uploader[0].set_value([(path.name, path.read_bytes(), "text/csv")]).run()
     _assert_clean(at)
     task = SAMPLES[sample].task
     expected = {"binary": "Recall", "multiclass": "Accuracy", "regression": "Mean absolute error"}[task]
@@ -83,7 +83,7 @@ def test_upload_each_sample_through_the_uploader(sample):
 def test_bad_upload_shows_message_not_traceback():
     at = _app().run()
     _choose(at, "upload")
-    at.file_uploader(key="mi_uploads").set_value([("notes.csv", b"", "text/csv")]).run()
+    at.file_uploader[0].set_value([("notes.csv", b"", "text/csv")]).run()
     assert not at.exception
     assert shown(at.error[0].value) == ("notes.csv: the file is empty; export the predictions with a header row "
                                         "and at least one data row")

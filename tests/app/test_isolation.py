@@ -58,7 +58,7 @@ def sha(data: bytes) -> str:
 def upload(at: AppTest, data: bytes, name: str = NAME) -> AppTest:
     if at.selectbox(key="mi_source_select").index != UPLOAD_INDEX:
         at.selectbox(key="mi_source_select").select_index(UPLOAD_INDEX).run()
-    at.file_uploader(key="mi_uploads").set_value([(name, data, "text/csv")]).run()
+    at.file_uploader[0].set_value([(name, data, "text/csv")]).run()
     assert_clean(at)
     return at
 

@@ -30,7 +30,7 @@ def recidivism(n: int = 7214, seed: int = 11) -> pd.DataFrame:
 def _upload(frame: pd.DataFrame, name: str = "file.csv") -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.selectbox(key="mi_source_select").select_index(4).run()
-    at.file_uploader(key="mi_uploads").set_value([(name, frame.to_csv(index=False).encode(), "text/csv")]).run()
+    at.file_uploader[0].set_value([(name, frame.to_csv(index=False).encode(), "text/csv")]).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -124,7 +124,7 @@ def test_report_uses_the_same_default_as_the_page():
 def _upload(at: AppTest) -> AppTest:
     at.selectbox(key="mi_source_select").set_value("upload").run()
     data = _real_frame().to_csv(index=False).encode()
-    at.file_uploader(key="mi_uploads").set_value([("real.csv", data, "text/csv")]).run()
+    at.file_uploader[0].set_value([("real.csv", data, "text/csv")]).run()
     return at
 
 

@@ -159,7 +159,7 @@ def test_check_exits_1_and_lists_the_months_out_of_range(small, tmp_path, capsys
 def test_monitoring_page_defaults_give_a_checked_view(small):
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.selectbox(key="mi_source_select").select_index(len(SAMPLES)).run()  # "upload"
-    at.file_uploader(key="mi_uploads").set_value([("small.csv", small.to_csv(index=False).encode(), "text/csv")]).run()
+    at.file_uploader[0].set_value([("small.csv", small.to_csv(index=False).encode(), "text/csv")]).run()
     at.switch_page("pages/monitoring.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
@@ -176,7 +176,7 @@ def test_monitoring_page_defaults_give_a_checked_view(small):
 def test_page_offers_longer_buckets_when_the_reference_has_too_few(small):
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.selectbox(key="mi_source_select").select_index(len(SAMPLES)).run()
-    at.file_uploader(key="mi_uploads").set_value([("small.csv", small.to_csv(index=False).encode(), "text/csv")]).run()
+    at.file_uploader[0].set_value([("small.csv", small.to_csv(index=False).encode(), "text/csv")]).run()
     at.switch_page("pages/monitoring.py").run()
     h = next(r.key for r in at.radio if r.key.startswith("mon_period_")).removeprefix("mon_period_")
     at.radio(key=f"mon_rule_{h}").set_value("point").run()
