@@ -397,9 +397,9 @@ async def session_run(browser, url: str, path: str, rows: int, *, label: str = "
                 await screenshot(page, os.path.join(shots, f"{label or 'session'}_{slug(name)}.png"))
     except Exception as exc:  # noqa: BLE001 - reported, with a screenshot, never hidden
         result["failure"] = f"{type(exc).__name__}: {exc}"[:800]
-        if shots:
+        if shots or error_shots:
             with contextlib.suppress(Exception):
-                await page.screenshot(path=os.path.join(shots, f"{label or 'session'}_FAILED.png"))
+                await page.screenshot(path=os.path.join(shots or error_shots, f"{label or 'session'}_FAILED.png"))
     finally:
         await context.close()
     return result

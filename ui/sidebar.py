@@ -42,7 +42,6 @@ from . import (
     slice_panel,
     state,
     store,
-    weak_slices,
 )
 
 UPLOAD_CHOICE = "upload"
@@ -71,7 +70,6 @@ def require_dataset() -> tuple[Dataset, SidebarState]:
     fs = current()
     if fs.dataset is None:
         explain_and_stop(fs)
-    weak_slices.warm_up(fs.dataset, fs.threshold)  # once per file: the slowest first visit, started early
     rows = slice_panel.active_rows(fs.dataset)  # every page honours the active slice
     context.show(fs.source, fs.dataset, fs.threshold, fs.threshold_why)
     slice_panel.banner(fs.dataset, rows, fs.threshold)

@@ -168,11 +168,6 @@ def view_for(content_hash: str) -> dict:
     return st.session_state.setdefault(VIEW, {}).setdefault(content_hash, {})
 
 
-def store_of(content_hash: str) -> stores.FileStore | None:
-    """The shared store of a file this session loaded (a slice's rows: its file's store), or None."""
-    return st.session_state.get(STORES, {}).get(file_hash(content_hash))
-
-
 def _store_of(key: tuple) -> stores.FileStore | None:
     """The shared store of the file a memo key names (its second element), if this session loaded that file."""
     if len(key) < 2 or not isinstance(key[1], str):

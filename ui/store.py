@@ -18,11 +18,9 @@ session asking for it waits for the first instead of computing it again (2 cores
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import threading
-import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -47,7 +45,6 @@ class FileStore:
         self._datasets: OrderedDict = OrderedDict()
         self._results: OrderedDict = OrderedDict()
         self._computing: dict = {}
-        self._warmed: set = set()
         self._lock = threading.Lock()       # guards the dicts (held only for dict operations)
         self._load_lock = threading.Lock()  # one parse of the file at a time
 
@@ -65,23 +62,6 @@ class FileStore:
     def result(self, key: tuple, compute: Callable[[], object]):
         """``compute()`` once per ``key``; concurrent callers of the same key wait for the first."""
         return self._once(self._results, key, compute, MAX_RESULTS)
-
-    def warm_up(self, name: str, key: tuple, compute: Callable[[], object], delay_s: float = 1.0) -> bool:
-        """Start ``result(key, compute)`` in a background thread, once per store and ``name`` (the slowest
-        first-visit computation, started when the file is read rather than when its page is opened). A page that
-        asks for ``key`` meanwhile waits for this computation instead of starting its own. False: not started."""
-        with self._lock:
-            if name in self._warmed or key in self._results:
-                return False
-            self._warmed.add(name)
-
-        def run() -> None:
-            time.sleep(delay_s)  # let the run that is drawing the current page finish first
-            with contextlib.suppress(Exception):  # the page computes it again and shows the message
-                self.result(key, compute)
-
-        threading.Thread(target=run, name=f"mlimpact-warm-up-{name}", daemon=True).start()
-        return True
 
     def has_result(self, key: tuple) -> bool:
         with self._lock:

@@ -18,28 +18,13 @@ DEFAULT_LEVEL, DEFAULT_SCORING, DEFAULT_ALPHA = 3, "balanced", 0.95
 
 
 def search_key(ds: Dataset, threshold: float, kind: str, max_level, scoring: str, alpha) -> tuple:
-    """The memo key of one weak-slice search (the page and the warm-up after a file is read use the same)."""
+    """The memo key of one weak-slice search."""
     return ("weak_slices", ds.content_hash, ds.roles, threshold, kind, int(max_level), scoring, float(alpha))
 
 
 def search(ds: Dataset, threshold: float, kind: str, max_level, scoring: str, alpha, progress=None):
     return slices.search_weak_slices(ds, kind=kind, threshold=threshold, max_level=int(max_level), scoring=scoring,
                                      alpha=float(alpha), k=10, time_budget_s=30.0, progress=progress)
-
-
-def warm_up(ds: Dataset, threshold: float) -> None:
-    """Start the default search in the background once a file is read (at 1M rows it is the slowest first visit
-    of any page): the Segments page then finds it done, or waits for it instead of starting another."""
-    store = state.store_of(ds.content_hash)
-    kinds = slices.error_kinds(ds.task)
-    if store is None or not kinds or ds.n < WARM_UP_ROWS:
-        return
-    args = (ds, threshold, kinds[0], DEFAULT_LEVEL, DEFAULT_SCORING, DEFAULT_ALPHA)
-    store.warm_up("weak_slices", search_key(*args), lambda: search(*args))
-
-
-#: smaller files search in well under a second: nothing to start early
-WARM_UP_ROWS = 200_000
 
 
 def show(ds: Dataset, threshold: float, metrics: list[str]) -> None:

@@ -79,7 +79,7 @@ def _distinct(keys: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
     >>> k.tolist(), inv.tolist()
     ([2, 5, 9], [1, 0, 1, 2])
     """
-    if not len(keys) or bound > max(4 * len(keys), 1 << 20):
+    if not len(keys) or bound > max(4 * len(keys), 1 << 20) or keys.min() < 0:
         return np.unique(keys, return_inverse=True)
     present = np.bincount(keys, minlength=bound) > 0
     distinct = np.flatnonzero(present)

@@ -68,6 +68,8 @@ def score_bins(dataset: Dataset, column: str | None = None, score: np.ndarray | 
     ([0.1, 0.4, 0.6, 0.8], True)
     """
     key = ("score_bins", column)
+    if (column is None) != (score is None):
+        raise ValueError("score_bins: give another model's score with its column, or neither")
     if key not in dataset._codes:
         values = dataset.score if column is None else score
         dataset._codes[key] = np.unique(np.asarray(values, dtype=float), return_inverse=True)

@@ -139,32 +139,3 @@ def test_a_store_is_reached_only_through_the_bytes():
     assert set(public) >= {"for_upload", "for_sample", "private", "open_stores"}
     assert not [n for n in public if "hash" in n or n in {"get", "lookup", "find"}]
 
-
-def test_the_weak_slice_search_starts_when_the_file_is_read(tmp_path, monkeypatch):
-    """The slowest first visit (the Segments page's weak-slice search) runs in the background once the file is
-    read, once per file; the Segments page then finds it done instead of searching again."""
-    from ui import weak_slices  # patched before the app imports it for this session's runs
-
-    monkeypatch.setattr(weak_slices, "WARM_UP_ROWS", 0)
-    trace = tmp_path / "trace.log"
-    monkeypatch.setenv(TRACE_ENV, str(trace))
-    x = csv_bytes(3_000, seed=25)
-    at = AppTest.from_file(APP, default_timeout=60).run()  # on the default sample: its search starts too
-    for _ in range(200):
-        if "search_weak_slices" in computed(trace):
-            break
-        time.sleep(0.1)
-    trace.unlink(missing_ok=True)
-    upload(at, x)
-    for _ in range(100):
-        if "search_weak_slices" in computed(trace):
-            break
-        time.sleep(0.1)
-    at.run()  # another run on the Overview: the search is not started twice
-    time.sleep(1.5)
-    assert computed(trace).count("search_weak_slices") == 1
-    trace.unlink()
-    at.switch_page("pages/segments.py").run()
-    assert_clean(at)
-    assert "search_weak_slices" not in computed(trace)
-    assert any(c.value.startswith("Searched") or "slices" in c.value for c in at.caption)
