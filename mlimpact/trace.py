@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["count", "run_time", "TRACE_ENV", "RUNS_ENV"]
+__all__ = ["count", "TRACE_ENV"]
 
 TRACE_ENV = "MLIMPACT_TRACE"
-RUNS_ENV = "MLIMPACT_TRACE_RUNS"  # the app's script runs: "page seconds" per line (the live benchmark's split)
 
 
 def count(name: str) -> None:
@@ -32,10 +31,3 @@ def count(name: str) -> None:
         with open(path, "a", encoding="utf-8") as fh:  # one short append per call: whole lines across threads
             fh.write(name + "\n")
 
-
-def run_time(page: str, seconds: float) -> None:
-    """Record how long one run of the app's script took on the server (when ``MLIMPACT_TRACE_RUNS`` is set)."""
-    path = os.environ.get(RUNS_ENV)
-    if path:
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(f"{page.replace(' ', '_')} {seconds:.4f}\n")

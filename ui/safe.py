@@ -6,7 +6,6 @@ import hashlib
 import html
 import json
 import re
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -125,16 +124,7 @@ def _drawn(ch) -> tuple[dict, dict, int | None]:
             key = (ch.build.__module__, ch.build.__qualname__, _fingerprint(ch.args), _fingerprint(ch.kwargs))
         except TypeError:
             key = None
-        cache: OrderedDict = st.session_state.setdefault(state.CHARTS, OrderedDict())
-        if key is not None and key in cache:
-            cache.move_to_end(key)
-            return cache[key]
-        drawn = _drawn(ch.build(*ch.args, **ch.kwargs))
-        if key is not None:
-            cache[key] = drawn
-            while len(cache) > state.MAX_CHARTS:
-                cache.popitem(last=False)
-        return drawn
+        return state.kept(state.CHARTS, key, lambda: _drawn(ch.build(*ch.args, **ch.kwargs)), state.MAX_CHARTS)
     if not isinstance(getattr(ch, "description", None), str):  # the text alternative screen readers announce
         ch = ch.properties(description=text_alternative(ch))
     height = getattr(ch, "height", None)

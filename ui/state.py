@@ -129,20 +129,26 @@ def current_source() -> Source | None:
     return st.session_state[LOADED].get(h) if h else None
 
 
+def kept(name: str, key, make, limit: int):
+    """``make()`` once per ``key`` in this session's bounded cache ``name`` (least recently used goes first);
+    ``key=None``: cannot be cached, so made every time."""
+    if key is None:
+        return make()
+    cache: OrderedDict = st.session_state.setdefault(name, OrderedDict())
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    value = cache[key] = make()
+    while len(cache) > limit:
+        cache.popitem(last=False)
+    return value
+
+
 def dataset(source: Source, roles: Roles, build) -> Dataset:
     """The Dataset of ``source`` with ``roles``: this session's, else the file's shared one, else ``build()``."""
-    cache: OrderedDict = st.session_state[DATASETS]
-    found = cache.get((source.content_hash, roles))
-    if found is not None and found.source != source.name:  # the same bytes uploaded again under another name
-        found = None
-    if found is None:
-        store = st.session_state[STORES].get(source.content_hash)
-        found = store.dataset(roles, build) if store is not None else build()
-    cache[(source.content_hash, roles)] = found
-    cache.move_to_end((source.content_hash, roles))
-    while len(cache) > MAX_DATASETS:
-        cache.popitem(last=False)
-    return found
+    store = st.session_state[STORES].get(source.content_hash)
+    return kept(DATASETS, (source.content_hash, roles),
+                lambda: store.dataset(roles, build) if store is not None else build(), MAX_DATASETS)
 
 
 MEMO = "mi_memo"        # OrderedDict key -> computed result (per session, bounded)
@@ -187,17 +193,9 @@ def memo(key: tuple, compute, *, private: bool = False):
 
     ``private=True`` keeps it in this session only: for results that depend on what this session recorded
     (review verdicts), which the key does not spell out in full."""
-    cache: OrderedDict = st.session_state.setdefault(MEMO, OrderedDict())
-    if key in cache:
-        cache.move_to_end(key)
-        return cache[key]
     store = None if private else _store_of(key)
     # the session keeps what it uses, so another session's clicks never evict this session's results
-    value = store.result(key, compute) if store is not None else compute()
-    cache[key] = value
-    while len(cache) > MAX_MEMO:
-        cache.popitem(last=False)
-    return value
+    return kept(MEMO, key, lambda: store.result(key, compute) if store is not None else compute(), MAX_MEMO)
 
 
 # --- what one page hands to the others -------------------------------------------------------

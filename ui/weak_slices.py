@@ -13,19 +13,6 @@ from mlimpact.io import Dataset
 from . import columns as cols
 from . import nav, safe, slice_panel, state, widgets
 
-#: the search's settings as the page first shows them (its widgets' defaults)
-DEFAULT_LEVEL, DEFAULT_SCORING, DEFAULT_ALPHA = 3, "balanced", 0.95
-
-
-def search_key(ds: Dataset, threshold: float, kind: str, max_level, scoring: str, alpha) -> tuple:
-    """The memo key of one weak-slice search."""
-    return ("weak_slices", ds.content_hash, ds.roles, threshold, kind, int(max_level), scoring, float(alpha))
-
-
-def search(ds: Dataset, threshold: float, kind: str, max_level, scoring: str, alpha, progress=None):
-    return slices.search_weak_slices(ds, kind=kind, threshold=threshold, max_level=int(max_level), scoring=scoring,
-                                     alpha=float(alpha), k=10, time_budget_s=30.0, progress=progress)
-
 
 def show(ds: Dataset, threshold: float, metrics: list[str]) -> None:
     """The "Weak slices" section: search with the chosen settings, list the slices, keep the one picked."""
@@ -37,19 +24,21 @@ def show(ds: Dataset, threshold: float, metrics: list[str]) -> None:
     w1, w2, w3, w4 = st.columns(4)
     kind = w1.selectbox("Error", slices.error_kinds(ds.task), key="seg_ws_kind",
                         format_func=lambda k: k.replace("_", " "))
-    max_level = w2.selectbox("Conditions per slice", [1, 2, 3], index=DEFAULT_LEVEL - 1, key="seg_ws_level")
+    max_level = w2.selectbox("Conditions per slice", [1, 2, 3], index=2, key="seg_ws_level")
     scoring = w3.selectbox("Ranking", ["balanced", "sliceline"], key="seg_ws_scoring",
                            help="balanced: the lower 95% bound of the slice's error rate over the overall rate, so "
                                 "both large, moderately bad slices and small, severe ones surface. sliceline: the "
                                 "SliceLine score (Sagadeeva & Boehm 2021) with weight α on error against size.")
-    alpha = w4.number_input("α (sliceline)", 0.01, 1.0, DEFAULT_ALPHA, 0.01, key="seg_ws_alpha",
+    alpha = w4.number_input("α (sliceline)", 0.01, 1.0, 0.95, 0.01, key="seg_ws_alpha",
                             disabled=scoring != "sliceline")
     rerank = st.selectbox("Re-rank the slices found by", slices.rerank_options(metrics), key="seg_ws_rerank")
 
-    ws_key = search_key(ds, threshold, kind, max_level, scoring, alpha)
+    ws_key = ("weak_slices", ds.content_hash, ds.roles, threshold, kind, int(max_level), scoring, float(alpha))
     with safe.stop_on_input_error(lambda exc: safe.info(f"Weak slices are not available here: {exc}")), \
             widgets.progress(not state.has_memo(ws_key), "Searching slices…") as progress:
-        result = state.memo(ws_key, lambda: search(ds, threshold, kind, max_level, scoring, alpha, progress))
+        result = state.memo(ws_key, lambda: slices.search_weak_slices(
+            ds, kind=kind, threshold=threshold, max_level=int(max_level), scoring=scoring, alpha=float(alpha), k=10,
+            time_budget_s=30.0, progress=progress))
     st.caption(slices.search_caption(result))
     if result.slices.empty:
         st.success("No slice is clearly worse than the rest at these settings.", icon=":material/check_circle:")
