@@ -17,7 +17,10 @@
       six), JSON to a file, checked to parse and to have ``rows.used == N``; its ``duckdb: k/n ...``
       progress lines on stderr are timestamped to show which step took the time.
 
-Targets (the issue): summarize ≤ 60 s and peak RSS ≤ 2 GiB on a 2-core machine.
+   c. ``python -m mlimpact slices FOLDER --engine duckdb ...`` (the six segments and ``amount``: 7 columns, up to
+      3 predicates), its JSON kept beside the summary (``--no-slices`` skips it).
+
+Targets (the issue): summarize ≤ 60 s and peak RSS ≤ 2 GiB, weak slices ≤ 120 s, on a 2-core machine.
 
     .venv/bin/python bench/bench_engines.py                      # 100,000,000 rows: 1.2 GB, ~4 min to generate
                                                                  # once, then ~2-3 min on a busy 2-core machine
@@ -48,6 +51,7 @@ TIME_BIN = "/usr/bin/time"
 SEGMENTS = (("region", 3), ("channel", 8), ("device", 20), ("category", 50), ("merchant", 200),
             ("store", 1000))
 TARGET_S = 60.0
+TARGET_SLICES_S = 120.0
 TARGET_RSS = 2 * GiB
 START = "2024-01-01"
 SPAN_DAYS = 182  # six months
@@ -252,6 +256,25 @@ def run_summarize(folder: str, rows: int, out_json: str) -> dict:
     return res
 
 
+def run_slices(folder: str, rows: int, out_json: str) -> dict:
+    """``slices --engine duckdb`` with the six segments (amount is sliced too: 7 columns, level <= 3)."""
+    cmd = [sys.executable, "-m", "mlimpact", "slices", folder, "--engine", "duckdb", "--label", "label",
+           "--score", "score"]
+    for name, _ in SEGMENTS:
+        cmd += ["--segment", name]
+    lines: list = []
+    res = measure(cmd, stderr_lines=lines)
+    res["progress"] = [(t, line) for t, line in lines if line.startswith("duckdb: ")]
+    if res["rc"] != 0:
+        res["check"] = f"exit code {res['rc']}"
+    else:
+        Path(out_json).write_text(res["stdout"])
+        doc = json.loads(res["stdout"])
+        res["check"] = (f"valid JSON, {len(doc['slices'])} slices of {doc['n_evaluated']:,} evaluated; first: "
+                        f"{doc['slices'][0]['description'] if doc['slices'] else '-'}")
+    return res
+
+
 def _check_summary(path: str, rows: int) -> str:
     try:
         doc = json.loads(Path(path).read_text())
@@ -332,6 +355,12 @@ def markdown(results: list[dict]) -> str:
         out.append(f"| {r['rows']:,} | `python -m mlimpact summarize --engine duckdb`, 6 segments | "
                    f"{s['wall']:.1f} | {_s(s.get('cpu'))} | {_mib(s.get('rss'))} | {ratio:.1f} | "
                    f"{s['check']} |")
+        sl = r.get("slices")
+        if sl:
+            ratio = sl["wall"] / f["wall"] if f["wall"] > 0 else float("nan")
+            out.append(f"| {r['rows']:,} | `python -m mlimpact slices --engine duckdb`, 7 columns, level ≤ 3 "
+                       f"(target ≤ {TARGET_SLICES_S:.0f} s) | {sl['wall']:.1f} | {_s(sl.get('cpu'))} | "
+                       f"{_mib(sl.get('rss'))} | {ratio:.1f} | {sl['check']} |")
     out.append("")
     for r in results:
         s = r["summarize"]
@@ -356,6 +385,12 @@ def markdown(results: list[dict]) -> str:
         out += progress_table(s["progress"], s["wall"])
         floor_q = ", ".join(f"{c} {q['s']:.1f} s" for c, q in r["floor"]["queries"].items())
         out.append(f"\nFloor queries: {floor_q}.\n")
+        if r.get("slices"):
+            out.append("`slices` steps (each line is printed as its step starts):\n")
+            out += ["| `duckdb:` line | at (s) |", "|---|---:|"]
+            out += [f"| `{line}` | {t:.1f} |" for t, line in r["slices"]["progress"]]
+            out.append(f"| (exit) | {r['slices']['wall']:.1f} |")
+            out.append("")
     return "\n".join(out)
 
 
@@ -368,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--regenerate", action="store_true",
                         help="generate again even when the folder exists")
     parser.add_argument("--json", help="also write the raw results here")
+    parser.add_argument("--no-slices", action="store_true", help="skip `slices --engine duckdb`")
     args = parser.parse_args(argv)
     root = Path(args.root)
     results = []
@@ -387,7 +423,11 @@ def main(argv: list[str] | None = None) -> int:
             say(f"  {t:7.1f} s  {line}")
         say(f"summarize {summ['wall']:.1f} s, {_mib(summ.get('rss'))} MiB, exit {summ['rc']} "
             f"({summ['check']})")
-        results.append({"rows": rows, "data": data, "floor": floor, "summarize": summ,
+        sl = None
+        if not args.no_slices:
+            sl = run_slices(data["folder"], rows, str(root / f"slices_{rows}.json"))
+            say(f"slices {sl['wall']:.1f} s, {_mib(sl.get('rss'))} MiB, exit {sl['rc']} ({sl['check']})")
+        results.append({"rows": rows, "data": data, "floor": floor, "summarize": summ, "slices": sl,
                         "load_before": load_before, "load_after": load_average(), "code": code,
                         "headline": headline(out_json) if summ["rc"] == 0 else ""})
     if args.json:

@@ -1,5 +1,7 @@
 """The "Large data" page's panel: a folder or query on the server summarized on DuckDB, any size.
 
+Its weak slices come from :func:`mlimpact.slices.engine_weak.search_weak_slices_engine`, counted on DuckDB too.
+
 Nothing is read into memory: :func:`mlimpact.engine.server.open_server_engine` checks the path (or the query)
 and opens it on DuckDB, :func:`mlimpact.report.scaled.summarize_engine` counts every grouping where the data
 lives, with its progress shown here; the result is kept for the session and can be downloaded.
@@ -9,16 +11,22 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mlimpact import difficulty as dif
 from mlimpact import monitoring as mon
+from mlimpact import slices
 from mlimpact.cli.common import json_text
+from mlimpact.difficulty.engine_lanes import engine_default_start, engine_lane_curve
 from mlimpact.engine.rows import confident_mistakes
 from mlimpact.engine.server import open_server_engine, server_options
 from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.metrics import METRICS
 from mlimpact.monitoring.engine_series import engine_metrics_over_time
+from mlimpact.report.charts import frontier_chart
 from mlimpact.report.charts import monitoring as mcharts
 from mlimpact.report.scaled import overall_table, prepare_engine, segments_table, summarize_engine
+from mlimpact.slices.engine_weak import search_weak_slices_engine
 
+from . import columns as cols
 from . import safe, state
 
 PATH, QUERY = "A file or folder", "A DuckDB query"
@@ -111,8 +119,77 @@ def render() -> None:
         safe.table(segments_table(summary), key="large_segments_table", file_name="large_segments.csv")
     st.download_button("Download the summary (JSON)", json_text(summary), file_name="summary.json",
                        mime="application/json", on_click="ignore", icon=":material/download:", key="large_json")
+    _weak_slices(options, last)
+    _difficulty(options, last)
     _over_time(options, last)
     _mistakes(options, last)
+
+
+def _weak_slices(options, last: dict) -> None:
+    """The weak-slice search of the Segments page, counted on DuckDB (every combination of up to 3 columns)."""
+    summary = last["summary"]
+    st.subheader("Weak slices")
+    with st.form("large_slices_form"):
+        c1, c2, c3 = st.columns(3)
+        kind = c1.selectbox("Error", slices.error_kinds(summary["task"]), key="large_ws_kind",
+                            format_func=lambda k: k.replace("_", " "))
+        level = c2.selectbox("Conditions per slice", [1, 2, 3], index=2, key="large_ws_level")
+        scoring = c3.selectbox("Ranking", ["balanced", "sliceline"], key="large_ws_scoring")
+        go = st.form_submit_button("Find weak slices on DuckDB", icon=":material/manage_search:")
+    if go:
+        with safe.stop_on_input_error(), st.status("Searching slices on DuckDB…", expanded=True) as status:
+            bar = st.progress(0.0)
+            eds = _open(options, last["asked"])
+            try:
+                result = search_weak_slices_engine(
+                    eds, kind=kind, max_level=int(level), scoring=scoring,
+                    progress=lambda f, message: bar.progress(f, text=message))
+            finally:
+                eds.close()
+            last["slices"] = (kind, slices.weak_slice_rows(result, kind),
+                              " ".join([slices.search_caption(result), *result.settings.get("left_out", [])]))
+            status.update(label="Slices found", state="complete", expanded=False)
+    if "slices" not in last:
+        st.caption("Conjunctions of up to three conditions where the model errs most, counted where the data lives; "
+                   "only slices clearly worse than the rest are listed (Benjamini–Hochberg at 5%).")
+        return
+    kind, shown, caption = last["slices"]
+    st.caption(caption)
+    if shown.empty:
+        st.success("No slice is clearly worse than the rest at these settings.", icon=":material/check_circle:")
+        return
+    safe.table(shown, key="large_ws_table", file_name="weak_slices.csv", column_config=cols.weak_slices(),
+               header_lines=[f"file: {summary['source']['file']}", f"error: {kind}"])
+
+
+def _difficulty(options, last: dict) -> None:
+    """Difficulty lanes from the rows per score counted on DuckDB: what can be automated, at what error rate."""
+    summary = last["summary"]
+    st.subheader("Difficulty: what can be automated")
+    if summary["task"] != "binary":
+        st.info("Difficulty lanes on DuckDB need a binary task with a score in this version.", icon=":material/info:")
+        return
+    if st.button("Count the lanes on DuckDB", icon=":material/alt_route:", key="large_lanes"):
+        with safe.stop_on_input_error(), st.spinner("Counting rows per score on DuckDB…"):
+            eds = _open(options, last["asked"])
+            try:
+                curve = engine_lane_curve(eds)
+                last["lanes"] = (curve, engine_default_start(eds, curve, last["asked"][3]), dif.tradeoff_curve(curve))
+            finally:
+                eds.close()
+    if "lanes" not in last:
+        st.caption("Which cases are obvious enough to automate and which need a person, from the score: the most "
+                   "automation under a target error rate, counted where the data lives.")
+        return
+    curve, start, frontier = last["lanes"]
+    target = st.number_input("Largest error rate among automated decisions (%)", 0.01, 100.0,
+                             round(100 * start.policy.target_error, 4), key="large_target")
+    policy = dif.LanePolicy(method="target", target_error=target / 100, cases_per_day=start.per_day)
+    point = dif.choose_lanes(curve, policy)
+    st.markdown("#### " + safe.md_escape(dif.summary_sentence(point, cases_per_day=policy.cases_per_day)))
+    st.caption(safe.md_escape(start.caption(curve.n) + " Lanes: " + str(point.lanes) + "."))
+    safe.chart(safe.lazy(frontier_chart, frontier, point=point, **dif.frontier_marks(policy)), key="large_frontier")
+    safe.table(frontier, key="large_frontier_table", file_name="automation_tradeoff.csv")
 
 
 def _mistakes(options, last: dict) -> None:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 __all__ = ["EXIT_OK", "EXIT_CHECK_FAILED", "EXIT_BAD_INPUT", "EXIT_INTERNAL_ERROR", "json_text", "load_dataset", "load_file", "write",
-           "engine_options", "load_engine_dataset",
+           "engine_options", "load_engine_dataset", "engine_dataset_or_none",
            "chosen_engine"]
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR = 0, 1, 2, 3
@@ -83,7 +83,7 @@ def engine_options(p: argparse.ArgumentParser) -> None:
 
 
 def in_memory_only(args: argparse.Namespace) -> None:
-    """For commands that compute in memory in this version (``slices``, ``impact``): ``--engine duckdb`` reads
+    """For commands that compute in memory in this version (``impact``, ``review-sample``): ``--engine duckdb`` reads
     the source through DuckDB into memory when its estimate fits the budget; anything else says what to do."""
     engine = getattr(args, "engine", "auto")
     if engine == "memory" or engine == "auto":
@@ -95,14 +95,14 @@ def in_memory_only(args: argparse.Namespace) -> None:
     command = getattr(args, "command", "this command")
     if engine == "spark":
         raise InputError(f"`{command}` computes in memory in this version and reads through DuckDB, not Spark: use "
-                         "--engine duckdb (or memory); `summarize` and `check` run on Spark")
+                         "--engine duckdb (or memory); `summarize`, `check` and `slices` run on Spark")
     budget = memory_budget()
     size = estimated_memory(resolve_source(args.file))
     if size > budget:
         raise InputError(f"{args.file}: about {size / 2**30:.1f} GiB in memory, above the budget of "
                          f"{budget / 2**30:.1f} GiB (MLIMPACT_MEMORY_BUDGET); `{command}` computes in memory in this "
                          "version: narrow the source (a sub-folder, or db.duckdb:SELECT ... WHERE ...), or run "
-                         "`summarize`/`check`, which compute on the engine")
+                         "`summarize`, `check` or `slices`, which compute on the engine")
 
 
 def load_engine_dataset(args: argparse.Namespace, engine: str, *, quiet: bool = False):
@@ -118,6 +118,20 @@ def load_engine_dataset(args: argparse.Namespace, engine: str, *, quiet: bool = 
         for line in eds.inferred:
             print(line, file=sys.stderr)
     return eds
+
+
+def engine_dataset_or_none(args: argparse.Namespace, engine: str):
+    """:func:`load_engine_dataset`, or None when only the memory path can compute the task (multiclass): DuckDB
+    then reads the source into memory within the budget; Spark says so in one line."""
+    from mlimpact.engine.dataset import NotOnEngine  # noqa: I001 - on use: start-up
+    from mlimpact.errors import InputError  # on use: start-up
+
+    try:
+        return load_engine_dataset(args, engine)
+    except NotOnEngine as exc:
+        if engine == "spark":
+            raise InputError(f"{exc}") from None
+        return None
 
 
 def write(text: str, out: str | None) -> None:

@@ -98,8 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="per-row error: misclassification (default for classes), false_negative, false_positive, "
                         "absolute_error (default for regression), log_loss")
     s.add_argument("--max-level", type=int, default=3, help="most predicates per slice (1-3, default 3)")
-    s.add_argument("--min-support", type=int, default=None, help="fewest rows in a slice (default: 1%% of rows, "
-                                                                  "at least 30)")
+    s.add_argument("--min-support", type=int, default=None, help="fewest rows in a slice (default: 0.1%% of the rows, "
+                                                                  "at least 20)")
     s.add_argument("--top", type=int, default=10, help="slices to return (default 10)")
     s.add_argument("--scoring", choices=["balanced", "sliceline"], default="balanced")
     s.add_argument("--alpha", type=float, default=0.95, help="SliceLine's alpha (with --scoring sliceline)")

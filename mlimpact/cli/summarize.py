@@ -7,10 +7,10 @@ import sys
 from mlimpact.cli.common import (
     EXIT_OK,
     chosen_engine,
+    engine_dataset_or_none,
     given_slices,
     json_text,
     load_dataset,
-    load_engine_dataset,
     write,
 )
 
@@ -68,8 +68,7 @@ _WHY = "the engines compute the summary JSON of binary tasks with a score and of
 def _run_engine(args, engine: str) -> int | None:
     """The summary JSON computed where the data lives (DuckDB or Spark); None when only the memory path can
     compute it (DuckDB then reads the source into memory, within the budget)."""
-    from mlimpact.engine.dataset import NotOnEngine  # noqa: I001 - on use: start-up
-    from mlimpact.errors import InputError  # on use: start-up
+    from mlimpact.errors import InputError  # noqa: I001 - on use: start-up
 
     if args.format != "json":
         if engine == "spark":
@@ -78,11 +77,8 @@ def _run_engine(args, engine: str) -> int | None:
         return None
     from mlimpact.report.scaled import summarize_engine  # on use: the engine path only
 
-    try:
-        eds = load_engine_dataset(args, engine)
-    except NotOnEngine as exc:
-        if engine == "spark":
-            raise InputError(f"{exc}") from None
+    eds = engine_dataset_or_none(args, engine)
+    if eds is None:
         return None
     try:
         def progress(done, total, what):

@@ -28,8 +28,8 @@ from mlimpact.difficulty.text import percent
 from mlimpact.io import Dataset
 from mlimpact.io.dataset import time_span
 
-__all__ = ["DefaultStart", "time_span_days", "volume_per_day", "model_error_rate", "half_error_target",
-           "default_start", "default_policy"]
+__all__ = ["DefaultStart", "time_span_days", "volume_per_day", "per_day_of", "model_error_rate", "half_error_target",
+           "default_start", "start_from", "default_policy"]
 
 
 def time_span_days(dataset: Dataset) -> float | None:
@@ -48,10 +48,14 @@ def volume_per_day(dataset: Dataset) -> tuple[int, float | None]:
     >>> volume_per_day(build_dataset(pd.DataFrame({"y": [0, 1] * 5, "p": [0.2, 0.7] * 5}), Roles(label="y", score="p")))
     (10, None)
     """
-    days = time_span_days(dataset)
+    return per_day_of(int(dataset.n), time_span_days(dataset))
+
+
+def per_day_of(n: int, days: float | None) -> tuple[int, float | None]:
+    """:func:`volume_per_day` from a row count and a span in days (None: no span)."""
     if days is None or not days > 0:
-        return max(int(dataset.n), 1), None
-    rate = max(round(dataset.n / days), 1)
+        return max(int(n), 1), None
+    rate = max(round(n / days), 1)
     return max(int(float(f"{rate:.2g}")), 1), days
 
 
@@ -139,7 +143,15 @@ def default_start(dataset: Dataset, threshold: float | None = None, *, curve: La
     if curve is None:
         curve = lane_curve(dataset, mode=available_modes(dataset)[0])
     error = model_error_rate(dataset, threshold, curve=curve)
-    half = half_error_target(error, dataset.task)
+    return start_from(curve, task=dataset.task, per_day=per_day, days=days, error=error,
+                      threshold=threshold if dataset.task == "binary" else None,
+                      time_column=dataset.roles.time if days is not None else None)
+
+
+def start_from(curve: LaneCurve, *, task: str, per_day: int, days: float | None, error: float,
+               threshold: float | None, time_column: str | None) -> DefaultStart:
+    """:func:`default_start` from what it reads of a file: the one rule, in memory and on the engines."""
+    half = half_error_target(error, task)
     policy = LanePolicy(method="target", target_error=half, cases_per_day=per_day)
     raised = False
     if error > 0 and choose_lanes(curve, policy).automated == 0:
@@ -147,8 +159,7 @@ def default_start(dataset: Dataset, threshold: float | None = None, *, curve: La
         if higher is not None and higher > half:
             policy, raised = LanePolicy(method="target", target_error=higher, cases_per_day=per_day), True
     return DefaultStart(policy=policy, per_day=per_day, span_days=days, model_error=error, half_target=half,
-                        raised=raised, threshold=threshold if dataset.task == "binary" else None,
-                        time_column=dataset.roles.time if days is not None else None)
+                        raised=raised, threshold=threshold, time_column=time_column)
 
 
 def default_policy(dataset: Dataset, threshold: float | None = None, *, curve: LaneCurve | None = None) -> LanePolicy:

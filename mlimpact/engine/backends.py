@@ -94,6 +94,18 @@ class DuckDBBackend:
         """The first ``n`` rows."""
         return self.query(f"SELECT * FROM src LIMIT {int(n)}")
 
+    def temp_table(self, name: str, sql: str) -> str:
+        """Keep ``sql``'s result as a temporary table (in DuckDB's memory, spilled when it must) for
+        several scans; returns what to select from. :meth:`drop` removes it."""
+        try:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(name)} AS {sql}")
+        except self._duckdb.Error as exc:
+            raise InputError(f"{self.spec.name}: {_short(exc)}") from None
+        return ident(name)
+
+    def drop(self, name: str) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS {ident(name)}")
+
     def close(self) -> None:
         self.con.close()
 
@@ -160,6 +172,14 @@ class SparkBackend:
     def sample(self, n: int) -> pd.DataFrame:
         """The first ``n`` rows."""
         return self.query(f"SELECT * FROM src LIMIT {int(n)}")
+
+    def temp_table(self, name: str, sql: str) -> str:
+        """What to select from for several scans of ``sql``: Spark plans it into each query (a cluster
+        caches at its own discretion)."""
+        return f"({sql})"
+
+    def drop(self, name: str) -> None:
+        """Nothing was kept (:meth:`temp_table`)."""
 
     def close(self) -> None:
         """Leave the session running: starting Spark costs seconds, and tests share one."""

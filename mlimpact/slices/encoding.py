@@ -17,7 +17,8 @@ from mlimpact.errors import InputError
 from mlimpact.io import MISSING_LABEL
 from mlimpact.slices.segments import OTHER_LABEL
 
-__all__ = ["EncodedFeatures", "encode_features"]
+__all__ = ["EncodedFeatures", "encode_features", "top_values", "categorical_codes", "numeric_bins", "fragments_of",
+           "natural_order"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,10 +35,12 @@ class EncodedFeatures:
     labels: tuple[tuple[str, ...], ...]
     fragments: tuple[tuple[str, ...], ...]
     kinds: tuple[str, ...]
+    #: rows encoded when ``codes`` is not kept per row (an engine's encoding: codes stay on the engine)
+    rows: int | None = None
 
     @property
     def n_rows(self) -> int:
-        return int(self.codes.shape[0])
+        return int(self.codes.shape[0]) if self.rows is None else int(self.rows)
 
     @property
     def domain_sizes(self) -> np.ndarray:
@@ -65,71 +68,106 @@ def _value_labels(uniques: np.ndarray) -> list[str]:
     return [str(u) for u in uniques]
 
 
+def natural_order(values: np.ndarray) -> np.ndarray:
+    """Positions that sort ``values`` naturally: numbers numerically, text alphabetically (mixed: as text)."""
+    try:
+        return np.argsort(values, kind="stable")
+    except TypeError:
+        return np.argsort(np.array([str(u) for u in values]), kind="stable")
+
+
+def top_values(uniques: np.ndarray, counts: np.ndarray, max_values: int) -> np.ndarray:
+    """Positions of the ``max_values`` most frequent values (ties: the natural order), in natural order.
+
+    The one rule for which values a categorical column keeps, in memory and on the engines.
+
+    >>> top_values(np.array(["b", "a", "c"]), np.array([5, 5, 1]), 2).tolist()
+    [1, 0]
+    """
+    nat = natural_order(uniques)
+    top = nat[np.argsort(-np.asarray(counts)[nat], kind="stable")][:max_values]
+    return np.sort(top, kind="stable") if not len(top) else top[natural_order(uniques[top])]
+
+
 def _encode_categorical(s: pd.Series, max_values: int) -> tuple[np.ndarray, list[str]]:
     codes, uniques = pd.factorize(s, use_na_sentinel=True, sort=False)
     uniques = np.asarray(uniques)
     missing = codes < 0
     counts = np.bincount(codes[~missing], minlength=len(uniques))
-    top = np.argsort(-counts, kind="stable")[:max_values]
-    try:  # kept values in their natural order (numbers numerically, strings alphabetically)
-        top = top[np.argsort(uniques[top], kind="stable")]
-    except TypeError:
-        top = top[np.argsort(np.array([str(u) for u in uniques[top]]), kind="stable")]
-    labels = _value_labels(uniques[top]) if len(top) else []
-    mapping = np.full(len(uniques), len(top), dtype=np.int32)  # folded values -> "Other"
-    mapping[top] = np.arange(len(top), dtype=np.int32)
+    mapping, labels = categorical_codes(uniques, counts, max_values, missing.any())
     out = np.empty(len(s), dtype=np.int32)
     out[~missing] = mapping[codes[~missing]]
-    if len(top) < len(uniques):
-        other = OTHER_LABEL if OTHER_LABEL not in labels else f"{OTHER_LABEL} (folded)"
-        labels.append(other)
-    out[missing] = len(labels)
-    if missing.any():
-        labels.append(MISSING_LABEL)
+    out[missing] = len(labels) - 1
     return out, labels
 
 
-def _encode_numeric(x: np.ndarray, n_bins: int) -> tuple[np.ndarray, list[str], list[bool]]:
-    """Equal-frequency bins that respect ties; returns codes, labels and which labels are intervals.
+def categorical_codes(uniques: np.ndarray, counts: np.ndarray, max_values: int,
+                      has_missing: bool) -> tuple[np.ndarray, list[str]]:
+    """The code of each value (folded values: "Other") and the labels; missing is the last label."""
+    top = top_values(uniques, counts, max_values)
+    labels = _value_labels(uniques[top]) if len(top) else []
+    mapping = np.full(len(uniques), len(top), dtype=np.int32)  # folded values -> "Other"
+    mapping[top] = np.arange(len(top), dtype=np.int32)
+    if len(top) < len(uniques):
+        labels.append(OTHER_LABEL if OTHER_LABEL not in labels else f"{OTHER_LABEL} (folded)")
+    if has_missing:
+        labels.append(MISSING_LABEL)
+    return mapping, labels
 
-    A value holding at least 1/n_bins of the rows gets a bin of its own (labelled by the value);
-    the other values are cut into about equal-frequency bins between those, at observed values,
-    so every bin is non-empty and its edges are unique.
-    """
+
+def _encode_numeric(x: np.ndarray, n_bins: int) -> tuple[np.ndarray, list[str], list[bool]]:
+    """Equal-frequency bins that respect ties; returns codes, labels and which labels are intervals."""
     missing = np.isnan(x)
-    present = x[~missing]
-    uniq, counts = np.unique(present, return_counts=True)
-    if len(uniq) <= n_bins:  # few distinct values (flags, counts, constants): one code per value
-        codes = np.searchsorted(uniq, x).astype(np.int32)
-        labels = _format_numbers(uniq)
-        interval = [False] * len(labels)
-    else:
-        heavy = counts >= len(present) / n_bins
-        light = np.where(heavy, 0, counts)
-        per_bin = max(int(light.sum()), 1) / max(n_bins - int(heavy.sum()), 1)
-        block = np.floor((np.cumsum(light) - light) / per_bin)
-        new = np.r_[True, heavy[1:] | heavy[:-1] | (block[1:] != block[:-1])]
-        bin_of = np.cumsum(new) - 1
+    uniq, counts = np.unique(x[~missing], return_counts=True)
+    bin_of, labels, interval = numeric_bins(uniq, counts, n_bins)
+    codes = np.zeros(len(x), dtype=np.int32)
+    if len(uniq):
         codes = bin_of[np.minimum(np.searchsorted(uniq, x), len(uniq) - 1)].astype(np.int32)
-        lo = uniq[new]
-        single = np.diff(np.r_[np.flatnonzero(new), len(uniq)]) == 1
-        text = _format_numbers(np.r_[lo, uniq[-1]])
-        labels, interval = [], []
-        for j in range(len(lo)):
-            if single[j]:
-                labels.append(text[j])
-                interval.append(False)
-            elif j == len(lo) - 1:
-                labels.append(f"[{text[j]}, {text[j + 1]}]")
-                interval.append(True)
-            else:
-                labels.append(f"[{text[j]}, {text[j + 1]})")
-                interval.append(True)
     codes[missing] = len(labels)
     if missing.any():
         labels.append(MISSING_LABEL)
         interval.append(False)
     return codes, labels, interval
+
+
+def numeric_bins(uniq: np.ndarray, counts: np.ndarray, n_bins: int) -> tuple[np.ndarray, list[str], list[bool]]:
+    """The bin of each distinct value (sorted ``uniq`` with its row ``counts``), the labels, which are intervals.
+
+    A value holding at least 1/n_bins of the rows gets a bin of its own (labelled by the value);
+    the other values are cut into about equal-frequency bins between those, at observed values,
+    so every bin is non-empty and its edges are unique. At most ``n_bins`` distinct values: one
+    bin per value. The one rule, in memory and on the engines (which send value counts).
+    """
+    if len(uniq) <= n_bins:  # few distinct values (flags, counts, constants): one code per value
+        return np.arange(len(uniq)), _format_numbers(uniq), [False] * len(uniq)
+    heavy = counts >= counts.sum() / n_bins
+    light = np.where(heavy, 0, counts)
+    per_bin = max(int(light.sum()), 1) / max(n_bins - int(heavy.sum()), 1)
+    block = np.floor((np.cumsum(light) - light) / per_bin)
+    new = np.r_[True, heavy[1:] | heavy[:-1] | (block[1:] != block[:-1])]
+    bin_of = np.cumsum(new) - 1
+    lo = uniq[new]
+    single = np.diff(np.r_[np.flatnonzero(new), len(uniq)]) == 1
+    text = _format_numbers(np.r_[lo, uniq[-1]])
+    labels, interval = [], []
+    for j in range(len(lo)):
+        if single[j]:
+            labels.append(text[j])
+            interval.append(False)
+        elif j == len(lo) - 1:
+            labels.append(f"[{text[j]}, {text[j + 1]}]")
+            interval.append(True)
+        else:
+            labels.append(f"[{text[j]}, {text[j + 1]})")
+            interval.append(True)
+    return bin_of, labels, interval
+
+
+def fragments_of(column: str, labels, interval=None) -> tuple[str, ...]:
+    """Readable predicates per label: "region = west", "amount in [1, 4)", "region is missing"."""
+    interval = interval or [False] * len(labels)
+    return tuple(f"{column} is missing" if lab == MISSING_LABEL else f"{column} in {lab}" if is_bin
+                 else f"{column} = {lab}" for lab, is_bin in zip(labels, interval, strict=True))
 
 
 def encode_features(
@@ -182,18 +220,11 @@ def encode_features(
             x = s.to_numpy(dtype=float, na_value=np.nan)
             codes, labels, interval = _encode_numeric(x, n_bins)
             kind = "numeric"
-            fragments = [
-                f"{col} is missing"
-                if lab == MISSING_LABEL
-                else f"{col} in {lab}"
-                if is_bin
-                else f"{col} = {lab}"
-                for lab, is_bin in zip(labels, interval, strict=True)
-            ]
+            fragments = fragments_of(col, labels, interval)
         else:
             codes, labels = _encode_categorical(s, max_values)
             kind = "categorical"
-            fragments = [f"{col} is missing" if lab == MISSING_LABEL else f"{col} = {lab}" for lab in labels]
+            fragments = fragments_of(col, labels)
         all_codes.append(codes)
         all_labels.append(tuple(labels))
         all_fragments.append(tuple(fragments))

@@ -22,7 +22,8 @@ from mlimpact.metrics.evaluate import in_metric_order
 from mlimpact.metrics.tables import metrics_from_tables
 from mlimpact.slices.segments import MAX_EXACT_NUMERIC, bin_labels, dates_message, decorate_segments, fold_map
 
-__all__ = ["EngineGrouping", "engine_grouping", "engine_groupings", "engine_segment_table", "MAX_ENGINE_VALUES"]
+__all__ = ["EngineGrouping", "engine_grouping", "engine_groupings", "engine_segment_table", "MAX_ENGINE_VALUES",
+           "value_counts"]
 
 #: values of one segment column an engine brings back (more: fold with ``top_k``)
 MAX_ENGINE_VALUES = 100_000
@@ -69,23 +70,31 @@ def engine_groupings(eds, columns, *, n_bins: int = 5, top_k: int | None = None,
             raise InputError(dates_message(column))
     if not columns:
         return []
+    counted = value_counts(eds, columns, limit=MAX_ENGINE_VALUES, too_many=lambda c: (
+        f"column `{c}`: more than {MAX_ENGINE_VALUES:,} values; is it an id? Leave it out of the segments or keep the "
+        "largest values with --max-values"))
+    return [_grouping(eds, column, values, n.astype(float), n_bins=n_bins, top_k=top_k, binned=binned)
+            for column, (values, n) in zip(columns, counted, strict=True)]
+
+
+def value_counts(eds, columns: list[str], *, limit: int, too_many) -> list[tuple[pd.Series, np.ndarray]]:
+    """Each column's values over the usable rows and their row counts, in one ``GROUPING SETS`` scan; a column
+    with more than about ``limit`` values is refused first with ``too_many(column)``."""
     be, where = eds.backend, eds.spec.where
     names = [ident(c) for c in columns]
     approx = be.query("SELECT " + ", ".join(f"approx_count_distinct({c}) AS d{i}" for i, c in enumerate(names))
                       + f" FROM src WHERE {where}").iloc[0]
     for i, column in enumerate(columns):
-        if int(approx[f"d{i}"]) > MAX_ENGINE_VALUES:
-            raise InputError(f"column `{column}`: more than {MAX_ENGINE_VALUES:,} values; is it an id? Leave it out "
-                             "of the segments or keep the largest values with --max-values")
+        if int(approx[f"d{i}"]) > limit:
+            raise InputError(too_many(column))
     sets = ", ".join(f"({c})" for c in names)
     marks = ", ".join(f"GROUPING({c}) AS x{i}" for i, c in enumerate(names))
     counts = be.query(f"SELECT {', '.join(f'{c} AS v{i}' for i, c in enumerate(names))}, {marks}, count(*) AS n "
                       f"FROM src WHERE {where} GROUP BY GROUPING SETS ({sets})")
     out = []
-    for i, column in enumerate(columns):
+    for i in range(len(columns)):
         mine = counts[counts[f"x{i}"] == 0]
-        out.append(_grouping(eds, column, mine[f"v{i}"].reset_index(drop=True), mine["n"].to_numpy(dtype=float),
-                             n_bins=n_bins, top_k=top_k, binned=binned))
+        out.append((mine[f"v{i}"].reset_index(drop=True), mine["n"].to_numpy(dtype=np.int64)))
     return out
 
 

@@ -81,6 +81,8 @@ class _Engine:
         self.feat_of = np.repeat(np.arange(self.m), self.dims)
         self.e = errors
         self.e2 = None if binary else errors * errors
+        self.total_se = float(errors.sum())
+        self.total_sq = self.total_se if binary else float(self.e2.sum())
         self.binary = binary
         self.need_max = need_max and not binary
         self.deadline = deadline
@@ -89,6 +91,29 @@ class _Engine:
         nz = np.flatnonzero(errors)
         self.nz = nz if len(nz) < 0.6 * self.n else slice(None)
         self._prefix: tuple[tuple[int, ...], np.ndarray | None] = ((), None)
+
+    def mask_of(self, preds) -> np.ndarray:
+        """Rows where every predicate (global predicate id) holds."""
+        mask = np.ones(self.n, dtype=bool)
+        for gid in preds:
+            f = self.feat_of[gid]
+            mask &= self.codes[:, f] == gid - self.offsets[f]
+        return mask
+
+    def plan_regions(self, slices: list[np.ndarray]) -> None:
+        """The slices the overlap filter will examine, best first (an engine batches its scans by them)."""
+
+    def region_sums(self, includes: list[np.ndarray], excludes: list[np.ndarray]) -> list[tuple[int, float, float]]:
+        """Rows, error sum and squared-error sum of each slice in ``includes`` outside every slice in ``excludes``."""
+        covered = np.zeros(self.n, dtype=bool)
+        for g in excludes:
+            covered |= self.mask_of(g)
+        e2 = self.e if self.binary else self.e2
+        out = []
+        for g in includes:
+            m = self.mask_of(g) & ~covered
+            out.append((int(m.sum()), float(self.e[m].sum()), float(e2[m].sum())))
+        return out
 
     def check_time(self) -> None:
         if self.deadline is not None and time.perf_counter() > self.deadline:

@@ -138,54 +138,33 @@ class _OverlapFilter:
 
     def __init__(self, engine: _Engine, avg: float, binary: bool, confidence: float, n_examined: int):
         self.engine, self.avg, self.binary, self.confidence = engine, avg, binary, confidence
-        self.e = engine.e
-        self.e2 = engine.e if binary else engine.e2
         self.alpha_test = (1 - confidence) / max(n_examined, 1)  # Bonferroni over the slices examined here
 
     def select(self, slices: list[np.ndarray], k: int) -> list[int]:
         """Indices into ``slices`` (predicate ids of each, best first) of the at most k slices listed."""
-        chosen: list[tuple[int, frozenset, np.ndarray]] = []
+        chosen: list[tuple[int, frozenset]] = []
+        self.engine.plan_regions(slices)
         for j, g in enumerate(slices):
             if len(chosen) == k:
                 break
             preds = frozenset(int(x) for x in g)
-            others = [m for _, sp, m in chosen if not sp < preds]
-            mask = self.mask_of(g)
-            if not others or self.clearly_worse(g, mask, np.logical_or.reduce(others)):
-                chosen.append((j, preds, mask))
-        return [j for j, _, _ in chosen]
+            others = [slices[i] for i, sp in chosen if not sp < preds]
+            if not others or self.clearly_worse(g, others):
+                chosen.append((j, preds))
+        return [j for j, _ in chosen]
 
-    def mask_of(self, preds) -> np.ndarray:
-        """Rows where every predicate (global predicate id) holds."""
-        engine = self.engine
-        mask = np.ones(engine.n, dtype=bool)
-        for gid in preds:
-            f = engine.feat_of[gid]
-            mask &= engine.codes[:, f] == gid - engine.offsets[f]
-        return mask
-
-    def clearly_worse(self, g: np.ndarray, mask: np.ndarray, covered: np.ndarray) -> bool:
+    def clearly_worse(self, g: np.ndarray, covered: list[np.ndarray]) -> bool:
         """Whether the slice's rows outside ``covered`` are clearly worse than average and than each parent's."""
-        e, e2, binary = self.e, self.e2, self.binary
-        rest = mask & ~covered
-        n_r = int(rest.sum())
+        parents = [np.delete(g, drop) for drop in range(len(g) if len(g) > 1 else 0)]
+        sums = self.engine.region_sums([g, *parents], covered)
+        n_r, se_r, sq_r = sums[0]
         if n_r == 0:
             return False
-        se_r, sq_r = float(e[rest].sum()), float(e2[rest].sum())
-        low_r, _ = _intervals(np.array([n_r]), np.array([se_r]), np.array([sq_r]), binary, self.confidence)
+        low_r, _ = _intervals(np.array([n_r]), np.array([se_r]), np.array([sq_r]), self.binary, self.confidence)
         ok = bool(low_r[0] > self.avg)
-        for drop in range(len(g) if len(g) > 1 else 0):
+        for n_p, se_p, sq_p in sums[1:]:
             if not ok:
                 break
-            pmask = self.mask_of(np.delete(g, drop)) & ~covered
-            p = _p_values(
-                np.array([n_r]),
-                np.array([se_r]),
-                np.array([sq_r]),
-                float(pmask.sum()),
-                float(e[pmask].sum()),
-                float(e2[pmask].sum()),
-                binary,
-            )
+            p = _p_values(np.array([n_r]), np.array([se_r]), np.array([sq_r]), float(n_p), se_p, sq_p, self.binary)
             ok = bool(p[0] <= self.alpha_test)
         return ok

@@ -48,11 +48,8 @@ class _SliceTests:
         return len(self.p_all)
 
     @classmethod
-    def of(cls, levels: list[_Level], e: np.ndarray, binary: bool) -> _SliceTests:
-        """Test every slice of ``levels`` on the per-row errors ``e``."""
-        n = len(e)
-        total_se = float(e.sum())
-        total_sq = total_se if binary else float((e * e).sum())
+    def of(cls, levels: list[_Level], n: int, total_se: float, total_sq: float, binary: bool) -> _SliceTests:
+        """Test every slice of ``levels`` against the rest of the ``n`` rows (error sums ``total_se``, ``total_sq``)."""
         all_ss = np.concatenate([lv.ss for lv in levels])
         all_se = np.concatenate([lv.se for lv in levels])
         all_sq = np.concatenate([lv.sq for lv in levels])

@@ -82,7 +82,7 @@ from mlimpact.slices.segments import OTHER_LABEL
 from mlimpact.slices.selection import _select_balanced
 from mlimpact.slices.table import SLICE_COLUMNS, _slice_table, _SliceTests
 
-__all__ = ["SLICE_COLUMNS", "EncodedFeatures", "SliceResult", "encode_features", "find_weak_slices",
+__all__ = ["SLICE_COLUMNS", "EncodedFeatures", "SliceResult", "encode_features", "find_weak_slices", "search_lattice",
            "MISSING_LABEL", "OTHER_LABEL"]
 
 _SCORINGS = ("balanced", "sliceline")
@@ -178,6 +178,12 @@ def _validate(features, errors, max_level, k, scoring, alpha, confidence, time_b
         )
     if (e < 0).any():
         raise InputError(f"errors: must be >= 0 (0/1, absolute error, log loss...), found {float(e.min())}")
+    _validate_options(features, max_level, k, scoring, alpha, confidence, time_budget_s)
+    return e
+
+
+def _validate_options(features, max_level, k, scoring, alpha, confidence, time_budget_s) -> None:
+    """The search's options (the same checks in memory and on the engines)."""
     if scoring not in _SCORINGS:
         raise InputError(f"scoring: must be one of {list(_SCORINGS)}, got {scoring!r}")
     if not isinstance(max_level, numbers.Integral) or not 1 <= max_level <= 5:
@@ -196,7 +202,6 @@ def _validate(features, errors, max_level, k, scoring, alpha, confidence, time_b
             "for so deep a "
             "search; lower max_values or n_bins, slice by fewer columns, or lower max_level"
         )
-    return e
 
 
 def find_weak_slices(
@@ -248,13 +253,25 @@ def find_weak_slices(
         ``settings``, ``row_mask(i)``, ``to_json()``.
     """
     e = _validate(features, errors, max_level, k, scoring, alpha, confidence, time_budget_s)
+    binary = bool(np.isin(e, (0.0, 1.0)).all())
+    deadline = None if time_budget_s is None else time.perf_counter() + float(time_budget_s)
+    engine = _Engine(features, e, binary, need_max=scoring == "sliceline", deadline=deadline)
+    return search_lattice(features, engine, max_level=max_level, min_support=min_support, k=k, scoring=scoring,
+                          alpha=alpha, confidence=confidence, time_budget_s=time_budget_s, progress=progress)
+
+
+def search_lattice(features: EncodedFeatures, engine: _Engine, *, max_level: int, min_support, k: int, scoring: str,
+                   alpha: float, confidence: float, time_budget_s: float | None,
+                   progress: Callable[[float, str], None] | None) -> SliceResult:
+    """The search over a lattice engine: the rows' (:class:`_Engine`) or an engine's counted cells.
+
+    Everything after the per-row errors is here, once, so both give the same slices on the same bins.
+    """
     max_level, k = int(max_level), int(k)
     started = time.perf_counter()
     min_sup = _resolve_min_support(min_support, features.n_rows)
-    binary = bool(np.isin(e, (0.0, 1.0)).all())
-    deadline = None if time_budget_s is None else started + float(time_budget_s)
-    engine = _Engine(features, e, binary, need_max=scoring == "sliceline", deadline=deadline)
-    avg = float(np.mean(e))
+    binary = engine.binary
+    avg = engine.total_se / engine.n
     report = _Progress(progress)
     settings: dict[str, Any] = {
         "scoring": scoring, "alpha": alpha if scoring == "sliceline" else None, "k": k,
@@ -262,7 +279,7 @@ def find_weak_slices(
         "error_kind": "binary" if binary else "continuous", "time_budget_s": time_budget_s,
         "n_rows": features.n_rows, "columns": list(features.columns),
     }  # fmt: skip
-    max_l = min(features.codes.shape[1], max_level)
+    max_l = min(len(features.columns), max_level)
     if scoring == "sliceline":
         levels, picks, complete = _search_sliceline(engine, max_l, min_sup, k, alpha, avg, report)
     else:
@@ -270,7 +287,7 @@ def find_weak_slices(
         picks = None  # chosen once every slice is tested, below
     if not levels:  # the time budget ran out before the first level was done
         levels = [_Level.concat([], 1)]
-    tests = _SliceTests.of(levels, e, binary)  # every evaluated slice is tested; BH runs over all of them
+    tests = _SliceTests.of(levels, engine.n, engine.total_se, engine.total_sq, binary)  # BH runs over all
     if picks is None:  # sliceline's come with its search: (level index, position, score)
         picks = _select_balanced(levels, tests.significant_per_level(confidence), avg, k, binary, confidence,
                                  engine)

@@ -100,9 +100,20 @@ def test_large_data_page_summarizes_a_folder_above_the_budget_on_duckdb(server, 
     assert round(overall.loc["recall", "value"], 3) == 0.767 and overall.loc["roc_auc", "low"] < 0.959
     assert set(shown[1]["column"]) == {"region", "channel"}
     assert any(c.value.replace("\\", "").startswith("logs: 80,000 of 80,000 rows used") for c in at.main.caption)
+    _press(at, "Find weak slices on DuckDB")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    found = at.dataframe[2].value
+    assert found["finding"].iloc[0].startswith("device = unknown:")  # the memory path's first slice (fraud)
+    assert any("slices evaluated" in c.value for c in at.main.caption)
+    at.button(key="large_lanes").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    said = [m.value for m in at.markdown if "Automating" in m.value]
+    assert said and "about" in said[0] and "a day" in said[0]  # the Difficulty page's sentence, from DuckDB counts
+    at.number_input(key="large_target").set_value(0.5).run()
+    assert [m.value for m in at.markdown if "Automating" in m.value] != said  # a stricter target: another point
     at.radio(key="large_period").set_value("W")
     at.selectbox(key="large_per").set_value("region")
-    at.main.button[1].click().run()  # "Compute over time on DuckDB"
+    _press(at, "Compute over time on DuckDB")
     assert not at.exception and not at.error, [e.value for e in at.error]
     series = at.dataframe[-1].value
     west = series[(series["segment"] == "west") & series["bucket"].isin(["2026-W15", "2026-W16"])]
@@ -114,6 +125,10 @@ def test_large_data_page_summarizes_a_folder_above_the_budget_on_duckdb(server, 
     at.text_input(key="large_path").input("../preds.duckdb")
     at.main.button[0].click().run()
     assert any("`..` is not allowed" in e.value.replace("\\", "") for e in at.error)
+
+
+def _press(at: AppTest, label: str) -> None:
+    next(b for b in at.main.button if b.label == label).click().run()
 
 
 def test_large_data_page_without_server_data_says_how_to_enable_it():

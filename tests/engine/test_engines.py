@@ -232,6 +232,7 @@ def test_check_on_duckdb_prints_the_memory_paths_results(sample, tmp_path, capsy
 
 
 def test_slices_and_impact_read_folders_through_duckdb_within_the_budget(tmp_path, capsys, monkeypatch):
+    """`impact` reads a folder into memory through DuckDB (within the budget); `slices` counts on the engine."""
     folder = tmp_path / "logs"
     folder.mkdir()
     pd.read_csv(sample_path("fraud")).to_parquet(folder / "part-0.parquet")
@@ -243,11 +244,13 @@ def test_slices_and_impact_read_folders_through_duckdb_within_the_budget(tmp_pat
         for doc in (memory, engine):  # the file's name differs; everything else is the same rows, the same code
             doc.pop("assumptions", None)
         assert engine == memory
-        assert main([command[0], str(folder), *command[1:], "--engine", "spark"]) == 2
-        assert "computes in memory in this version" in capsys.readouterr().err
+    assert main(["impact", str(folder), "--cost-fn", "amount", "--engine", "spark"]) == 2
+    assert "computes in memory in this version" in capsys.readouterr().err
     monkeypatch.setenv("MLIMPACT_MEMORY_BUDGET", "1000")
-    assert main(["slices", str(folder), "--engine", "duckdb"]) == 2
+    assert main(["impact", str(folder), "--cost-fn", "amount", "--engine", "duckdb"]) == 2
     assert "above the budget" in capsys.readouterr().err
+    assert main(["slices", str(folder), "--engine", "duckdb"]) == 0  # counted on DuckDB: no budget applies
+    assert json.loads(capsys.readouterr().out)["slices"]
 
 
 @pytest.mark.parametrize("sample", ["support"])

@@ -67,3 +67,14 @@ def test_spark_regression_gives_the_memory_paths_summary(tmp_path, capsys):
     spark = json.loads(capsys.readouterr().out)
     dataset, _ = load(sample_path("delivery"))
     assert_same_summary(summarize(dataset, seed=0), spark)
+
+
+def test_spark_slices_equal_memory(tmp_path, capsys):
+    """The weak slices counted on Spark (level-3 cells, overlap batches) are the memory path's, to the bit."""
+    pd.read_csv(sample_path("fraud")).to_parquet(tmp_path / "fraud.parquet")
+    args = ["slices", str(tmp_path / "fraud.parquet"), "--label", "is_fraud", "--score", "fraud_score"]
+    assert main([*args, "--engine", "memory"]) == 0
+    memory = json.loads(capsys.readouterr().out)
+    assert main([*args, "--engine", "spark"]) == 0
+    spark = json.loads(capsys.readouterr().out)
+    assert memory["slices"] and spark == memory
