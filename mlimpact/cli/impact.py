@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from mlimpact.cli.common import EXIT_OK, given_slices, json_text, load_dataset
+from mlimpact.cli.common import (
+    EXIT_OK,
+    chosen_engine,
+    engine_dataset_or_none,
+    given_slices,
+    json_text,
+    load_dataset,
+)
 from mlimpact.errors import InputError
 
 
@@ -19,6 +26,13 @@ def run(args) -> int:
                             cost_fn=args.cost_fn, cost_review=args.cost_review)
     for note in costs.sign_notes():
         print(f"note: {note}", file=sys.stderr)
+    engine = chosen_engine(args)
+    if engine != "memory":
+        report = _on_engine(args, engine, costs)
+        if report is not None:
+            _write(args, report, [])
+            return EXIT_OK
+        args.engine = "duckdb"  # read into memory through DuckDB, within the budget
     dataset = load_dataset(args)
     require_binary(dataset)
     segment = next((c for c in dataset.roles.segments if c in dataset.frame.columns), None)
@@ -34,6 +48,11 @@ def run(args) -> int:
         within.append((s, rows.n, analyze_impact(rows, costs, threshold=args.threshold, segment=segment,
                                                  seed=args.seed, rule=args.rule, scale=args.scale, lanes=args.lanes,
                                                  time_budget_s=None)))
+    _write(args, report, within)
+    return EXIT_OK
+
+
+def _write(args, report, within) -> None:
     if args.format == "json":
         doc = report.to_json()
         if within:
@@ -47,4 +66,25 @@ def run(args) -> int:
         for s, n, a in within:
             print(f"\nWithin the slice {s.name} ({n:,} rows):")
             print("\n".join(a.summary))
-    return EXIT_OK
+
+
+def _on_engine(args, engine: str, costs):
+    """The analysis counted where the data lives; None when only the memory path can make it (a rule or named
+    slices: expressions evaluated on rows; multiclass): DuckDB then reads the source into memory."""
+    from mlimpact.impact.engine_impact import analyze_impact_engine  # on use: the engine path only
+
+    if args.rule or args.slice or args.slices:
+        if engine == "spark":
+            raise InputError("--rule, --slice and --slices are evaluated on rows, in memory, in this version; use "
+                             "--engine duckdb or memory")
+        return None
+    eds = engine_dataset_or_none(args, engine)
+    if eds is None:
+        return None
+    try:
+        segment = next((c for c in eds.roles.segments if c in eds.column_types), None)
+        return analyze_impact_engine(eds, costs, threshold=args.threshold, segment=segment, seed=args.seed,
+                                     scale=args.scale, lanes=args.lanes, time_budget_s=None,
+                                     progress=lambda message: print(f"{engine}: {message}", file=sys.stderr))
+    finally:
+        eds.close()

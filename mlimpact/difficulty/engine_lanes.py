@@ -10,11 +10,11 @@ small queries and go through :func:`~mlimpact.difficulty.derived.start_from`, th
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from mlimpact import trace
 from mlimpact.difficulty.curve import LaneCurve
 from mlimpact.difficulty.derived import DefaultStart, per_day_of, start_from
+from mlimpact.engine.dataset import engine_time_span
 from mlimpact.errors import InputError
 
 __all__ = ["engine_lane_curve", "engine_default_start", "MAX_ENGINE_SCORES"]
@@ -50,24 +50,12 @@ def engine_lane_curve(eds) -> LaneCurve:
                      row_expected=None if cum_e is None else np.zeros(0), probabilities=probabilities)
 
 
-def _span_days(eds) -> float | None:
-    """Days from the first to the last time of the used rows (plus one for whole dates), as in memory."""
-    if not eds.roles.time:
-        return None
-    t = eds.time_sql()
-    row = eds.backend.query(f"SELECT min({t}) AS a, max({t}) AS b, min(CASE WHEN {t} = date_trunc('day', {t}) "
-                            f"THEN 1 ELSE 0 END) AS whole FROM src WHERE {eds.spec.where} AND {t} IS NOT NULL").iloc[0]
-    if pd.isna(row["a"]) or pd.isna(row["b"]) or row["a"] == row["b"]:
-        return None
-    days = (pd.Timestamp(row["b"]) - pd.Timestamp(row["a"])) / pd.Timedelta(days=1)
-    return float(days + (1.0 if int(row["whole"]) == 1 else 0.0))
-
-
 def engine_default_start(eds, curve: LaneCurve, threshold: float | None = None) -> DefaultStart:
     """:func:`~mlimpact.difficulty.derived.default_start` on an engine: cases per day from the time column's
     span, the model's error rate at ``threshold`` (the engine's when None) from ``curve``'s counts."""
     threshold = eds.spec.threshold if threshold is None else float(threshold)
-    per_day, days = per_day_of(curve.n, _span_days(eds))
+    span = engine_time_span(eds)
+    per_day, days = per_day_of(curve.n, None if span is None else span[2])
     j = int(np.searchsorted(curve.values, threshold, side="left"))  # scores below the threshold: kept
     pos_below = int(curve.cum_bad[j])
     neg_above = int((curve.cum_n[-1] - curve.cum_n[j]) - (curve.cum_bad[-1] - curve.cum_bad[j]))

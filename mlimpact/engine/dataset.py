@@ -33,7 +33,7 @@ from mlimpact.io.infer import infer_roles
 from mlimpact.io.load import apply_roles
 from mlimpact.io.roles import Roles, infer_task, normalize_labels
 
-__all__ = ["EngineDataset", "NotOnEngine", "open_engine_dataset", "ROLE_SAMPLE_ROWS", "MAX_LABEL_VALUES", "MEMORY_BUDGET",
+__all__ = ["EngineDataset", "engine_time_span", "NotOnEngine", "open_engine_dataset", "ROLE_SAMPLE_ROWS", "MAX_LABEL_VALUES", "MEMORY_BUDGET",
            "estimated_memory", "memory_budget", "choose_engine", "read_frame", "global_keys", "count_groupings"]
 
 #: rows read to infer roles (column names, types and a first look at the values)
@@ -221,6 +221,21 @@ def _prepare_regression(backend, src, roles, inferred, types) -> EngineDataset:
     return EngineDataset(backend, name, src.fingerprint, roles, "regression", (), spec, total, exclusions,
                          notes=list(src.notes), inferred=inferred, column_types=types,
                          unlabelled=f"({y} IS NULL OR isnan(CAST({y} AS DOUBLE))) AND {finite(p)}")
+
+
+def engine_time_span(eds: EngineDataset) -> tuple[pd.Timestamp, pd.Timestamp, float] | None:
+    """:func:`mlimpact.io.time_span` on an engine: first and last time of the used rows and the days between
+    them (plus one when times are whole dates); None without a time column or with fewer than two times."""
+    if not eds.roles.time:
+        return None
+    t = eds.time_sql()
+    row = eds.backend.query(f"SELECT min({t}) AS a, max({t}) AS b, min(CASE WHEN {t} = date_trunc('day', {t}) "
+                            f"THEN 1 ELSE 0 END) AS whole FROM src WHERE {eds.spec.where} AND {t} IS NOT NULL").iloc[0]
+    if pd.isna(row["a"]) or pd.isna(row["b"]) or row["a"] == row["b"]:
+        return None
+    start, end = pd.Timestamp(row["a"]), pd.Timestamp(row["b"])
+    days = (end - start) / pd.Timedelta(days=1)
+    return start, end, float(days + (1.0 if int(row["whole"]) == 1 else 0.0))
 
 
 def global_keys(eds: EngineDataset):

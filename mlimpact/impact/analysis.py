@@ -91,7 +91,7 @@ __all__ = [
     "detect_period", "scale_factor", "Gains", "row_gains", "net_value", "value_curve", "thin_value_curve",
     "best_threshold", "best_lanes", "operating_points", "compare_baselines", "sensitivity", "segment_impact",
     "executive_summary", "ImpactAnalysis", "analyze_impact", "per_words", "one_vs_rest", "lanes_from", "format_money",
-    "md_escape", "markdown_table",
+    "md_escape", "markdown_table", "assemble_impact",
     "POINT_COLUMNS", "BASELINE_COLUMNS", "SENSITIVITY_COLUMNS", "SEGMENT_COLUMNS",
 ]
 
@@ -221,21 +221,29 @@ def analyze_impact(dataset: Dataset, costs: CostModel, *, threshold: float = DEF
     factor, period = scale_factor(dataset, scale)
     opts = {"n_boot": n_boot, "seed": seed, "time_budget_s": time_budget_s}
     P = _policies(dataset, costs, threshold=threshold, lanes=lanes, rule=rule, others=True, **opts)
-    points = _points_table(P, factor, scale)
-    base = _baselines_table(P, factor, scale)
-    curve = thin_value_curve(value_curve(dataset, costs), keep=[threshold])
-    money_cols = ["value", "value_vs_flag_none"]
-    curve[money_cols] = curve[money_cols] * factor
     sens = sensitivity(dataset, costs, threshold=threshold, lanes=lanes, scale=scale)
     segs = None
     if segment:
         segs = segment_impact(dataset, costs, column=segment, threshold=threshold, scale=scale, **opts)
+    return assemble_impact(P, value_curve(dataset, costs), sens, segs, source=dataset.source, costs=costs, rule=rule,
+                           scale=scale, factor=factor, period=period, unit=unit, seed=seed)
+
+
+def assemble_impact(P, curve: pd.DataFrame, sens: pd.DataFrame, segs: pd.DataFrame | None, *, source: str,
+                    costs: CostModel, rule, scale, factor: float, period, unit: str, seed: int) -> ImpactAnalysis:
+    """The analysis from its parts (in memory or on an engine): points, baselines, curve, summary."""
+    points = _points_table(P, factor, scale)
+    base = _baselines_table(P, factor, scale)
+    curve = thin_value_curve(curve, keep=[P.threshold])
+    money_cols = ["value", "value_vs_flag_none"]
+    curve[money_cols] = curve[money_cols] * factor
+    n_rows = P.g.n_rows
     summary = executive_summary(points, base, sens=sens, segments=segs, period=period, scale=scale, unit=unit,
-                                n_rows=dataset.n)
-    return ImpactAnalysis(source=dataset.source, costs=costs, threshold=threshold, lanes=lanes, rule=rule,
-                        scale=scale, factor=factor, period=period, points=points, curve=curve, baselines=base,
-                        sensitivity=sens, segments=segs, summary=summary, n_rows=dataset.n, unit=unit, seed=seed,
-                        n_boot=P.used)
+                                n_rows=n_rows)
+    return ImpactAnalysis(source=source, costs=costs, threshold=P.threshold, lanes=P.lanes, rule=rule,
+                          scale=scale, factor=factor, period=period, points=points, curve=curve, baselines=base,
+                          sensitivity=sens, segments=segs, summary=summary, n_rows=n_rows, unit=unit, seed=seed,
+                          n_boot=P.used)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import numpy as np
 from mlimpact.impact.values import Gains
 from mlimpact.metrics import percentile_interval, run_bootstrap
 
-__all__ = ["_distinct", "cell_bootstrap", "make_cells", "GRID_ROW_QUANTILES", "GRID_POSITIVE_QUANTILES", "NORMAL_ABOVE", "SMALL_CELL", "_Cells", "make_cells",
+__all__ = ["quantiles_of_counts", "make_cells_of_units", "_distinct", "cell_bootstrap", "make_cells", "GRID_ROW_QUANTILES", "GRID_POSITIVE_QUANTILES", "NORMAL_ABOVE", "SMALL_CELL", "_Cells", "make_cells",
            "_resample_counts", "cell_bootstrap", "_basic_interval", "_grid", "_cut_index"]
 
 #: score cut-offs in the bootstrap's grid: row quantiles plus quantiles of the positives' scores
@@ -65,10 +65,17 @@ def make_cells(group, pattern, values, n_groups: int) -> _Cells:
                     cov[:, p, q] = c
                     cov[:, q, p] = c
             lam, vec = np.linalg.eigh(cov)
-            root = vec * np.sqrt(np.maximum(lam, 0.0))[:, None, :]
+            root = _symmetric_root(lam, vec)
     cg = keys // n_pat
     starts = np.flatnonzero(np.r_[True, cg[1:] != cg[:-1]]) if len(cg) else np.zeros(0, dtype=np.int64)
     return _Cells(cg, keys % n_pat, count, mean, root, starts, cg[starts], n_groups)
+
+
+def _symmetric_root(lam: np.ndarray, vec: np.ndarray) -> np.ndarray:
+    """The symmetric square root V·diag(√λ)·Vᵀ of each cell's covariance: unique, so the draws do not depend on
+    the signs (or, for equal eigenvalues, the rotation) the eigen solver picks for its vectors, and rows and an
+    engine's units give the same intervals."""
+    return (vec * np.sqrt(np.maximum(lam, 0.0))[:, None, :]) @ np.swapaxes(vec, 1, 2)
 
 
 def _distinct(keys: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
@@ -145,7 +152,21 @@ def _basic_interval(value, reps):
     return 2 * value - hi, 2 * value - lo
 
 
+def quantiles_of_counts(values: np.ndarray, counts: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """``np.quantile(np.repeat(values, counts), probs, method="inverted_cdf")`` for ascending distinct ``values``
+    without repeating them (an engine's units hold millions of rows each).
+
+    >>> quantiles_of_counts(np.array([1.0, 2.0, 5.0]), np.array([2, 1, 3]), np.array([0, 0.5, 0.51, 1])).tolist()
+    [1.0, 2.0, 5.0, 5.0]
+    """
+    n = int(counts.sum())
+    k = np.clip(np.ceil(n * np.asarray(probs, dtype=float)) - 1, 0, n - 1)  # the smallest x with F(x) >= p
+    return values[np.searchsorted(np.cumsum(counts), k, side="right")]
+
+
 def _grid(g: Gains, extra_cuts) -> np.ndarray:
+    if g.weight is not None:  # units: scores with their rows
+        return _grid_of_units(g, extra_cuts)
     if g.bins is not None:  # the sorted scores from the Dataset's one sort
         distinct, inverse = g.bins
         s = np.repeat(distinct, np.bincount(inverse, minlength=len(distinct)))
@@ -158,6 +179,52 @@ def _grid(g: Gains, extra_cuts) -> np.ndarray:
         parts.append(np.quantile(pos, np.linspace(0, 1, GRID_POSITIVE_QUANTILES + 1), method="inverted_cdf"))
     parts.append(np.asarray([c for c in extra_cuts if c is not None and math.isfinite(c)], dtype=float))
     return np.unique(np.concatenate(parts))
+
+
+def _grid_of_units(g: Gains, extra_cuts) -> np.ndarray:
+    distinct, inverse = np.unique(g.score, return_inverse=True)
+    rows = np.bincount(inverse, weights=g.weight, minlength=len(distinct)).astype(np.int64)
+    pos = np.bincount(inverse, weights=g.weight * g.y, minlength=len(distinct)).astype(np.int64)
+    parts = []
+    if rows.sum():
+        parts.append(quantiles_of_counts(distinct, rows, np.linspace(0, 1, GRID_ROW_QUANTILES + 1)))
+    if pos.sum():
+        parts.append(quantiles_of_counts(distinct, pos, np.linspace(0, 1, GRID_POSITIVE_QUANTILES + 1)))
+    parts.append(np.asarray([c for c in extra_cuts if c is not None and math.isfinite(c)], dtype=float))
+    return np.unique(np.concatenate(parts))
+
+
+def make_cells_of_units(group, pattern, weight, sums, cross, varies, n_groups: int) -> _Cells:
+    """:func:`make_cells` from units (an engine's groups of rows) instead of rows.
+
+    Per unit: ``weight`` rows, ``sums`` (U, P) of each money column, ``cross`` (U, P, P) of their products and
+    ``varies`` (U,) whether the unit's rows differ in any column. A cell's covariance is its rows' (from the
+    sums); it is exactly zero, as in memory, when no unit in the cell varies and its units' means agree.
+    """
+    group = np.asarray(group, dtype=np.int64)
+    pattern = np.asarray(pattern, dtype=np.int64)
+    w = np.asarray(weight, dtype=float)
+    n_pat = int(pattern.max()) + 1 if len(pattern) else 1
+    keys, inv = _distinct(group * n_pat + pattern, n_groups * n_pat)
+    count = np.bincount(inv, weights=w, minlength=len(keys))
+    P = sums.shape[1]
+    total = np.column_stack([np.bincount(inv, weights=sums[:, p], minlength=len(keys)) for p in range(P)])
+    mean = total / count[:, None]
+    scale = np.maximum(np.abs(sums / w[:, None]).max(axis=0, initial=0.0), 1.0)
+    apart = (np.abs(sums / w[:, None] - mean[inv]) > 1e-12 * scale).any(axis=1) | np.asarray(varies, dtype=bool)
+    spread = np.bincount(inv, weights=apart, minlength=len(keys)) > 0
+    root = None
+    if spread.any():
+        cov = np.zeros((len(keys), P, P))
+        for p in range(P):
+            for q in range(p, P):
+                c = np.bincount(inv, weights=cross[:, p, q], minlength=len(keys)) / count - mean[:, p] * mean[:, q]
+                cov[:, p, q] = cov[:, q, p] = np.where(spread, c, 0.0)
+        lam, vec = np.linalg.eigh(cov)
+        root = _symmetric_root(lam, vec)
+    cg = keys // n_pat
+    starts = np.flatnonzero(np.r_[True, cg[1:] != cg[:-1]]) if len(cg) else np.zeros(0, dtype=np.int64)
+    return _Cells(cg, keys % n_pat, count, mean, root, starts, cg[starts], n_groups)
 
 
 def _cut_index(cuts: np.ndarray, t: float) -> int:

@@ -20,8 +20,9 @@ from mlimpact.io import Dataset, Roles, build_dataset
 from mlimpact.io.dataset import time_span
 from mlimpact.slices.language import parse_slice
 
-__all__ = ["MAX_MONEY", "MONEY_TERMS", "TERM_LABELS", "DAYS_PER_MONTH", "DAYS_PER_YEAR", "CostModel", "default_costs",
-           "default_rule", "Rule", "parse_rule", "Period", "detect_period", "scale_factor"]
+__all__ = ["money_column_problems", "MAX_MONEY", "MONEY_TERMS", "TERM_LABELS", "DAYS_PER_MONTH", "DAYS_PER_YEAR", "CostModel", "default_costs",
+           "default_rule", "Rule", "parse_rule", "Period", "detect_period", "scale_factor",
+           "scale_factor_of"]
 
 #: The five money terms of a cost model, in display order.
 #: the largest money a single decision may carry: sums and variances over 1e8 rows stay exact enough
@@ -143,25 +144,15 @@ class CostModel:
             col = getattr(self, name)
             if not isinstance(col, str):
                 continue
-            label = TERM_LABELS[name]
-            if col not in frame.columns:
-                problems.append(f"column `{col}` ({label}) is not in the file; give a number or one of its "
-                                "numeric columns")
-                continue
-            s = frame[col]
-            if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
-                problems.append(f"column `{col}` ({label}) does not hold numbers; give a number or a numeric "
-                                "column")
-                continue
-            bad = int(s.isna().sum())
-            if bad:
-                problems.append(f"column `{col}` ({label}) has {bad:,} missing values; fill them or give a "
-                                "number")
-            elif not np.isfinite(values := s.to_numpy(dtype=float)).all():
-                problems.append(f"column `{col}` ({label}) has infinite values; fix them or give a number")
-            elif len(values) and np.abs(values).max() > MAX_MONEY:
-                problems.append(f"column `{col}` ({label}) has values beyond ±{MAX_MONEY:g} (up to "
-                                f"{np.abs(values).max():g}); give the money in a larger unit (thousands, millions)")
+            facts = {"present": col in frame.columns}
+            if facts["present"]:
+                s = frame[col]
+                facts["numeric"] = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+                if facts["numeric"]:
+                    values = s.to_numpy(dtype=float, na_value=np.nan)
+                    facts.update(missing=int(s.isna().sum()), infinite=int(np.isinf(values).sum()),
+                                 max_abs=float(np.abs(values[np.isfinite(values)]).max(initial=0.0)))
+            problems += money_column_problems(col, TERM_LABELS[name], **facts)
         if problems:
             raise InputError("; ".join(problems), problems=problems)
 
@@ -174,6 +165,27 @@ class CostModel:
             v = getattr(self, name)
             out[name] = frame[v].to_numpy(dtype=float) if isinstance(v, str) else np.full(n, float(v))
         return out
+
+
+def money_column_problems(col: str, label: str, *, present: bool, numeric: bool = True, missing: int = 0,
+                          infinite: int = 0, max_abs: float = 0.0) -> list[str]:
+    """What is wrong with a money column, from what was counted in it (in memory or on an engine).
+
+    >>> money_column_problems("amt", "cost of a false negative", present=True, missing=3)
+    ['column `amt` (cost of a false negative) has 3 missing values; fill them or give a number']
+    """
+    if not present:
+        return [f"column `{col}` ({label}) is not in the file; give a number or one of its numeric columns"]
+    if not numeric:
+        return [f"column `{col}` ({label}) does not hold numbers; give a number or a numeric column"]
+    if missing:
+        return [f"column `{col}` ({label}) has {missing:,} missing values; fill them or give a number"]
+    if infinite:
+        return [f"column `{col}` ({label}) has infinite values; fix them or give a number"]
+    if max_abs > MAX_MONEY:
+        return [f"column `{col}` ({label}) has values beyond ±{MAX_MONEY:g} (up to {max_abs:g}); give the money in "
+                "a larger unit (thousands, millions)"]
+    return []
 
 
 def default_costs(dataset: Dataset) -> CostModel:
@@ -289,7 +301,11 @@ def detect_period(dataset: Dataset) -> Period | None:
 
 def scale_factor(dataset: Dataset, scale: str | None) -> tuple[float, Period | None]:
     """``(factor, period)``: money × factor = per month / per year (1 when ``scale`` is None)."""
-    period = detect_period(dataset)
+    return scale_factor_of(detect_period(dataset), scale)
+
+
+def scale_factor_of(period: Period | None, scale: str | None) -> tuple[float, Period | None]:
+    """:func:`scale_factor` for a detected ``period`` (in memory or on an engine)."""
     if scale is None:
         return 1.0, period
     if scale not in ("month", "year"):

@@ -39,7 +39,8 @@ from mlimpact.io import Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD, decide
 from mlimpact.metrics import percentile_interval
 
-__all__ = ["POINT_COLUMNS", "BASELINE_COLUMNS", "operating_points", "compare_baselines"]
+__all__ = ["POINT_COLUMNS", "BASELINE_COLUMNS", "operating_points", "compare_baselines", "policies_of",
+           "other_model_extras"]
 
 POINT_COLUMNS = ["point", "description", "threshold", "low_cut", "high_cut", "flagged", "reviewed", "tp", "fp",
                  "fn", "tn", "value", "low", "high", "value_vs_flag_none", "vs_none_low", "vs_none_high",
@@ -104,37 +105,57 @@ def _policies(dataset: Dataset, costs: CostModel, *, threshold, lanes, rule, oth
     if isinstance(rule, str):
         rule = parse_rule(rule) if rule.strip() else None
     g = row_gains(dataset, costs)
+
+    def extras_of(k: int, n: int) -> list:
+        extras = []
+        if rule is not None:
+            extras.append(("rule", f"rule: flag when {rule.describe()}", np.nan, rule.mask(dataset.frame), None))
+        for col, s in (_other_scores(dataset).items() if others else ()):
+            missing = np.isnan(s)
+            filled = np.where(missing, -np.inf, s)
+            note = f"{int(missing.sum()):,} rows without a score count as not flagged" if missing.any() else None
+            own = gains_from_terms(g.y, filled, g.terms, bins=score_bins(dataset, col, filled))
+            t_own, _ = best_threshold(_curve_frame(exact_curve(own)))
+            t_rate = _same_rate_threshold(filled, k)
+            extras.extend(other_model_extras(col, t_own, t_rate, filled >= t_own, filled >= t_rate, k, n, note))
+        return extras
+
+    def cells_of(bins, pattern, extras, n_cells):
+        money = [g.keep, g.flag, g.review] + [np.where(e[3], g.flag, g.keep) for e in extras]
+        return make_cells(bins, pattern, np.column_stack(money), n_cells)
+
+    return policies_of(g, threshold=threshold, lanes=lanes, extras_of=extras_of, cells_of=cells_of, n_boot=n_boot,
+                       seed=seed, time_budget_s=time_budget_s)
+
+
+def other_model_extras(col: str, t_own: float, t_rate: float, d_own, d_rate, k: int, n: int, note) -> list:
+    """Another model as two baselines: at its own value-maximising threshold, and at the model's flag rate."""
+    return [(f"{col} (best threshold)", f"{col} at its own value-maximising threshold {t_own:g}", t_own, d_own, note),
+            (f"{col} (same flag rate)", f"{col} flagging as many rows as the model ({k / n if n else 0:.2%})",
+             t_rate, d_rate, note)]
+
+
+def policies_of(g: Gains, *, threshold: float, lanes, extras_of, cells_of, n_boot: int, seed: int,
+                time_budget_s) -> _Policies:
+    """Every policy's exact value and one joint bootstrap, from rows or an engine's units (``g``).
+
+    ``extras_of(k, n)`` gives the rule's and the other models' policies once the model's flag count ``k`` is
+    known; ``cells_of(bins, pattern, extras, n_cells)`` groups rows (or units) into the bootstrap's cells.
+    """
     ex = exact_curve(g)
     vals = threshold_values(ex.keep, ex.flag)
     K = len(ex.cuts)
     j_best = len(vals) - 1 - int(np.argmax(vals[::-1]))
     best_lane = _best_lanes_exact(ex) if lanes is not None else None
-
-    n = len(g.y)
-    k = int(decide(g.score, threshold).sum())
-    extras = []
-    if rule is not None:
-        extras.append(("rule", f"rule: flag when {rule.describe()}", np.nan, rule.mask(dataset.frame), None))
-    for col, s in (_other_scores(dataset).items() if others else ()):
-        missing = np.isnan(s)
-        filled = np.where(missing, -np.inf, s)
-        note = f"{int(missing.sum()):,} rows without a score count as not flagged" if missing.any() else None
-        own = gains_from_terms(g.y, filled, g.terms, bins=score_bins(dataset, col, filled))
-        t_own, _ = best_threshold(_curve_frame(exact_curve(own)))
-        extras.append((f"{col} (best threshold)", f"{col} at its own value-maximising threshold {t_own:g}",
-                       t_own, filled >= t_own, note))
-        t_rate = _same_rate_threshold(filled, k)
-        extras.append((f"{col} (same flag rate)", f"{col} flagging as many rows as the model "
-                       f"({k / n if n else 0:.2%})", t_rate, filled >= t_rate, note))
-
+    k = g.rows_where(decide(g.score, threshold))
+    extras = extras_of(k, g.n_rows)
     cuts = _grid(g, [threshold, cut_threshold(ex.cuts, j_best) if j_best <= K else None,
                      *(lanes or ()), *(best_lane[:2] if best_lane else ())])
     bins = np.searchsorted(cuts, g.score, side="right")
     pattern = g.y.astype(np.int64)
     for i, e in enumerate(extras):  # the rule and the other models: a handful of bits
         pattern |= np.asarray(e[3], dtype=np.int64) << (i + 1)
-    money = [g.keep, g.flag, g.review] + [np.where(e[3], g.flag, g.keep) for e in extras]
-    cells = make_cells(bins, pattern, np.column_stack(money), len(cuts) + 1)
+    cells = cells_of(bins, pattern, extras, len(cuts) + 1)
     reps, used = cell_bootstrap(cells, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
     sums = reps["sums"]
     orig = threshold_values(np.bincount(bins, weights=g.keep, minlength=len(cuts) + 1),
@@ -210,11 +231,11 @@ def _points_table(P: _Policies, factor: float, scale) -> pd.DataFrame:
 
 def _baselines_table(P: _Policies, factor: float, scale) -> pd.DataFrame:
     g, sums = P.g, P.sums
-    n = len(g.y)
+    n = g.n_rows
     rv = threshold_values(sums[..., 0], sums[..., 1])
     t = P.threshold
     d_model = lane_decisions(g.score, t)
-    k = int(d_model.sum())
+    k = g.rows_where(d_model == 1)
     q = k / n if n else 0.0
     model_v = float(money_of(g, d_model).sum())
     model_r = rv[:, _cut_index(P.cuts, t)]
@@ -227,7 +248,7 @@ def _baselines_table(P: _Policies, factor: float, scale) -> pd.DataFrame:
               q * all_r + (1 - q) * none_r,
               "expected value; the interval covers the sampling of rows, not the luck of the draw")]
     for i, (key, desc, thr, d, note) in enumerate(P.extras):
-        specs.append((key, desc, thr, int(d.sum()), float(money_of(g, d).sum()), P.extra_reps[:, i], note))
+        specs.append((key, desc, thr, g.rows_where(d == 1), float(money_of(g, d).sum()), P.extra_reps[:, i], note))
     rows = []
     for i, (key, desc, thr, flagged, value, reps, note) in enumerate(specs):
         lo, hi = percentile_interval(reps)

@@ -28,7 +28,7 @@ from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.metrics import percentile_interval
 from mlimpact.slices import segment_codes
 
-__all__ = ["SENSITIVITY_COLUMNS", "sensitivity", "SEGMENT_COLUMNS", "segment_impact"]
+__all__ = ["SENSITIVITY_COLUMNS", "sensitivity", "sensitivity_of", "SEGMENT_COLUMNS", "segment_impact", "segment_table"]
 
 # ---------------------------------------------------------------------------------------------
 # sensitivity
@@ -55,7 +55,13 @@ def sensitivity(dataset: Dataset, costs: CostModel, *, threshold: float = DEFAUL
     if not 0 < change < 1:
         raise InputError(f"change must be between 0 and 1 (0.5 = ±50%), not {change!r}")
     factor, _ = scale_factor(dataset, scale)
-    g = row_gains(dataset, costs)
+    return sensitivity_of(row_gains(dataset, costs), costs, threshold=threshold, lanes=lanes, factor=factor, scale=scale,
+                          change=change)
+
+
+def sensitivity_of(g, costs: CostModel, *, threshold: float, lanes, factor: float, scale: str | None,
+                   change: float = 0.5) -> pd.DataFrame:
+    """:func:`sensitivity` of rows or an engine's units (``g``), checked inputs, money × ``factor``."""
     cuts, inverse = g.bins if g.bins is not None else np.unique(g.score, return_inverse=True)
     bins = inverse + 1
     k1 = len(cuts) + 1
@@ -122,28 +128,38 @@ def segment_impact(dataset: Dataset, costs: CostModel, *, column: str, threshold
     factor, _ = scale_factor(dataset, scale)
     g = row_gains(dataset, costs)
     seg = segment_codes(dataset, [column], n_bins=n_bins, top_k=top_k)
-    G = seg.n_groups
     d = lane_decisions(g.score, threshold, lanes)
+    lost = g.perfect - money_of(g, d)
+    cells = make_cells(seg.codes, d.astype(np.int64) * 2 + g.y, lost[:, None], seg.n_groups)
+    return segment_table(g, d, seg.codes, seg.labels, column, cells, n_boot=n_boot, seed=seed,
+                         time_budget_s=time_budget_s, factor=factor, scale=scale)
+
+
+def segment_table(g, d: np.ndarray, codes: np.ndarray, labels: pd.DataFrame, column: str, cells, *, n_boot: int,
+                  seed: int, time_budget_s, factor: float, scale) -> pd.DataFrame:
+    """:func:`segment_impact`'s table from rows or an engine's units (``g``), their decisions ``d``, segment
+    ``codes`` with their ``labels`` (one column, ``column``), and the bootstrap ``cells`` of the value lost."""
+    G = len(labels)
     actual = money_of(g, d)
     perfect = g.perfect
     lost = perfect - actual
     fp = (d == 1) & ~g.y
     fn = (d == 0) & g.y
     rv = d == 2
-    cells = make_cells(seg.codes, d.astype(np.int64) * 2 + g.y, lost[:, None], G)
     reps, used = cell_bootstrap(cells, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
     lo, hi = percentile_interval(reps["sums"][:, :, 0])
+    w = np.ones(len(g.y)) if g.weight is None else g.weight
 
-    def s(w):
-        return np.bincount(seg.codes, weights=w, minlength=G)
+    def s(x):
+        return np.bincount(codes, weights=x, minlength=G)
 
-    n_g = np.bincount(seg.codes, minlength=G)
+    n_g = np.bincount(codes, minlength=G) if g.weight is None else s(w).astype(np.int64)
     total_lost = lost.sum()
-    out = seg.labels.copy()
-    out["segment"] = [f"{column} = {v}" for v in seg.labels[column]]
+    out = labels.copy()
+    out["segment"] = [f"{column} = {v}" for v in labels[column]]
     out["n"] = n_g
-    out["positives"] = s(g.y.astype(float)).astype(np.int64)
-    out["flagged"] = s((d == 1).astype(float)).astype(np.int64)
+    out["positives"] = s(g.y * w).astype(np.int64)
+    out["flagged"] = s((d == 1) * w).astype(np.int64)
     out["value"] = s(actual)
     out["perfect_value"] = s(perfect)
     out["lost"] = s(lost)

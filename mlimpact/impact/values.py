@@ -34,11 +34,26 @@ class Gains:
     review: np.ndarray
     terms: dict
     bins: tuple | None = None  # (distinct scores, each row's index into them): the sort, kept with its Dataset
+    #: units instead of rows (an engine's groups of rows with one score, label and decision pattern): rows per
+    #: unit; ``flag``/``keep``/``review``/``terms`` are then sums over the unit's rows
+    weight: np.ndarray | None = None
+    #: units: Σ max(flag, keep) per unit (perfect decisions are a per-row maximum, not a sum's)
+    perfect_sum: np.ndarray | None = None
 
     @property
     def perfect(self) -> np.ndarray:
-        """Money per row if every row were decided right (no review needed)."""
-        return np.maximum(self.flag, self.keep)
+        """Money per row (per unit: summed) if every row were decided right (no review needed)."""
+        return np.maximum(self.flag, self.keep) if self.weight is None else self.perfect_sum
+
+    @property
+    def n_rows(self) -> int:
+        """Rows in all (units: their weights)."""
+        return len(self.y) if self.weight is None else int(self.weight.sum())
+
+    def rows_where(self, mask: np.ndarray) -> int:
+        """Rows where ``mask`` holds (units: their weights)."""
+        mask = np.asarray(mask, dtype=bool)
+        return int(mask.sum()) if self.weight is None else int(self.weight[mask].sum())
 
 
 def require_binary(dataset: Dataset) -> None:
@@ -49,13 +64,15 @@ def require_binary(dataset: Dataset) -> None:
         raise InputError("business value over thresholds needs a score column; pick the model's score column")
 
 
-def gains_from_terms(y: np.ndarray, score: np.ndarray, terms: dict, bins: tuple | None = None) -> Gains:
+def gains_from_terms(y: np.ndarray, score: np.ndarray, terms: dict, bins: tuple | None = None, *,
+                     weight: np.ndarray | None = None, perfect_sum: np.ndarray | None = None) -> Gains:
+    """Money per row (or, with ``weight``, per unit: ``terms`` then hold each unit's sums) under each decision."""
     pos = np.asarray(y).astype(bool)
     flag = np.where(pos, terms["value_tp"], -terms["cost_fp"])
     keep = np.where(pos, -terms["cost_fn"], terms["value_tn"])
     review = np.where(pos, terms["value_tp"], terms["value_tn"]) - terms["cost_review"]
     return Gains(y=pos, score=np.asarray(score, dtype=float), flag=flag, keep=keep, review=review, terms=terms,
-                 bins=bins)
+                 bins=bins, weight=weight, perfect_sum=perfect_sum)
 
 
 def score_bins(dataset: Dataset, column: str | None = None, score: np.ndarray | None = None) -> tuple:
@@ -155,10 +172,9 @@ def money_of(g: Gains, d: np.ndarray) -> np.ndarray:
 
 
 def _counts(g: Gains, d: np.ndarray) -> dict:
-    y = g.y
-    return {"flagged": int((d == 1).sum()), "reviewed": int((d == 2).sum()),
-            "tp": int(((d == 1) & y).sum()), "fp": int(((d == 1) & ~y).sum()),
-            "fn": int(((d == 0) & y).sum()), "tn": int(((d == 0) & ~y).sum())}
+    y, rows = g.y, g.rows_where
+    return {"flagged": rows(d == 1), "reviewed": rows(d == 2), "tp": rows((d == 1) & y), "fp": rows((d == 1) & ~y),
+            "fn": rows((d == 0) & y), "tn": rows((d == 0) & ~y)}
 
 
 def net_value(dataset: Dataset, costs: CostModel, *, threshold: float = DEFAULT_THRESHOLD, lanes=None) -> dict:
@@ -229,8 +245,9 @@ def exact_curve(g: Gains) -> _Exact:
     def s(w):
         return np.bincount(bins, weights=w, minlength=k1)
 
-    return _Exact(cuts, s(g.keep), s(g.flag), s(g.review), s(g.y.astype(float)),
-                  np.bincount(bins, minlength=k1).astype(float))
+    w = g.weight
+    return _Exact(cuts, s(g.keep), s(g.flag), s(g.review), s(g.y.astype(float) if w is None else g.y * w),
+                  np.bincount(bins, weights=w, minlength=k1).astype(float))
 
 
 def cut_threshold(cuts: np.ndarray, j: int) -> float:

@@ -78,3 +78,17 @@ def test_spark_slices_equal_memory(tmp_path, capsys):
     assert main([*args, "--engine", "spark"]) == 0
     spark = json.loads(capsys.readouterr().out)
     assert memory["slices"] and spark == memory
+
+
+def test_spark_impact_equals_memory(tmp_path, capsys):
+    """Impact from Spark's units (another model, a segment, money per row) is the memory path's."""
+    from tests.engine.test_engine_impact import assert_same_impact  # noqa: I001 - one comparison rule
+
+    pd.read_csv(sample_path("fraud")).to_parquet(tmp_path / "fraud.parquet")
+    args = ["impact", str(tmp_path / "fraud.parquet"), "--cost-fn", "amount", "--cost-fp", "5", "--lanes", "0.2", "0.6"]
+    assert main([*args, "--engine", "memory"]) == 0
+    memory = json.loads(capsys.readouterr().out)
+    assert main([*args, "--engine", "spark"]) == 0
+    out = capsys.readouterr()
+    assert "spark: bootstrapping every policy" in out.err
+    assert_same_impact(memory, json.loads(out.out))
