@@ -12,12 +12,13 @@ from __future__ import annotations
 import streamlit as st
 
 from mlimpact import difficulty as dif
+from mlimpact import impact, slices
 from mlimpact import monitoring as mon
-from mlimpact import slices
 from mlimpact.cli.common import json_text
 from mlimpact.difficulty.engine_lanes import engine_default_start, engine_lane_curve
 from mlimpact.engine.rows import confident_mistakes
 from mlimpact.engine.server import open_server_engine, server_options
+from mlimpact.impact.engine_impact import analyze_impact_engine
 from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.metrics import METRICS
 from mlimpact.monitoring.engine_series import engine_metrics_over_time
@@ -80,13 +81,14 @@ def _run(options, *asked) -> dict:
                     bar.progress(done / total, text=f"{done}/{total}: {what}")
 
                 summary = summarize_engine(eds, progress=progress)
+                amount = eds.roles.amount if eds.roles.amount in eds.column_types else None
             finally:
                 eds.close()
         except Exception:
             status.update(label="Not summarized: see the message below", state="error")
             raise
         status.update(label=f"Summarized {summary['rows']['used']:,} rows", state="complete", expanded=False)
-    return summary
+    return summary, amount
 
 
 def render() -> None:
@@ -100,7 +102,8 @@ def render() -> None:
     asked = _form(options)
     if asked is not None:
         with safe.stop_on_input_error():
-            st.session_state[state.LARGE] = {"asked": asked, "summary": _run(options, *asked)}
+            summary, amount = _run(options, *asked)
+            st.session_state[state.LARGE] = {"asked": asked, "summary": summary, "amount": amount}
     last = st.session_state.get(state.LARGE)
     if not last:
         st.caption("Give a path (or a query) and press the button: every number is counted where the data lives.")
@@ -121,6 +124,7 @@ def render() -> None:
                        mime="application/json", on_click="ignore", icon=":material/download:", key="large_json")
     _weak_slices(options, last)
     _difficulty(options, last)
+    _impact(options, last)
     _over_time(options, last)
     _mistakes(options, last)
 
@@ -190,6 +194,43 @@ def _difficulty(options, last: dict) -> None:
     st.caption(safe.md_escape(start.caption(curve.n) + " Lanes: " + str(point.lanes) + "."))
     safe.chart(safe.lazy(frontier_chart, frontier, point=point, **dif.frontier_marks(policy)), key="large_frontier")
     safe.table(frontier, key="large_frontier_table", file_name="automation_tradeoff.csv")
+
+
+def _impact(options, last: dict) -> None:
+    """What the decisions are worth, counted on DuckDB: the Impact page's summary, points and alternatives."""
+    summary = last["summary"]
+    st.subheader("Business impact")
+    if summary["task"] != "binary":
+        st.info("Business value needs a binary decision.", icon=":material/info:")
+        return
+    start = impact.default_costs_of(last.get("amount"))
+    with st.form("large_impact_form"):
+        c1, c2, c3 = st.columns(3)
+        texts = {name: c.text_input(impact.TERM_LABELS[name] + " (a number or a column)", str(getattr(start, name)),
+                                    key=f"large_{name}")
+                 for c, name in ((c1, "cost_fn"), (c2, "cost_fp"), (c3, "cost_review"))}
+        go = st.form_submit_button("Compute the value on DuckDB", icon=":material/payments:")
+    if go:
+        with safe.stop_on_input_error(), st.spinner("Counting rows and money per score on DuckDB…"):
+            costs = impact.CostModel.parse(**texts)
+            eds = _open(options, last["asked"])
+            try:
+                segment = next(iter(summary["columns"]["segments"]), None)
+                last["impact"] = analyze_impact_engine(eds, costs, segment=segment, time_budget_s=None)
+            finally:
+                eds.close()
+    if "impact" not in last:
+        st.caption("Net value at the threshold and at the best one, against flagging nothing, everything, at random "
+                   "and the other models, with 95% intervals, counted where the data lives.")
+        return
+    report = last["impact"]
+    st.code("\n".join(report.summary), language=None, wrap_lines=True)
+    money = {"header_lines": report.header_lines(), "column_config": cols.money()}
+    safe.table(impact.shown_points(report.points, None), key="large_points", file_name="impact_operating_points.csv",
+               **money)
+    safe.table(report.baselines, key="large_baselines", file_name="impact_baselines.csv", **money)
+    st.download_button("Download the impact report (Markdown)", report.markdown(), file_name="analyze_impact.md",
+                       mime="text/markdown", on_click="ignore", icon=":material/download:", key="large_impact_md")
 
 
 def _mistakes(options, last: dict) -> None:

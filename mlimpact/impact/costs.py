@@ -20,7 +20,7 @@ from mlimpact.io import Dataset, Roles, build_dataset
 from mlimpact.io.dataset import time_span
 from mlimpact.slices.language import parse_slice
 
-__all__ = ["money_column_problems", "MAX_MONEY", "MONEY_TERMS", "TERM_LABELS", "DAYS_PER_MONTH", "DAYS_PER_YEAR", "CostModel", "default_costs",
+__all__ = ["money_column_problems", "MAX_MONEY", "MONEY_TERMS", "TERM_LABELS", "DAYS_PER_MONTH", "DAYS_PER_YEAR", "CostModel", "default_costs", "default_costs_of",
            "default_rule", "Rule", "parse_rule", "Period", "detect_period", "scale_factor",
            "scale_factor_of"]
 
@@ -198,7 +198,14 @@ def default_costs(dataset: Dataset) -> CostModel:
     if dataset.roles.amount and dataset.roles.amount in dataset.frame.columns:
         s = dataset.frame[dataset.roles.amount]
         if pd.api.types.is_numeric_dtype(s) and not s.isna().any():
-            return CostModel(cost_fp=5.0, cost_fn=dataset.roles.amount, cost_review=2.0)
+            return default_costs_of(dataset.roles.amount)
+    return default_costs_of(None)
+
+
+def default_costs_of(amount: str | None) -> CostModel:
+    """:func:`default_costs` given the usable amount column (None: none), for sources on an engine too."""
+    if amount:
+        return CostModel(cost_fp=5.0, cost_fn=amount, cost_review=2.0)
     return CostModel(cost_fp=1.0, cost_fn=1.0, cost_review=0.5)
 
 

@@ -111,6 +111,11 @@ def test_large_data_page_summarizes_a_folder_above_the_budget_on_duckdb(server, 
     assert said and "about" in said[0] and "a day" in said[0]  # the Difficulty page's sentence, from DuckDB counts
     at.number_input(key="large_target").set_value(0.5).run()
     assert [m.value for m in at.markdown if "Automating" in m.value] != said  # a stricter target: another point
+    assert at.text_input(key="large_cost_fn").value == "amount"  # the file's amount column, as on the Impact page
+    _press(at, "Compute the value on DuckDB")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    said = "\n".join(c.value for c in at.code)
+    assert "the model's decisions are worth" in said and "value-maximising threshold is 0.0619" in said
     at.radio(key="large_period").set_value("W")
     at.selectbox(key="large_per").set_value("region")
     _press(at, "Compute over time on DuckDB")
