@@ -18,9 +18,11 @@
       progress lines on stderr are timestamped to show which step took the time.
 
    c. ``python -m mlimpact slices FOLDER --engine duckdb ...`` (the six segments and ``amount``: 7 columns, up to
-      3 predicates), its JSON kept beside the summary (``--no-slices`` skips it).
+      3 predicates), its JSON kept beside the summary (``--no-slices`` skips it);
+   d. ``python -m mlimpact impact FOLDER --engine duckdb --cost-fn amount --cost-fp 5 --segment region`` (the other
+      model ``score_v2`` as baselines), its JSON kept too (``--no-impact`` skips it).
 
-Targets (the issue): summarize ≤ 60 s and peak RSS ≤ 2 GiB, weak slices ≤ 120 s, on a 2-core machine.
+Targets (the issue): summarize ≤ 60 s and peak RSS ≤ 2 GiB, weak slices ≤ 120 s, impact ≤ 30 s, on a 2-core machine.
 
     .venv/bin/python bench/bench_engines.py                      # 100,000,000 rows: 1.2 GB, ~4 min to generate
                                                                  # once, then ~2-3 min on a busy 2-core machine
@@ -52,6 +54,7 @@ SEGMENTS = (("region", 3), ("channel", 8), ("device", 20), ("category", 50), ("m
             ("store", 1000))
 TARGET_S = 60.0
 TARGET_SLICES_S = 120.0
+TARGET_IMPACT_S = 30.0
 TARGET_RSS = 2 * GiB
 START = "2024-01-01"
 SPAN_DAYS = 182  # six months
@@ -275,6 +278,23 @@ def run_slices(folder: str, rows: int, out_json: str) -> dict:
     return res
 
 
+def run_impact(folder: str, out_json: str) -> dict:
+    """``impact --engine duckdb`` with the amount as the cost of a miss, the other model and the first segment."""
+    cmd = [sys.executable, "-m", "mlimpact", "impact", folder, "--engine", "duckdb", "--label", "label", "--score",
+           "score", "--segment", "region", "--cost-fn", "amount", "--cost-fp", "5"]
+    lines: list = []
+    res = measure(cmd, stderr_lines=lines)
+    res["progress"] = [(t, line) for t, line in lines if line.startswith("duckdb: ")]
+    if res["rc"] != 0:
+        res["check"] = f"exit code {res['rc']}"
+    else:
+        Path(out_json).write_text(res["stdout"])
+        doc = json.loads(res["stdout"])
+        res["check"] = (f"valid JSON, best threshold {doc['best_threshold']:g}, other models "
+                        f"{', '.join(doc['other_baselines'])}")
+    return res
+
+
 def _check_summary(path: str, rows: int) -> str:
     try:
         doc = json.loads(Path(path).read_text())
@@ -336,7 +356,7 @@ def markdown(results: list[dict]) -> str:
            "benchmark shared its cores). The Parquet files are in the page cache (warm reads). Wall time, "
            f"CPU time and peak RSS of each child process via {via}.\n",
            f"Targets (issue): summarize ≤ {TARGET_S:.0f} s and peak RSS ≤ {TARGET_RSS / GiB:.0f} GiB "
-           f"({TARGET_RSS / MiB:,.0f} MiB).\n"]
+           f"({TARGET_RSS / MiB:,.0f} MiB); weak slices ≤ {TARGET_SLICES_S:.0f} s; impact ≤ {TARGET_IMPACT_S:.0f} s.\n"]
     for r in results:
         d = r["data"]
         gen = (f"generated in **{d['gen_s']:.0f} s**" if d["generated"]
@@ -361,6 +381,12 @@ def markdown(results: list[dict]) -> str:
             out.append(f"| {r['rows']:,} | `python -m mlimpact slices --engine duckdb`, 7 columns, level ≤ 3 "
                        f"(target ≤ {TARGET_SLICES_S:.0f} s) | {sl['wall']:.1f} | {_s(sl.get('cpu'))} | "
                        f"{_mib(sl.get('rss'))} | {ratio:.1f} | {sl['check']} |")
+        im = r.get("impact")
+        if im:
+            ratio = im["wall"] / f["wall"] if f["wall"] > 0 else float("nan")
+            out.append(f"| {r['rows']:,} | `python -m mlimpact impact --engine duckdb`, cost of a miss = amount, "
+                       f"another model, a segment (target ≤ {TARGET_IMPACT_S:.0f} s) | {im['wall']:.1f} | "
+                       f"{_s(im.get('cpu'))} | {_mib(im.get('rss'))} | {ratio:.1f} | {im['check']} |")
     out.append("")
     for r in results:
         s = r["summarize"]
@@ -404,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="generate again even when the folder exists")
     parser.add_argument("--json", help="also write the raw results here")
     parser.add_argument("--no-slices", action="store_true", help="skip `slices --engine duckdb`")
+    parser.add_argument("--no-impact", action="store_true", help="skip `impact --engine duckdb`")
     args = parser.parse_args(argv)
     root = Path(args.root)
     results = []
@@ -427,7 +454,11 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_slices:
             sl = run_slices(data["folder"], rows, str(root / f"slices_{rows}.json"))
             say(f"slices {sl['wall']:.1f} s, {_mib(sl.get('rss'))} MiB, exit {sl['rc']} ({sl['check']})")
-        results.append({"rows": rows, "data": data, "floor": floor, "summarize": summ, "slices": sl,
+        im = None
+        if not args.no_impact:
+            im = run_impact(data["folder"], str(root / f"impact_{rows}.json"))
+            say(f"impact {im['wall']:.1f} s, {_mib(im.get('rss'))} MiB, exit {im['rc']} ({im['check']})")
+        results.append({"rows": rows, "data": data, "floor": floor, "summarize": summ, "slices": sl, "impact": im,
                         "load_before": load_before, "load_after": load_average(), "code": code,
                         "headline": headline(out_json) if summ["rc"] == 0 else ""})
     if args.json:
