@@ -18,7 +18,7 @@ from mlimpact.cli.common import json_text
 from mlimpact.difficulty.engine_lanes import engine_default_start, engine_lane_curve
 from mlimpact.engine.rows import confident_mistakes
 from mlimpact.engine.server import open_server_engine, server_options
-from mlimpact.impact.engine_impact import analyze_impact_engine
+from mlimpact.impact.engine_impact import analyze_impact_engine, usable_amount
 from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.metrics import METRICS
 from mlimpact.monitoring.engine_series import engine_metrics_over_time
@@ -81,7 +81,7 @@ def _run(options, *asked) -> dict:
                     bar.progress(done / total, text=f"{done}/{total}: {what}")
 
                 summary = summarize_engine(eds, progress=progress)
-                amount = eds.roles.amount if eds.roles.amount in eds.column_types else None
+                amount = usable_amount(eds) if summary["task"] == "binary" else None
             finally:
                 eds.close()
         except Exception:
@@ -186,8 +186,8 @@ def _difficulty(options, last: dict) -> None:
                    "automation under a target error rate, counted where the data lives.")
         return
     curve, start, frontier = last["lanes"]
-    target = st.number_input("Largest error rate among automated decisions (%)", 0.01, 100.0,
-                             round(100 * start.policy.target_error, 4), key="large_target")
+    target = st.number_input("Largest error rate among automated decisions (%)", 0.0, 100.0,
+                             float(100 * start.policy.target_error), step=0.01, format="%.4g", key="large_target")
     policy = dif.LanePolicy(method="target", target_error=target / 100, cases_per_day=start.per_day)
     point = dif.choose_lanes(curve, policy)
     st.markdown("#### " + safe.md_escape(dif.summary_sentence(point, cases_per_day=policy.cases_per_day)))

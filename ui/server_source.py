@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mlimpact.engine.server import ServerOptions, open_server_source
+from mlimpact.engine.server import AboveBudget, ServerOptions, open_server_source
 from mlimpact.errors import InputError
 from mlimpact.io.load import Source
 
@@ -45,10 +45,17 @@ def select(options: ServerOptions, controls: bool) -> Source | None:
             try:
                 source = open_server_source(options, path=text if kind == "A file or folder" else None,
                                             query=text if kind == "A DuckDB query" else None)
+            except AboveBudget:  # the Large data page takes it: its form starts with this path or query
+                status.update(label="Too large for these pages: see the message on the page", state="error")
+                st.session_state[state.TOO_LARGE] = text
+                st.session_state["large_kind"] = kind
+                st.session_state["large_path" if kind == "A file or folder" else "large_query"] = text
+                raise
             except InputError:  # the page shows the message; the box says it did not open
                 status.update(label="Not opened: see the message on the page", state="error")
                 raise
             status.update(label=f"Read {len(source.frame):,} rows", state="complete")
+        st.session_state.pop(state.TOO_LARGE, None)
         state.remember_loaded(source, store.private())
         st.session_state[state.UPLOAD_KEY] = _key(kind, text)
         return state.current_source()

@@ -86,6 +86,10 @@ def explain(fs: SidebarState) -> None:
     """Say why the sidebar has no data: the file's error, or how to begin."""
     if fs.error:
         safe.error(fs.error)
+    elif st.session_state.get(state.TOO_LARGE) and nav.has_page("pages/large.py"):
+        safe.info(f"{st.session_state[state.TOO_LARGE]} is too large for this page, which needs the rows in memory; "
+                  "the Large data page counts its metrics, segments, weak slices, lanes, value and series on DuckDB.")
+        st.page_link("pages/large.py", label="Open it on the Large data page", icon=":material/database:")
     else:
         st.info("Pick a sample or upload a predictions file in the sidebar to begin.", icon=":material/upload_file:")
 

@@ -40,6 +40,7 @@ WEAK_SLICES = "mi_weak_slices"      # last weak-slice search result shown on the
 VIEW = "mi_view"                    # dict content_hash -> page choices shared by links (segcols, metric, ...)
 MEETING = "mi_meeting"              # meeting mode on/off
 LARGE = "mi_large"                  # the last summary computed on the Large data page (key, summary)
+TOO_LARGE = "mi_too_large"          # the server source last refused as above the memory budget (its name)
 SELECTED_ROWS = "mi_selected_rows"  # {"content_hash", "description", "rows": row positions} picked from a slice
 # Widget keys of a page start with its prefix: seg_, dif_, rev_, imp_, cmp_, mon_, data_.
 

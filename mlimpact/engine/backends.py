@@ -18,6 +18,7 @@ import pandas as pd
 from mlimpact.engine.sources import SourceSpec
 from mlimpact.engine.sql import ident, literal, to_dialect
 from mlimpact.errors import InputError
+from mlimpact.io.common import MISSING_MARKERS
 
 __all__ = ["DuckDBBackend", "SparkBackend", "open_backend", "ENGINES", "SPARK_INSTALL_HINT", "DUCKDB_MEMORY"]
 
@@ -69,7 +70,9 @@ class DuckDBBackend:
         if spec.kind == "parquet":
             return f"SELECT * FROM read_parquet({files}, hive_partitioning = {literal(spec.hive)})"
         if spec.kind == "csv":
-            return f"SELECT * FROM read_csv({files}, header = true, hive_partitioning = {literal(spec.hive)})"
+            nulls = "[" + ", ".join(literal(v) for v in MISSING_MARKERS) + "]"  # the memory path's missing markers
+            return (f"SELECT * FROM read_csv({files}, header = true, hive_partitioning = {literal(spec.hive)}, "
+                    f"nullstr = {nulls})")
         if spec.kind == "duckdb":
             self.con.execute(f"ATTACH {literal(spec.database)} AS userdb (READ_ONLY)")
             self.con.execute("USE userdb")
@@ -124,6 +127,7 @@ class SparkBackend:
         except ImportError:
             raise InputError(f"pyspark is not installed. {SPARK_INSTALL_HINT}") from None
         self.spec = spec
+        self._kept: dict = {}
         remote = master or os.environ.get("SPARK_REMOTE")
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local[2] stays on loopback
         try:
@@ -174,12 +178,20 @@ class SparkBackend:
         return self.query(f"SELECT * FROM src LIMIT {int(n)}")
 
     def temp_table(self, name: str, sql: str) -> str:
-        """What to select from for several scans of ``sql``: Spark plans it into each query (a cluster
-        caches at its own discretion)."""
-        return f"({sql})"
+        """Keep ``sql``'s result cached as a temporary view for several scans; :meth:`drop` releases it."""
+        try:
+            frame = self.spark.sql(to_dialect(sql, "spark")).cache()
+            frame.createOrReplaceTempView(name)
+        except Exception as exc:  # Spark raises many exception types; each becomes one line
+            raise InputError(f"{self.spec.name}: {_short(exc)}") from None
+        self._kept[name] = frame
+        return ident(name)
 
     def drop(self, name: str) -> None:
-        """Nothing was kept (:meth:`temp_table`)."""
+        frame = self._kept.pop(name, None)
+        if frame is not None:
+            frame.unpersist()
+            self.spark.catalog.dropTempView(name)
 
     def close(self) -> None:
         """Leave the session running: starting Spark costs seconds, and tests share one."""

@@ -19,7 +19,7 @@ from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.io.infer import infer_roles
 from mlimpact.io.load import Source
 
-__all__ = ["server_options", "open_server_source", "ServerOptions", "server_source_text", "open_server_engine"]
+__all__ = ["AboveBudget", "server_options", "open_server_source", "ServerOptions", "server_source_text", "open_server_engine"]
 
 
 class ServerOptions:
@@ -63,6 +63,10 @@ def open_server_engine(options: ServerOptions, *, path: str | None = None, query
     return eds
 
 
+class AboveBudget(InputError):
+    """A server source too large for the pages that need rows in memory (the Large data page takes it)."""
+
+
 def _gib(n: int) -> str:
     return f"{n / 2**30:.1f} GiB"
 
@@ -73,7 +77,7 @@ def open_server_source(options: ServerOptions, *, path: str | None = None, query
     name = "query on " + os.path.basename(options.database) if query is not None else str(path).strip()
     size = estimated_memory(spec)
     if size > options.budget:
-        raise InputError(f"{name}: about {_gib(size)} in memory, above this app's budget of {_gib(options.budget)} "
+        raise AboveBudget(f"{name}: about {_gib(size)} in memory, above this app's budget of {_gib(options.budget)} "
                          f"(MLIMPACT_MEMORY_BUDGET); the pages need the rows in memory in this version. Open it on the "
                          "\"Large data\" page (summarized on DuckDB, any size), or narrow it (a sub-folder, a query "
                          "with WHERE)")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from mlimpact import trace
 from mlimpact.engine.dataset import engine_time_span
-from mlimpact.engine.sql import double, finite, ident
+from mlimpact.engine.sql import double, finite, ident, literal
 from mlimpact.errors import InputError
 from mlimpact.impact.analysis import ImpactAnalysis, assemble_impact
 from mlimpact.impact.bootstrap import make_cells_of_units
@@ -42,7 +42,7 @@ from mlimpact.impact.values import (
 )
 from mlimpact.slices.engine_segments import engine_grouping
 
-__all__ = ["analyze_impact_engine", "MAX_UNITS"]
+__all__ = ["analyze_impact_engine", "usable_amount", "MAX_UNITS"]
 
 #: units an engine may send back (score values × labels × decision patterns × segment values)
 MAX_UNITS = 5_000_000
@@ -73,11 +73,22 @@ def _terms_sql(eds, costs: CostModel) -> dict[str, str]:
         for name in MONEY_TERMS:
             v = getattr(costs, name)
             if isinstance(v, str):
-                problems += money_column_problems(v, TERM_LABELS[name], **facts.pop(v, {"present": True}))
+                problems += money_column_problems(v, TERM_LABELS[name], **facts[v])
     if problems:
         raise InputError("; ".join(problems), problems=problems)
     return {name: (f"CAST({ident(v)} AS DOUBLE)" if isinstance(v, str) else double(float(v)))
             for name, v in ((n, getattr(costs, n)) for n in MONEY_TERMS)}
+
+
+def usable_amount(eds) -> str | None:
+    """The amount column when :func:`mlimpact.impact.default_costs` would use it (numbers, none missing)."""
+    col = eds.roles.amount
+    if not col or col not in eds.column_types or not eds.is_numeric(col):
+        return None
+    x = f"CAST({ident(col)} AS DOUBLE)"
+    missing = eds.backend.query(f"SELECT count(*) FILTER (WHERE {x} IS NULL OR isnan({x})) AS m FROM src "
+                                f"WHERE {eds.spec.where}").iloc[0]["m"]
+    return col if int(missing) == 0 else None
 
 
 def _money_sql(y: str, t: dict[str, str]) -> dict[str, str]:
@@ -212,7 +223,8 @@ def analyze_impact_engine(eds, costs: CostModel, *, threshold: float | None = No
     decisions = [f"{_filled(col)} >= {double(t)}" for col, t_own, t_rate, _ in specs for t in (t_own, t_rate)]
     grouping = engine_grouping(eds, segment, n_bins=5, top_k=20) if segment else None
     say("counting rows and money per score, label, baseline decisions" + (f" and {segment}" if segment else ""))
-    df = _units(eds, terms, decisions, grouping.sql if grouping else "0")
+    _check_units(eds, est, others, grouping)
+    df = _units(eds, terms, decisions, _code_sql(grouping) if grouping else "0")
     y = df["y"].to_numpy(dtype=np.int64).astype(bool)
     w = df["w"].to_numpy(dtype=float)
     bits = df["b"].to_numpy(dtype=np.int64)
@@ -245,9 +257,44 @@ def analyze_impact_engine(eds, costs: CostModel, *, threshold: float | None = No
                            scale=scale, factor=factor, period=period, unit=unit, seed=seed)
 
 
+def _code_sql(grouping) -> str:
+    """The segment's group code as SQL: each kept value's code, the most shared code (the folded "Other") for
+    the rest, so the units multiply by at most ``top_k`` + 2 groups, not by the column's values."""
+    raw, codes = list(grouping.raw), np.asarray(grouping.codes)
+    missing = [c for v, c in zip(raw, codes, strict=True) if v is None or (isinstance(v, float) and v != v)]
+    rest = int(np.bincount(codes).argmax()) if len(codes) else 0
+    whens = [f"WHEN {grouping.sql} IS NULL THEN {int(missing[0])}"] if missing else []
+    for code in np.unique(codes):
+        if int(code) == rest:
+            continue
+        values = [v for v, c in zip(raw, codes, strict=True) if c == code and v is not None and v == v]
+        if values:
+            whens.append(f"WHEN {grouping.sql} IN ({', '.join(literal(_plain(v)) for v in values)}) THEN {int(code)}")
+    return f"CASE {' '.join(whens)} ELSE {rest} END" if whens else str(rest)
+
+
+def _plain(v):
+    return v.item() if hasattr(v, "item") else v
+
+
+def _check_units(eds, est: int, others: list[str], grouping) -> None:
+    """Refuse before a scan whose units would be row-sized: distinct scores × labels × baseline patterns ×
+    segment groups, each estimated."""
+    for col in others:
+        d = int(eds.backend.query(f"SELECT approx_count_distinct({ident(col)}) AS d FROM src "
+                                  f"WHERE {eds.spec.where}").iloc[0]["d"])
+        if d > MAX_UNITS:
+            raise InputError(f"{eds.name}: column `{col}` (another model's score) has about {d:,} distinct values, more "
+                             f"than {MAX_UNITS:,}; round it to 4 decimals, or leave it out of the other models")
+    units = est * 2 * 4 ** len(others) * (grouping.n_groups if grouping else 1)
+    if units > 20 * MAX_UNITS:
+        raise InputError(f"{eds.name}: up to {units:,} groups of rows (scores × labels × other models' decisions × "
+                         f"segment values) would come back; round the scores, or use fewer other models")
+
+
 def _segments(g, grouping, df, S, M, varies, *, threshold, lanes, n_boot, seed, time_budget_s, factor, scale):
     """:func:`mlimpact.impact.segment_impact` from the units: the value lost per segment value."""
-    codes = grouping.code_of(df["g"])
+    codes = df["g"].to_numpy(dtype=np.int64)  # the segment's group codes, folded in SQL
     present = np.bincount(codes, weights=g.weight, minlength=grouping.n_groups) > 0
     remap = np.cumsum(present) - 1
     codes = remap[codes]

@@ -146,7 +146,7 @@ def _risk_sentence(sens: pd.DataFrame | None, m, per: str) -> str:
     swing = s.groupby("term", sort=False)["best_vs_flag_none"].agg(lambda v: v.max() - v.min())
     if not len(swing) or not swing.max() > 0:
         return ""
-    term = swing.idxmax()
+    term = swing.index[int(np.argmax(swing.to_numpy() >= swing.max() * (1 - 1e-9)))]  # ties: the first term
     rows = s[s["term"] == term]
     thr = rows["best_threshold"]
     return (f"The biggest risk is the {TERM_LABELS[term]}: if it is off by 50% either way, the best "

@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from mlimpact.errors import InputError
 
-__all__ = ["MAX_COLUMNS", "_NULL_VALUES", "_NULL_SET", "_Parsed", "_empty", "_too_many_columns", "_short",
+__all__ = ["MISSING_MARKERS", "MAX_COLUMNS", "_NULL_VALUES", "_NULL_SET", "_Parsed", "_empty", "_too_many_columns", "_short",
            "_check_rows"]
 
 #: files with more columns than this are refused before parsing
@@ -21,6 +21,8 @@ _NULL_VALUES = [
     "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
 ]  # fmt: skip
 _NULL_SET = frozenset(_NULL_VALUES)
+#: the texts every reader takes for a missing value (the engines' CSV readers too)
+MISSING_MARKERS = tuple(_NULL_VALUES)
 
 
 @dataclass

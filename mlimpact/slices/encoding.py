@@ -18,7 +18,7 @@ from mlimpact.io import MISSING_LABEL
 from mlimpact.slices.segments import OTHER_LABEL
 
 __all__ = ["EncodedFeatures", "encode_features", "top_values", "categorical_codes", "numeric_bins", "fragments_of",
-           "natural_order"]
+           "natural_order", "check_encoding"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,6 +170,18 @@ def fragments_of(column: str, labels, interval=None) -> tuple[str, ...]:
                  else f"{column} = {lab}" for lab, is_bin in zip(labels, interval, strict=True))
 
 
+def check_encoding(columns: list, n_bins, max_values) -> None:
+    """The encoding's options, checked the same way in memory and on the engines."""
+    if not columns:
+        raise InputError("columns: pick at least one column to slice by")
+    if len(set(columns)) != len(columns):
+        raise InputError(f"columns {columns}: each column may appear only once")
+    if not isinstance(n_bins, int) or n_bins < 2:
+        raise InputError(f"n_bins: must be an integer of at least 2, got {n_bins!r}")
+    if not isinstance(max_values, int) or max_values < 1:
+        raise InputError(f"max_values: must be a positive integer, got {max_values!r}")
+
+
 def encode_features(
     frame: pd.DataFrame, columns: list[str], *, n_bins: int = 5, max_values: int = 50
 ) -> EncodedFeatures:
@@ -202,14 +214,7 @@ def encode_features(
     unknown = [c for c in columns if c not in frame.columns]
     if unknown:
         raise InputError(f"columns {unknown}: not in the data; pick from {list(frame.columns)}")
-    if not columns:
-        raise InputError("columns: pick at least one column to slice by")
-    if len(set(columns)) != len(columns):
-        raise InputError(f"columns {columns}: each column may appear only once")
-    if not isinstance(n_bins, int) or n_bins < 2:
-        raise InputError(f"n_bins: must be an integer of at least 2, got {n_bins!r}")
-    if not isinstance(max_values, int) or max_values < 1:
-        raise InputError(f"max_values: must be a positive integer, got {max_values!r}")
+    check_encoding(columns, n_bins, max_values)
     if len(frame) == 0:
         raise InputError("the data has no rows; there is nothing to slice")
 

@@ -13,6 +13,7 @@ slices hold them, a batch of slices per scan.
 from __future__ import annotations
 
 import itertools
+import time
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,7 @@ from mlimpact.io.decision import decide_sql
 from mlimpact.slices.encoding import (
     EncodedFeatures,
     categorical_codes,
+    check_encoding,
     fragments_of,
     numeric_bins,
     top_values,
@@ -32,7 +34,7 @@ from mlimpact.slices.encoding import (
 from mlimpact.slices.engine_segments import value_counts
 from mlimpact.slices.lattice import _Engine
 from mlimpact.slices.search import ERROR_KINDS, default_error_kind
-from mlimpact.slices.weak import SliceResult, _validate_options, search_lattice
+from mlimpact.slices.weak import SliceResult, _resolve_min_support, _validate_options, search_lattice
 
 __all__ = ["engine_slice_columns", "search_weak_slices_engine", "CellsEngine", "MAX_NUMERIC_VALUES"]
 
@@ -42,7 +44,9 @@ MAX_NUMERIC_VALUES = 5_000_000
 MAX_PLAIN_VALUES = 50
 _BITS = 62  # slices per BIGINT word of the overlap filter's grouping
 _BATCH = 32  # examined slices per overlap-filter scan
-_TEMP = "mlimpact_slice_codes"
+_TEMP, _CELLS = "mlimpact_slice_codes", "mlimpact_slice_cells"
+#: cells the sliceline ranking may bring back (it evaluates candidates below the minimum support too)
+MAX_CELLS = 3_000_000
 
 
 def engine_slice_columns(eds) -> tuple[list[str], list[str]]:
@@ -102,8 +106,8 @@ def _encode(eds, columns: list[str], n_bins: int, max_values: int) -> tuple[Enco
         if eds.is_numeric(col):
             x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
             present = ~np.isnan(x)
-            order = np.argsort(x[present], kind="stable")
-            uniq, cnt = x[present][order], n[present][order]
+            uniq, inv = np.unique(x[present], return_inverse=True)  # values beyond 2^53 meet as doubles
+            cnt = np.bincount(inv, weights=n[present], minlength=len(uniq)).astype(np.int64)
             bin_of, labs, interval = numeric_bins(uniq, cnt, n_bins)
             lo = uniq[np.r_[True, bin_of[1:] != bin_of[:-1]]] if len(uniq) else uniq
             code = "(" + " + ".join(["0"] + [f"CAST({name} >= {double(e)} AS INTEGER)" for e in lo[1:]]) + ")"
@@ -149,7 +153,7 @@ class CellsEngine(_Engine):
     """
 
     def __init__(self, eds, features: EncodedFeatures, key_sql: list[str], error_sql: str, *, level: int,
-                 binary: bool, need_max: bool, deadline: float | None) -> None:
+                 binary: bool, need_max: bool, deadline: float | None, min_sup: int | None) -> None:
         self.codes, self.e, self.e2 = None, None, None
         self.n, self.m = int(eds.n), len(key_sql)
         self.dims = features.domain_sizes
@@ -168,34 +172,78 @@ class CellsEngine(_Engine):
         self._tables: dict[tuple[int, ...], tuple] = {}
         self._planned: list[np.ndarray] = []
         self._patterns: tuple[dict, np.ndarray, np.ndarray] | None = None
-        all_binary = self._count(min(level, self.m), binary)
-        self.binary = binary or all_binary
-        self.need_max = need_max and not self.binary
+        self.binary, self.need_max = binary, need_max
+        self._count(min(level, self.m), binary, min_sup)
 
-    def _count(self, level: int, binary: bool) -> bool:
-        """Count every combination of ``level`` columns; the totals; whether every error is 0 or 1
-        (0/1 errors by construction need only the counts and error sums)."""
+    def _count(self, level: int, binary: bool, min_sup: int | None) -> None:
+        """Count every combination of ``level`` columns into a kept table of cells; the totals; whether every
+        error is 0 or 1, as in memory (0/1 errors by construction need only the counts and error sums). With ``min_sup`` (the
+        exhaustive search) only the slices of every level with that many rows come back; else every cell, up to
+        :data:`MAX_CELLS`."""
         sets = list(itertools.combinations(range(self.m), level))
         keys = [f"k{i}" for i in range(self.m)]
         gs = ", ".join("(" + ", ".join(keys[f] for f in F) + ")" for F in sets)
-        df = self.backend.query(
+        self.cells_sql = self.backend.temp_table(_CELLS, (
             f"SELECT {', '.join(keys)}, {', '.join(f'GROUPING({k}) AS g{i}' for i, k in enumerate(keys))}, "
             "count(*) AS n, sum(e) AS se, "
             + ("sum(e) AS sq, 1 AS mx, 0 AS nb " if binary else
                "sum(e * e) AS sq, max(e) AS mx, max(CASE WHEN e = 0 OR e = 1 THEN 0 ELSE 1 END) AS nb ")
-            + f"FROM {self.table_sql} GROUP BY GROUPING SETS ({gs})")
+            + f"FROM {self.table_sql} GROUP BY GROUPING SETS ({gs})"))
+        tot = self.backend.query(f"SELECT sum(n) AS n, sum(se) AS se, sum(sq) AS sq, max(nb) AS nb, "
+                                 f"(SELECT count(*) FROM {self.cells_sql}) AS cells FROM {self.cells_sql} "
+                                 f"WHERE {self._is_set(sets[0])}").iloc[0]
+        if int(tot["n"]) != self.n:
+            raise InputError(f"the engine counted {int(tot['n']):,} rows, not {self.n:,}; run again")
+        self.total_se, self.total_sq = float(tot["se"]), float(tot["sq"])
+        self.binary = self.binary or not int(tot["nb"] or 0) > 0
+        self.need_max = self.need_max and not self.binary
+        if min_sup is not None:
+            self._supported(level, sets, min_sup)
+        elif int(tot["cells"]) > MAX_CELLS:
+            raise InputError(f"{int(tot['cells']):,} slices of {level} columns to rank, more than the {MAX_CELLS:,} "
+                             "the sliceline ranking brings back from an engine; use the balanced ranking, fewer "
+                             "columns or fewer conditions per slice")
+        else:
+            self._all_cells(sets)
+
+    def _is_set(self, F) -> str:
+        return " AND ".join(f"g{i} = {0 if i in F else 1}" for i in range(self.m))
+
+    def _supported(self, level: int, sets, min_sup: int) -> None:
+        """Every slice of every level with at least ``min_sup`` rows: each combination summed from one of the
+        counted combinations that holds it, in one query over the kept cells (a small result)."""
+        combos = [F for lvl in range(1, level + 1) for F in itertools.combinations(range(self.m), lvl)]
+        parts = []
+        for c, F in enumerate(combos):
+            source = next(S for S in sets if set(F) <= set(S))
+            cols = ", ".join([f"k{f} AS c{j}" for j, f in enumerate(F)] + [f"0 AS c{j}" for j in range(len(F), level)])
+            parts.append(f"SELECT {c} AS combo, {cols}, sum(n) AS n, sum(se) AS se, sum(sq) AS sq, max(mx) AS mx "
+                         f"FROM {self.cells_sql} WHERE {self._is_set(source)} GROUP BY "
+                         f"{', '.join(f'k{f}' for f in F)} HAVING sum(n) >= {int(min_sup)}")
+        df = self.backend.query(" UNION ALL ".join(parts))
+        combo = df["combo"].to_numpy(dtype=np.int64)
+        order = np.argsort(combo, kind="stable")
+        starts = np.searchsorted(combo[order], np.arange(len(combos) + 1))
+        codes = np.column_stack([df[f"c{j}"].to_numpy(dtype=np.int64) for j in range(level)])[order]
+        stats = [df[k].to_numpy(dtype=float)[order] for k in ("n", "se", "sq", "mx")]
+        for c, F in enumerate(combos):
+            rows = slice(starts[c], starts[c + 1])
+            self._tables[F] = self._finish(_combine(codes[rows, :len(F)], self.dims[list(F)]),
+                                           *(st[rows] for st in stats))
+
+    def _all_cells(self, sets) -> None:
+        keys = [f"k{i}" for i in range(self.m)]
+        df = self.backend.query(f"SELECT {', '.join(keys)}, {', '.join(f'g{i}' for i in range(self.m))}, n, se, sq, "
+                                f"mx FROM {self.cells_sql}")
         grouped = np.column_stack([df[f"g{i}"].to_numpy(dtype=np.int64) == 0 for i in range(self.m)])
         set_id = (grouped * (1 << np.arange(self.m))).sum(axis=1)
-        codes = np.column_stack([pd.to_numeric(df[k]).fillna(0).to_numpy(dtype=np.int64) for k in keys])
-        stats = [df[c].to_numpy(dtype=float) for c in ("n", "se", "sq", "mx")]
-        for F in sets:
-            rows = np.flatnonzero(set_id == sum(1 << f for f in F))
-            self._cells[F] = (codes[rows][:, list(F)], *(s[rows] for s in stats))
-        first = self._cells[sets[0]]
-        if int(first[1].sum()) != self.n:
-            raise InputError(f"the engine counted {int(first[1].sum()):,} rows, not {self.n:,}; run again")
-        self.total_se, self.total_sq = float(first[2].sum()), float(first[3].sum())
-        return not bool((df["nb"].to_numpy(dtype=float) > 0).any())
+        order = np.argsort(set_id, kind="stable")
+        ids = np.array([sum(1 << f for f in F) for F in sets])
+        starts, ends = np.searchsorted(set_id[order], ids, "left"), np.searchsorted(set_id[order], ids, "right")
+        codes = np.column_stack([pd.to_numeric(df[k]).fillna(0).to_numpy(dtype=np.int64) for k in keys])[order]
+        stats = [df[c].to_numpy(dtype=float)[order] for c in ("n", "se", "sq", "mx")]
+        for F, a, b in zip(sets, starts, ends, strict=True):
+            self._cells[F] = (codes[a:b][:, list(F)], *(st[a:b] for st in stats))
 
     def table(self, feats: tuple[int, ...]):
         """Statistics of every non-empty slice over the columns ``feats`` (local codes ascending)."""
@@ -208,17 +256,19 @@ class CellsEngine(_Engine):
         codes, ss, se, sq, mx = self._cells[source]
         local = _combine(codes[:, [source.index(f) for f in feats]], self.dims[list(feats)])
         uniq, inv = np.unique(local, return_inverse=True)
-        cnt = np.bincount(inv, weights=ss, minlength=len(uniq)).astype(np.int64)
-        se_t = np.bincount(inv, weights=se, minlength=len(uniq))
-        sq_t = se_t if self.binary else np.bincount(inv, weights=sq, minlength=len(uniq))
+        sm = np.zeros(len(uniq))
+        np.maximum.at(sm, inv, mx)
+        return self._finish(uniq, *(np.bincount(inv, weights=w, minlength=len(uniq)) for w in (ss, se, sq)), sm)
+
+    def _finish(self, local, ss, se, sq, mx):
+        """A table as the lattice wants it: local codes ascending, counts, sums and the largest error."""
+        order = np.argsort(local, kind="stable")
+        local, ss, se, sq, mx = local[order], ss[order], se[order], sq[order], mx[order]
         if self.binary:
-            sm = (se_t > 0).astype(float)
-        elif self.need_max:
-            sm = np.zeros(len(uniq))
-            np.maximum.at(sm, inv, mx)
+            sq, sm = se, (se > 0).astype(float)
         else:
-            sm = np.full(len(uniq), np.nan)
-        return uniq, cnt, se_t, sq_t, sm
+            sm = mx if self.need_max else np.full(len(local), np.nan)
+        return local, ss.astype(np.int64), se, sq, sm
 
     def plan_regions(self, slices: list[np.ndarray]) -> None:
         self._planned = [np.sort(np.asarray(g, dtype=np.int64)) for g in slices]
@@ -284,6 +334,7 @@ def search_weak_slices_engine(eds, *, columns=None, kind: str | None = None, n_b
     unknown = [c for c in columns if c not in eds.column_types]
     if unknown:
         raise InputError(f"columns {unknown}: not in {eds.name}; pick from {eds.columns}")
+    check_encoding(columns, n_bins, max_values)
     if progress:
         progress(0.0, f"encoding {len(columns)} columns on {eds.backend.name}")
     features, key_sql = _encode(eds, columns, n_bins, max_values)
@@ -292,11 +343,14 @@ def search_weak_slices_engine(eds, *, columns=None, kind: str | None = None, n_b
     if progress:
         progress(0.0, f"counting every slice of up to {max_level} columns on {eds.backend.name}")
     try:
+        deadline = None if time_budget_s is None else time.perf_counter() + float(time_budget_s)
         engine = CellsEngine(eds, features, key_sql, error_sql, level=int(max_level), binary=binary,
-                             need_max=scoring == "sliceline", deadline=None)
+                             need_max=scoring == "sliceline", deadline=deadline,
+                             min_sup=None if scoring == "sliceline" else _resolve_min_support(min_support, eds.n))
         result = search_lattice(features, engine, max_level=max_level, min_support=min_support, k=k, scoring=scoring,
                                 alpha=alpha, confidence=confidence, time_budget_s=time_budget_s, progress=progress)
     finally:
+        eds.backend.drop(_CELLS)
         eds.backend.drop(_TEMP)
     result.settings["left_out"] = [f"column `{c}`: more than {MAX_NUMERIC_VALUES:,} distinct values, not sliced "
                                    "(round it to slice by it)" for c in left_out]

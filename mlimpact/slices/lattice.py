@@ -91,9 +91,16 @@ class _Engine:
         nz = np.flatnonzero(errors)
         self.nz = nz if len(nz) < 0.6 * self.n else slice(None)
         self._prefix: tuple[tuple[int, ...], np.ndarray | None] = ((), None)
+        self._masks: dict[tuple[int, ...], np.ndarray] = {}
 
     def mask_of(self, preds) -> np.ndarray:
-        """Rows where every predicate (global predicate id) holds."""
+        """Rows where every predicate (global predicate id) holds (kept: the overlap filter asks again)."""
+        key = tuple(int(x) for x in preds)
+        if key not in self._masks:
+            self._masks[key] = self._mask(key)
+        return self._masks[key]
+
+    def _mask(self, preds) -> np.ndarray:
         mask = np.ones(self.n, dtype=bool)
         for gid in preds:
             f = self.feat_of[gid]

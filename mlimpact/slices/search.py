@@ -78,7 +78,8 @@ def per_row_errors(dataset: Dataset, *, kind: str | None = None, threshold: floa
 
 
 def slice_columns(dataset: Dataset) -> list[str]:
-    """Columns the search slices on: the segment columns plus amount and other plain numeric features."""
+    """Columns the search slices on: the segment columns plus amount and other plain numeric features, and other
+    columns with at most 50 values (not dates)."""
     roles = dataset.roles
     skip = {roles.label, roles.score, roles.prediction, roles.id, roles.time, roles.uncertainty,
             *roles.class_scores, *roles.other_scores}
@@ -87,6 +88,8 @@ def slice_columns(dataset: Dataset) -> list[str]:
         if c in skip or c in cols:
             continue
         s = dataset.frame[c]
+        if pd.api.types.is_datetime64_any_dtype(s):  # dates are times, not segments (the engines agree)
+            continue
         if (pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)) or s.nunique() <= 50:
             cols.append(c)
     return cols

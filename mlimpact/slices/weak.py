@@ -108,6 +108,9 @@ class SliceResult:
 
     def row_mask(self, i: int) -> np.ndarray:
         """Boolean mask over the rows of the data: True where row ``i`` of ``slices`` applies."""
+        if self.features.rows is not None:
+            raise InputError("the rows of a slice found on an engine stay on the engine; filter the source by the "
+                             "slice's predicates to see them")
         mask = np.ones(self.features.n_rows, dtype=bool)
         for col, code in self.definitions[i]:
             mask &= self.features.codes[:, col] == code

@@ -140,3 +140,14 @@ def test_large_data_page_without_server_data_says_how_to_enable_it():
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("pages/large.py").run()
     assert not at.exception and any("MLIMPACT_DATA_DIRS" in i.value for i in at.info)
+
+
+def test_a_folder_above_the_budget_points_every_page_to_large_data(server, monkeypatch):
+    monkeypatch.setenv("MLIMPACT_MEMORY_BUDGET", "1000")
+    at = _open(AppTest.from_file(APP, default_timeout=90).run(), "logs")
+    assert any("above this app's budget" in e.value.replace("\\", "") for e in at.error)
+    at.switch_page("pages/segments.py").run()
+    assert not at.exception
+    assert any("too large for this page" in i.value for i in at.info)  # not "pick a sample", which misleads
+    at.switch_page("pages/large.py").run()
+    assert at.text_input(key="large_path").value == "logs"  # the Large data form starts with the refused folder

@@ -165,3 +165,49 @@ def test_bad_requests_on_the_engine_get_one_line(tmp_path, capsys):
         eds.close()
     assert main(["slices", str(path), "--engine", "spark", "--slice", 'region == "west"']) == 2
     assert "compared in memory" in capsys.readouterr().err
+
+
+def test_many_columns_bring_back_only_supported_slices(tmp_path):
+    """Ten columns of 40 values: the engine returns the slices with enough rows, not every cell of every combination."""
+    rng = np.random.default_rng(8)
+    n = 40_000
+    df = pd.DataFrame({f"c{i}": rng.choice([f"v{j:02d}" for j in range(40)], n) for i in range(10)})
+    bad = (df["c0"] == "v01") & (df["c1"] == "v02")
+    df["y"] = (rng.random(n) < np.where(bad, 0.6, 0.1)).astype(int)
+    df["s"] = np.round(rng.random(n), 3)
+    df.to_parquet(tmp_path / "wide.parquet")
+    changes = {"label": "y", "score": "s", "segments": tuple(f"c{i}" for i in range(10))}
+    eds = open_engine_dataset(str(tmp_path / "wide.parquet"), "duckdb", changes, threshold=0.5)
+    sizes = []
+    query = eds.backend.query
+    eds.backend.query = lambda sql: sizes.append(len(out := query(sql))) or out
+    try:
+        engine = search_weak_slices_engine(eds, min_support=50).to_json()
+    finally:
+        eds.close()
+    ds, _ = load(str(tmp_path / "wide.parquet"), changes)
+    assert search_weak_slices(ds, min_support=50).to_json() == engine
+    assert max(sizes) < 10_000  # the memory path's 3.6M cells stay on the engine
+
+
+def test_dates_big_integers_and_csv_missing_markers_agree(tmp_path):
+    rng = np.random.default_rng(4)
+    n = 6_000
+    df = pd.DataFrame({"y": (rng.random(n) < 0.2).astype(int), "s": np.round(rng.random(n), 2),
+                       "day": pd.Timestamp("2026-03-01") + pd.to_timedelta(rng.integers(0, 20, n), unit="D"),
+                       "big": 2**53 + rng.integers(0, 8, n) * 2**40,  # integers beyond a double's 53 bits
+                       "kind": rng.choice(["a", "b", "NA", "null"], n)})
+    df.to_parquet(tmp_path / "p.parquet")
+    df.to_csv(tmp_path / "c.csv", index=False)
+    changes = {"label": "y", "score": "s"}
+    for name in ("p.parquet", "c.csv"):
+        memory, engine = both(tmp_path / name, changes, min_support=30)
+        assert_same_slices(memory, engine, exact=True)
+    ds, _ = load(str(tmp_path / "c.csv"), changes)
+    assert "day" not in slice_columns(ds) and "big" in slice_columns(ds)  # dates are not slices, in both paths
+    eds = open_engine_dataset(str(tmp_path / "c.csv"), "duckdb", changes, threshold=0.5)
+    try:
+        with pytest.raises(InputError, match="only once"):
+            search_weak_slices_engine(eds, columns=["kind", "kind"])
+    finally:
+        eds.close()
