@@ -147,9 +147,11 @@ def _combine(codes: np.ndarray, dims) -> np.ndarray:
 class CellsEngine(_Engine):
     """:class:`~mlimpact.slices.lattice._Engine` over an engine's counted cells instead of rows.
 
-    Every combination of ``level`` columns is counted in one ``GROUPING SETS`` scan; a smaller
-    combination's table is the sum of a larger one's. ``region_sums`` groups the rows by which slices
-    hold them, for a batch of the slices the overlap filter will examine, one scan per batch.
+    Every combination of ``level`` columns is counted in one ``GROUPING SETS`` scan into a table the engine
+    keeps; a smaller combination's table is the sum of a larger one's. For the exhaustive search only the
+    slices with at least the minimum support come back (summed on the engine); SliceLine, which evaluates
+    smaller candidates too, gets every cell (up to :data:`MAX_CELLS`). ``region_sums`` groups the rows by which
+    slices hold them, for a batch of the slices the overlap filter will examine, one scan per batch.
     """
 
     def __init__(self, eds, features: EncodedFeatures, key_sql: list[str], error_sql: str, *, level: int,
