@@ -199,7 +199,8 @@ class CellsEngine(_Engine):
         self.total_se, self.total_sq = float(tot["se"]), float(tot["sq"])
         self.binary = self.binary or not int(tot["nb"] or 0) > 0
         self.need_max = self.need_max and not self.binary
-        if min_sup is not None:
+        spark_fetch = self.backend.name == "spark" and int(tot["cells"]) <= MAX_CELLS  # ~1 s a stage: fetch
+        if min_sup is not None and not spark_fetch:
             self._supported(level, sets, min_sup)
         elif int(tot["cells"]) > MAX_CELLS:
             raise InputError(f"{int(tot['cells']):,} slices of {level} columns to rank, more than the {MAX_CELLS:,} "
