@@ -211,14 +211,16 @@ def _impact(options, last: dict) -> None:
                  for c, name in ((c1, "cost_fn"), (c2, "cost_fp"), (c3, "cost_review"))}
         go = st.form_submit_button("Compute the value on DuckDB", icon=":material/payments:")
     if go:
-        with safe.stop_on_input_error(), st.spinner("Counting rows and money per score on DuckDB…"):
+        with safe.stop_on_input_error(), st.status("Computing the value on DuckDB…", expanded=True) as status:
             costs = impact.CostModel.parse(**texts)
             eds = _open(options, last["asked"])
             try:
                 segment = next(iter(summary["columns"]["segments"]), None)
-                last["impact"] = analyze_impact_engine(eds, costs, segment=segment, time_budget_s=None)
+                last["impact"] = analyze_impact_engine(eds, costs, segment=segment, time_budget_s=None,
+                                                       progress=st.text)  # each step as it starts
             finally:
                 eds.close()
+            status.update(label="Value computed", state="complete", expanded=False)
     if "impact" not in last:
         st.caption("Net value at the threshold and at the best one, against flagging nothing, everything, at random "
                    "and the other models, with 95% intervals, counted where the data lives.")
