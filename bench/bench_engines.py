@@ -259,40 +259,36 @@ def run_summarize(folder: str, rows: int, out_json: str) -> dict:
     return res
 
 
+def _run_json(cmd: list[str], out_json: str, describe) -> dict:
+    """A command printing JSON, measured; its JSON kept in ``out_json``; ``describe(doc)`` for the check column."""
+    lines: list = []
+    res = measure(cmd, stderr_lines=lines)
+    res["progress"] = [(t, line) for t, line in lines if line.startswith("duckdb: ")]
+    if res["rc"] != 0:
+        res["check"] = f"exit code {res['rc']}"
+    else:
+        Path(out_json).write_text(res["stdout"])
+        res["check"] = describe(json.loads(res["stdout"]))
+    return res
+
+
 def run_slices(folder: str, rows: int, out_json: str) -> dict:
     """``slices --engine duckdb`` with the six segments (amount is sliced too: 7 columns, level <= 3)."""
     cmd = [sys.executable, "-m", "mlimpact", "slices", folder, "--engine", "duckdb", "--label", "label",
            "--score", "score"]
     for name, _ in SEGMENTS:
         cmd += ["--segment", name]
-    lines: list = []
-    res = measure(cmd, stderr_lines=lines)
-    res["progress"] = [(t, line) for t, line in lines if line.startswith("duckdb: ")]
-    if res["rc"] != 0:
-        res["check"] = f"exit code {res['rc']}"
-    else:
-        Path(out_json).write_text(res["stdout"])
-        doc = json.loads(res["stdout"])
-        res["check"] = (f"valid JSON, {len(doc['slices'])} slices of {doc['n_evaluated']:,} evaluated; first: "
-                        f"{doc['slices'][0]['description'] if doc['slices'] else '-'}")
-    return res
+    return _run_json(cmd, out_json, lambda doc: (
+        f"valid JSON, {len(doc['slices'])} slices of {doc['n_evaluated']:,} evaluated; first: "
+        f"{doc['slices'][0]['description'] if doc['slices'] else '-'}"))
 
 
 def run_impact(folder: str, out_json: str) -> dict:
     """``impact --engine duckdb`` with the amount as the cost of a miss, the other model and the first segment."""
     cmd = [sys.executable, "-m", "mlimpact", "impact", folder, "--engine", "duckdb", "--label", "label", "--score",
            "score", "--segment", "region", "--cost-fn", "amount", "--cost-fp", "5"]
-    lines: list = []
-    res = measure(cmd, stderr_lines=lines)
-    res["progress"] = [(t, line) for t, line in lines if line.startswith("duckdb: ")]
-    if res["rc"] != 0:
-        res["check"] = f"exit code {res['rc']}"
-    else:
-        Path(out_json).write_text(res["stdout"])
-        doc = json.loads(res["stdout"])
-        res["check"] = (f"valid JSON, best threshold {doc['best_threshold']:g}, other models "
-                        f"{', '.join(doc['other_baselines'])}")
-    return res
+    return _run_json(cmd, out_json, lambda doc: (
+        f"valid JSON, best threshold {doc['best_threshold']:g}, other models {', '.join(doc['other_baselines'])}"))
 
 
 def _check_summary(path: str, rows: int) -> str:

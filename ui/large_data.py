@@ -9,6 +9,8 @@ lives, with its progress shown here; the result is kept for the session and can 
 
 from __future__ import annotations
 
+import contextlib
+
 import streamlit as st
 
 from mlimpact import difficulty as dif
@@ -61,19 +63,23 @@ def _form(options) -> tuple | None:
     return kind, text, _changes(label, score, segments), float(threshold)
 
 
-def _open(options, asked):
-    """The engine dataset of what the form asked for: ``(kind, text, changes, threshold)``."""
+@contextlib.contextmanager
+def _engine(options, asked):
+    """The engine dataset of what the form asked for: ``(kind, text, changes, threshold)``, closed after use."""
     kind, text, changes, threshold = asked
-    return open_server_engine(options, path=text if kind == PATH else None, query=text if kind == QUERY else None,
-                              changes=changes, threshold=threshold)
+    eds = open_server_engine(options, path=text if kind == PATH else None, query=text if kind == QUERY else None,
+                             changes=changes, threshold=threshold)
+    try:
+        yield eds
+    finally:
+        eds.close()
 
 
 def _run(options, *asked) -> dict:
     with st.status("Summarizing on DuckDB…", expanded=True) as status:
         bar = st.progress(0.0)
         try:
-            eds = _open(options, asked)
-            try:
+            with _engine(options, asked) as eds:
                 for line in eds.inferred:
                     st.text(line)
 
@@ -82,8 +88,6 @@ def _run(options, *asked) -> dict:
 
                 summary = summarize_engine(eds, progress=progress)
                 amount = usable_amount(eds) if summary["task"] == "binary" else None
-            finally:
-                eds.close()
         except Exception:
             status.update(label="Not summarized: see the message below", state="error")
             raise
@@ -143,13 +147,10 @@ def _weak_slices(options, last: dict) -> None:
     if go:
         with safe.stop_on_input_error(), st.status("Searching slices on DuckDB…", expanded=True) as status:
             bar = st.progress(0.0)
-            eds = _open(options, last["asked"])
-            try:
+            with _engine(options, last["asked"]) as eds:
                 result = search_weak_slices_engine(
                     eds, kind=kind, max_level=int(level), scoring=scoring,
                     progress=lambda f, message: bar.progress(f, text=message))
-            finally:
-                eds.close()
             last["slices"] = (kind, slices.weak_slice_rows(result, kind),
                               " ".join([slices.search_caption(result), *result.settings.get("left_out", [])]))
             status.update(label="Slices found", state="complete", expanded=False)
@@ -174,13 +175,10 @@ def _difficulty(options, last: dict) -> None:
         st.info("Difficulty lanes on DuckDB need a binary task with a score in this version.", icon=":material/info:")
         return
     if st.button("Count the lanes on DuckDB", icon=":material/alt_route:", key="large_lanes"):
-        with safe.stop_on_input_error(), st.spinner("Counting rows per score on DuckDB…"):
-            eds = _open(options, last["asked"])
-            try:
-                curve = engine_lane_curve(eds)
-                last["lanes"] = (curve, engine_default_start(eds, curve, last["asked"][3]), dif.tradeoff_curve(curve))
-            finally:
-                eds.close()
+        with (safe.stop_on_input_error(), st.spinner("Counting rows per score on DuckDB…"),
+              _engine(options, last["asked"]) as eds):
+            curve = engine_lane_curve(eds)
+            last["lanes"] = (curve, engine_default_start(eds, curve, last["asked"][3]), dif.tradeoff_curve(curve))
     if "lanes" not in last:
         st.caption("Which cases are obvious enough to automate and which need a person, from the score: the most "
                    "automation under a target error rate, counted where the data lives.")
@@ -213,13 +211,10 @@ def _impact(options, last: dict) -> None:
     if go:
         with safe.stop_on_input_error(), st.status("Computing the value on DuckDB…", expanded=True) as status:
             costs = impact.CostModel.parse(**texts)
-            eds = _open(options, last["asked"])
-            try:
+            with _engine(options, last["asked"]) as eds:
                 segment = next(iter(summary["columns"]["segments"]), None)
                 last["impact"] = analyze_impact_engine(eds, costs, segment=segment, time_budget_s=None,
                                                        progress=st.text)  # each step as it starts
-            finally:
-                eds.close()
             status.update(label="Value computed", state="complete", expanded=False)
     if "impact" not in last:
         st.caption("Net value at the threshold and at the best one, against flagging nothing, everything, at random "
@@ -240,12 +235,9 @@ def _mistakes(options, last: dict) -> None:
     summary = last["summary"]
     st.subheader("Most confident mistakes")
     if st.button("Fetch the 50 most confident mistakes", icon=":material/rate_review:", key="large_fetch"):
-        with safe.stop_on_input_error(), st.spinner("Fetching rows from DuckDB…"):
-            eds = _open(options, last["asked"])
-            try:
-                last["mistakes"] = confident_mistakes(eds, n=50, probabilities="log_loss" in summary["overall"])
-            finally:
-                eds.close()
+        with (safe.stop_on_input_error(), st.spinner("Fetching rows from DuckDB…"),
+              _engine(options, last["asked"]) as eds):
+            last["mistakes"] = confident_mistakes(eds, n=50, probabilities="log_loss" in summary["overall"])
     if "mistakes" in last:
         safe.table(last["mistakes"], key="large_mistakes", file_name="confident_mistakes.csv")
 
@@ -283,11 +275,8 @@ def _over_time(options, last: dict) -> None:
 
 def _series(options, asked, metric, period, segment):
     threshold = asked[3]
-    eds = _open(options, asked)
-    try:
+    with _engine(options, asked) as eds:
         keys = prepare_engine(eds)
         settings = mon.MonitorSettings(threshold=threshold)
         table = engine_metrics_over_time(eds, keys, metrics=metric, period=period, segment=segment, settings=settings)
-    finally:
-        eds.close()
     return mon.check_ranges(table, (), rule=settings.rule)

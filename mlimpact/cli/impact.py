@@ -73,12 +73,9 @@ def _on_engine(args, engine: str, costs):
     slices: expressions evaluated on rows; multiclass): DuckDB then reads the source into memory."""
     from mlimpact.impact.engine_impact import analyze_impact_engine  # on use: the engine path only
 
-    if args.rule or args.slice or args.slices:
-        if engine == "spark":
-            raise InputError("--rule, --slice and --slices are evaluated on rows, in memory, in this version; use "
-                             "--engine duckdb or memory")
-        return None
-    eds = engine_dataset_or_none(args, engine)
+    on_rows = args.rule or args.slice or args.slices
+    eds = engine_dataset_or_none(args, engine, on_rows=on_rows and "--rule, --slice and --slices are evaluated on rows, "
+                                                                  "in memory,")
     if eds is None:
         return None
     try:

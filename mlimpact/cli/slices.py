@@ -60,16 +60,11 @@ def _write(args, result, kind: str, compared) -> None:
 def _run_engine(args, engine: str) -> int | None:
     """The weak slices counted where the data lives; None when only the memory path can find them
     (multiclass, or slices named with --slice/--slices): DuckDB then reads the source into memory."""
-    from mlimpact.errors import InputError  # noqa: I001 - on use: start-up
-    from mlimpact.slices import default_error_kind  # on use: start-up
+    from mlimpact.slices import default_error_kind  # noqa: I001 - on use: start-up
     from mlimpact.slices.engine_weak import search_weak_slices_engine  # on use: the engine path only
 
-    if args.slice or args.slices:
-        if engine == "spark":
-            raise InputError("slices named with --slice/--slices are compared in memory in this version; use "
-                             "--engine duckdb or memory")
-        return None
-    eds = engine_dataset_or_none(args, engine)
+    eds = engine_dataset_or_none(args, engine, on_rows=(args.slice or args.slices) and (
+        "slices named with --slice/--slices are compared in memory"))
     if eds is None:
         return None
     try:

@@ -61,22 +61,19 @@ def test_large_data_page_summarizes_on_duckdb(page, fresh_streamlit_server, tmp_
     expect(main.get_by_text("Summarized 80,000 rows")).to_be_visible()
     expect(main.get_by_test_id("stDataFrame")).to_have_count(2)
     screenshot(page, "large_data.png")
-    main.get_by_role("button", name="Find weak slices on DuckDB").click()
-    wait_for_app(page)
-    no_exception(page)
-    expect(main.get_by_text("Slices found")).to_be_visible()
+    _step(page, "Find weak slices on DuckDB", main.get_by_text("Slices found"), "large_data_slices.png")
     expect(main.get_by_test_id("stDataFrame")).to_have_count(3)
-    main.get_by_test_id("stDataFrame").nth(2).scroll_into_view_if_needed()
-    screenshot(page, "large_data_slices.png")
-    main.get_by_role("button", name="Count the lanes on DuckDB").click()
+    _step(page, "Count the lanes on DuckDB", main.get_by_text(re.compile("^Automating .* go to review")),
+          "large_data_lanes.png")
+    _step(page, "Compute the value on DuckDB", main.get_by_text(re.compile("value-maximising threshold is 0.0619")),
+          "large_data_impact.png")
+
+
+def _step(page, button: str, shown, shot: str) -> None:
+    """Press a Large data button; its result is shown, scrolled into view, and kept as a screenshot."""
+    page.get_by_test_id("stMain").get_by_role("button", name=button).click()
     wait_for_app(page)
     no_exception(page)
-    expect(main.get_by_text(re.compile("^Automating .* go to review"))).to_be_visible()
-    main.get_by_text(re.compile("^Automating .* go to review")).scroll_into_view_if_needed()
-    screenshot(page, "large_data_lanes.png")
-    main.get_by_role("button", name="Compute the value on DuckDB").click()
-    wait_for_app(page)
-    no_exception(page)
-    expect(main.get_by_text(re.compile("value-maximising threshold is 0.0619"))).to_be_visible()
-    main.get_by_text(re.compile("value-maximising threshold is 0.0619")).scroll_into_view_if_needed()
-    screenshot(page, "large_data_impact.png")
+    expect(shown).to_be_visible()
+    shown.scroll_into_view_if_needed()
+    screenshot(page, shot)
