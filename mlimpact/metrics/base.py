@@ -96,8 +96,13 @@ def _quantile_bin_ids(sorted_values: np.ndarray, n_bins: int, extra_edges=()) ->
 def _cell_moments(flat, size, x):
     """Per-cell count-weighted mean and (population) variance of ``x``; cells laid out flat."""
     cnt = np.bincount(flat, minlength=size).astype(float)
-    s = np.bincount(flat, weights=x, minlength=size)
-    ss = np.bincount(flat, weights=x * x, minlength=size)
+    return _moments_of_sums(cnt, np.bincount(flat, weights=x, minlength=size),
+                            np.bincount(flat, weights=x * x, minlength=size))
+
+
+def _moments_of_sums(cnt, s, ss):
+    """Per-cell mean and (population) variance from rows, sums and sums of squares (0 in empty cells)."""
+    cnt = np.asarray(cnt, dtype=float)
     mu = _ratio(s, cnt)
     var = np.maximum(_ratio(ss, cnt) - mu * mu, 0.0)
     return np.nan_to_num(mu), np.nan_to_num(var)

@@ -3,16 +3,17 @@ the confusion matrix (exact for balanced accuracy, macro and weighted F1) and on
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from mlimpact.engine import multiclass_confusion
 from mlimpact.metrics.base import (
     BOOT_LOSS_BINS,
     NO_ROWS,
     NORMAL_ABOVE,
     _apply_bootstrap,
-    _cell_moments,
     _chunk,
+    _moments_of_sums,
     _Out,
     _proportion,
     _quantile_bin_ids,
@@ -21,7 +22,8 @@ from mlimpact.metrics.base import (
 )
 from mlimpact.metrics.uncertainty import multinomial_resample, run_bootstrap
 
-__all__ = ["DENSE_CELLS_MAX", "class_score_matrix", "class_scores_from_counts"]
+__all__ = ["DENSE_CELLS_MAX", "class_score_matrix", "class_scores_from_counts", "ClassCounts", "class_counts",
+           "multiclass_from_counts", "row_log_loss"]
 
 
 #: above this many confusion cells (groups x classes x classes) the bootstrap resamples only the
@@ -52,16 +54,100 @@ def class_scores_from_counts(tp, support, predicted):
     return bal, macro, weighted
 
 
-def _multiclass(y, proba, pred, classes, codes, G, *, want, opts, attrs):
+@dataclass
+class ClassCounts:
+    """What every multiclass metric of ``G`` groups needs: per class hits, true and predicted counts ``(G, K)``;
+    the confusion cells (the (truth, prediction) pairs that occur: ``pairs`` as ``truth * K + prediction``,
+    their counts ``(G, P)``); with probabilities, top-2 hits and the log loss's sum ``(G,)`` and its bootstrap cells (per
+    group and global loss quantile: rows, sum and sum of squares ``(G, nb)``)."""
+
+    K: int
+    tp: np.ndarray
+    support: np.ndarray
+    predicted: np.ndarray
+    pairs: np.ndarray
+    pair_counts: np.ndarray
+    probabilities: bool = False
+    top2: np.ndarray | None = None
+    loss_sum: np.ndarray | None = None
+    loss_cells: tuple | None = None
+
+    def confusion(self) -> np.ndarray:
+        """Dense confusion counts ``(G, K * K)`` (truth-major)."""
+        cm = np.zeros((self.pair_counts.shape[0], self.K * self.K))
+        cm[:, self.pairs] = self.pair_counts
+        return cm
+
+
+def class_counts(y, proba, pred, K: int, codes, G: int, wanted=("top_2_accuracy", "log_loss")) -> ClassCounts:
+    """The :class:`ClassCounts` of rows: class codes ``y`` and ``pred`` (or the argmax of ``proba``); top-2 hits
+    and loss cells only when ``wanted``."""
     y = np.asarray(y, dtype=np.int64)
-    K = len(classes)
     if pred is None:
         pred = np.argmax(proba, axis=1)
     pred = np.asarray(pred, dtype=np.int64)
-    intervals, compare = opts["intervals"], opts["compare"]
-    dense = G * K * K <= DENSE_CELLS_MAX
-    cm = multiclass_confusion(y, pred, codes, G, K).astype(float) if dense else None
+    codes = np.zeros(len(y), dtype=np.int64) if codes is None else np.asarray(codes, dtype=np.int64)
     tp, support, predicted = _class_counts(y, pred, codes, G, K)
+    pairs, cell = _pairs(y * K + pred, K)
+    pair_counts = np.bincount(codes * len(pairs) + cell, minlength=G * len(pairs)).reshape(G, len(pairs))
+    if proba is None:
+        return ClassCounts(K, tp, support, predicted, pairs, pair_counts)
+    p_true = proba[np.arange(len(y)), y]
+    top2 = loss_sum = cells = None
+    if "top_2_accuracy" in wanted:
+        top2 = _top2_hits(proba, p_true, y, codes, G)
+    if "log_loss" in wanted:
+        loss = row_log_loss(p_true)
+        loss_sum = np.bincount(codes, weights=loss, minlength=G)
+        cells = _loss_cells(loss, codes, G)
+    return ClassCounts(K, tp, support, predicted, pairs, pair_counts, True, top2, loss_sum, cells)
+
+
+def _pairs(flat, K):
+    """The distinct (truth, prediction) pairs (ascending) and each row's index among them (``np.unique``'s)."""
+    if K * K > DENSE_CELLS_MAX:
+        return np.unique(flat, return_inverse=True)
+    occurs = np.bincount(flat, minlength=K * K)
+    pairs = np.flatnonzero(occurs)
+    index = np.zeros(K * K, dtype=np.int64)
+    index[pairs] = np.arange(len(pairs))
+    return pairs, index[flat]
+
+
+def _top2_hits(proba, p_true, y, codes, G):
+    """Rows per group whose true class is among the two most probable."""
+    K = proba.shape[1]
+    # sklearn's tie order: stable ascending argsort reversed, so among ties the later class wins
+    above = (proba > p_true[:, None]).sum(axis=1)
+    tied_later = ((proba == p_true[:, None]) & (np.arange(K) > y[:, None])).sum(axis=1)
+    return np.bincount(codes, weights=(above + tied_later) < 2, minlength=G)
+
+
+def _loss_cells(loss, codes, G):
+    """Rows, sums and sums of squares of the per-row loss per (group, global loss quantile)."""
+    order = np.argsort(loss)
+    bins_sorted, nb = _quantile_bin_ids(loss[order], BOOT_LOSS_BINS)
+    bins = np.empty_like(bins_sorted)
+    bins[order] = bins_sorted
+    flat = codes * nb + bins
+    return tuple(np.bincount(flat, weights=w, minlength=G * nb).reshape(G, nb) for w in (None, loss, loss * loss))
+
+
+def row_log_loss(p_true: np.ndarray) -> np.ndarray:
+    """Per-row log loss from the probability of the true class (scikit-learn's clipping)."""
+    eps = np.finfo(float).eps
+    return -np.log(np.clip(p_true, eps, 1 - eps))
+
+
+def _multiclass(y, proba, pred, classes, codes, G, *, want, opts, attrs):
+    return multiclass_from_counts(class_counts(y, proba, pred, len(classes), codes, G, want), G, want=want,
+                                  opts=opts, attrs=attrs)
+
+
+def multiclass_from_counts(c: ClassCounts, G: int, *, want, opts, attrs):
+    """Every multiclass metric of ``G`` groups, with intervals and tests, from their :class:`ClassCounts`."""
+    intervals, compare = opts["intervals"], opts["compare"]
+    tp, support, predicted = c.tp, c.support, c.predicted
     n = support.sum(axis=1)
     outs = {name: _Out(G) for name in want}
     for o in outs.values():
@@ -77,32 +163,22 @@ def _multiclass(y, proba, pred, classes, codes, G, *, want, opts, attrs):
             outs[name].value = v
             if compare:
                 outs[name].rest = r
-    loss = None
     for name in ("log_loss", "top_2_accuracy"):
-        if name in outs and proba is None:
+        if name in outs and not c.probabilities:
             outs[name].explain(np.ones(G, bool), f"{name} needs per-class probabilities; none were given")
-    if proba is not None:
-        p_true = proba[np.arange(len(y)), y]
+    if c.probabilities:
         if "log_loss" in outs:
-            eps = np.finfo(float).eps
-            loss = -np.log(np.clip(p_true, eps, 1 - eps))
-            s = np.bincount(codes, weights=loss, minlength=G)
+            s = c.loss_sum
             outs["log_loss"].value = _ratio(s, n)
             if compare:
                 outs["log_loss"].rest = _ratio(s.sum() - s, n.sum() - n)
         if "top_2_accuracy" in outs:
-            # sklearn's tie order: stable ascending argsort reversed, so among ties the later class wins
-            above = (proba > p_true[:, None]).sum(axis=1)
-            tied_later = ((proba == p_true[:, None]) & (np.arange(K) > y[:, None])).sum(axis=1)
-            hit = (above + tied_later) < 2
-            _proportion(outs["top_2_accuracy"], np.bincount(codes, weights=hit, minlength=G), n,
-                        intervals=intervals, compare=compare)
-
+            _proportion(outs["top_2_accuracy"], c.top2, n, intervals=intervals, compare=compare)
     boot = [m for m in ("balanced_accuracy", "macro_f1", "weighted_f1") if m in outs]
     if boot and (intervals or compare):
-        _confusion_bootstrap(outs, boot, cm if dense else None, (y, pred, codes, G, K), opts, attrs)
-    if loss is not None and (intervals or compare):
-        _mean_bootstrap(outs, {"log_loss": loss}, loss, codes, G, n, opts, attrs, seed_offset=1)
+        _confusion_bootstrap(outs, boot, c, G, opts, attrs)
+    if c.loss_cells is not None and (intervals or compare):
+        _mean_bootstrap(outs, "log_loss", c.loss_cells, G, n, opts, attrs, seed_offset=1)
     return outs, n, n.copy()
 
 
@@ -124,23 +200,18 @@ def _per_class(m, cls, K, keep=None):
     return np.bincount(idx, weights=w.reshape(-1), minlength=b * G * K).reshape(b, G, K)
 
 
-def _confusion_bootstrap(outs, boot, cm, rows, opts, attrs) -> None:
-    """Percentile intervals of balanced accuracy and macro/weighted F1 from resampled confusion cells.
-
-    ``cm`` dense ``(G, K, K)``, or ``None``: then the cells are the (truth, prediction) pairs that occur.
-    """
-    y, pred, codes, G, K = rows
-    compare, names = opts["compare"], ("balanced_accuracy", "macro_f1", "weighted_f1")
-    if cm is not None:
-        counts = cm.reshape(G, K * K)
+def _confusion_bootstrap(outs, boot, c: ClassCounts, G: int, opts, attrs) -> None:
+    """Percentile intervals of balanced accuracy and macro/weighted F1 from resampled confusion cells: every
+    (truth, prediction) cell while they are few (:data:`DENSE_CELLS_MAX`), else the pairs that occur."""
+    K, compare, names = c.K, opts["compare"], ("balanced_accuracy", "macro_f1", "weighted_f1")
+    if G * K * K <= DENSE_CELLS_MAX:
+        counts = c.confusion()
 
         def scores(m):
             return class_score_matrix(m.reshape(m.shape[0], G, K, K))
     else:
-        codes = np.zeros(len(y), dtype=np.int64) if codes is None else np.asarray(codes, dtype=np.int64)
-        pairs, cell = np.unique(y * K + pred, return_inverse=True)
-        counts = np.bincount(codes * len(pairs) + cell, minlength=G * len(pairs)).reshape(G, len(pairs))
-        truth, guess = pairs // K, pairs % K
+        counts = c.pair_counts
+        truth, guess = c.pairs // K, c.pairs % K
         hit = (truth == guess).astype(float)
 
         def scores(m):
@@ -160,29 +231,23 @@ def _confusion_bootstrap(outs, boot, cm, rows, opts, attrs) -> None:
     _apply_bootstrap(outs, boot, reps, {}, opts)
 
 
-def _mean_bootstrap(outs, stats, bin_by, codes, G, n, opts, attrs, *, seed_offset):
-    """Bootstrap of per-row means on (group x quantile bin of ``bin_by``) cells with within-cell terms."""
-    order = np.argsort(bin_by)
-    bins_sorted, nb = _quantile_bin_ids(bin_by[order], BOOT_LOSS_BINS)
-    bins = np.empty_like(bins_sorted)
-    bins[order] = bins_sorted
-    flat = codes.astype(np.int64) * nb + bins
-    counts = np.bincount(flat, minlength=G * nb).reshape(G, nb)
-    mom = {k: tuple(a.reshape(G, nb) for a in _cell_moments(flat, G * nb, x)) for k, x in stats.items()}
+def _mean_bootstrap(outs, name, cells, G, n, opts, attrs, *, seed_offset):
+    """Bootstrap of a per-row mean on (group x quantile bin) cells: rows, sums and sums of squares ``(G, nb)``,
+    the within-cell spread drawn as a normal term."""
+    counts, s, ss = cells
+    mu, var = _moments_of_sums(counts, s, ss)
     compare = opts["compare"]
     n_all = n.sum()
 
     def replicate(rng, b):
         m = multinomial_resample(counts, b, rng, normal_above=NORMAL_ABOVE)
-        res = {}
-        for k, (mu, var) in mom.items():
-            s = _resampled_sum(m, mu, var, rng)
-            res[k] = s / n
-            if compare:
-                res[k + "_rest"] = (s.sum(axis=1, keepdims=True) - s) / (n_all - n)
+        total = _resampled_sum(m, mu, var, rng)
+        res = {name: total / n}
+        if compare:
+            res[name + "_rest"] = (total.sum(axis=1, keepdims=True) - total) / (n_all - n)
         return res
 
     reps, used = run_bootstrap(replicate, n_boot=opts["n_boot"], seed=opts["seed"] + seed_offset,
-                               time_budget_s=opts["time_budget_s"], chunk=_chunk(G, nb))
+                               time_budget_s=opts["time_budget_s"], chunk=_chunk(G, counts.shape[1]))
     attrs["n_boot"] = min(attrs.get("n_boot", used), used)
-    _apply_bootstrap(outs, list(stats), reps, {}, opts)
+    _apply_bootstrap(outs, [name], reps, {}, opts)
