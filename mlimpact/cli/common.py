@@ -123,7 +123,7 @@ def load_engine_dataset(args: argparse.Namespace, engine: str, *, quiet: bool = 
 
 def engine_dataset_or_none(args: argparse.Namespace, engine: str, *, on_rows: str | None = None):
     """:func:`load_engine_dataset`, or None when only the memory path can compute it: options evaluated on rows
-    (``on_rows`` says which, for Spark's message) or a multiclass task. DuckDB then reads the source into memory
+    (``on_rows`` says which, for Spark's message) or a binary task without a score. DuckDB then reads the source into memory
     within the budget; Spark says so in one line."""
     from mlimpact.engine.dataset import NotOnEngine  # noqa: I001 - on use: start-up
     from mlimpact.errors import InputError  # on use: start-up

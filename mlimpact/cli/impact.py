@@ -70,7 +70,7 @@ def _write(args, report, within) -> None:
 
 def _on_engine(args, engine: str, costs):
     """The analysis counted where the data lives; None when only the memory path can make it (a rule or named
-    slices: expressions evaluated on rows; multiclass): DuckDB then reads the source into memory."""
+    slices: expressions evaluated on rows): DuckDB then reads the source into memory."""
     from mlimpact.impact.engine_impact import analyze_impact_engine  # on use: the engine path only
 
     on_rows = args.rule or args.slice or args.slices

@@ -59,7 +59,8 @@ def _write(args, result, kind: str, compared) -> None:
 
 def _run_engine(args, engine: str) -> int | None:
     """The weak slices counted where the data lives; None when only the memory path can find them
-    (multiclass, or slices named with --slice/--slices): DuckDB then reads the source into memory."""
+    (slices named with --slice/--slices, or a binary task without a score): DuckDB then reads the source into
+    memory."""
     from mlimpact.slices import default_error_kind  # noqa: I001 - on use: start-up
     from mlimpact.slices.engine_weak import search_weak_slices_engine  # on use: the engine path only
 

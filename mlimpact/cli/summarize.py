@@ -61,8 +61,8 @@ def run(args) -> int:
     return EXIT_OK
 
 
-_WHY = "the engines compute the summary JSON of binary tasks with a score and of regressions; reports and multiclass " \
-       "are computed in memory in this version"
+_WHY = "the engines compute the summary JSON of binary tasks with a score, multiclass and regression; reports and " \
+       "binary tasks with only a predicted class are computed in memory in this version"
 
 
 def _run_engine(args, engine: str) -> int | None:

@@ -17,6 +17,12 @@ from pathlib import Path
 import pandas as pd
 
 from mlimpact.engine.backends import open_backend
+from mlimpact.engine.multiclass_tables import (
+    REASONS,
+    multiclass_keys,
+    multiclass_spec,
+    multiclass_tables_many,
+)
 from mlimpact.engine.regression_tables import RegressionSpec, regression_keys, regression_tables_many
 from mlimpact.engine.sources import (
     CSV_SUFFIXES,
@@ -25,7 +31,7 @@ from mlimpact.engine.sources import (
     SourceSpec,
     resolve_source,
 )
-from mlimpact.engine.sql import finite, ident, literal
+from mlimpact.engine.sql import finite, ident, literal, number_type
 from mlimpact.engine.tables import BinarySpec, binary_tables_many, score_keys
 from mlimpact.errors import InputError
 from mlimpact.io.build import binary_label_classes
@@ -39,8 +45,6 @@ __all__ = ["EngineDataset", "engine_time_span", "NotOnEngine", "open_engine_data
 #: rows read to infer roles (column names, types and a first look at the values)
 ROLE_SAMPLE_ROWS = 20_000
 MAX_LABEL_VALUES = 1_000
-_NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "UTINYINT",
-                 "USMALLINT", "UINTEGER", "UBIGINT", "INT", "LONG", "SHORT", "BYTE")
 
 
 @dataclass
@@ -52,7 +56,7 @@ class EngineDataset:
     fingerprint: str
     roles: Roles
     task: str
-    classes: tuple[str, str]
+    classes: tuple[str, ...]
     spec: BinarySpec
     n_total: int
     exclusions: dict[str, int]
@@ -91,8 +95,7 @@ class EngineDataset:
 
     def is_numeric(self, column: str) -> bool:
         """Whether the engine holds ``column`` as numbers (not booleans)."""
-        t = str(self.column_types.get(column, "")).upper()
-        return t.startswith(_NUMBER_TYPES) and not t.startswith("BOOL")
+        return number_type(self.column_types.get(column, ""))
 
     def close(self) -> None:
         self.backend.close()
@@ -117,10 +120,8 @@ def _roles(backend, name: str, changes: Mapping | None) -> tuple[Roles, list[str
     if roles.label is None:
         raise InputError(f"{name}: no label column chosen; pick the column with the true outcome (--label)")
     task = roles.task or infer_task(sample[roles.label], class_scores=roles.class_scores)[0]
-    if task not in ("binary", "regression"):
-        raise NotOnEngine(f"{name}: the label `{roles.label}` reads as a {task} task; the duckdb and spark engines "
-                          "compute binary and regression metrics in this version; use --engine memory (the file "
-                          "must fit in memory)")
+    if task == "multiclass":
+        return roles.replace(task="multiclass", positive=None), inferred, sample
     if task == "regression":
         if (roles.prediction or roles.score) is None:
             raise InputError(f"{name}: no prediction column chosen; pick the model's predicted values (--prediction)")
@@ -149,6 +150,8 @@ def _prepare(backend, src, changes, threshold) -> EngineDataset:
     types = backend.columns()
     if roles.task == "regression":
         return _prepare_regression(backend, src, roles, inferred, types)
+    if roles.task == "multiclass":
+        return _prepare_multiclass(backend, src, roles, inferred, types)
     label, score = ident(roles.label), ident(roles.score)
     counts = backend.query(f"SELECT {label} AS v, count(*) AS n FROM src GROUP BY 1 ORDER BY 2 DESC "
                            f"LIMIT {MAX_LABEL_VALUES + 1}")
@@ -164,7 +167,7 @@ def _prepare(backend, src, changes, threshold) -> EngineDataset:
     found = binary_label_classes(by_value, roles.positive, roles.label)
     if found.problem:
         raise InputError(f"{name}: {found.problem}")
-    if not _numeric_type(types.get(roles.score, "")):
+    if not number_type(types.get(roles.score, "")):
         raise InputError(f"{name}: column `{roles.score}` (score): values are not numbers (type "
                          f"{types.get(roles.score)}); pick the model's score column")
     raw = counts["v"].tolist()
@@ -206,7 +209,7 @@ def _prepare_regression(backend, src, roles, inferred, types) -> EngineDataset:
     """Numbers for truth and prediction; rows excluded by the memory path's reasons, in its order."""
     name, pred_col = src.name, roles.prediction or roles.score
     for col, role in ((roles.label, "label"), (pred_col, "prediction")):
-        if not _numeric_type(types.get(col, "")):
+        if not number_type(types.get(col, "")):
             raise InputError(f"{name}: column `{col}` ({role}): values are not numbers (type {types.get(col)}); a "
                              "regression's label and prediction must be numbers")
     y, p = ident(roles.label), ident(pred_col)
@@ -221,6 +224,17 @@ def _prepare_regression(backend, src, roles, inferred, types) -> EngineDataset:
     return EngineDataset(backend, name, src.fingerprint, roles, "regression", (), spec, total, exclusions,
                          notes=list(src.notes), inferred=inferred, column_types=types,
                          unlabelled=f"({y} IS NULL OR isnan(CAST({y} AS DOUBLE))) AND {finite(p)}")
+
+
+def _prepare_multiclass(backend, src, roles, inferred, types) -> EngineDataset:
+    """The classes and the rows used, by the memory path's rules (:mod:`mlimpact.engine.multiclass_tables`)."""
+    try:
+        spec, classes, reason, unlabelled = multiclass_spec(backend, roles, types)
+    except InputError as exc:
+        raise InputError(f"{src.name}: {exc}") from None
+    total, exclusions = _excluded(backend, src.name, reason, REASONS, "prediction")
+    return EngineDataset(backend, src.name, src.fingerprint, roles, "multiclass", classes, spec, total, exclusions,
+                         notes=list(src.notes), inferred=inferred, column_types=types, unlabelled=unlabelled)
 
 
 def engine_time_span(eds: EngineDataset) -> tuple[pd.Timestamp, pd.Timestamp, float] | None:
@@ -239,15 +253,19 @@ def engine_time_span(eds: EngineDataset) -> tuple[pd.Timestamp, pd.Timestamp, fl
 
 
 def global_keys(eds: EngineDataset):
-    """The whole data's picture the groupings need: score keys (binary) or quantile edges (regression)."""
+    """The whole data's picture the groupings need: score keys (binary), quantile edges (regression) or the
+    log loss's edges (multiclass)."""
     if eds.task == "regression":
         return regression_keys(eds.backend, eds.spec)
+    if eds.task == "multiclass":
+        return multiclass_keys(eds.backend, eds.spec)
     return score_keys(eds.backend, eds.spec)
 
 
 def count_groupings(eds: EngineDataset, keys, groupings, *, where: str | None = None) -> list:
     """Every grouping's tables (``(group_sql, hint)`` pairs) in one scan, for the dataset's task."""
-    count = regression_tables_many if eds.task == "regression" else binary_tables_many
+    count = {"regression": regression_tables_many, "multiclass": multiclass_tables_many}.get(eds.task,
+                                                                                          binary_tables_many)
     return count(eds.backend, eds.spec, keys, groupings, where=where)
 
 
@@ -257,11 +275,6 @@ def _nan(v) -> bool:
 
 def _literals(values) -> str:
     return ", ".join(literal(v.item() if hasattr(v, "item") else v) for v in values)
-
-
-def _numeric_type(t) -> bool:
-    t = str(t).upper()
-    return t.startswith(_NUMBER_TYPES) and not t.startswith("BOOL")
 
 
 #: ``--engine auto`` computes in memory when the source's estimated in-memory size is at most this many

@@ -3,14 +3,16 @@
 :func:`confident_mistakes` is the Review page's "most confident mistakes first"
 (:func:`mlimpact.review.rows.review_rows`) as one ``ORDER BY ... LIMIT`` where the data lives: binary —
 flagged negatives and missed positives, the model's probability of its decision first (distance from the
-threshold for other scores); regression — the largest misses first.
+threshold for other scores); multiclass — wrong classes, the probability of the predicted class first (the
+predicted class's name beside them); regression — the largest misses first.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from mlimpact.engine.sql import ident
+from mlimpact.engine.multiclass_tables import predicted_sql
+from mlimpact.engine.sql import ident, literal
 from mlimpact.io.decision import decide_sql
 
 __all__ = ["confident_mistakes", "MAX_FETCH"]
@@ -29,6 +31,8 @@ def confident_mistakes(eds, *, n: int = 50, probabilities: bool = True) -> pd.Da
                f"WHERE {spec.where}"
         return eds.backend.query(f"SELECT * FROM ({base}) t ORDER BY mli_miss DESC LIMIT {n}").rename(
             columns={"mli_miss": "miss"})
+    if eds.task == "multiclass":
+        return _wrong_classes(eds, columns, n)
     decision = decide_sql(f"CAST({spec.score} AS DOUBLE)", spec.threshold)
     s = f"CAST({spec.score} AS DOUBLE)"
     confidence = (f"CASE WHEN mli_d = 1 THEN {s} ELSE 1 - {s} END" if probabilities
@@ -39,3 +43,20 @@ def confident_mistakes(eds, *, n: int = 50, probabilities: bool = True) -> pd.Da
            f"{confidence} AS mli_confidence FROM ({base}) t WHERE mli_d <> mli_y "
            f"ORDER BY mli_confidence DESC LIMIT {n}")
     return eds.backend.query(sql).rename(columns={"mli_error": "error", "mli_confidence": "confidence"})
+
+
+def _wrong_classes(eds, columns: str, n: int) -> pd.DataFrame:
+    """Rows whose predicted class is not the true one, the predicted class's probability first (0 without
+    probabilities, as in memory)."""
+    spec = eds.spec
+    pred = predicted_sql(spec)
+    named = "CASE mli_p " + " ".join(f"WHEN {j} THEN {literal(c)}" for j, c in enumerate(eds.classes)) + " END"
+    confidence = ("CASE mli_p " + " ".join(f"WHEN {j} THEN mli_q{j}" for j in range(len(spec.probs))) + " END"
+                  if spec.probs else "0.0")
+    base = f"SELECT {columns}, {pred} AS mli_p, {spec.y} AS mli_y" + "".join(
+        f", {p} AS mli_q{j}" for j, p in enumerate(spec.probs)) + f" FROM src WHERE {spec.where}"
+    sql = (f"SELECT {columns}, {named} AS mli_class, 'wrong_class' AS mli_error, {confidence} AS mli_confidence "
+           f"FROM ({base}) t "
+           f"WHERE mli_p <> mli_y ORDER BY mli_confidence DESC LIMIT {n}")
+    return eds.backend.query(sql).rename(columns={"mli_class": "predicted_class", "mli_error": "error",
+                                                  "mli_confidence": "confidence"})

@@ -14,11 +14,23 @@ import sqlglot
 from sqlglot import exp
 
 __all__ = ["ident", "literal", "to_dialect", "quantiles_sql", "order_statistics_sql", "epoch_ns", "double",
-           "finite", "bin_index", "LOG_EPS", "loss_sql", "group_by_sets"]
+           "finite", "bin_index", "LOG_EPS", "loss_sql", "group_by_sets", "number_type"]
 
 #: scikit-learn's clipping of probabilities in log loss (``np.finfo(float).eps``)
 LOG_EPS = 2.220446049250313e-16
 _MAX_DOUBLE = "1.7976931348623157e308"
+_NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "UTINYINT",
+                 "USMALLINT", "UINTEGER", "UBIGINT", "INT", "LONG", "SHORT", "BYTE", "REAL")
+
+
+def number_type(t) -> bool:
+    """Whether an engine's column type holds numbers (not booleans).
+
+    >>> number_type("DOUBLE"), number_type("VARCHAR"), number_type("BOOLEAN")
+    (True, False, False)
+    """
+    t = str(t).upper()
+    return t.startswith(_NUMBER_TYPES) and not t.startswith("BOOL")
 
 
 def ident(name: str) -> str:

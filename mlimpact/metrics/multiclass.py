@@ -59,7 +59,8 @@ class ClassCounts:
     """What every multiclass metric of ``G`` groups needs: per class hits, true and predicted counts ``(G, K)``;
     the confusion cells (the (truth, prediction) pairs that occur: ``pairs`` as ``truth * K + prediction``,
     their counts ``(G, P)``); with probabilities, top-2 hits and the log loss's sum ``(G,)`` and its bootstrap cells (per
-    group and global loss quantile: rows, sum and sum of squares ``(G, nb)``)."""
+    group and global loss quantile: rows, sum and sum of squares of the loss minus the bin's shift ``(G, nb)``,
+    and the shifts ``(nb,)``)."""
 
     K: int
     tp: np.ndarray
@@ -124,13 +125,21 @@ def _top2_hits(proba, p_true, y, codes, G):
 
 
 def _loss_cells(loss, codes, G):
-    """Rows, sums and sums of squares of the per-row loss per (group, global loss quantile)."""
+    """Per (group, global loss quantile): rows, and the sum and sum of squares of each row's loss minus its
+    bin's *shift*, the bin's smallest loss (the smallest of all, then each edge), so a bin of equal losses has
+    no spread in any order of summation; and the shifts."""
     order = np.argsort(loss)
-    bins_sorted, nb = _quantile_bin_ids(loss[order], BOOT_LOSS_BINS)
+    ranked = loss[order]
+    bins_sorted, nb = _quantile_bin_ids(ranked, BOOT_LOSS_BINS)
     bins = np.empty_like(bins_sorted)
     bins[order] = bins_sorted
+    first = np.searchsorted(bins_sorted, np.arange(nb), side="left")
+    shifts = np.where(first < len(ranked), ranked[np.minimum(first, len(ranked) - 1)], 0.0) if len(ranked) \
+        else np.zeros(nb)
+    d = loss - shifts[bins]
     flat = codes * nb + bins
-    return tuple(np.bincount(flat, weights=w, minlength=G * nb).reshape(G, nb) for w in (None, loss, loss * loss))
+    counts, s, ss = (np.bincount(flat, weights=w, minlength=G * nb).reshape(G, nb) for w in (None, d, d * d))
+    return counts, s, ss, shifts
 
 
 def row_log_loss(p_true: np.ndarray) -> np.ndarray:
@@ -177,7 +186,7 @@ def multiclass_from_counts(c: ClassCounts, G: int, *, want, opts, attrs):
     boot = [m for m in ("balanced_accuracy", "macro_f1", "weighted_f1") if m in outs]
     if boot and (intervals or compare):
         _confusion_bootstrap(outs, boot, c, G, opts, attrs)
-    if c.loss_cells is not None and (intervals or compare):
+    if c.loss_cells is not None and "log_loss" in outs and (intervals or compare):
         _mean_bootstrap(outs, "log_loss", c.loss_cells, G, n, opts, attrs, seed_offset=1)
     return outs, n, n.copy()
 
@@ -232,10 +241,11 @@ def _confusion_bootstrap(outs, boot, c: ClassCounts, G: int, opts, attrs) -> Non
 
 
 def _mean_bootstrap(outs, name, cells, G, n, opts, attrs, *, seed_offset):
-    """Bootstrap of a per-row mean on (group x quantile bin) cells: rows, sums and sums of squares ``(G, nb)``,
-    the within-cell spread drawn as a normal term."""
-    counts, s, ss = cells
+    """Bootstrap of a per-row mean on (group x quantile bin) cells: rows, sums and sums of squares ``(G, nb)``
+    of the values minus their bin's shift ``(nb,)``, the within-cell spread drawn as a normal term."""
+    counts, s, ss, shifts = cells
     mu, var = _moments_of_sums(counts, s, ss)
+    mu = mu + shifts
     compare = opts["compare"]
     n_all = n.sum()
 

@@ -14,16 +14,18 @@ import numpy as np
 import pandas as pd
 
 from mlimpact.engine import binning_error, rank_statistics_from_runs
+from mlimpact.engine.multiclass_tables import MulticlassTables
 from mlimpact.engine.regression_tables import RegressionTables
 from mlimpact.engine.tables import BinaryTables
 from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.metrics.binary import binary_from_cells, binary_plan
 from mlimpact.metrics.binary_cells import _Cells
 from mlimpact.metrics.compute import _assemble
+from mlimpact.metrics.multiclass import ClassCounts, multiclass_from_counts
 from mlimpact.metrics.registry import METRICS, metrics_for_task
 from mlimpact.metrics.regression import RegressionStats, regression_from_stats
 
-__all__ = ["metrics_from_tables", "losses_for_range", "regression_stats_from_tables"]
+__all__ = ["metrics_from_tables", "losses_for_range", "regression_stats_from_tables", "class_counts_from_tables"]
 
 
 def losses_for_range(lo: float, hi: float) -> tuple[str, ...]:
@@ -64,19 +66,24 @@ def metrics_from_tables(tables: BinaryTables, codes, n_groups: int, *, threshold
                         metrics=None, intervals: bool = True, seed: int = 0, n_boot: int = 1000,
                         time_budget_s: float | None = 0.1, compare_to_rest: bool = False,
                         min_group_size: int = 30) -> pd.DataFrame:
-    """:func:`mlimpact.metrics.compute_metrics`'s table for a binary score or a regression, from an engine's counts.
+    """:func:`mlimpact.metrics.compute_metrics`'s table for a binary score, a multiclass task or a regression,
+    from an engine's counts.
 
     ``codes``: the group (0..n_groups-1) of each row of ``tables``. Returns the same columns and
     ``attrs``, plus a ``max_error`` column (NaN but for ROC AUC and average precision) when the scores were binned.
     """
     codes = np.asarray(codes, dtype=np.int64)
     G = int(n_groups)
-    task = "regression" if isinstance(tables, RegressionTables) else "binary"
+    task = "regression" if isinstance(tables, RegressionTables) else \
+        "multiclass" if isinstance(tables, MulticlassTables) else "binary"
     want = [m for m in metrics_for_task(task) if metrics is None or m in metrics]
     opts = {"intervals": bool(intervals), "compare": bool(compare_to_rest), "seed": int(seed), "n_boot": int(n_boot),
             "time_budget_s": time_budget_s, "order": None}
     attrs: dict = {}
-    if task == "regression":
+    if task == "multiclass":
+        outs, n, positives = multiclass_from_counts(class_counts_from_tables(tables, codes, G), G, want=want,
+                                                    opts=opts, attrs=attrs)
+    elif task == "regression":
         outs, n, positives = regression_from_stats(regression_stats_from_tables(tables, codes, G), G, want=want,
                                                    opts=opts, attrs=attrs)
     else:
@@ -122,3 +129,30 @@ def regression_stats_from_tables(tables: RegressionTables, codes: np.ndarray, G:
                                                     ("mae", "mean_error", "rmse", "mape")},
                            zero_truth=np.bincount(codes, weights=tables.zeros, minlength=G) > 0, sst=sst, s1=s1, s2=s2,
                            cells=cells.astype(np.int64), cell_sums=cell_sums)
+
+
+def class_counts_from_tables(tables: MulticlassTables, codes: np.ndarray, G: int) -> ClassCounts:
+    """The memory path's :class:`ClassCounts` from an engine's counts (``codes``: each result row's group)."""
+    K, w = tables.keys.K, tables.n
+    base = codes * K
+
+    def per_class(cls, weights):
+        return np.bincount(base + cls, weights=weights, minlength=G * K).reshape(G, K)
+
+    support, predicted = per_class(tables.y, w), per_class(tables.pred, w)
+    tp = per_class(tables.y, w * (tables.y == tables.pred))
+    flat = tables.y * K + tables.pred
+    pairs = np.unique(flat)
+    at = np.searchsorted(pairs, flat)
+    pair_counts = np.bincount(codes * len(pairs) + at, weights=w, minlength=G * len(pairs))
+    pair_counts = pair_counts.reshape(G, len(pairs)).astype(np.int64)
+    if not tables.probabilities:
+        return ClassCounts(K, tp, support, predicted, pairs, pair_counts)
+    nb = len(tables.keys.loss_edges) + 1
+    cell = codes * nb + tables.cell
+    cells = tuple(np.bincount(cell, weights=a, minlength=G * nb).reshape(G, nb)
+                  for a in (w, tables.shifted_sum, tables.shifted_sq))
+    return ClassCounts(K, tp, support, predicted, pairs, pair_counts, True,
+                       np.bincount(codes, weights=w * tables.hit, minlength=G),
+                       np.bincount(codes, weights=tables.loss_sum, minlength=G),
+                       (cells[0].astype(np.int64), *cells[1:], tables.keys.shifts))

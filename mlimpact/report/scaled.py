@@ -43,11 +43,12 @@ def summarize_engine(eds, *, segments=None, metrics=None, seed: int = 0, min_siz
     columns = list(segments if segments is not None else eds.roles.segments)
     total = 4
     say = progress or (lambda done, total, what: None)
-    regression = eds.task == "regression"
     keys = prepare_engine(eds)
-    say(1, total, "truth and error quantiles" if regression else "score range and distinct scores")
-    if regression:
-        metrics = list(metrics) if metrics else metric_names("regression", has_score=False, probabilities=False,
+    say(1, total, {"regression": "truth and error quantiles", "multiclass": "rows and log-loss quantiles"}.get(
+        eds.task, "score range and distinct scores"))
+    if eds.task != "binary":
+        metrics = list(metrics) if metrics else metric_names(eds.task, has_score=False, probabilities=False,
+                                                             has_proba=bool(getattr(eds.spec, "probs", ())),
                                                              contract=True)
     else:
         metrics = list(metrics) if metrics else metric_names("binary", has_score=True,
@@ -60,7 +61,7 @@ def summarize_engine(eds, *, segments=None, metrics=None, seed: int = 0, min_siz
     tables = counted[0]
     overall = in_metric_order(metrics_from_tables(tables, np.zeros(len(tables.n), dtype=np.int64), 1,
                                                   threshold=threshold, metrics=metrics, seed=seed), metrics)
-    if not regression and not all(t.exact for t in counted):
+    if eds.task == "binary" and not all(t.exact for t in counted):
         coarsest = min(t.n_keys for t in counted if not t.exact)
         eds.notes.append(f"{keys.distinct:,} distinct scores: where a segment column has many values, ROC AUC and "
                          f"average precision come from score bins (at least {coarsest:,}), each with its largest "

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from mlimpact import trace
+from mlimpact.engine.multiclass_tables import predicted_sql, true_prob_sql
 from mlimpact.engine.sql import double, ident, literal
 from mlimpact.errors import InputError
 from mlimpact.io import MISSING_LABEL
@@ -82,6 +83,12 @@ def _error_sql(eds, kind: str) -> tuple[str, bool]:
     spec = eds.spec
     if kind == "absolute_error":
         return f"abs(CAST({spec.pred} AS DOUBLE) - CAST({spec.y} AS DOUBLE))", False
+    if eds.task == "multiclass":
+        if kind == "misclassification":
+            return f"CASE WHEN ({predicted_sql(spec)}) <> ({spec.y}) THEN 1 ELSE 0 END", True
+        if not spec.probs:
+            raise InputError("log loss needs one probability column per class")
+        return f"-ln(greatest(least({true_prob_sql(spec)}, {double(1.0)}), {double(1e-15)}))", False
     if kind == "log_loss":
         lo, hi = eds.backend.query(f"SELECT min({spec.score}) AS lo, max({spec.score}) AS hi FROM src "
                                    f"WHERE {spec.where}").iloc[0]

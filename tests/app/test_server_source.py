@@ -132,6 +132,36 @@ def test_large_data_page_summarizes_a_folder_above_the_budget_on_duckdb(server, 
     assert any("`..` is not allowed" in e.value.replace("\\", "") for e in at.error)
 
 
+def test_large_data_page_summarizes_a_multiclass_folder_on_duckdb(server, monkeypatch):
+    """The support-tickets sample as a folder above the budget: the memory path's headline numbers, weak slices,
+    a metric over time and the most confident wrong classes, counted on DuckDB; lanes and value say why not."""
+    monkeypatch.setenv("MLIMPACT_MEMORY_BUDGET", "1000")
+    (server / "data" / "tickets").mkdir()
+    pd.read_csv(sample_path("support")).to_parquet(server / "data" / "tickets" / "part-0.parquet")
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    at.switch_page("pages/large.py").run()
+    at.radio(key="large_kind").set_value("A file or folder").run()
+    at.text_input(key="large_path").input("tickets")
+    at.main.button[0].click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    overall = at.dataframe[0].value.set_index("metric")
+    assert round(overall.loc["accuracy", "value"], 5) == 0.79195  # the memory path's (tests/golden)
+    assert round(overall.loc["log_loss", "value"], 4) == 0.5217 and overall.loc["macro_f1", "low"] < 0.7342
+    assert any("multiclass" in c.value for c in at.main.caption)
+    assert any("need a binary task" in i.value for i in at.info) and any("binary decision" in i.value for i in at.info)
+    _press(at, "Find weak slices on DuckDB")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.dataframe[2].value["finding"].iloc[0].startswith("language = pt")  # as `slices` on the sample
+    at.selectbox(key="large_metric").set_value("macro_f1")
+    _press(at, "Compute over time on DuckDB")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert len(at.dataframe[-1].value) >= 8
+    at.button(key="large_fetch").click().run()
+    assert not at.exception and not at.error
+    mistakes = at.dataframe[-1].value
+    assert len(mistakes) == 50 and set(mistakes["error"]) == {"wrong_class"} and mistakes["confidence"].is_monotonic_decreasing
+
+
 def _press(at: AppTest, label: str) -> None:
     next(b for b in at.main.button if b.label == label).click().run()
 

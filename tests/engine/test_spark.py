@@ -61,6 +61,19 @@ def test_spark_check_prints_the_memory_paths_results(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out) == memory
 
 
+def test_spark_multiclass_gives_the_memory_paths_summary(tmp_path, capsys, monkeypatch):
+    import mlimpact.metrics.multiclass as multiclass  # noqa: I001 - the multiclass bootstrap, without a time budget
+
+    real = multiclass.run_bootstrap
+    monkeypatch.setattr(multiclass, "run_bootstrap", lambda replicate, *, n_boot, seed, time_budget_s, chunk: real(
+        replicate, n_boot=n_boot, seed=seed, time_budget_s=None, chunk=chunk))
+    pd.read_csv(sample_path("support")).to_parquet(tmp_path / "t.parquet")
+    assert main(["summarize", str(tmp_path / "t.parquet"), "--engine", "spark"]) == 0
+    spark = json.loads(capsys.readouterr().out)
+    dataset, _ = load(sample_path("support"))
+    assert_same_summary(summarize(dataset, seed=0), spark)
+
+
 def test_spark_regression_gives_the_memory_paths_summary(tmp_path, capsys):
     pd.read_csv(sample_path("delivery")).to_parquet(tmp_path / "d.parquet")
     assert main(["summarize", str(tmp_path / "d.parquet"), "--engine", "spark"]) == 0
