@@ -42,27 +42,28 @@ VALUE_COLUMNS = ["model", "point", "threshold", "flagged", "value", "low", "high
 # ---------------------------------------------------------------------------------------------
 
 
-def _placements(y: np.ndarray, score: np.ndarray, codes: np.ndarray, G: int):
-    """Per row, its DeLong placement value within its group, and per group (n1, n0, auc).
+def _placements(y: np.ndarray, score: np.ndarray, codes: np.ndarray, G: int, w: np.ndarray):
+    """Per row, its DeLong placement value within its group, and per group (n1, n0, auc); ``w``: the rows
+    each entry stands for (an engine's counts; 1 for rows).
 
     A positive's placement is the share of its group's negatives scored below it (ties count half);
     a negative's is the share of the group's positives scored above it. One lexsort, no group loop.
     """
     y = np.asarray(y).astype(bool)
     order = np.lexsort((score, codes))
-    cs, ss, ys = codes[order], score[order], y[order]
+    cs, ss, ys, ws = codes[order], score[order], y[order], w[order]
     n = len(order)
     new = np.ones(n, dtype=bool)
     if n > 1:
         new[1:] = (cs[1:] != cs[:-1]) | (ss[1:] != ss[:-1])
     run = np.cumsum(new) - 1
     starts = np.flatnonzero(new)
-    run_pos = np.add.reduceat(ys.astype(float), starts) if n else np.zeros(0)
-    run_len = np.diff(np.append(starts, n)).astype(float)
+    run_pos = np.add.reduceat(ys * ws, starts) if n else np.zeros(0)
+    run_len = np.add.reduceat(ws, starts) if n else np.zeros(0)
     run_neg = run_len - run_pos
     run_group = cs[starts]
-    n1 = np.bincount(codes[y], minlength=G).astype(float)
-    n0 = np.bincount(codes[~y], minlength=G).astype(float)
+    n1 = np.bincount(codes[y], weights=w[y], minlength=G)
+    n0 = np.bincount(codes[~y], weights=w[~y], minlength=G)
     # cumulative counts before each run, restarted in every group
     cneg = np.cumsum(run_neg) - run_neg
     cpos = np.cumsum(run_pos) - run_pos
@@ -77,13 +78,14 @@ def _placements(y: np.ndarray, score: np.ndarray, codes: np.ndarray, G: int):
     v = np.empty(n)
     v[order] = v_sorted
     with np.errstate(divide="ignore", invalid="ignore"):
-        auc = np.bincount(codes[y], weights=v[y], minlength=G) / n1
+        auc = np.bincount(codes[y], weights=v[y] * w[y], minlength=G) / n1
     auc = np.where((n1 > 0) & (n0 > 0), auc, np.nan)
     return v, n1, n0, auc
 
 
-def delong_paired(y, score_a, score_b, codes=None, n_groups: int | None = None) -> pd.DataFrame:
-    """DeLong's test of two correlated ROC AUCs on the same rows, per group.
+def delong_paired(y, score_a, score_b, codes=None, n_groups: int | None = None, weights=None) -> pd.DataFrame:
+    """DeLong's test of two correlated ROC AUCs on the same rows, per group (``weights``: the rows each entry
+    stands for, when an engine counted the rows per (group, label, both scores)).
 
     Returns ``group, n, positives, auc_a, auc_b, difference (b − a), low, high, p_value, var_a, var_b``
     (DeLong variances; the interval is normal, 95%). NaN where a group lacks a class or has fewer
@@ -98,13 +100,14 @@ def delong_paired(y, score_a, score_b, codes=None, n_groups: int | None = None) 
     b = np.asarray(score_b, dtype=float)
     codes = np.zeros(len(y), dtype=np.int64) if codes is None else np.asarray(codes, dtype=np.int64)
     G = int(n_groups if n_groups is not None else (codes.max() + 1 if len(codes) else 1))
-    va, n1, n0, auc_a = _placements(y, a, codes, G)
-    vb, _, _, auc_b = _placements(y, b, codes, G)
+    rows = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
+    va, n1, n0, auc_a = _placements(y, a, codes, G, rows)
+    vb, _, _, auc_b = _placements(y, b, codes, G, rows)
 
     def cov(mask, u, w, n_k):
-        su = np.bincount(codes[mask], weights=u[mask], minlength=G)
-        sw = np.bincount(codes[mask], weights=w[mask], minlength=G)
-        suw = np.bincount(codes[mask], weights=u[mask] * w[mask], minlength=G)
+        su = np.bincount(codes[mask], weights=u[mask] * rows[mask], minlength=G)
+        sw = np.bincount(codes[mask], weights=w[mask] * rows[mask], minlength=G)
+        suw = np.bincount(codes[mask], weights=u[mask] * w[mask] * rows[mask], minlength=G)
         with np.errstate(divide="ignore", invalid="ignore"):
             return (suw - su * sw / n_k) / (n_k - 1)
 

@@ -19,7 +19,7 @@ from mlimpact.compare.candidates import _Model
 from mlimpact.impact.bootstrap import cell_bootstrap, make_cells
 from mlimpact.metrics.multiclass import DENSE_CELLS_MAX, class_score_matrix, class_scores_from_counts
 
-__all__ = ["SCORE_BINS", "REG_BINS", "_paired_bootstrap"]
+__all__ = ["SCORE_BINS", "REG_BINS", "_paired_bootstrap", "_Layout", "_binary_replicates", "score_edges"]
 
 #: score bins per model in the paired bootstrap (plus the threshold as an edge)
 SCORE_BINS = 20
@@ -29,9 +29,14 @@ REG_BINS = 4
 def _score_bins(score: np.ndarray, threshold: float) -> tuple[np.ndarray, int, int]:
     """Quantile bins with the threshold as an edge: (bin per row, number of bins, first flagged bin)."""
     qs = np.quantile(score, np.linspace(0, 1, SCORE_BINS + 1)[1:-1]) if len(score) else np.zeros(0)
-    edges = np.unique(np.append(qs, threshold))
-    bins = np.searchsorted(edges, score, side="right")
-    return bins, len(edges) + 1, int(np.searchsorted(edges, threshold, side="left")) + 1
+    edges, nb, first = score_edges(qs, threshold)
+    return np.searchsorted(edges, score, side="right"), nb, first
+
+
+def score_edges(quantiles, threshold: float) -> tuple[np.ndarray, int, int]:
+    """The bins' edges from the score's quantiles and the threshold: (edges, number of bins, first flagged bin)."""
+    edges = np.unique(np.append(quantiles, threshold))
+    return edges, len(edges) + 1, int(np.searchsorted(edges, threshold, side="left")) + 1
 
 
 def _binned_ap(pos, tot):
@@ -157,7 +162,8 @@ def _paired_bootstrap(task, y, a: _Model, b: _Model, codes, G, *, threshold, met
     cells = make_cells(codes, layout.pattern, layout.values, G)
     reps, used = cell_bootstrap(cells, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
     if task == "binary":
-        ma, mb = _binary_replicates(cells, reps, layout, want, a, b, exact_a, exact_b)
+        ma, mb = _binary_replicates(cells, reps, layout, want, exact_a, exact_b,
+                                    scored=a.score is not None and b.score is not None)
     elif task == "multiclass" and cells.n_groups * n_classes ** 3 <= DENSE_CELLS_MAX:
         dense = _dense(cells, reps["counts"], layout.shape)  # (r, G+1, K(y), K(a), K(b))
         ma = _multi_metrics(dense.sum(axis=-1))
@@ -216,14 +222,15 @@ def _confusion(pos, tot, j):
     return tp, flagged - tp, npos - tp, nn - npos - flagged + tp
 
 
-def _binary_replicates(cells, reps, layout: _Layout, want, a: _Model, b: _Model, exact_a, exact_b):
-    """Each model's binary metrics per replicate and group (then all rows): ``(metrics of A, metrics of B)``."""
+def _binary_replicates(cells, reps, layout: _Layout, want, exact_a, exact_b, *, scored: bool):
+    """Each model's binary metrics per replicate and group (then all rows): ``(metrics of A, metrics of B)``;
+    ``scored``: both models have scores (average precision)."""
     dense = _dense(cells, reps["counts"], layout.shape)  # (r, G+1, 2, qa, qb)
     pos_a, tot_a = dense[:, :, 1].sum(axis=-1), dense.sum(axis=(2, 4))
     pos_b, tot_b = dense[:, :, 1].sum(axis=-2), dense.sum(axis=(2, 3))
     ma = _binary_counts_metrics(*_confusion(pos_a, tot_a, layout.ja))
     mb = _binary_counts_metrics(*_confusion(pos_b, tot_b, layout.jb))
-    if "average_precision" in want and a.score is not None and b.score is not None:
+    if "average_precision" in want and scored:
         base = _dense(cells, cells.count[None, :], layout.shape)[0]  # the data itself, binned
         oa = _binned_ap(base[:, 1].sum(axis=-1), base.sum(axis=(1, 3)))
         ob = _binned_ap(base[:, 1].sum(axis=-2), base.sum(axis=(1, 2)))

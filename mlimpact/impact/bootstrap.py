@@ -198,8 +198,9 @@ def make_cells_of_units(group, pattern, weight, sums, cross, varies, n_groups: i
     """:func:`make_cells` from units (an engine's groups of rows) instead of rows.
 
     Per unit: ``weight`` rows, ``sums`` (U, P) of each money column, ``cross`` (U, P, P) of their products and
-    ``varies`` (U,) whether the unit's rows differ in any column. A cell's covariance is its rows' (from the
-    sums); it is exactly zero, as in memory, when no unit in the cell varies and its units' means agree.
+    ``varies`` (U,) whether the unit's rows differ in any column, or (U, P) in each. A cell's covariance is its
+    rows' (from the sums); a column's is exactly zero, as in memory, where no unit of the cell varies in it and
+    its units' means agree.
     """
     group = np.asarray(group, dtype=np.int64)
     pattern = np.asarray(pattern, dtype=np.int64)
@@ -208,18 +209,21 @@ def make_cells_of_units(group, pattern, weight, sums, cross, varies, n_groups: i
     keys, inv = _distinct(group * n_pat + pattern, n_groups * n_pat)
     count = np.bincount(inv, weights=w, minlength=len(keys))
     P = sums.shape[1]
-    total = np.column_stack([np.bincount(inv, weights=sums[:, p], minlength=len(keys)) for p in range(P)])
+    total = np.column_stack([np.bincount(inv, weights=sums[:, p], minlength=len(keys)) for p in range(P)]) if P \
+        else np.zeros((len(keys), 0))
     mean = total / count[:, None]
     scale = np.maximum(np.abs(sums / w[:, None]).max(axis=0, initial=0.0), 1.0)
-    apart = (np.abs(sums / w[:, None] - mean[inv]) > 1e-12 * scale).any(axis=1) | np.asarray(varies, dtype=bool)
-    spread = np.bincount(inv, weights=apart, minlength=len(keys)) > 0
+    varies = np.asarray(varies, dtype=bool)
+    apart = (np.abs(sums / w[:, None] - mean[inv]) > 1e-12 * scale) | (varies if varies.ndim == 2 else varies[:, None])
+    spread = np.column_stack([np.bincount(inv, weights=apart[:, p], minlength=len(keys)) > 0 for p in range(P)]) \
+        if P else np.zeros((len(keys), 0), dtype=bool)
     root = None
-    if spread.any():
+    if spread.any():  # a column that does not vary in a cell has no covariance there (exactly 0, as in memory)
         cov = np.zeros((len(keys), P, P))
         for p in range(P):
             for q in range(p, P):
                 c = np.bincount(inv, weights=cross[:, p, q], minlength=len(keys)) / count - mean[:, p] * mean[:, q]
-                cov[:, p, q] = cov[:, q, p] = np.where(spread, c, 0.0)
+                cov[:, p, q] = cov[:, q, p] = np.where(spread[:, p] & spread[:, q], c, 0.0)
         lam, vec = np.linalg.eigh(cov)
         root = _symmetric_root(lam, vec)
     cg = keys // n_pat

@@ -36,7 +36,9 @@ def _binary_bootstrap(outs, boot, cells: _Cells, n, opts, attrs):
     for name in losses:
         s1, s2 = sums[name]
         mu = _ratio(s1, counts)
-        var = np.maximum(_ratio(s2, counts) - mu * mu, 0.0)
+        second = _ratio(s2, counts)
+        var = np.maximum(second - mu * mu, 0.0)
+        var = np.where(var <= 1e-12 * second, 0.0, var)  # rounding, not spread: a cell of equal losses (any order)
         # centred on the group's value: replicates add deviations (exact where nothing varies)
         moments[name] = tuple(np.ascontiguousarray(np.nan_to_num(a).T, dtype=np.float32)
                               for a in (mu - outs[name].value[:, None], var))

@@ -1,0 +1,134 @@
+"""Paired differences of two models on an engine: the paired bootstrap's cells and DeLong's counts.
+
+The memory path (:mod:`mlimpact.compare.paired_bootstrap`, :func:`mlimpact.compare.paired.delong_paired`)
+works on rows; here the engine counts what those need. Bootstrap cells: rows per (segment, label, score
+bin of A, score bin of B) — the bins being each score's exact quantiles (``quantile_cont``, numpy's) with the
+threshold as an edge — with the sums and cross-products of both models' Brier and log losses and whether
+they vary in the cell. DeLong: rows per (segment, label, score of A, score of B), weighted; when those
+would be too many, both scores in equal-width bins (ties within a bin count half; a note says so).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mlimpact.compare.candidates import ALL_ROWS, _Model
+from mlimpact.compare.differences import DIFFERENCE_COLUMNS, _metric_rows
+from mlimpact.compare.paired import delong_paired
+from mlimpact.compare.paired_bootstrap import SCORE_BINS, _binary_replicates, _Layout, score_edges
+from mlimpact.engine.sql import LOG_EPS, bin_index, double, quantiles_sql
+from mlimpact.engine.tables import RUNS_BUDGET
+from mlimpact.impact.bootstrap import cell_bootstrap, make_cells_of_units
+
+__all__ = ["engine_differences"]
+
+_LOSSES = ("brier_score", "log_loss")
+
+
+def engine_differences(eds, where, models, counted, grouping, present, groups, exact, metrics, probabilities,
+                       threshold, *, n_boot, seed, time_budget_s, notes) -> tuple[pd.DataFrame, list[int]]:
+    """:func:`mlimpact.compare.differences._differences` from an engine's counts."""
+    (ref, ref_sql), rows, used_all = models[0], [], []
+    seg = grouping.sql if grouping is not None else "0"
+    for mi, (name, sql) in enumerate(models[1:], start=1):
+        want = [m for m in metrics if m != "roc_auc"]
+        reps = {}
+        if want:
+            reps, used = _bootstrap(eds, where, seg, (ref_sql, sql), grouping, present, groups, want, probabilities,
+                                    threshold, (exact[ref], exact[name]), n_boot=n_boot, seed=seed + mi,
+                                    time_budget_s=time_budget_s)
+            if used:
+                used_all.append(used)
+        delong = None
+        if "roc_auc" in metrics:
+            budget = (counted[ref][1].n, counted[ref][1].distinct, counted[name][1].distinct)
+            delong = _delong(eds, where, seg, (ref_sql, sql), grouping, present, groups, budget, notes)
+        for metric in metrics:
+            rows += _metric_rows(metric, _Model(ref, None, np.zeros(0)), _Model(name, None, np.zeros(0)),
+                                 exact[ref][metric], exact[name][metric], reps, delong, groups)
+    differences = pd.DataFrame(rows, columns=DIFFERENCE_COLUMNS)
+    differences["_o"] = (differences["segment"] != ALL_ROWS).astype(int)
+    return differences.sort_values(["_o"], kind="stable").drop(columns="_o").reset_index(drop=True), used_all
+
+
+def _codes(grouping, present, raw) -> np.ndarray:
+    if grouping is None:
+        return np.zeros(len(raw), dtype=np.int64)
+    return np.searchsorted(present, grouping.code_of(raw))
+
+
+def _loss_sql(name: str, s: str, y: str) -> str:
+    """The memory path's per-row loss of the paired bootstrap (its clipping of the log loss)."""
+    if name == "brier_score":
+        return f"(({s}) - {y}) * (({s}) - {y})"
+    p = f"greatest(least({s}, {double(1 - LOG_EPS)}), {double(LOG_EPS)})"
+    return f"-({y} * ln({p}) + (1 - {y}) * ln(1 - {p}))"
+
+
+def _bootstrap(eds, where, seg, scores, grouping, present, groups, want, probabilities, threshold, exact, *, n_boot,
+               seed, time_budget_s):
+    be, y = eds.backend, eds.spec.y
+    probs = np.linspace(0, 1, SCORE_BINS + 1)[1:-1]
+    q = be.query(f"SELECT {quantiles_sql(scores[0], probs, be.dialect)} AS qa, "
+                 f"{quantiles_sql(scores[1], probs, be.dialect)} AS qb FROM src WHERE {where}").iloc[0]
+    (ea, qa, ja), (eb, qb, jb) = (score_edges(np.asarray(list(q[c]), dtype=float), threshold) for c in ("qa", "qb"))
+    names = [m for m in _LOSSES if m in want] if probabilities else []
+    values = [_loss_sql(m, s, "mli_y") for s in ("mli_a", "mli_b") for m in names]
+    P = len(values)
+    cols = [f"sum(v{i}) AS s{i}" for i in range(P)] + [f"sum(v{i} * v{j}) AS c{i}_{j}" for i in range(P)
+                                                        for j in range(i, P)]
+    cols += [f"max(v{i}) - min(v{i}) AS r{i}" for i in range(P)]
+    inner = (f"SELECT {seg} AS g, CAST({y} AS INTEGER) AS mli_y, {scores[0]} AS mli_a, {scores[1]} AS mli_b "
+             f"FROM src WHERE {where}")
+    mid = (f"SELECT g, mli_y, {bin_index('mli_a', ea)} AS ba, {bin_index('mli_b', eb)} AS bb"
+           + "".join(f", {v} AS v{i}" for i, v in enumerate(values)) + f" FROM ({inner}) t")
+    df = be.query(f"SELECT g, mli_y, ba, bb, count(*) AS n{''.join(', ' + c for c in cols)} FROM ({mid}) u "
+                  "GROUP BY g, mli_y, ba, bb")
+    codes = _codes(grouping, present, df["g"])
+    pattern = (df["mli_y"].to_numpy(dtype=np.int64) * qa + df["ba"].to_numpy(dtype=np.int64)) * qb + \
+        df["bb"].to_numpy(dtype=np.int64)
+    w = df["n"].to_numpy(dtype=float)
+    sums = np.column_stack([df[f"s{i}"].to_numpy(dtype=float) for i in range(P)]) if P else np.zeros((len(df), 0))
+    cross = np.zeros((len(df), P, P))
+    for i in range(P):
+        for j in range(i, P):
+            cross[:, i, j] = cross[:, j, i] = df[f"c{i}_{j}"].to_numpy(dtype=float)
+    varies = np.column_stack([df[f"r{i}"].to_numpy(dtype=float) > 0 for i in range(P)]) if P \
+        else np.zeros((len(df), 0), dtype=bool)
+    cells = make_cells_of_units(codes, pattern, w, sums, cross, varies, groups.n_groups)
+    reps, used = cell_bootstrap(cells, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
+    layout = _Layout(pattern, (2, qa, qb), np.zeros((0, P)), tuple(names), ja, jb)
+    ma, mb = _binary_replicates(cells, reps, layout, want, exact[0], exact[1], scored=True)
+    return {m: (np.asarray(ma[m], float), np.asarray(mb[m], float)) for m in want if m in ma and m in mb}, used
+
+
+def _delong(eds, where, seg, scores, grouping, present, groups, sizes, notes) -> pd.DataFrame:
+    """DeLong per group then over all rows, from rows per (group, label, both scores) — or both in bins.
+    ``sizes``: the kept rows and each score's distinct values (bound the rows that come back)."""
+    be, G = eds.backend, groups.n_groups
+    keys = ["mli_a", "mli_b"]
+    if min(sizes[0], 2 * G * sizes[1] * sizes[2]) > RUNS_BUDGET:
+        k = int(max(16, np.sqrt(RUNS_BUDGET / (2 * G))))
+        lim = be.query(f"SELECT min({scores[0]}) AS a0, max({scores[0]}) AS a1, min({scores[1]}) AS b0, "
+                       f"max({scores[1]}) AS b1 FROM src WHERE {where}").iloc[0]
+        keys = [_binned(c, float(lim[f"{c[-1]}0"]), float(lim[f"{c[-1]}1"]), k) for c in keys]
+        notes.append(f"ROC AUC differences come from {k:,} equal-width bins of each score (too many distinct pairs "
+                     "of scores to keep); rows in one bin count as tied")
+    inner = (f"SELECT {seg} AS g, CAST({eds.spec.y} AS INTEGER) AS mli_y, {scores[0]} AS mli_a, "
+             f"{scores[1]} AS mli_b FROM src WHERE {where}")
+    df = be.query(f"SELECT g, mli_y, {keys[0]} AS ka, {keys[1]} AS kb, count(*) AS n FROM ({inner}) t "
+                  "GROUP BY 1, 2, 3, 4")
+    y = df["mli_y"].to_numpy(dtype=np.int64)
+    a, b, w = (df[c].to_numpy(dtype=float) for c in ("ka", "kb", "n"))
+    whole = delong_paired(y, a, b, weights=w)
+    if grouping is None:
+        return whole
+    per_group = delong_paired(y, a, b, _codes(grouping, present, df["g"]), G, weights=w)
+    return pd.concat([per_group, whole], ignore_index=True)
+
+
+def _binned(column: str, lo: float, hi: float, k: int) -> str:
+    if not hi > lo:
+        return "0"
+    return f"least(CAST(floor(({column} - {double(lo)}) * {double(k / (hi - lo))}) AS BIGINT), {k - 1})"
