@@ -66,23 +66,48 @@ def _loss_sql(name: str, s: str, y: str) -> str:
     return f"-({y} * ln({p}) + (1 - {y}) * ln(1 - {p}))"
 
 
+def _low_edges(edges: np.ndarray) -> np.ndarray:
+    """Each bin's low edge (bin 0: its high edge), bins numbered as ``searchsorted(edges, v, "right")``."""
+    return np.r_[edges[:1], edges] if len(edges) else np.zeros(1)
+
+
+def _loss_at(name: str, s: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The memory path's per-row loss at scores ``s`` (numpy, as :func:`_loss_sql` in SQL)."""
+    if name == "brier_score":
+        return (s - y) ** 2
+    p = np.clip(s, LOG_EPS, 1 - LOG_EPS)
+    return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def _shift_sql(name: str, bins: str, edges: np.ndarray) -> str:
+    """The loss at each row's bin's low edge, as SQL (the shift :func:`_bootstrap` subtracts)."""
+    low = _low_edges(edges)
+    at = {y: _loss_at(name, low, np.full(len(low), float(y))) for y in (0, 1)}
+    return "CASE " + " ".join(f"WHEN mli_y = {y} AND {bins} = {k} THEN {double(float(at[y][k]))}"
+                              for y in (0, 1) for k in range(len(low))) + " END"
+
+
 def _bootstrap(eds, where, seg, scores, grouping, present, groups, want, probabilities, threshold, exact, *, n_boot,
                seed, time_budget_s):
     be, y = eds.backend, eds.spec.y
     probs = np.linspace(0, 1, SCORE_BINS + 1)[1:-1]
-    q = be.query(f"SELECT {quantiles_sql(scores[0], probs, be.dialect)} AS qa, "
-                 f"{quantiles_sql(scores[1], probs, be.dialect)} AS qb FROM src WHERE {where}").iloc[0]
+    q = be.query(f"SELECT {quantiles_sql('mli_a', probs, be.dialect)} AS qa, "
+                 f"{quantiles_sql('mli_b', probs, be.dialect)} AS qb FROM (SELECT {scores[0]} AS mli_a, "
+                 f"{scores[1]} AS mli_b FROM src WHERE {where}) t").iloc[0]
     (ea, qa, ja), (eb, qb, jb) = (score_edges(np.asarray(list(q[c]), dtype=float), threshold) for c in ("qa", "qb"))
     names = [m for m in _LOSSES if m in want] if probabilities else []
-    values = [_loss_sql(m, s, "mli_y") for s in ("mli_a", "mli_b") for m in names]
+    # each value minus its loss at the low edge of the row's own score bin: sums of small numbers, no cancellation
+    values = [f"{_loss_sql(m, s, 'mli_y')} - {_shift_sql(m, b, edges)}" for s, b, edges in
+              (("mli_a", "ba", ea), ("mli_b", "bb", eb)) for m in names]
     P = len(values)
     cols = [f"sum(v{i}) AS s{i}" for i in range(P)] + [f"sum(v{i} * v{j}) AS c{i}_{j}" for i in range(P)
                                                         for j in range(i, P)]
     cols += [f"max(v{i}) - min(v{i}) AS r{i}" for i in range(P)]
     inner = (f"SELECT {seg} AS g, CAST({y} AS INTEGER) AS mli_y, {scores[0]} AS mli_a, {scores[1]} AS mli_b "
              f"FROM src WHERE {where}")
-    mid = (f"SELECT g, mli_y, {bin_index('mli_a', ea)} AS ba, {bin_index('mli_b', eb)} AS bb"
-           + "".join(f", {v} AS v{i}" for i, v in enumerate(values)) + f" FROM ({inner}) t")
+    binned = (f"SELECT g, mli_y, mli_a, mli_b, {bin_index('mli_a', ea)} AS ba, {bin_index('mli_b', eb)} AS bb "
+              f"FROM ({inner}) t")
+    mid = "SELECT g, mli_y, ba, bb" + "".join(f", {v} AS v{i}" for i, v in enumerate(values)) + f" FROM ({binned}) s"
     df = be.query(f"SELECT g, mli_y, ba, bb, count(*) AS n{''.join(', ' + c for c in cols)} FROM ({mid}) u "
                   "GROUP BY g, mli_y, ba, bb")
     codes = _codes(grouping, present, df["g"])
@@ -96,7 +121,10 @@ def _bootstrap(eds, where, seg, scores, grouping, present, groups, want, probabi
             cross[:, i, j] = cross[:, j, i] = df[f"c{i}_{j}"].to_numpy(dtype=float)
     varies = np.column_stack([df[f"r{i}"].to_numpy(dtype=float) > 0 for i in range(P)]) if P \
         else np.zeros((len(df), 0), dtype=bool)
-    cells = make_cells_of_units(codes, pattern, w, sums, cross, varies, groups.n_groups)
+    ya, bins = df["mli_y"].to_numpy(dtype=float), (df["ba"].to_numpy(dtype=np.int64), df["bb"].to_numpy(dtype=np.int64))
+    shift = np.column_stack([_loss_at(m, _low_edges(e)[b], ya) for e, b in zip((ea, eb), bins, strict=True)
+                             for m in names]) if P else None
+    cells = make_cells_of_units(codes, pattern, w, sums, cross, varies, groups.n_groups, shift=shift)
     reps, used = cell_bootstrap(cells, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
     layout = _Layout(pattern, (2, qa, qb), np.zeros((0, P)), tuple(names), ja, jb)
     ma, mb = _binary_replicates(cells, reps, layout, want, exact[0], exact[1], scored=True)

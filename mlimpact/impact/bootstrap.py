@@ -194,13 +194,14 @@ def _grid_of_units(g: Gains, extra_cuts) -> np.ndarray:
     return np.unique(np.concatenate(parts))
 
 
-def make_cells_of_units(group, pattern, weight, sums, cross, varies, n_groups: int) -> _Cells:
+def make_cells_of_units(group, pattern, weight, sums, cross, varies, n_groups: int, shift=None) -> _Cells:
     """:func:`make_cells` from units (an engine's groups of rows) instead of rows.
 
     Per unit: ``weight`` rows, ``sums`` (U, P) of each money column, ``cross`` (U, P, P) of their products and
     ``varies`` (U,) whether the unit's rows differ in any column, or (U, P) in each. A cell's covariance is its
     rows' (from the sums); a column's is exactly zero, as in memory, where no unit of the cell varies in it and
-    its units' means agree.
+    its units' means agree. ``shift`` (U, P): the sums are of each value minus this, the same for every unit of
+    a cell (an engine subtracts a value near the cell's own, so the covariance loses no digits to cancellation).
     """
     group = np.asarray(group, dtype=np.int64)
     pattern = np.asarray(pattern, dtype=np.int64)
@@ -212,6 +213,9 @@ def make_cells_of_units(group, pattern, weight, sums, cross, varies, n_groups: i
     total = np.column_stack([np.bincount(inv, weights=sums[:, p], minlength=len(keys)) for p in range(P)]) if P \
         else np.zeros((len(keys), 0))
     mean = total / count[:, None]
+    base = np.zeros_like(mean)
+    if shift is not None:
+        base[inv] = np.asarray(shift, dtype=float).reshape(len(w), P)
     scale = np.maximum(np.abs(sums / w[:, None]).max(axis=0, initial=0.0), 1.0)
     varies = np.asarray(varies, dtype=bool)
     apart = (np.abs(sums / w[:, None] - mean[inv]) > 1e-12 * scale) | (varies if varies.ndim == 2 else varies[:, None])
@@ -228,7 +232,7 @@ def make_cells_of_units(group, pattern, weight, sums, cross, varies, n_groups: i
         root = _symmetric_root(lam, vec)
     cg = keys // n_pat
     starts = np.flatnonzero(np.r_[True, cg[1:] != cg[:-1]]) if len(cg) else np.zeros(0, dtype=np.int64)
-    return _Cells(cg, keys % n_pat, count, mean, root, starts, cg[starts], n_groups)
+    return _Cells(cg, keys % n_pat, count, base + mean, root, starts, cg[starts], n_groups)
 
 
 def _cut_index(cuts: np.ndarray, t: float) -> int:

@@ -1,0 +1,121 @@
+"""Compare on DuckDB (and Spark) gives the memory path's Comparison: each model's metrics overall, per segment
+and per period, the paired differences (bootstrap and DeLong) with their winners, and robustness — on the
+samples, with a baseline, and on awkward files (another model with missing scores, a copy of a column, scores
+that are not probabilities, missing times); DeLong from score bins stays close and says so."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mlimpact.compare.engine_paired as engine_paired
+from mlimpact.compare import compare_models
+from mlimpact.compare.engine_compare import compare_models_engine
+from mlimpact.engine.dataset import open_engine_dataset
+from mlimpact.errors import InputError
+from mlimpact.io.load import load
+from mlimpact.io.samples import sample_path
+
+TABLES = ("overall", "segments", "differences", "robustness", "over_time")
+
+
+def assert_same_frame(a: pd.DataFrame | None, b: pd.DataFrame | None, name: str) -> None:
+    assert (a is None) == (b is None), name
+    if a is None:
+        return
+    assert list(a.columns) == list(b.columns) and a.shape == b.shape, name
+    for c in a.columns:
+        x, y = a[c].to_numpy(), b[c].to_numpy()
+        if x.dtype.kind in "fi" and y.dtype.kind in "fi":
+            np.testing.assert_allclose(x.astype(float), y.astype(float), rtol=1e-9, atol=1e-12, err_msg=f"{name}.{c}")
+        else:
+            assert [None if pd.isna(u) else u for u in x] == [None if pd.isna(v) else v for v in y], f"{name}.{c}"
+
+
+def both(path, changes=None, **options):
+    ds, _ = load(str(path), changes or {})
+    memory = compare_models(ds, time_budget_s=None, **options)
+    eds = open_engine_dataset(str(path), "duckdb", changes or {}, threshold=options.get("threshold", 0.5))
+    try:
+        engine = compare_models_engine(eds, time_budget_s=None, **{k: v for k, v in options.items() if k != "threshold"})
+    finally:
+        eds.close()
+    return memory, engine
+
+
+def assert_same_comparison(memory, engine) -> None:
+    for name in TABLES:
+        assert_same_frame(getattr(memory, name), getattr(engine, name), name)
+    for field in ("models", "reference", "metrics", "threshold", "segment", "n_rows", "n_boot", "notes", "period"):
+        assert getattr(memory, field) == getattr(engine, field), field
+    assert engine.value is None
+
+
+@pytest.mark.parametrize(("sample", "segment"), [("fraud", "region"), ("fraud", None), ("ads", "placement")])
+def test_samples_give_the_memory_paths_comparison(tmp_path, sample, segment):
+    path = tmp_path / "s.parquet"
+    pd.read_csv(sample_path(sample)).to_parquet(path)
+    memory, engine = both(path, segment=segment)
+    assert_same_comparison(memory, engine)
+    if sample == "ads":
+        assert engine.models[1].startswith("baseline") and engine.notes  # one model: the constant-score stand-in
+    else:
+        assert set(engine.differences["method"]) == {"DeLong", "paired bootstrap"}
+        assert engine.wins().shape[0] == (1 if segment is None else 6)  # every region, then all rows
+
+
+def _awkward(seed: int, n: int = 4000) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    y = rng.random(n) < 0.15
+    a = np.clip(0.3 * y + rng.random(n) * 0.7, 0, 1).round(2)
+    b = np.clip(0.25 * y + rng.random(n) * 0.75, 0, 1).round(3)
+    df = pd.DataFrame({"y": y.astype(int), "a": a, "b": b, "a_copy": a, "raw": 4 * b - 1,
+                       "region": rng.choice(["west", "east", None], n, p=[0.6, 0.35, 0.05]),
+                       "t": pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 120, n), unit="D")})
+    df.loc[rng.choice(n, 60, replace=False), "b"] = np.nan
+    df.loc[rng.choice(n, 30, replace=False), "t"] = pd.NaT
+    return df
+
+
+@pytest.mark.parametrize(("models", "expect"), [
+    (("b", "a_copy"), {"probabilities": True, "copy": True}),
+    (("raw",), {"probabilities": False, "copy": False}),
+])
+def test_awkward_files_give_the_memory_paths_comparison(tmp_path, models, expect):
+    path = tmp_path / "a.parquet"
+    _awkward(3).to_parquet(path)
+    changes = {"label": "y", "score": "a", "other_scores": models, "segments": ("region",), "time": "t"}
+    memory, engine = both(path, changes, segment="region", threshold=0.4)
+    assert_same_comparison(memory, engine)
+    assert ("brier_score" in engine.metrics) is expect["probabilities"]
+    assert any("is a copy of `a`" in note for note in engine.notes) is expect["copy"]
+    if "b" in models:
+        assert any(note.startswith("60 rows without a prediction from every model") for note in engine.notes)
+
+
+def test_delong_from_score_bins_stays_close_and_says_so(tmp_path, monkeypatch):
+    rng = np.random.default_rng(9)
+    n = 20_000
+    y = rng.random(n) < 0.2
+    a = 1 / (1 + np.exp(-(rng.normal(size=n) + 1.2 * y)))  # every score distinct
+    b = 1 / (1 + np.exp(-(rng.normal(size=n) + 1.5 * y)))
+    pd.DataFrame({"y": y.astype(int), "a": a, "b": b}).to_parquet(tmp_path / "c.parquet")
+    monkeypatch.setattr(engine_paired, "RUNS_BUDGET", 15_000)  # fewer than the rows: binned scores for DeLong
+    memory, engine = both(tmp_path / "c.parquet", {"label": "y", "score": "a", "other_scores": ("b",)},
+                          metrics=["roc_auc", "recall"])
+    assert any("equal-width bins of each score" in note for note in engine.notes)
+    exact, binned = (c.differences.set_index("metric").loc["roc_auc"] for c in (memory, engine))
+    assert binned["difference"] == pytest.approx(exact["difference"], abs=2e-3)
+    assert binned["high"] - binned["low"] == pytest.approx(exact["high"] - exact["low"], rel=0.05)
+    assert binned["winner"] == exact["winner"] == "b"
+
+
+def test_other_tasks_are_one_clear_line(tmp_path):
+    pd.read_csv(sample_path("delivery")).to_parquet(tmp_path / "d.parquet")
+    eds = open_engine_dataset(str(tmp_path / "d.parquet"), "duckdb", {}, threshold=0.5)
+    try:
+        with pytest.raises(InputError, match="needs a binary task with scores in this version; this source is regression"):
+            compare_models_engine(eds)
+    finally:
+        eds.close()
