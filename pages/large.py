@@ -9,6 +9,7 @@ st.title("Large data")
 if fs.dataset is None:  # the sidebar's file could not be read (or none is chosen): say so, as every page does
     sidebar.explain(fs)
 st.caption("Folders and tables on the server too large for the other pages: headline metrics with 95% intervals, "
-           "every segment's metrics, weak slices, difficulty lanes, business value and metrics over time, counted "
-           "where the data lives (binary and regression; lanes and value: binary).")
+           "every segment's metrics, weak slices, difficulty lanes, business value, models side by side, metrics over "
+           "time and the most confident mistakes, counted where the data lives (binary, multiclass and regression; "
+           "lanes, value and models side by side: binary).")
 large_data.render()

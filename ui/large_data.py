@@ -30,7 +30,7 @@ from mlimpact.report.scaled import overall_table, prepare_engine, segments_table
 from mlimpact.slices.engine_weak import search_weak_slices_engine
 
 from . import columns as cols
-from . import safe, state
+from . import large_compare, safe, state
 
 PATH, QUERY = "A file or folder", "A DuckDB query"
 
@@ -129,6 +129,7 @@ def render() -> None:
     _weak_slices(options, last)
     _difficulty(options, last)
     _impact(options, last)
+    large_compare.render(options, last, _engine)
     _over_time(options, last)
     _mistakes(options, last)
 

@@ -116,6 +116,14 @@ def test_large_data_page_summarizes_a_folder_above_the_budget_on_duckdb(server, 
     assert not at.exception and not at.error, [e.value for e in at.error]
     said = "\n".join(c.value for c in at.code)
     assert "the model's decisions are worth" in said and "value-maximising threshold is 0.0619" in said
+    at.selectbox(key="large_cmp_segment").set_value("region")
+    _press(at, "Compare the models on DuckDB")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    said = "\n".join(c.value for c in at.code)
+    assert "fraud_score_v2" in said  # the file's second model against the first, as on the Compare page
+    diffs = next(d.value for d in at.dataframe if "method" in d.value.columns)
+    assert {"DeLong", "paired bootstrap"} == set(diffs["method"]) and set(diffs["model"]) == {"fraud_score_v2"}
+    assert (diffs.set_index("metric").loc["roc_auc", "winner"]) == "fraud_score_v2"
     at.radio(key="large_period").set_value("W")
     at.selectbox(key="large_per").set_value("region")
     _press(at, "Compute over time on DuckDB")

@@ -67,6 +67,11 @@ def test_large_data_page_summarizes_on_duckdb(page, fresh_streamlit_server, tmp_
           "large_data_lanes.png")
     _step(page, "Compute the value on DuckDB", main.get_by_text(re.compile("value-maximising threshold is 0.0619")),
           "large_data_impact.png")
+    _step(page, "Compare the models on DuckDB", main.get_by_text("Models compared"), "large_data_compare.png")
+    chart = main.get_by_test_id("stVegaLiteChart").last  # the paired differences per region, as on Compare
+    chart.scroll_into_view_if_needed()
+    expect(chart).to_be_visible()
+    screenshot(page, "large_data_compare_chart.png")
 
 
 def _step(page, button: str, shown, shot: str) -> None:
