@@ -15,7 +15,7 @@ import pandas as pd
 
 from mlimpact.compare.candidates import ALL_ROWS, _Model
 from mlimpact.compare.differences import DIFFERENCE_COLUMNS, _metric_rows
-from mlimpact.compare.paired import delong_paired
+from mlimpact.compare.paired import _placements, delong_paired, delong_table
 from mlimpact.compare.paired_bootstrap import SCORE_BINS, _binary_replicates, _Layout, score_edges
 from mlimpact.engine.sql import LOG_EPS, bin_index, double, quantiles_sql
 from mlimpact.engine.tables import RUNS_BUDGET
@@ -42,8 +42,9 @@ def engine_differences(eds, where, models, counted, grouping, present, groups, e
                 used_all.append(used)
         delong = None
         if "roc_auc" in metrics:
-            budget = (counted[ref][1].n, counted[ref][1].distinct, counted[name][1].distinct)
-            delong = _delong(eds, where, seg, (ref_sql, sql), grouping, present, groups, budget, notes)
+            sizes = (counted[ref][1].n, counted[ref][1].distinct, counted[name][1].distinct)
+            runs = (counted[ref][2], counted[name][2])  # each model's tables: all rows, then the segment's
+            delong = _delong(eds, where, seg, (ref_sql, sql), grouping, present, groups, sizes, runs, notes)
         for metric in metrics:
             rows += _metric_rows(metric, _Model(ref, None, np.zeros(0)), _Model(name, None, np.zeros(0)),
                                  exact[ref][metric], exact[name][metric], reps, delong, groups)
@@ -131,12 +132,17 @@ def _bootstrap(eds, where, seg, scores, grouping, present, groups, want, probabi
     return {m: (np.asarray(ma[m], float), np.asarray(mb[m], float)) for m in want if m in ma and m in mb}, used
 
 
-def _delong(eds, where, seg, scores, grouping, present, groups, sizes, notes) -> pd.DataFrame:
-    """DeLong per group then over all rows, from rows per (group, label, both scores) — or both in bins.
+def _delong(eds, where, seg, scores, grouping, present, groups, sizes, runs, notes) -> pd.DataFrame:
+    """DeLong per group then over all rows: from rows per (group, label, both scores) while they are few; else
+    from each model's placements (its runs per score) and one scan summing their products (exact while each
+    model's runs were counted per score); else both scores in bins (said in a note).
     ``sizes``: the kept rows and each score's distinct values (bound the rows that come back)."""
     be, G = eds.backend, groups.n_groups
     keys = ["mli_a", "mli_b"]
-    if min(sizes[0], 2 * G * sizes[1] * sizes[2]) > RUNS_BUDGET:
+    few = min(sizes[0], 2 * G * sizes[1] * sizes[2]) <= RUNS_BUDGET
+    if not few and all(t.exact for tables in runs for t in tables[:2 if grouping is not None else 1]):
+        return _delong_joined(eds, where, seg, scores, grouping, present, groups, runs)
+    if not few:
         k = int(max(16, np.sqrt(RUNS_BUDGET / (2 * G))))
         lim = be.query(f"SELECT min({scores[0]}) AS a0, max({scores[0]}) AS a1, min({scores[1]}) AS b0, "
                        f"max({scores[1]}) AS b1 FROM src WHERE {where}").iloc[0]
@@ -154,6 +160,52 @@ def _delong(eds, where, seg, scores, grouping, present, groups, sizes, notes) ->
         return whole
     per_group = delong_paired(y, a, b, _codes(grouping, present, df["g"]), G, weights=w)
     return pd.concat([per_group, whole], ignore_index=True)
+
+
+def _delong_joined(eds, where, seg, scores, grouping, present, groups, runs) -> pd.DataFrame:
+    """Exact DeLong at any size: each model's placement per (group, label, score) from its runs, uploaded; one
+    scan joins every row to both models' placements and sums their products per (group, label)."""
+    be, G = eds.backend, groups.n_groups
+    levels = [(1, G)] if grouping is not None else []
+    levels.append((0, 1))  # then all rows
+    placed, names = {}, []
+    for level, n_groups in levels:
+        for m, tables in enumerate(runs):
+            t = tables[level]
+            codes = _codes(grouping, present, t.group) if level else np.zeros(len(t.n), dtype=np.int64)
+            v, n1, n0, auc = _placements(t.y.astype(bool), t.key, codes, n_groups, t.n.astype(float))
+            placed[level, m] = (t, codes, v, n1, n0, auc)
+            name = f"mli_place_{level}_{m}"
+            frame = pd.DataFrame({"g": t.group if level else 0, "y": t.y, "s": t.key, "v": v})
+            names.append(be.upload(name, frame))
+    try:
+        joins = "".join(f" JOIN {names[2 * i + m]} p{i}{m} ON p{i}{m}.g IS NOT DISTINCT FROM "
+                        f"{'r.g' if level else '0'} AND p{i}{m}.y = r.y AND p{i}{m}.s = r.s{m}"
+                        for i, (level, _) in enumerate(levels) for m in (0, 1))
+        products = ", ".join(f"sum(p{i}0.v * p{i}1.v) AS ab{level}" for i, (level, _) in enumerate(levels))
+        rows = (f"SELECT {seg} AS g, CAST({eds.spec.y} AS INTEGER) AS y, {scores[0]} AS s0, {scores[1]} AS s1 "
+                f"FROM src WHERE {where}")
+        df = be.query(f"SELECT r.g AS g, r.y AS y, {products} FROM ({rows}) r{joins} GROUP BY r.g, r.y")
+    finally:
+        for name in names:
+            be.drop(name.strip('"'))
+    parts = []
+    for level, n_groups in levels:
+        codes = _codes(grouping, present, df["g"]) if level else np.zeros(len(df), dtype=np.int64)
+        (ta, ca, va, n1, n0, auc_a), (tb, cb, vb, _, _, auc_b) = placed[level, 0], placed[level, 1]
+        y = df["y"].to_numpy(dtype=bool)
+        ab = df[f"ab{level}"].to_numpy(dtype=float)
+
+        def sums(cls, t, codes_t, v, n_groups=n_groups):
+            at = t.y == cls
+            return [np.bincount(codes_t[at], weights=(x * t.n)[at], minlength=n_groups) for x in (v, v * v)]
+
+        part = []
+        for cls, mask in ((1, y), (0, ~y)):
+            (sa, saa), (sb, sbb) = sums(cls, ta, ca, va), sums(cls, tb, cb, vb)
+            part.append([sa, sb, saa, sbb, np.bincount(codes[mask], weights=ab[mask], minlength=n_groups)])
+        parts.append(delong_table(n1, n0, auc_a, auc_b, part[0], part[1]))
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
 def _binned(column: str, lo: float, hi: float, k: int) -> str:

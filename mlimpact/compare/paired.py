@@ -31,7 +31,7 @@ from mlimpact.impact.values import (
 )
 from mlimpact.metrics import Z95, normal_p_value, percentile_interval
 
-__all__ = ["SCORE_BINS", "REG_BINS", "VALUE_COLUMNS", "delong_paired"]
+__all__ = ["SCORE_BINS", "REG_BINS", "VALUE_COLUMNS", "delong_paired", "delong_table", "_placements"]
 
 VALUE_COLUMNS = ["model", "point", "threshold", "flagged", "value", "low", "high", "value_vs_flag_none",
                  "difference", "diff_low", "diff_high"]
@@ -104,16 +104,27 @@ def delong_paired(y, score_a, score_b, codes=None, n_groups: int | None = None, 
     va, n1, n0, auc_a = _placements(y, a, codes, G, rows)
     vb, _, _, auc_b = _placements(y, b, codes, G, rows)
 
-    def cov(mask, u, w, n_k):
-        su = np.bincount(codes[mask], weights=u[mask] * rows[mask], minlength=G)
-        sw = np.bincount(codes[mask], weights=w[mask] * rows[mask], minlength=G)
-        suw = np.bincount(codes[mask], weights=u[mask] * w[mask] * rows[mask], minlength=G)
+    def sums(mask):  # per group: sum of A's and B's placements, of their squares and of their product
+        return [np.bincount(codes[mask], weights=x[mask] * rows[mask], minlength=G)
+                for x in (va, vb, va * va, vb * vb, va * vb)]
+
+    return delong_table(n1, n0, auc_a, auc_b, sums(y), sums(~y))
+
+
+def delong_table(n1, n0, auc_a, auc_b, pos_sums, neg_sums) -> pd.DataFrame:
+    """:func:`delong_paired`'s table from, per group, the rows of each class, both AUCs and the sums over the
+    positives (``pos_sums``) and the negatives (``neg_sums``) of A's and B's placements, of their squares and of
+    their product."""
+    G = len(n1)
+
+    def cov(s, i, j, n_k):  # the sample covariance of placements i and j (0: A, 1: B)
+        product = s[2] if i == j == 0 else s[3] if i == j == 1 else s[4]
         with np.errstate(divide="ignore", invalid="ignore"):
-            return (suw - su * sw / n_k) / (n_k - 1)
+            return (product - s[i] * s[j] / n_k) / (n_k - 1)
 
     with np.errstate(divide="ignore", invalid="ignore"):
-        s10 = [cov(y, va, va, n1), cov(y, vb, vb, n1), cov(y, va, vb, n1)]
-        s01 = [cov(~y, va, va, n0), cov(~y, vb, vb, n0), cov(~y, va, vb, n0)]
+        s10 = [cov(pos_sums, 0, 0, n1), cov(pos_sums, 1, 1, n1), cov(pos_sums, 0, 1, n1)]
+        s01 = [cov(neg_sums, 0, 0, n0), cov(neg_sums, 1, 1, n0), cov(neg_sums, 0, 1, n0)]
         var_a = s10[0] / n1 + s01[0] / n0
         var_b = s10[1] / n1 + s01[1] / n0
         var_d = np.maximum((s10[0] + s10[1] - 2 * s10[2]) / n1 + (s01[0] + s01[1] - 2 * s01[2]) / n0, 0.0)

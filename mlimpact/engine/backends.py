@@ -106,6 +106,15 @@ class DuckDBBackend:
             raise InputError(f"{self.spec.name}: {_short(exc)}") from None
         return ident(name)
 
+    def upload(self, name: str, frame: pd.DataFrame) -> str:
+        """A small frame (a lookup of a few hundred thousand rows at most) as a temporary table to join with;
+        returns what to select from. :meth:`drop` removes it."""
+        self.con.register("mli_upload", frame)
+        try:
+            return self.temp_table(name, "SELECT * FROM mli_upload")
+        finally:
+            self.con.unregister("mli_upload")
+
     def drop(self, name: str) -> None:
         self.con.execute(f"DROP TABLE IF EXISTS {ident(name)}")
 
@@ -185,6 +194,18 @@ class SparkBackend:
         except Exception as exc:  # Spark raises many exception types; each becomes one line
             raise InputError(f"{self.spec.name}: {_short(exc)}") from None
         self._kept[name] = frame
+        return ident(name)
+
+    def upload(self, name: str, frame: pd.DataFrame) -> str:
+        """A small frame as a temporary view to join with (cached); :meth:`drop` releases it."""
+        try:
+            with warnings.catch_warnings():  # pyspark's notice about pandas 3: this frame is plain numbers and text
+                warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")
+                kept = self.spark.createDataFrame(frame).cache()
+            kept.createOrReplaceTempView(name)
+        except Exception as exc:  # Spark raises many exception types; each becomes one line
+            raise InputError(f"{self.spec.name}: {_short(exc)}") from None
+        self._kept[name] = kept
         return ident(name)
 
     def drop(self, name: str) -> None:

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import mlimpact.compare.engine_paired as engine_paired
+import mlimpact.engine.tables as engine_tables
 from mlimpact.compare import compare_models
 from mlimpact.compare.engine_compare import compare_models_engine
 from mlimpact.engine.dataset import open_engine_dataset
@@ -94,6 +95,20 @@ def test_awkward_files_give_the_memory_paths_comparison(tmp_path, models, expect
         assert any(note.startswith("60 rows without a prediction from every model") for note in engine.notes)
 
 
+@pytest.mark.parametrize("segment", ["region", None])
+def test_delong_beyond_the_budget_joins_each_models_placements_exactly(tmp_path, monkeypatch, segment):
+    """More (label, both scores) pairs than come back: each model's placements per score are uploaded and one
+    scan sums their products; the table equals memory's."""
+    pd.read_csv(sample_path("fraud")).to_parquet(tmp_path / "f.parquet")
+    monkeypatch.setattr(engine_paired, "RUNS_BUDGET", 10_000)
+    uploads = []
+    real = engine_paired._delong_joined
+    monkeypatch.setattr(engine_paired, "_delong_joined", lambda *a, **k: uploads.append(1) or real(*a, **k))
+    memory, engine = both(tmp_path / "f.parquet", segment=segment, metrics=["roc_auc", "recall"])
+    assert uploads and not any("bins" in note for note in engine.notes)
+    assert_same_comparison(memory, engine)
+
+
 def test_delong_from_score_bins_stays_close_and_says_so(tmp_path, monkeypatch):
     rng = np.random.default_rng(9)
     n = 20_000
@@ -101,7 +116,8 @@ def test_delong_from_score_bins_stays_close_and_says_so(tmp_path, monkeypatch):
     a = 1 / (1 + np.exp(-(rng.normal(size=n) + 1.2 * y)))  # every score distinct
     b = 1 / (1 + np.exp(-(rng.normal(size=n) + 1.5 * y)))
     pd.DataFrame({"y": y.astype(int), "a": a, "b": b}).to_parquet(tmp_path / "c.parquet")
-    monkeypatch.setattr(engine_paired, "RUNS_BUDGET", 15_000)  # fewer than the rows: binned scores for DeLong
+    monkeypatch.setattr(engine_paired, "RUNS_BUDGET", 15_000)  # fewer than the rows, and each model's runs
+    monkeypatch.setattr(engine_tables, "RUNS_BUDGET", 15_000)  # binned too: DeLong from binned scores
     memory, engine = both(tmp_path / "c.parquet", {"label": "y", "score": "a", "other_scores": ("b",)},
                           metrics=["roc_auc", "recall"])
     assert any("equal-width bins of each score" in note for note in engine.notes)

@@ -107,14 +107,17 @@ def test_spark_impact_equals_memory(tmp_path, capsys):
     assert_same_impact(memory, json.loads(out.out))
 
 
-def test_spark_compare_gives_the_memory_paths_comparison(tmp_path):
-    from mlimpact.compare import compare_models  # noqa: I001 - compare is loaded on use
+def test_spark_compare_gives_the_memory_paths_comparison(tmp_path, monkeypatch):
+    """Also DeLong from each model's uploaded placements (the path beyond the budget of returned rows)."""
+    import mlimpact.compare.engine_paired as engine_paired  # noqa: I001 - compare is loaded on use
+    from mlimpact.compare import compare_models
     from mlimpact.compare.engine_compare import compare_models_engine
     from mlimpact.engine.dataset import open_engine_dataset
     from tests.engine.test_engine_compare import assert_same_comparison
 
     pd.read_csv(sample_path("fraud")).to_parquet(tmp_path / "f.parquet")
     dataset, _ = load(str(tmp_path / "f.parquet"))
+    monkeypatch.setattr(engine_paired, "RUNS_BUDGET", 10_000)
     eds = open_engine_dataset(str(tmp_path / "f.parquet"), "spark", {}, threshold=0.5)
     try:
         spark = compare_models_engine(eds, segment="channel", time_budget_s=None)
