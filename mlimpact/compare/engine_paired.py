@@ -18,7 +18,7 @@ from mlimpact.compare.differences import DIFFERENCE_COLUMNS, _metric_rows
 from mlimpact.compare.paired import _placements, delong_paired, delong_table
 from mlimpact.compare.paired_bootstrap import SCORE_BINS, _binary_replicates, _Layout, score_edges
 from mlimpact.engine.sql import LOG_EPS, bin_index, double, quantiles_sql
-from mlimpact.engine.tables import RUNS_BUDGET
+from mlimpact.engine.tables import RUNS_BUDGET, linear_quantiles
 from mlimpact.impact.bootstrap import cell_bootstrap, make_cells_of_units
 
 __all__ = ["engine_differences"]
@@ -35,8 +35,9 @@ def engine_differences(eds, where, models, counted, grouping, present, groups, e
         want = [m for m in metrics if m != "roc_auc"]
         reps = {}
         if want:
-            reps, used = _bootstrap(eds, where, seg, (ref_sql, sql), grouping, present, groups, want, probabilities,
-                                    threshold, (exact[ref], exact[name]), n_boot=n_boot, seed=seed + mi,
+            whole = (counted[ref][2][0], counted[name][2][0])  # each model's runs over all rows
+            reps, used = _bootstrap(eds, where, seg, (ref_sql, sql), whole, grouping, present, groups, want,
+                                    probabilities, threshold, (exact[ref], exact[name]), n_boot=n_boot, seed=seed + mi,
                                     time_budget_s=time_budget_s)
             if used:
                 used_all.append(used)
@@ -88,14 +89,24 @@ def _shift_sql(name: str, bins: str, edges: np.ndarray) -> str:
                               for y in (0, 1) for k in range(len(low))) + " END"
 
 
-def _bootstrap(eds, where, seg, scores, grouping, present, groups, want, probabilities, threshold, exact, *, n_boot,
-               seed, time_budget_s):
+def _quantiles(eds, where, score: str, runs, probs) -> np.ndarray:
+    """The score's quantiles (numpy's): from its runs when they were counted per score, else from the engine
+    (``quantile_cont`` holds the column in memory: one column per query)."""
+    if runs.exact:
+        values, at = np.unique(runs.key, return_inverse=True)
+        return linear_quantiles(values, np.bincount(at, weights=runs.n).astype(np.int64), probs)
+    be = eds.backend
+    q = be.query(f"SELECT {quantiles_sql('mli_s', probs, be.dialect)} AS q FROM (SELECT {score} AS mli_s FROM src "
+                 f"WHERE {where}) t").iloc[0]["q"]
+    return np.asarray(list(q), dtype=float)
+
+
+def _bootstrap(eds, where, seg, scores, whole, grouping, present, groups, want, probabilities, threshold, exact, *,
+               n_boot, seed, time_budget_s):
     be, y = eds.backend, eds.spec.y
     probs = np.linspace(0, 1, SCORE_BINS + 1)[1:-1]
-    q = be.query(f"SELECT {quantiles_sql('mli_a', probs, be.dialect)} AS qa, "
-                 f"{quantiles_sql('mli_b', probs, be.dialect)} AS qb FROM (SELECT {scores[0]} AS mli_a, "
-                 f"{scores[1]} AS mli_b FROM src WHERE {where}) t").iloc[0]
-    (ea, qa, ja), (eb, qb, jb) = (score_edges(np.asarray(list(q[c]), dtype=float), threshold) for c in ("qa", "qb"))
+    (ea, qa, ja), (eb, qb, jb) = (score_edges(_quantiles(eds, where, s, runs, probs), threshold)
+                                  for s, runs in zip(scores, whole, strict=True))
     names = [m for m in _LOSSES if m in want] if probabilities else []
     # each value minus its loss at the low edge of the row's own score bin: sums of small numbers, no cancellation
     values = [f"{_loss_sql(m, s, 'mli_y')} - {_shift_sql(m, b, edges)}" for s, b, edges in

@@ -26,7 +26,7 @@ from mlimpact.engine.memory import row_loss
 from mlimpact.engine.sql import bin_index, group_by_sets, loss_sql
 
 __all__ = ["BinarySpec", "BinaryTables", "ScoreKeys", "score_keys", "binary_tables", "binary_tables_many", "RUNS_BUDGET",
-           "quantile_edges", "BOOT_SCORE_BINS", "REST_AP_BINS"]
+           "quantile_edges", "BOOT_SCORE_BINS", "REST_AP_BINS", "linear_quantiles"]
 
 #: rows a grouping's result may have before the score is binned
 RUNS_BUDGET = 1_000_000
@@ -74,6 +74,24 @@ def quantile_edges(values: np.ndarray, counts: np.ndarray, n_bins: int) -> np.nd
     pos = np.linspace(0, n, n_bins + 1).astype(np.int64)[1:-1]
     idx = np.searchsorted(np.cumsum(counts), pos, side="right")
     return np.unique(values[idx])
+
+
+def linear_quantiles(values: np.ndarray, counts: np.ndarray, probs) -> np.ndarray:
+    """``np.quantile(np.repeat(values, counts), probs)`` (numpy's default "linear" method, bit for bit) from the
+    ascending distinct ``values`` and their ``counts``, without repeating them.
+
+    >>> linear_quantiles(np.array([1.0, 2.0, 4.0]), np.array([2, 1, 1]), [0.5, 0.9]).tolist()
+    [1.5, 3.4000000000000004]
+    """
+    n = int(counts.sum())
+    virtual = (n - 1) * np.asarray(probs, dtype=float)  # numpy's virtual index, gamma and lerp, as it computes them
+    previous = np.floor(virtual)
+    gamma = virtual - previous
+    ends = np.cumsum(counts)
+    a = values[np.searchsorted(ends, np.clip(previous, 0, n - 1).astype(np.int64), side="right")]
+    b = values[np.searchsorted(ends, np.clip(previous + 1, 0, n - 1).astype(np.int64), side="right")]
+    diff = b - a
+    return np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
 
 
 def _base(spec: BinarySpec) -> str:

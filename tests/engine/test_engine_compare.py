@@ -135,3 +135,16 @@ def test_other_tasks_are_one_clear_line(tmp_path):
             compare_models_engine(eds)
     finally:
         eds.close()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_linear_quantiles_of_runs_are_numpys_bit_for_bit(seed):
+    """The paired bootstrap's score bins from each model's runs: np.quantile without repeating the values."""
+    from mlimpact.engine.tables import linear_quantiles  # noqa: I001 - beside numpy's own
+
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        x = rng.random(int(rng.integers(1, 2000))).round(int(rng.integers(1, 6))) * rng.choice([1, 1e-3, 7.3])
+        values, counts = np.unique(x, return_counts=True)
+        probs = np.linspace(0, 1, 21)[1:-1]
+        assert np.array_equal(linear_quantiles(values, counts, probs), np.quantile(x, probs))
