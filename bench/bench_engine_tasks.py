@@ -138,6 +138,11 @@ def main(argv=None) -> int:
     parser.add_argument("--memory-up-to", type=int, default=10_000_000, help="run the memory peer up to this size")
     args = parser.parse_args(argv)
     root = Path(args.root)
+
+    def add(line: str) -> None:  # shown as it comes (a later step may fail), printed together at the end
+        lines.append(line)
+        print(line, file=sys.stderr, flush=True)
+
     lines = [f"load average before: {load_average()}", "",
              "| rows | task | engine | wall | peak RSS | × floor | check |", "|---:|---|---|---:|---:|---:|---|"]
     for rows in args.rows:
@@ -145,22 +150,21 @@ def main(argv=None) -> int:
         floor = _child(FLOOR_CHILD, folder)
         out = {e: f"/tmp/mlimpact_bench/compare_{rows}_{e}.pkl" for e in ("duckdb", "memory")}
         eng = _child(COMPARE_CHILD, folder, "duckdb", out["duckdb"])
-        lines.append(f"| {rows:,} | compare (2 models, per region, periods) | duckdb | {eng['wall']:.1f} s | "
+        add(f"| {rows:,} | compare (2 models, per region, periods) | duckdb | {eng['wall']:.1f} s | "
                      f"{eng['rss'] / 2**20:,.0f} MiB | {eng['wall'] / floor['wall']:.1f} | floor {floor['wall']:.1f} s |")
         if rows <= args.memory_up_to:
             mem = _child(COMPARE_CHILD, folder, "memory", out["memory"])
-            lines.append(f"| {rows:,} | compare | memory | {mem['wall']:.1f} s | {mem['rss'] / 2**20:,.0f} MiB | "
+            add(f"| {rows:,} | compare | memory | {mem['wall']:.1f} s | {mem['rss'] / 2**20:,.0f} MiB | "
                          f"{mem['wall'] / floor['wall']:.1f} | {_same_comparison(out['memory'], out['duckdb'])} |")
         mc = ensure_multiclass(root, rows)
         js = {e: f"/tmp/mlimpact_bench/multiclass_{rows}_{e}.json" for e in ("duckdb", "memory")}
         eng = _summaries(mc, "duckdb", js["duckdb"])
-        lines.append(f"| {rows:,} | multiclass summarize (6 classes, 3 segments) | duckdb | {eng['wall']:.1f} s | "
+        add(f"| {rows:,} | multiclass summarize (6 classes, 3 segments) | duckdb | {eng['wall']:.1f} s | "
                      f"{eng['rss'] / 2**20:,.0f} MiB | | |")
         if rows <= args.memory_up_to:
             mem = _summaries(mc, "memory", js["memory"])
-            lines.append(f"| {rows:,} | multiclass summarize | memory | {mem['wall']:.1f} s | "
+            add(f"| {rows:,} | multiclass summarize | memory | {mem['wall']:.1f} s | "
                          f"{mem['rss'] / 2**20:,.0f} MiB | | {_same_json(js['memory'], js['duckdb'])} |")
-        print("\n".join(lines[-4:]), file=sys.stderr)
     lines.append(f"\nload average after: {load_average()}")
     print("\n".join(lines))
     return 0

@@ -33,12 +33,15 @@ from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.io.roles import normalize_labels
 
 __all__ = ["MulticlassSpec", "MulticlassKeys", "MulticlassTables", "multiclass_spec", "multiclass_keys",
-           "multiclass_tables_many", "MAX_CLASSES", "LOSS_BINS", "REASONS", "predicted_sql", "true_prob_sql"]
+           "multiclass_tables_many", "MAX_CLASSES", "LOSS_BINS", "REASONS", "predicted_sql", "true_prob_sql",
+           "DISTINCT_MAX"]
 
 #: values of the label (and of the prediction) an engine reads back: more is not a multiclass label
 MAX_CLASSES = 1_000
 #: the log loss's bootstrap bins (the memory path's, mlimpact.metrics.base.BOOT_LOSS_BINS)
 LOSS_BINS = 16
+#: the true class's probability is counted per value (and its order statistics read here) up to this many values
+DISTINCT_MAX = 1_000_000
 #: why rows are left out, in the memory path's order
 REASONS = ("label is missing", "a class probability is missing", "a class probability is infinite",
            "prediction is missing")
@@ -195,16 +198,24 @@ def _layers(spec: MulticlassSpec, keys: MulticlassKeys | None = None) -> str:
 
 
 def multiclass_keys(backend, spec: MulticlassSpec) -> MulticlassKeys:
-    """The usable rows, then (with probabilities) the loss's quantile edges from exact order statistics."""
-    n = int(backend.query(f"SELECT count(*) AS n FROM src WHERE {spec.where}").iloc[0]["n"])
+    """The usable rows, then (with probabilities) the loss's quantile edges from exact order statistics: read
+    from the true class's probability counted per value while its values are few (:data:`DISTINCT_MAX`), else
+    from the engine's exact quantile (which holds the column in memory)."""
+    stats = f"SELECT mli_t FROM ({_layers(spec)}) t" if spec.probs else None
+    row = backend.query("SELECT count(*) AS n" + (", approx_count_distinct(mli_t) AS d" if stats else "")
+                        + f" FROM ({stats or f'SELECT 1 FROM src WHERE {spec.where}'}) s").iloc[0]
+    n = int(row["n"])
     if not spec.probs or n == 0:
         return MulticlassKeys(n, spec.K, np.zeros(0), (), np.zeros(1))
     pos = np.linspace(0, n, LOSS_BINS + 1).astype(np.int64)[:-1]  # 0: the smallest loss, then the edges
-    ranks = (n - 1 - pos).tolist()  # the loss ascending is the true class's probability descending
-    stats = f"SELECT mli_t FROM ({_layers(spec)}) t"
-    q = backend.query(f"SELECT {order_statistics_sql('mli_t', ranks, n, backend.dialect)} AS q FROM ({stats}) s")
-    q = np.asarray(list(q.iloc[0]["q"]), dtype=float)
-    return _keys_of(n, spec.K, q)
+    ranks = n - 1 - pos  # the loss ascending is the true class's probability descending
+    if int(row["d"]) <= DISTINCT_MAX:
+        counts = backend.query(f"SELECT mli_t AS v, count(*) AS k FROM ({stats}) s GROUP BY 1 ORDER BY 1")
+        values, ends = counts["v"].to_numpy(dtype=float), np.cumsum(counts["k"].to_numpy(dtype=np.int64))
+        return _keys_of(n, spec.K, values[np.searchsorted(ends, ranks, side="right")])
+    q = backend.query(f"SELECT {order_statistics_sql('mli_t', ranks.tolist(), n, backend.dialect)} AS q "
+                      f"FROM ({stats}) s")
+    return _keys_of(n, spec.K, np.asarray(list(q.iloc[0]["q"]), dtype=float))
 
 
 def _keys_of(n: int, K: int, q: np.ndarray) -> MulticlassKeys:
