@@ -84,7 +84,8 @@ def _run_engine(args, engine: str) -> int | None:
         def progress(done, total, what):
             print(f"{engine}: {done}/{total} {what}", file=sys.stderr)
 
-        summary = summarize_engine(eds, seed=args.seed, max_values=args.max_values, progress=progress)
+        summary = summarize_engine(eds, seed=args.seed, max_values=args.max_values, progress=progress,
+                                   slices=given_slices(args))  # checked against the source's columns there
     finally:
         eds.close()
     write(json_text(summary), args.out)

@@ -132,8 +132,8 @@ def _shared_rows(raw: dict[str, np.ndarray | None], n: int) -> tuple[np.ndarray,
     """The rows every model scored (a mask over the n rows), and a note when some are left out."""
     keep = np.ones(n, dtype=bool)
     for v in raw.values():
-        if v is not None:
-            keep &= ~pd.isna(v)
+        if v is not None:  # an infinite score is no prediction either (and no score bin holds it)
+            keep &= np.isfinite(v) if v.dtype.kind == "f" else ~pd.isna(v)
     notes = []
     if not keep.all():
         notes.append(f"{int((~keep).sum()):,} rows without a prediction from every model are left out of the "

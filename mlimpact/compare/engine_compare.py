@@ -22,7 +22,7 @@ from mlimpact.compare.differences import _Groups
 from mlimpact.compare.engine_paired import engine_differences
 from mlimpact.compare.models import _COLUMNS, Comparison
 from mlimpact.compare.robustness import _robustness
-from mlimpact.engine.sql import double, ident, number_type
+from mlimpact.engine.sql import double, finite, ident, number_type
 from mlimpact.engine.tables import BinarySpec, binary_tables_many, score_keys
 from mlimpact.errors import InputError
 from mlimpact.metrics.tables import losses_for_range, metrics_from_tables
@@ -113,7 +113,7 @@ def _models(eds, score_columns, baseline):
             raise InputError(f"column `{c}` (a model to compare) does not hold numbers; remove it from the other "
                              "models in the sidebar, or pick its score column")
     others = [c for c in columns if c != roles.score]
-    scored = " AND ".join(f"{ident(c)} IS NOT NULL AND NOT isnan(CAST({ident(c)} AS DOUBLE))" for c in others)
+    scored = " AND ".join(finite(ident(c)) for c in others)  # missing or infinite: no prediction
     keep = f"({where}) AND {scored}" if others else where
     parts = ["count(*) AS n", f"sum(CASE WHEN {keep} THEN 1 ELSE 0 END) AS kept",
              f"sum(CASE WHEN {keep} THEN {eds.spec.y} ELSE 0 END) AS pos"]
@@ -164,7 +164,7 @@ def _count(eds, where, score_sql, grouping, period):
     keys = score_keys(eds.backend, spec)
     spec = BinarySpec(where=where, y=eds.spec.y, score=score_sql, threshold=eds.spec.threshold,
                       losses=losses_for_range(keys.lo, keys.hi))
-    sets = [(None, 1)] + ([(grouping.sql, grouping.n_groups)] if grouping else []) + (
+    sets = [(None, 1)] + ([(grouping.code_sql(), grouping.n_groups)] if grouping else []) + (
         [(period[1], 64)] if period else [])
     return spec, keys, binary_tables_many(eds.backend, spec, keys, sets)
 
@@ -173,14 +173,15 @@ def _present(grouping, tables, segment, n: int):
     """The segment values with kept rows (``present`` codes, ascending) and the comparison's groups."""
     if grouping is None:
         return None, _Counted(None, np.zeros(0, dtype=np.int64), [], counts=np.array([n]))
-    n = np.bincount(grouping.code_of(tables.group), weights=tables.n, minlength=grouping.n_groups)
+    n = np.bincount(np.asarray(tables.group, dtype=np.int64), weights=tables.n, minlength=grouping.n_groups)
     present = np.flatnonzero(n > 0)
     return present, _Counted(segment, np.zeros(0, dtype=np.int64), [str(grouping.labels[i]) for i in present],
                              counts=n[present])
 
 
-def _codes(grouping, present, raw) -> np.ndarray:
-    return np.searchsorted(present, grouping.code_of(raw))
+def _codes(grouping, present, codes) -> np.ndarray:
+    """The comparison's group of each result row (grouped by :meth:`EngineGrouping.code_sql`: the codes)."""
+    return np.searchsorted(present, np.asarray(codes, dtype=np.int64))
 
 
 def _evaluate(tables, codes, G, opts, *, intervals=True):

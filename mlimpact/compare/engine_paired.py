@@ -30,7 +30,7 @@ def engine_differences(eds, where, models, counted, grouping, present, groups, e
                        threshold, *, n_boot, seed, time_budget_s, notes) -> tuple[pd.DataFrame, list[int]]:
     """:func:`mlimpact.compare.differences._differences` from an engine's counts."""
     (ref, ref_sql), rows, used_all = models[0], [], []
-    seg = grouping.sql if grouping is not None else "0"
+    seg = grouping.code_sql() if grouping is not None else "0"  # folded in SQL: at most top_k + 2 groups
     for mi, (name, sql) in enumerate(models[1:], start=1):
         want = [m for m in metrics if m != "roc_auc"]
         reps = {}
@@ -57,7 +57,7 @@ def engine_differences(eds, where, models, counted, grouping, present, groups, e
 def _codes(grouping, present, raw) -> np.ndarray:
     if grouping is None:
         return np.zeros(len(raw), dtype=np.int64)
-    return np.searchsorted(present, grouping.code_of(raw))
+    return np.searchsorted(present, np.asarray(raw, dtype=np.int64))
 
 
 def _loss_sql(name: str, s: str, y: str) -> str:

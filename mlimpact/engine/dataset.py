@@ -67,11 +67,13 @@ class EngineDataset:
     unlabelled: str = "FALSE"
     #: the checks file's end of the reference period (``validate_config`` records it for the engine's checks)
     reference_end: pd.Timestamp | None = None
+    #: rows used when :attr:`spec` selects fewer than the source's usable rows (a slice's rows)
+    n_used: int | None = None
 
     @property
     def n(self) -> int:
         """Rows used."""
-        return self.n_total - sum(self.exclusions.values())
+        return self.n_used if self.n_used is not None else self.n_total - sum(self.exclusions.values())
 
     @property
     def source(self) -> str:

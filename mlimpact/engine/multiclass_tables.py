@@ -109,15 +109,17 @@ def _code_sql(column: str, counts: pd.DataFrame, lookup: dict, kind: str) -> tup
     col = ident(column)
     by_class: dict[int, list] = {}
     missing = []
+    floats = str(kind).upper().startswith(("FLOAT", "DOUBLE", "REAL"))
     for v, k in zip(counts["v"].tolist(), counts["norm"].tolist(), strict=True):
-        if v is None or (isinstance(v, float) and v != v):
+        if pd.isna(v) or (floats and not np.isfinite(v)):  # NULL, NaN, pandas' NA; infinities: as below
             continue
         if pd.isna(k):
             missing.append(v)
         else:
             by_class.setdefault(lookup[k], []).append(v)
     whens = " ".join(f"WHEN {col} IN ({_literals(vs)}) THEN {j}" for j, vs in sorted(by_class.items()))
-    nan = f" OR isnan({col})" if str(kind).upper().startswith(("FLOAT", "DOUBLE", "REAL")) else ""
+    # numbers that are not finite read as missing labels, as normalize_labels reads them
+    nan = f" OR NOT {finite(col)}" if floats else ""
     is_missing = f"({col} IS NULL{nan}" + (f" OR {col} IN ({_literals(missing)})" if missing else "") + ")"
     return (f"CASE {whens} ELSE -1 END" if whens else "-1"), is_missing
 
@@ -228,8 +230,10 @@ def _keys_of(n: int, K: int, q: np.ndarray) -> MulticlassKeys:
     edges = np.unique(loss)
     limits = []
     for e in edges:
-        lim = float(q[loss == e].max())
-        limits.append(None if lim >= 1 - eps else max(lim, eps))
+        lim = max(float(q[loss == e].max()), eps)  # at or below eps every loss is the largest
+        while lim < 1 - eps and -np.log(np.clip(np.nextafter(lim, 2.0), eps, 1 - eps)) == e:
+            lim = float(np.nextafter(lim, 2.0))  # the next doubles up with the same loss: a few ulps at most
+        limits.append(None if lim >= 1 - eps else lim)
     return MulticlassKeys(n, K, edges, tuple(limits), np.concatenate([[smallest], edges]))
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from mlimpact import trace
 from mlimpact.engine.dataset import engine_time_span
-from mlimpact.engine.sql import double, finite, ident, literal
+from mlimpact.engine.sql import double, finite, ident
 from mlimpact.errors import InputError
 from mlimpact.impact.analysis import ImpactAnalysis, assemble_impact
 from mlimpact.impact.bootstrap import make_cells_of_units
@@ -224,7 +224,7 @@ def analyze_impact_engine(eds, costs: CostModel, *, threshold: float | None = No
     grouping = engine_grouping(eds, segment, n_bins=5, top_k=20) if segment else None
     say("counting rows and money per score, label, baseline decisions" + (f" and {segment}" if segment else ""))
     _check_units(eds, est, others, grouping)
-    df = _units(eds, terms, decisions, _code_sql(grouping) if grouping else "0")
+    df = _units(eds, terms, decisions, grouping.code_sql() if grouping else "0")
     y = df["y"].to_numpy(dtype=np.int64).astype(bool)
     w = df["w"].to_numpy(dtype=float)
     bits = df["b"].to_numpy(dtype=np.int64)
@@ -255,26 +255,6 @@ def analyze_impact_engine(eds, costs: CostModel, *, threshold: float | None = No
                      time_budget_s=time_budget_s, factor=factor, scale=scale) if grouping else None
     return assemble_impact(P, _curve_frame(exact_curve(g)), sens, segs, source=eds.name, costs=costs, rule=None,
                            scale=scale, factor=factor, period=period, unit=unit, seed=seed)
-
-
-def _code_sql(grouping) -> str:
-    """The segment's group code as SQL: each kept value's code, the most shared code (the folded "Other") for
-    the rest, so the units multiply by at most ``top_k`` + 2 groups, not by the column's values."""
-    raw, codes = list(grouping.raw), np.asarray(grouping.codes)
-    missing = [c for v, c in zip(raw, codes, strict=True) if v is None or (isinstance(v, float) and v != v)]
-    rest = int(np.bincount(codes).argmax()) if len(codes) else 0
-    whens = [f"WHEN {grouping.sql} IS NULL THEN {int(missing[0])}"] if missing else []
-    for code in np.unique(codes):
-        if int(code) == rest:
-            continue
-        values = [v for v, c in zip(raw, codes, strict=True) if c == code and v is not None and v == v]
-        if values:
-            whens.append(f"WHEN {grouping.sql} IN ({', '.join(literal(_plain(v)) for v in values)}) THEN {int(code)}")
-    return f"CASE {' '.join(whens)} ELSE {rest} END" if whens else str(rest)
-
-
-def _plain(v):
-    return v.item() if hasattr(v, "item") else v
 
 
 def _check_units(eds, est: int, others: list[str], grouping) -> None:

@@ -10,10 +10,13 @@ average precision carry a ``max_error`` column: the largest possible distance to
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from mlimpact.engine import binning_error, rank_statistics_from_runs
+from mlimpact.engine.dataset import global_keys
 from mlimpact.engine.multiclass_tables import MulticlassTables
 from mlimpact.engine.regression_tables import RegressionTables
 from mlimpact.engine.tables import BinaryTables
@@ -21,11 +24,13 @@ from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.metrics.binary import binary_from_cells, binary_plan
 from mlimpact.metrics.binary_cells import _Cells
 from mlimpact.metrics.compute import _assemble
+from mlimpact.metrics.evaluate import metric_names
 from mlimpact.metrics.multiclass import ClassCounts, multiclass_from_counts
 from mlimpact.metrics.registry import METRICS, metrics_for_task
 from mlimpact.metrics.regression import RegressionStats, regression_from_stats
 
-__all__ = ["metrics_from_tables", "losses_for_range", "regression_stats_from_tables", "class_counts_from_tables"]
+__all__ = ["metrics_from_tables", "losses_for_range", "regression_stats_from_tables", "class_counts_from_tables",
+           "engine_keys", "default_engine_metrics"]
 
 
 def losses_for_range(lo: float, hi: float) -> tuple[str, ...]:
@@ -35,6 +40,22 @@ def losses_for_range(lo: float, hi: float) -> tuple[str, ...]:
     (('log_loss', 'brier_score'), ())
     """
     return ("log_loss", "brier_score") if lo >= 0.0 and hi <= 1.0 else ()
+
+
+def engine_keys(eds):
+    """The whole data's picture (:func:`mlimpact.engine.dataset.global_keys`); for a binary score, also the losses
+    its range allows, kept on ``eds.spec`` for every later count. Once per engine dataset."""
+    keys = global_keys(eds)
+    if eds.task == "binary":
+        eds.spec = replace(eds.spec, losses=losses_for_range(keys.lo, keys.hi))
+    return keys
+
+
+def default_engine_metrics(eds) -> list[str]:
+    """:func:`mlimpact.metrics.evaluate.default_metrics` of an engine dataset (after :func:`engine_keys`)."""
+    spec = eds.spec
+    return metric_names(eds.task, has_score=eds.task == "binary", probabilities=bool(getattr(spec, "losses", ())),
+                        has_proba=bool(getattr(spec, "probs", ())))
 
 
 def _cells(tables: BinaryTables, codes: np.ndarray, G: int, threshold: float, losses) -> _Cells:

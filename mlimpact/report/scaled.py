@@ -7,16 +7,15 @@ and document code as :func:`mlimpact.report.summarize.summarize`.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pandas as pd
 
-from mlimpact.engine.dataset import count_groupings, global_keys
+from mlimpact.engine.dataset import count_groupings
 from mlimpact.io.build import score_range_note
 from mlimpact.metrics.evaluate import in_metric_order, metric_names
-from mlimpact.metrics.tables import losses_for_range, metrics_from_tables
+from mlimpact.metrics.tables import engine_keys, metrics_from_tables
 from mlimpact.report.summarize import summary_document
+from mlimpact.slices.engine_named import engine_slice_summary
 from mlimpact.slices.engine_segments import engine_groupings, engine_segment_table
 
 __all__ = ["summarize_engine", "prepare_engine", "overall_table", "segments_table"]
@@ -25,9 +24,8 @@ __all__ = ["summarize_engine", "prepare_engine", "overall_table", "segments_tabl
 def prepare_engine(eds):
     """The whole data's picture (:func:`mlimpact.engine.dataset.global_keys`); for a binary score, also the
     losses the scores allow and the note when they are not probabilities. Run once per engine dataset."""
-    keys = global_keys(eds)
+    keys = engine_keys(eds)
     if eds.task == "binary":
-        eds.spec = replace(eds.spec, losses=losses_for_range(keys.lo, keys.hi))
         note = score_range_note(eds.roles.score, keys.lo, keys.hi)
         if note and note not in eds.notes:
             eds.notes.append(note)
@@ -35,8 +33,9 @@ def prepare_engine(eds):
 
 
 def summarize_engine(eds, *, segments=None, metrics=None, seed: int = 0, min_size: int = 30,
-                     max_values: int | None = None, progress=None) -> dict:
-    """:func:`mlimpact.report.summarize.summarize` for an :class:`mlimpact.engine.dataset.EngineDataset`.
+                     max_values: int | None = None, progress=None, slices=()) -> dict:
+    """:func:`mlimpact.report.summarize.summarize` for an :class:`mlimpact.engine.dataset.EngineDataset`; with
+    named ``slices``, also the CLI's ``named_slices`` (each slice against the rest, one more scan).
 
     ``progress(done, total, what)`` is called as each query finishes.
     """
@@ -71,8 +70,11 @@ def summarize_engine(eds, *, segments=None, metrics=None, seed: int = 0, min_siz
                                                  min_size=min_size, seed=seed, sort_by="metric")
                   for g, t in zip(groupings, counted[1:], strict=True)}
     say(4, total, "metrics, intervals and tests")
-    return summary_document(eds, eds.roles, overall, seg_tables, threshold=threshold,
-                            source={"file": eds.name, "sha256": eds.fingerprint, "engine": eds.backend.name})
+    out = summary_document(eds, eds.roles, overall, seg_tables, threshold=threshold,
+                           source={"file": eds.name, "sha256": eds.fingerprint, "engine": eds.backend.name})
+    if slices:  # each against the rest, the memory path's default metrics
+        out["named_slices"] = engine_slice_summary(eds, slices, threshold=threshold, seed=seed, keys=keys)
+    return out
 
 
 def overall_table(summary: dict) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mlimpact.engine.sql import bin_index, finite, ident, quantiles_sql
+from mlimpact.engine.sql import bin_index, finite, ident, literal, quantiles_sql
 from mlimpact.errors import InputError
 from mlimpact.io import MISSING_LABEL, encode_column
 from mlimpact.metrics.evaluate import in_metric_order
@@ -42,6 +42,21 @@ class EngineGrouping:
     @property
     def n_groups(self) -> int:
         return len(self.labels)
+
+    def code_sql(self) -> str:
+        """The group code as SQL: each kept value's code, the most shared code (the folded "Other") for the rest,
+        so a grouping by it has at most ``top_k`` + 2 groups, not the column's values."""
+        raw, codes = list(self.raw), np.asarray(self.codes)
+        absent = [c for v, c in zip(raw, codes, strict=True) if pd.isna(v)]
+        rest = int(np.bincount(codes).argmax()) if len(codes) else 0
+        whens = [f"WHEN {self.sql} IS NULL THEN {int(absent[0])}"] if absent else []
+        for code in np.unique(codes):
+            if int(code) == rest:
+                continue
+            values = [v for v, c in zip(raw, codes, strict=True) if c == code and not pd.isna(v)]
+            if values:
+                whens.append(f"WHEN {self.sql} IN ({', '.join(literal(_plain(v)) for v in values)}) THEN {int(code)}")
+        return f"CASE {' '.join(whens)} ELSE {rest} END" if whens else str(rest)
 
     def code_of(self, values: pd.Series) -> np.ndarray:
         """The group code of each value the engine returned for :attr:`sql`."""
@@ -147,3 +162,7 @@ def engine_segment_table(eds, grouping: EngineGrouping, tables, *, metrics, over
     out = decorate_segments(seg_labels, table, overall_value, sort_by=sort_by)
     out.attrs.update(table.attrs)
     return out
+
+
+def _plain(v):
+    return v.item() if hasattr(v, "item") else v

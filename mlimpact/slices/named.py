@@ -33,7 +33,7 @@ from mlimpact.slices.language import parse_slice, slice_name_ok
 
 __all__ = ["NamedSlice", "MAX_SLICES", "named_slice", "parse_slices_toml", "read_slices", "slices_to_toml",
            "resolve_slices", "slice_rows", "slice_table", "slice_summary", "named_slice_line", "selection_expression", "slice_warnings",
-           "SLICE_TABLE_COLUMNS", "SLICE_TAG", "file_hash"]
+           "SLICE_TABLE_COLUMNS", "SLICE_TAG", "file_hash", "slice_rows_of_tables", "summary_of_table"]
 
 #: the most slices one file, link or command may carry
 MAX_SLICES = 50
@@ -199,13 +199,22 @@ def slice_table(dataset: Dataset, slices, *, threshold: float = DEFAULT_THRESHOL
     """
     trace.count("slice_table")
     metrics = list(metrics) if metrics else default_metrics(dataset)
-    frames = []
+    parts = []
     for s in slices:  # a few slices, each one vectorized evaluate call
         mask = parse_slice(s.expression, dataset).mask(dataset)
         t = evaluate(dataset, threshold=threshold, metrics=metrics, codes=mask.astype(np.int64), n_groups=2,
                      compare_to_rest=True, seed=seed, time_budget_s=time_budget_s)
+        parts.append((s, t, mask.mean()))
+    return slice_rows_of_tables(parts)
+
+
+def slice_rows_of_tables(parts) -> pd.DataFrame:
+    """:func:`slice_table` from ``(slice, metrics of the rest (group 0) and the slice (group 1), share)`` per slice
+    (the memory path's or an engine's)."""
+    frames = []
+    for s, t, share in parts:
         rest = t[t["group"] == 0].set_index("metric")
-        t = t[t["group"] == 1].assign(name=s.name, expression=s.expression, share=mask.mean())
+        t = t[t["group"] == 1].assign(name=s.name, expression=s.expression, share=share)
         se = np.hypot((t["high"] - t["low"]).to_numpy(float),
                       (rest["high"] - rest["low"]).reindex(t["metric"]).to_numpy(float)) / (2 * Z95)
         frames.append(t.assign(diff_low=t["difference"] - Z95 * se, diff_high=t["difference"] + Z95 * se))
@@ -224,7 +233,11 @@ def slice_table(dataset: Dataset, slices, *, threshold: float = DEFAULT_THRESHOL
 def slice_summary(dataset: Dataset, slices, *, threshold: float = DEFAULT_THRESHOLD, metrics=None,
                   seed: int = 0) -> list[dict]:
     """The JSON of :func:`slice_table`: per slice its name, expression, rows, share and metrics against the rest."""
-    table = slice_table(dataset, slices, threshold=threshold, metrics=metrics, seed=seed)
+    return summary_of_table(slice_table(dataset, slices, threshold=threshold, metrics=metrics, seed=seed), slices)
+
+
+def summary_of_table(table: pd.DataFrame, slices) -> list[dict]:
+    """:func:`slice_summary` of a :func:`slice_table` (the memory path's or an engine's)."""
     out = []
     for s in slices:  # a few slices
         rows = table[table["name"] == s.name]

@@ -277,11 +277,13 @@ def test_share_link_restores_the_view_in_a_fresh_browser(page, browser, streamli
         slider.press("ArrowLeft")
     expect(slider).to_have_value("0.3")
     wait_for_app(page)
+    expect(page).to_have_url(re.compile(r"[?&]t=0\.3(&|$)"))  # the address bar follows the rerun, a moment later
     click_nav(page, "Segments")
     picker = page.get_by_test_id("stMain").get_by_test_id("stMultiSelect").filter(has_text="Segment by")
     choose_option(page, picker.get_by_role("combobox"), "channel")
     page.keyboard.press("Escape")
     wait_for_app(page)
+    expect(page).to_have_url(re.compile(r"segcols=[^&]*channel"))
     link = page.url
     assert "t=0.3" in link and "segcols=" in link and "sample=fraud" in link, link
     mine = page.get_by_test_id("stVegaLiteChart").first.locator("svg text").first.text_content()

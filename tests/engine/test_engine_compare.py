@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import mlimpact.compare.engine_compare as engine_compare
 import mlimpact.compare.engine_paired as engine_paired
 import mlimpact.engine.tables as engine_tables
 from mlimpact.compare import compare_models
@@ -148,3 +149,26 @@ def test_linear_quantiles_of_runs_are_numpys_bit_for_bit(seed):
         values, counts = np.unique(x, return_counts=True)
         probs = np.linspace(0, 1, 21)[1:-1]
         assert np.array_equal(linear_quantiles(values, counts, probs), np.quantile(x, probs))
+
+
+def test_infinite_scores_and_many_segment_values_on_the_engine(tmp_path, monkeypatch):
+    """Another model's infinite scores are no prediction (both paths leave those rows out); a segment of 300 values
+    folded to its top 20 is grouped by its code in SQL, so what comes back stays within the budget."""
+    rng = np.random.default_rng(2)
+    n = 6000
+    y = rng.random(n) < 0.2
+    a = np.clip(0.3 * y + rng.random(n) * 0.7, 0, 1).round(2)
+    b = np.clip(0.2 * y + rng.random(n) * 0.8, 0, 1).round(2)
+    b[:3] = [np.inf, -np.inf, np.inf]
+    pd.DataFrame({"y": y.astype(int), "a": a, "b": b, "shop": np.char.add("s", rng.integers(0, 300, n).astype(str))}).to_parquet(
+        tmp_path / "s.parquet")
+    monkeypatch.setattr(engine_tables, "RUNS_BUDGET", 2_000)  # a model's runs per shop would not fit: binned
+    sizes = []
+    real = engine_tables.binary_tables_many
+    monkeypatch.setattr(engine_compare, "binary_tables_many",
+                        lambda *a, **k: [sizes.append(len(t.n)) or t for t in real(*a, **k)])
+    memory, engine = both(tmp_path / "s.parquet", {"label": "y", "score": "a", "other_scores": ("b",),
+                                                   "segments": ("shop",)}, segment="shop", metrics=["recall", "f1"])
+    assert_same_comparison(memory, engine)
+    assert any(note.startswith("3 rows without a prediction") for note in engine.notes)
+    assert max(sizes) <= 2 * 2_000 and len(engine.segments["shop"].unique()) == 21

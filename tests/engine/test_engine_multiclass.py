@@ -156,3 +156,30 @@ def test_a_label_with_too_many_values_is_one_clear_line(tmp_path, capsys):
                  "multiclass", "--engine", "duckdb"]) == 2
     err = capsys.readouterr().err
     assert "m.parquet: column `y` has more than 1,000 values" in err and "Traceback" not in err
+
+
+def test_integer_labels_with_missing_values_and_probabilities_one_ulp_apart(tmp_path):
+    """An integer label with blanks (pandas' NA from the engine) is a missing label, as in memory; true-class
+    probabilities one ulp apart whose losses are equal share a loss bin, as in memory."""
+    rng = np.random.default_rng(3)
+    n = 64
+    y = rng.integers(1, 4, n)
+    close = np.nextafter(0.01, 1.0)
+    p_true = np.where(np.arange(n) % 4 == 0, 0.01, np.where(np.arange(n) % 4 == 1, close, 0.6))
+    rest = (1 - p_true) / 2
+    frame = pd.DataFrame({f"prob_{k}": np.where(y == k, p_true, rest) for k in (1, 2, 3)})
+    frame.insert(0, "y", pd.array(y, dtype="Int64"))
+    frame.loc[[5, 9], "y"] = pd.NA
+    frame.to_parquet(tmp_path / "m.parquet")
+    changes = {"label": "y", "class_scores": ("prob_1", "prob_2", "prob_3"), "task": "multiclass"}
+    dataset, _ = load(str(tmp_path / "m.parquet"), changes)
+    engine = _engine_summary(tmp_path / "m.parquet", changes)
+    assert engine["rows"]["excluded"] == {"label is missing": 2} == dataset.summary()["excluded"]
+    memory = multiclass.class_counts(dataset.y, dataset.proba, None, 3, None, 1)
+    eds = open_engine_dataset(str(tmp_path / "m.parquet"), "duckdb", changes, threshold=0.5)
+    try:
+        (tables,) = count_groupings(eds, global_keys(eds), [(None, 1)])
+    finally:
+        eds.close()
+    assert np.array_equal(memory.loss_cells[0], class_counts_from_tables(tables, np.zeros(len(tables.n), int), 1)
+                          .loss_cells[0])
