@@ -73,7 +73,7 @@ def run(args) -> int:
 def _engine_status(args, engine: str, config):
     """The status table computed where the data lives."""
     from mlimpact.engine.dataset import global_keys, open_engine_dataset  # on use: the engine path only
-    from mlimpact.monitoring import role_changes, validate_config  # on use: start-up
+    from mlimpact.monitoring import role_changes, slice_names, validate_config  # on use: start-up
     from mlimpact.monitoring.engine_series import engine_evaluate_ranges  # on use: as above
 
     eds = open_engine_dataset(args.file, engine, role_changes(config.columns), threshold=config.settings.threshold,
@@ -83,7 +83,7 @@ def _engine_status(args, engine: str, config):
             print(line, file=sys.stderr)
         validate_config(eds, config, str(args.config))
         return engine_evaluate_ranges(eds, global_keys(eds), config.ranges, settings=config.settings,
-                                      reference_end=config.reference_end)
+                                      reference_end=config.reference_end, slices=slice_names(config))
     finally:
         eds.close()
 

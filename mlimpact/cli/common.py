@@ -121,17 +121,12 @@ def load_engine_dataset(args: argparse.Namespace, engine: str, *, quiet: bool = 
     return eds
 
 
-def engine_dataset_or_none(args: argparse.Namespace, engine: str, *, on_rows: str | None = None):
-    """:func:`load_engine_dataset`, or None when only the memory path can compute it: options evaluated on rows
-    (``on_rows`` says which, for Spark's message) or a binary task without a score. DuckDB then reads the source into memory
-    within the budget; Spark says so in one line."""
+def engine_dataset_or_none(args: argparse.Namespace, engine: str):
+    """:func:`load_engine_dataset`, or None when only the memory path can compute it (a binary task without a
+    score): DuckDB then reads the source into memory within the budget; Spark says so in one line."""
     from mlimpact.engine.dataset import NotOnEngine  # noqa: I001 - on use: start-up
     from mlimpact.errors import InputError  # on use: start-up
 
-    if on_rows:
-        if engine == "spark":
-            raise InputError(f"{on_rows} in this version; use --engine duckdb or memory")
-        return None
     try:
         return load_engine_dataset(args, engine)
     except NotOnEngine as exc:

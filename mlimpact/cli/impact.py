@@ -28,9 +28,9 @@ def run(args) -> int:
         print(f"note: {note}", file=sys.stderr)
     engine = chosen_engine(args)
     if engine != "memory":
-        report = _on_engine(args, engine, costs)
-        if report is not None:
-            _write(args, report, [])
+        done = _on_engine(args, engine, costs)
+        if done is not None:
+            _write(args, *done)
             return EXIT_OK
         args.engine = "duckdb"  # read into memory through DuckDB, within the budget
     dataset = load_dataset(args)
@@ -69,19 +69,28 @@ def _write(args, report, within) -> None:
 
 
 def _on_engine(args, engine: str, costs):
-    """The analysis counted where the data lives; None when only the memory path can make it (a rule or named
-    slices: expressions evaluated on rows): DuckDB then reads the source into memory."""
-    from mlimpact.impact.engine_impact import analyze_impact_engine  # on use: the engine path only
+    """The analysis counted where the data lives, and within each named slice (its rows narrowed in SQL); None when
+    only the memory path can make it: DuckDB then reads the source into memory."""
+    from mlimpact.impact.engine_impact import analyze_impact_engine  # noqa: I001 - on use: the engine path only
+    from mlimpact.slices.engine_named import engine_slice_rows  # on use: as above
 
-    on_rows = args.rule or args.slice or args.slices
-    eds = engine_dataset_or_none(args, engine, on_rows=on_rows and "--rule, --slice and --slices are evaluated on rows, "
-                                                                  "in memory,")
+    eds = engine_dataset_or_none(args, engine)
     if eds is None:
         return None
     try:
         segment = next((c for c in eds.roles.segments if c in eds.column_types), None)
-        return analyze_impact_engine(eds, costs, threshold=args.threshold, segment=segment, seed=args.seed,
-                                     scale=args.scale, lanes=args.lanes, time_budget_s=None,
-                                     progress=lambda message: print(f"{engine}: {message}", file=sys.stderr))
+
+        def analysis(rows):
+            return analyze_impact_engine(rows, costs, threshold=args.threshold, segment=segment, seed=args.seed,
+                                         scale=args.scale, lanes=args.lanes, time_budget_s=None, rule=args.rule,
+                                         progress=lambda message: print(f"{engine}: {message}", file=sys.stderr))
+
+        report, within = analysis(eds), []
+        for s in given_slices(args):  # value within each slice: the same analysis on its rows
+            rows = engine_slice_rows(eds, s.expression)
+            if rows.n == 0:
+                raise InputError(f"slice {s.name!r} has no rows in {eds.name}; check its values")
+            within.append((s, rows.n, analysis(rows)))
+        return report, within
     finally:
         eds.close()

@@ -58,14 +58,15 @@ def _write(args, result, kind: str, compared) -> None:
 
 
 def _run_engine(args, engine: str) -> int | None:
-    """The weak slices counted where the data lives; None when only the memory path can find them
-    (slices named with --slice/--slices, or a binary task without a score): DuckDB then reads the source into
-    memory."""
+    """The weak slices (and the slices named with --slice/--slices against the rest) counted where the data lives;
+    None when only the memory path can find them (a binary task without a score): DuckDB then reads the source
+    into memory."""
     from mlimpact.slices import default_error_kind  # noqa: I001 - on use: start-up
     from mlimpact.slices.engine_weak import search_weak_slices_engine  # on use: the engine path only
 
-    eds = engine_dataset_or_none(args, engine, on_rows=(args.slice or args.slices) and (
-        "slices named with --slice/--slices are compared in memory"))
+    from mlimpact.slices.engine_named import engine_slice_summary  # on use: as above
+
+    eds = engine_dataset_or_none(args, engine)
     if eds is None:
         return None
     try:
@@ -80,9 +81,16 @@ def _run_engine(args, engine: str) -> int | None:
         kind = args.error or default_error_kind(eds)
         result = search_weak_slices_engine(eds, kind=kind, max_level=args.max_level, min_support=args.min_support,
                                            k=args.top, scoring=args.scoring, alpha=args.alpha, progress=progress)
+        named = given_slices(args)  # checked against the source's columns as they are written as SQL
+        compared = engine_slice_summary(eds, named, threshold=args.threshold) if named else None
     finally:
         eds.close()
     for note in result.settings.get("left_out", []):
         print(f"note: {note}", file=sys.stderr)
-    _write(args, result, kind, None)
+    _write(args, result, kind, compared)
+    if args.format != "json":
+        from mlimpact.slices import named_slice_line  # noqa: I001 - on use: start-up
+
+        for s in compared or []:  # the slices you named, against the rest
+            print(named_slice_line(s))
     return EXIT_OK

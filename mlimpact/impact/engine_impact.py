@@ -27,6 +27,7 @@ from mlimpact.impact.costs import (
     CostModel,
     Period,
     money_column_problems,
+    parse_rule,
     scale_factor_of,
 )
 from mlimpact.impact.points import other_model_extras, policies_of
@@ -40,6 +41,7 @@ from mlimpact.impact.values import (
     gains_from_terms,
     lane_decisions,
 )
+from mlimpact.slices.engine_named import slice_sql
 from mlimpact.slices.engine_segments import engine_grouping
 
 __all__ = ["analyze_impact_engine", "usable_amount", "MAX_UNITS"]
@@ -195,9 +197,10 @@ def _moments(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 def analyze_impact_engine(eds, costs: CostModel, *, threshold: float | None = None, lanes=None,
                           segment: str | None = None, scale: str | None = None, unit: str = "", n_boot: int = 1000,
-                          seed: int = 0, time_budget_s: float | None = None, progress=None) -> ImpactAnalysis:
-    """:func:`mlimpact.impact.analyze_impact` on an engine dataset (no rule: a rule is a slice expression
-    evaluated on rows; the CLI reads the source into memory for it)."""
+                          seed: int = 0, time_budget_s: float | None = None, progress=None,
+                          rule=None) -> ImpactAnalysis:
+    """:func:`mlimpact.impact.analyze_impact` on an engine dataset; a ``rule`` (a slice expression) is written as SQL
+    (:func:`mlimpact.slices.engine_named.slice_sql`) and counted as one more decision bit of the units."""
     trace.count("analyze_impact_engine")
     say = progress or (lambda message: None)
     if eds.task != "binary":
@@ -220,10 +223,10 @@ def analyze_impact_engine(eds, costs: CostModel, *, threshold: float | None = No
         say(f"counting the other models' values per score ({', '.join(others)})")
         k, curves = _other_curves(eds, others, terms, threshold)
         specs = _other_extras(others, curves, k, eds.n)
-    decisions = [f"{_filled(col)} >= {double(t)}" for col, t_own, t_rate, _ in specs for t in (t_own, t_rate)]
+    rule, decisions = _decisions(eds, specs, rule)
     grouping = engine_grouping(eds, segment, n_bins=5, top_k=20) if segment else None
     say("counting rows and money per score, label, baseline decisions" + (f" and {segment}" if segment else ""))
-    _check_units(eds, est, others, grouping)
+    _check_units(eds, est, others, grouping, rule is not None)
     df = _units(eds, terms, decisions, grouping.code_sql() if grouping else "0")
     y = df["y"].to_numpy(dtype=np.int64).astype(bool)
     w = df["w"].to_numpy(dtype=float)
@@ -235,7 +238,8 @@ def analyze_impact_engine(eds, costs: CostModel, *, threshold: float | None = No
     U = np.arange(len(df))
 
     def extras_of(k_model: int, n: int) -> list:
-        out = []
+        out = [] if rule is None else [("rule", f"rule: flag when {rule.describe()}", np.nan,
+                                        (bits >> (2 * len(specs))) & 1 == 1, None)]  # first, as in memory
         for i, (col, t_own, t_rate, note) in enumerate(specs):
             out += other_model_extras(col, t_own, t_rate, (bits >> (2 * i)) & 1 == 1, (bits >> (2 * i + 1)) & 1 == 1,
                                       k_model, n, note)
@@ -253,11 +257,22 @@ def analyze_impact_engine(eds, costs: CostModel, *, threshold: float | None = No
     sens = sensitivity_of(g, costs, threshold=threshold, lanes=lanes, factor=factor, scale=scale)
     segs = _segments(g, grouping, df, S, M, varies, threshold=threshold, lanes=None, n_boot=n_boot, seed=seed,  # at the threshold, as in memory
                      time_budget_s=time_budget_s, factor=factor, scale=scale) if grouping else None
-    return assemble_impact(P, _curve_frame(exact_curve(g)), sens, segs, source=eds.name, costs=costs, rule=None,
+    return assemble_impact(P, _curve_frame(exact_curve(g)), sens, segs, source=eds.name, costs=costs, rule=rule,
                            scale=scale, factor=factor, period=period, unit=unit, seed=seed)
 
 
-def _check_units(eds, est: int, others: list[str], grouping) -> None:
+def _decisions(eds, specs, rule) -> tuple:
+    """The rule (parsed) and the SQL of each decision bit: the other models' (at their two thresholds), then the
+    rule's last, so the other models' bits keep their places."""
+    decisions = [f"{_filled(col)} >= {double(t)}" for col, t_own, t_rate, _ in specs for t in (t_own, t_rate)]
+    if isinstance(rule, str):
+        rule = parse_rule(rule) if rule.strip() else None
+    if rule is not None:
+        decisions.append(slice_sql(eds, rule.expression)[0])
+    return rule, decisions
+
+
+def _check_units(eds, est: int, others: list[str], grouping, rule: bool = False) -> None:
     """Refuse before a scan whose units would be row-sized: distinct scores × labels × baseline patterns ×
     segment groups, each estimated."""
     for col in others:
@@ -266,7 +281,7 @@ def _check_units(eds, est: int, others: list[str], grouping) -> None:
         if d > MAX_UNITS:
             raise InputError(f"{eds.name}: column `{col}` (another model's score) has about {d:,} distinct values, more "
                              f"than {MAX_UNITS:,}; round it to 4 decimals, or leave it out of the other models")
-    units = est * 2 * 4 ** len(others) * (grouping.n_groups if grouping else 1)
+    units = est * 2 * 4 ** len(others) * (2 if rule else 1) * (grouping.n_groups if grouping else 1)
     if units > 20 * MAX_UNITS:
         raise InputError(f"{eds.name}: up to {units:,} groups of rows (scores × labels × other models' decisions × "
                          f"segment values) would come back; round the scores, or use fewer other models")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mlimpact.engine.dataset import count_groupings
+from mlimpact.engine.dataset import count_groupings, global_keys
 from mlimpact.errors import InputError
 from mlimpact.metrics.tables import metrics_from_tables
 from mlimpact.monitoring.engine_population import engine_population_over_time
@@ -27,6 +27,7 @@ from mlimpact.monitoring.series import (
     series_table,
     time_buckets,
 )
+from mlimpact.slices.engine_named import engine_slice_rows
 from mlimpact.slices.engine_segments import engine_grouping
 
 __all__ = ["engine_metrics_over_time", "engine_evaluate_ranges"]
@@ -77,38 +78,46 @@ def engine_metrics_over_time(eds, keys, *, metrics, period: str | None = "W", se
 
 
 def engine_evaluate_ranges(eds, keys, ranges, *, settings: MonitorSettings = DEFAULT_SETTINGS,
-                           reference_end=None) -> pd.DataFrame:
-    """:func:`mlimpact.monitoring.ranges.evaluate_ranges` on an engine: one query per (period, segment) for the
-    model's metrics, and the checks on the traffic from
+                           reference_end=None, slices=None) -> pd.DataFrame:
+    """:func:`mlimpact.monitoring.ranges.evaluate_ranges` on an engine: one query per (slice, period, segment) for
+    the model's metrics, and the checks on the traffic from
     :func:`mlimpact.monitoring.engine_population.engine_population_over_time` (``reference_end``: default the
-    one :func:`mlimpact.monitoring.checks.validate_config` recorded on ``eds``, else mid-span). The result has
-    :data:`STATUS_COLUMNS` plus ``column`` and ``estimated``, as in memory."""
+    one :func:`mlimpact.monitoring.checks.validate_config` recorded on ``eds``, else mid-span). A range with a
+    ``slice`` reads that slice's rows, narrowed in SQL (``slices``: name -> expression, else the text is the
+    expression). The result has :data:`STATUS_COLUMNS` plus ``column``, ``estimated`` and ``slice``, as in memory."""
     ranges = tuple(ranges)
     end = reference_end if reference_end is not None else getattr(eds, "reference_end", None)
+    names = dict(slices or {})
     wanted: dict = {}
     for r in ranges:
         if r.metric not in POPULATION_METRICS:
-            wanted.setdefault((r.period, r.segment), set()).add(r.metric)
-    tables = {}  # one GROUP BY per (period, segment), every metric of it from the same counts
+            wanted.setdefault((r.slice, r.period, r.segment), set()).add(r.metric)
+    rows = {None: (eds, keys)}  # each slice's rows (a narrowed dataset) and their keys, counted once
+    tables = {}  # one GROUP BY per (slice, period, segment), every metric of it from the same counts
     frames = []
     for group in dict.fromkeys(_key(r) for r in ranges):  # memory's order
-        metric, period, segment, column, estimated = group
+        metric, period, segment, column, estimated, piece = group
+        if piece not in rows:
+            narrowed = engine_slice_rows(eds, names.get(piece, piece))
+            rows[piece] = (narrowed, global_keys(narrowed))
+        target, target_keys = rows[piece]
         if metric in POPULATION_METRICS:
-            table = engine_population_over_time(eds, metric, period=period, segment=segment, column=column,
+            table = engine_population_over_time(target, metric, period=period, segment=segment, column=column,
                                                 reference_end=end, settings=settings)
         else:
-            if (period, segment) not in tables:
-                tables[period, segment] = engine_metrics_over_time(eds, keys, metrics=sorted(wanted[period, segment]),
-                                                                   period=period, segment=segment, settings=settings)
-            table = tables[period, segment]
+            if (piece, period, segment) not in tables:
+                tables[piece, period, segment] = engine_metrics_over_time(
+                    target, target_keys, metrics=sorted(wanted[piece, period, segment]), period=period,
+                    segment=segment, settings=settings)
+            table = tables[piece, period, segment]
             table = table[table["metric"] == metric]
-        measured = psi_column(eds, column) if metric == "psi" else column
+        measured = psi_column(target, column) if metric == "psi" else column
         frames.append(check_ranges(table, [r for r in ranges if _key(r) == group], rule=settings.rule)
-                      .assign(column=measured, estimated=estimated))
+                      .assign(column=measured, estimated=estimated, slice=piece))
     if not frames:
-        return pd.DataFrame(columns=STATUS_COLUMNS + ["column", "estimated"])
+        return pd.DataFrame(columns=STATUS_COLUMNS + ["column", "estimated", "slice"])
     return pd.concat(frames, ignore_index=True)
 
 
 def _key(r) -> tuple:
-    return r.metric, r.period, r.segment, r.column, r.estimated
+    return r.metric, r.period, r.segment, r.column, r.estimated, r.slice

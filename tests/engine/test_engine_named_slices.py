@@ -88,3 +88,18 @@ def test_summarize_with_slices_on_duckdb_gives_the_memory_paths_named_slices(tmp
     engine = json.loads(out.out)
     assert [s["n"] for s in engine["named_slices"]] == [742, 22924, 40170]
     assert_same_summary(memory, engine)
+
+
+def test_check_with_a_slice_on_duckdb_gives_the_memory_paths_results(tmp_path, capsys):
+    """`check --slice` follows every check on the slice's rows too: on DuckDB they are narrowed in SQL."""
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    pd.read_csv(sample_path("fraud")).to_parquet(folder / "part-0.parquet")
+    args = ["--config", "tests/golden/checks_fraud.toml", "--format", "json", "--slice", 'channel == "online"']
+    assert main(["check", str(sample_path("fraud")), *args]) == 1
+    memory = json.loads(capsys.readouterr().out)
+    memory.pop("causes")  # why it alerted: split by slices, from the rows (memory only)
+    assert main(["check", str(folder), *args, "--engine", "duckdb"]) == 1
+    engine = json.loads(capsys.readouterr().out)
+    assert {r["slice"] for r in engine["results"]} == {None, 'channel == "online"'}  # every check, then on the slice
+    assert_same_summary(memory, engine)

@@ -247,12 +247,25 @@ def test_slices_and_impact_read_folders_through_duckdb_within_the_budget(tmp_pat
             assert_same_impact(memory, engine)
             continue
         assert engine == memory
-    rule = ["--rule", "amount > 500"]  # evaluated on rows: read into memory through DuckDB, within the budget
-    assert main(["impact", str(folder), "--cost-fn", "amount", *rule, "--engine", "spark"]) == 2
-    assert "evaluated on rows, in memory" in capsys.readouterr().err
-    monkeypatch.setenv("MLIMPACT_MEMORY_BUDGET", "1000")
-    assert main(["impact", str(folder), "--cost-fn", "amount", *rule, "--engine", "duckdb"]) == 2
-    assert "above the budget" in capsys.readouterr().err
+    rule = ["--rule", "amount > 500", "--slice", 'channel == "online"', "--slice", "timestamp >= \"2026-04-01\""]
+    monkeypatch.setenv("MLIMPACT_MEMORY_BUDGET", "1000")  # a rule and named slices are SQL now: no budget applies
+    assert main(["impact", str(sample_path("fraud")), "--cost-fn", "amount", "--cost-fp", "5", *rule]) == 0
+    memory = json.loads(capsys.readouterr().out)
+    assert main(["impact", str(folder), "--cost-fn", "amount", "--cost-fp", "5", *rule, "--engine", "duckdb"]) == 0
+    engine = json.loads(capsys.readouterr().out)
+    assert_same_impact({k: v for k, v in memory.items() if k != "slices"}, {k: v for k, v in engine.items()
+                                                                            if k != "slices"})
+    assert "rule baseline: flag when amount > 500" in engine["assumptions"]
+    for a, b in zip(memory["slices"], engine["slices"], strict=True):  # the value within each slice
+        assert (a["name"], a["n"]) == (b["name"], b["n"])
+        assert_same_impact(a["impact"], b["impact"])
+    named = ["--slice", "amount > 500", "--slice", 'device == "unknown"']
+    assert main(["slices", str(sample_path("fraud")), *named]) == 0
+    memory = json.loads(capsys.readouterr().out)
+    assert main(["slices", str(folder), *named, "--engine", "duckdb"]) == 0
+    engine = json.loads(capsys.readouterr().out)
+    assert_same_summary({"named": memory.pop("named_slices")}, {"named": engine.pop("named_slices")})
+    assert engine == memory
     for command in (["slices"], ["impact", "--cost-fn", "amount"]):  # counted on DuckDB: no budget applies
         assert main([command[0], str(folder), *command[1:], "--engine", "duckdb"]) == 0
         assert json.loads(capsys.readouterr().out)

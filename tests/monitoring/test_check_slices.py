@@ -73,7 +73,8 @@ def test_slices_file_names_a_checks_slice(tmp_path, capsys):
     (CHECKS.replace('slice = "west online"', 'slice = "chanel == 1"'), [], "line 10: slice 'chanel == 1': col 1: "
                                                                           "unknown column `chanel`"),
     (CHECKS.replace("expression = 'region", "expression = 'regio"), [], "line 10: slice 'west online': col 1: unknown column `regio`"),
-    (CHECKS, ["--engine", "duckdb"], "checks on a slice run in memory, not on the engines yet"),
+    (CHECKS.replace('slice = "west online"', 'slice = "chanel == 1"'), ["--engine", "duckdb"],
+     "line 10: slice 'chanel == 1': col 1: unknown column `chanel`"),  # on an engine: the same message
 ])
 def test_bad_slices_exit_2_naming_the_line(tmp_path, capsys, text, extra, words):
     code, _, err = _run(tmp_path, capsys, text, *extra)
