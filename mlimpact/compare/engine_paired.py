@@ -17,7 +17,8 @@ from mlimpact.compare.candidates import ALL_ROWS, _Model
 from mlimpact.compare.differences import DIFFERENCE_COLUMNS, _metric_rows
 from mlimpact.compare.paired import _placements, delong_paired, delong_table
 from mlimpact.compare.paired_bootstrap import SCORE_BINS, _binary_replicates, _Layout, score_edges
-from mlimpact.engine.sql import LOG_EPS, bin_index, double, quantiles_sql
+from mlimpact.engine.order import linear_quantiles_of
+from mlimpact.engine.sql import LOG_EPS, bin_index, double
 from mlimpact.engine.tables import RUNS_BUDGET, linear_quantiles
 from mlimpact.impact.bootstrap import cell_bootstrap, make_cells_of_units
 
@@ -90,15 +91,12 @@ def _shift_sql(name: str, bins: str, edges: np.ndarray) -> str:
 
 
 def _quantiles(eds, where, score: str, runs, probs) -> np.ndarray:
-    """The score's quantiles (numpy's): from its runs when they were counted per score, else from the engine
-    (``quantile_cont`` holds the column in memory: one column per query)."""
+    """The score's quantiles (numpy's): from its runs when they were counted per score, else from its order
+    statistics (:func:`mlimpact.engine.order.linear_quantiles_of`: a histogram, then the bins that hold them)."""
     if runs.exact:
         values, at = np.unique(runs.key, return_inverse=True)
         return linear_quantiles(values, np.bincount(at, weights=runs.n).astype(np.int64), probs)
-    be = eds.backend
-    q = be.query(f"SELECT {quantiles_sql('mli_s', probs, be.dialect)} AS q FROM (SELECT {score} AS mli_s FROM src "
-                 f"WHERE {where}) t").iloc[0]["q"]
-    return np.asarray(list(q), dtype=float)
+    return linear_quantiles_of(eds.backend, score, where, int(runs.n.sum()), probs)
 
 
 def _bootstrap(eds, where, seg, scores, whole, grouping, present, groups, want, probabilities, threshold, exact, *,

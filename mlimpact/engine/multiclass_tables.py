@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from mlimpact.engine.order import order_statistics
 from mlimpact.engine.sql import (
     LOG_EPS,
     double,
@@ -25,7 +26,6 @@ from mlimpact.engine.sql import (
     ident,
     literal,
     number_type,
-    order_statistics_sql,
 )
 from mlimpact.errors import InputError
 from mlimpact.io.build import class_from_column
@@ -202,7 +202,7 @@ def _layers(spec: MulticlassSpec, keys: MulticlassKeys | None = None) -> str:
 def multiclass_keys(backend, spec: MulticlassSpec) -> MulticlassKeys:
     """The usable rows, then (with probabilities) the loss's quantile edges from exact order statistics: read
     from the true class's probability counted per value while its values are few (:data:`DISTINCT_MAX`), else
-    from the engine's exact quantile (which holds the column in memory)."""
+    from :func:`mlimpact.engine.order.order_statistics` (histogram, then the few bins that hold them)."""
     stats = f"SELECT mli_t FROM ({_layers(spec)}) t" if spec.probs else None
     row = backend.query("SELECT count(*) AS n" + (", approx_count_distinct(mli_t) AS d" if stats else "")
                         + f" FROM ({stats or f'SELECT 1 FROM src WHERE {spec.where}'}) s").iloc[0]
@@ -215,9 +215,7 @@ def multiclass_keys(backend, spec: MulticlassSpec) -> MulticlassKeys:
         counts = backend.query(f"SELECT mli_t AS v, count(*) AS k FROM ({stats}) s GROUP BY 1 ORDER BY 1")
         values, ends = counts["v"].to_numpy(dtype=float), np.cumsum(counts["k"].to_numpy(dtype=np.int64))
         return _keys_of(n, spec.K, values[np.searchsorted(ends, ranks, side="right")])
-    q = backend.query(f"SELECT {order_statistics_sql('mli_t', ranks.tolist(), n, backend.dialect)} AS q "
-                      f"FROM ({stats}) s")
-    return _keys_of(n, spec.K, np.asarray(list(q.iloc[0]["q"]), dtype=float))
+    return _keys_of(n, spec.K, order_statistics(backend, true_prob_sql(spec), spec.where, ranks))
 
 
 def _keys_of(n: int, K: int, q: np.ndarray) -> MulticlassKeys:
