@@ -16,7 +16,7 @@ from mlimpact.errors import InputError
 from mlimpact.io import Dataset, normalize_labels
 from mlimpact.io.decision import decide
 
-__all__ = ["BASELINE_MODEL", "ALL_ROWS", "compare_metrics", "model_columns"]
+__all__ = ["BASELINE_MODEL", "ALL_ROWS", "compare_metrics", "model_columns", "metrics_to_compare"]
 
 #: Name of the stand-in model used when a file holds only one model.
 BASELINE_MODEL = {"binary": "baseline: constant score (base rate)", "multiclass": "baseline: most common class",
@@ -36,12 +36,17 @@ def compare_metrics(dataset: Dataset, *, probabilities: bool = True) -> list[str
     >>> compare_metrics(_demo_dataset())[:3]
     ['roc_auc', 'average_precision', 'recall']
     """
-    if dataset.task == "binary":
-        if dataset.score is None:
+    return metrics_to_compare(dataset.task, has_score=dataset.score is not None, probabilities=probabilities)
+
+
+def metrics_to_compare(task: str, *, has_score: bool, probabilities: bool) -> list[str]:
+    """:func:`compare_metrics` from what the data has (an engine's dataset has no arrays to look at)."""
+    if task == "binary":
+        if not has_score:
             return ["recall", "precision", "f1", "false_positive_rate", "accuracy"]
         out = ["roc_auc", "average_precision", "recall", "precision", "f1", "false_positive_rate", "accuracy"]
         return out + (["brier_score", "log_loss"] if probabilities else [])
-    if dataset.task == "multiclass":
+    if task == "multiclass":
         return list(_CONFUSION_MULTI)
     return ["mae", "rmse", "r2", "mean_error"]
 

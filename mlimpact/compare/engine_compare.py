@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mlimpact.compare.candidates import BASELINE_MODEL, _Model
+from mlimpact.compare.candidates import BASELINE_MODEL, _Model, metrics_to_compare
 from mlimpact.compare.differences import _Groups
 from mlimpact.compare.engine_paired import engine_differences
 from mlimpact.compare.models import _COLUMNS, Comparison
@@ -30,7 +30,6 @@ from mlimpact.slices.engine_segments import engine_grouping
 
 __all__ = ["compare_models_engine"]
 
-_METRICS = ["roc_auc", "average_precision", "recall", "precision", "f1", "false_positive_rate", "accuracy"]
 _TRUNC = {"D": "day", "W": "week", "M": "month"}
 _FORMAT = {"M": "%Y-%m", "W": "week of %Y-%m-%d", "D": "%Y-%m-%d"}
 
@@ -66,7 +65,7 @@ def compare_models_engine(eds, score_columns=None, *, segment: str | None = None
     counted = {name: _count(eds, where, sql, grouping, period) for name, sql in models}
     ref_name = models[0][0]
     probabilities = all(k.lo >= 0 and k.hi <= 1 for _, k, _ in counted.values())
-    allowed = _METRICS + (["brier_score", "log_loss"] if probabilities else [])
+    allowed = metrics_to_compare("binary", has_score=True, probabilities=probabilities)
     metrics = [m for m in (metrics or allowed) if m in allowed]
     if not metrics:
         raise InputError(f"none of the metrics can be compared for this task; choose from {', '.join(allowed)}")
