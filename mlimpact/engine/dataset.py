@@ -127,7 +127,7 @@ def _roles(backend, name: str, changes: Mapping | None) -> tuple[Roles, list[str
     if task == "regression":
         if (roles.prediction or roles.score) is None:
             raise InputError(f"{name}: no prediction column chosen; pick the model's predicted values (--prediction)")
-        return roles.replace(task="regression"), inferred, sample
+        return roles.replace(task="regression", positive=None), inferred, sample
     if roles.score is None:
         raise NotOnEngine(f"{name}: the engines need a score column (--score); a predicted-class column alone "
                          "works with --engine memory")

@@ -3,8 +3,9 @@
 Per group the regression metrics need the sums of the per-row error terms (|e|, e, e², |e| / max(|y|, eps)),
 the centred truth and its square, and for the bootstrap the same sums per (truth quantile x error quantile)
 cell, the quantiles being the whole data's (:mod:`mlimpact.metrics.regression`). One pass gets the global
-mean and quantiles (exact: ``quantile_cont``, numpy's linear interpolation), a second counts every
-grouping's cells at once (``GROUPING SETS``); nothing else comes back.
+mean, a few more the quantiles from exact order statistics (numpy's linear interpolation, in bounded memory:
+:mod:`mlimpact.engine.order`), and one scan counts every grouping's cells at once (``GROUPING SETS``); nothing
+else comes back.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mlimpact.engine.sql import bin_index, group_by_sets, quantiles_sql
+from mlimpact.engine.order import linear_quantiles_of
+from mlimpact.engine.sql import bin_index, group_by_sets
 from mlimpact.io.decision import DEFAULT_THRESHOLD
 
 __all__ = ["RegressionSpec", "RegressionKeys", "RegressionTables", "regression_keys", "regression_tables_many",
@@ -60,16 +62,17 @@ def _base(spec: RegressionSpec) -> str:
 
 
 def regression_keys(backend, spec: RegressionSpec) -> RegressionKeys:
-    """One pass: rows, the mean truth and the exact quantile edges of truth and error."""
+    """Rows, the mean truth, and the exact quantile edges of truth and error (numpy's, from their order statistics:
+    :func:`mlimpact.engine.order.linear_quantiles_of`, in bounded memory at any size)."""
     qy = np.linspace(0, 1, REG_Y_BINS + 1)[1:-1]
     qe = np.linspace(0, 1, REG_ERROR_BINS + 1)[1:-1]
-    row = backend.query(f"SELECT count(*) AS n, avg(mli_y) AS m, {quantiles_sql('mli_y', qy, backend.dialect)} AS qy, "
-                        f"{quantiles_sql('mli_e', qe, backend.dialect)} AS qe FROM ({_base(spec)}) t").iloc[0]
+    row = backend.query(f"SELECT count(*) AS n, avg(mli_y) AS m FROM ({_base(spec)}) t").iloc[0]
     n = int(row["n"])
     if n == 0:
         return RegressionKeys(0, 0.0, np.zeros(0), np.zeros(0))
-    return RegressionKeys(n, float(row["m"]), np.unique(np.asarray(row["qy"], dtype=float)),
-                          np.unique(np.asarray(row["qe"], dtype=float)))
+    truth, error = f"CAST({spec.y} AS DOUBLE)", f"CAST({spec.pred} AS DOUBLE) - CAST({spec.y} AS DOUBLE)"
+    return RegressionKeys(n, float(row["m"]), np.unique(linear_quantiles_of(backend, truth, spec.where, n, qy)),
+                          np.unique(linear_quantiles_of(backend, error, spec.where, n, qe)))
 
 
 @dataclass(frozen=True)

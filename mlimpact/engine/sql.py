@@ -2,8 +2,7 @@
 
 Every aggregation mlimpact runs on an engine is built here from quoted identifiers and literals, so a
 column named ``select`` or ``my "col"`` is safe and the same text serves DuckDB and Spark SQL. The only
-dialect-specific piece is the exact quantile (DuckDB ``quantile_cont``, Spark ``percentile``), which
-sqlglot does not map to an equivalent.
+dialect-specific piece is the epoch of a timestamp (:func:`epoch_ns`).
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import math
 import sqlglot
 from sqlglot import exp
 
-__all__ = ["ident", "literal", "to_dialect", "quantiles_sql", "order_statistics_sql", "epoch_ns", "double",
+__all__ = ["ident", "literal", "to_dialect", "epoch_ns", "double",
            "finite", "bin_index", "LOG_EPS", "loss_sql", "group_by_sets", "number_type"]
 
 #: scikit-learn's clipping of probabilities in log loss (``np.finfo(float).eps``)
@@ -68,28 +67,6 @@ def to_dialect(sql: str, dialect: str) -> str:
     if dialect == "duckdb":
         return sql
     return sqlglot.transpile(sql, read="duckdb", write=dialect)[0]
-
-
-def quantiles_sql(expr: str, qs, dialect: str) -> str:
-    """An aggregate giving the exact, linearly interpolated quantiles ``qs`` of ``expr`` as a list
-    (numpy's default method)."""
-    arr = ", ".join(repr(float(q)) for q in qs)
-    if dialect == "spark":
-        return f"percentile({to_dialect(expr, 'spark')}, array({arr}))"
-    return f"quantile_cont({expr}, [{arr}])"
-
-
-def order_statistics_sql(expr: str, ranks, n: int, dialect: str) -> str:
-    """An aggregate giving, as a list, the values at the 0-based ``ranks`` of the ``n`` values of ``expr`` in
-    ascending order, read exactly (no interpolation): DuckDB's ``quantile_disc`` at the middle of each value's
-    share, Spark's ``percentile`` with every value counted four times, each position inside one value's run.
-
-    >>> order_statistics_sql("x", [0, 3], 4, "duckdb")
-    'quantile_disc(x, [0.125, 0.875])'
-    """
-    if dialect == "spark":
-        return f"percentile({expr}, [{', '.join(repr((4 * r + 1.5) / (4 * n - 1)) for r in ranks)}], 4)"
-    return f"quantile_disc({expr}, [{', '.join(repr((r + 0.5) / n) for r in ranks)}])"
 
 
 def epoch_ns(expr: str, dialect: str) -> str:

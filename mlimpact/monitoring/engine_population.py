@@ -7,7 +7,7 @@ bucket, segment value (and, for psi, bin) counts them where the data lives; the 
 the buckets without rows, flag the small ones and make the same table. PSI's bins are the memory path's:
 
 * numbers and times (as nanoseconds): cut at the reference's quantiles, numpy's linear interpolation between two
-  order statistics, which the engine reads exactly (:func:`mlimpact.engine.sql.order_statistics_sql`) and which
+  order statistics, which the engine reads exactly (:func:`mlimpact.engine.order.order_statistics`) and which
   are interpolated here with numpy's arithmetic, so the edges are ``np.quantile``'s to the bit;
 * text: one bin per value, or, beyond 50 values, the 49 most frequent in the reference (ties in value order,
   missing last) and one bin for the rest;
@@ -19,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mlimpact.engine.sql import double, epoch_ns, ident, literal, order_statistics_sql
+from mlimpact.engine.order import order_statistics
+from mlimpact.engine.sql import double, epoch_ns, ident, literal
 from mlimpact.errors import InputError
 from mlimpact.io.dataset import encode_column
 from mlimpact.metrics import wilson_interval
@@ -198,9 +199,8 @@ def _numeric_bins(eds, target: str, ref_sql: str):
     where = f"{population_sql(eds)} AND {ref_sql} AND NOT {missing}"
     n = int(_query(eds, f"SELECT count(*) AS n FROM src WHERE {where}")["n"].iloc[0])
 
-    def values_at(ranks):
-        q = _query(eds, f"SELECT {order_statistics_sql(x, ranks, n, eds.backend.dialect)} AS q FROM src WHERE {where}")
-        return np.asarray(q["q"].iloc[0], dtype=float)
+    def values_at(ranks):  # in bounded memory at any size (the engines' exact quantiles hold the column)
+        return order_statistics(eds.backend, x, where, ranks)
 
     edges = np.unique(linear_quantiles(n, _QS, values_at)) if n else np.zeros(0)
     index = " + ".join(f"CASE WHEN {x} >= {double(e)} THEN 1 ELSE 0 END" for e in edges) or "0"

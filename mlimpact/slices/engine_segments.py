@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mlimpact.engine.sql import bin_index, finite, ident, literal, quantiles_sql
+from mlimpact.engine.sql import bin_index, finite, ident, literal
+from mlimpact.engine.tables import linear_quantiles
 from mlimpact.errors import InputError
 from mlimpact.io import MISSING_LABEL, encode_column
 from mlimpact.metrics.evaluate import in_metric_order
@@ -116,7 +117,7 @@ def value_counts(eds, columns: list[str], *, limit: int, too_many) -> list[tuple
 def _grouping(eds, column, values: pd.Series, n, *, n_bins, top_k, binned) -> EngineGrouping:
     col = ident(column)
     if binned and eds.is_numeric(column) and pd.to_numeric(values, errors="coerce").dropna().nunique() > MAX_EXACT_NUMERIC:
-        return _numeric_bins(eds, column, n_bins, values)
+        return _numeric_bins(column, n_bins, values, n)
     codes, labels = encode_column(values)
     codes = np.asarray(codes)
     if top_k is not None:
@@ -126,15 +127,16 @@ def _grouping(eds, column, values: pd.Series, n, *, n_bins, top_k, binned) -> En
     return EngineGrouping(column, col, list(labels), pd.Index(values), codes.astype(np.int64))
 
 
-def _numeric_bins(eds, column: str, n_bins: int, values: pd.Series) -> EngineGrouping:
+def _numeric_bins(column: str, n_bins: int, values: pd.Series, n: np.ndarray) -> EngineGrouping:
+    """Quantile bins of a numeric column from its value counts (numpy's quantiles of the finite values)."""
     col = ident(column)
     qs = np.linspace(0, 1, n_bins + 1)
-    q = eds.backend.query(f"SELECT {quantiles_sql(col, qs, eds.backend.dialect)} AS q FROM src "
-                          f"WHERE {eds.spec.where} AND {finite(col)}")
-    edges = np.unique(np.asarray(q["q"].iloc[0], dtype=float)) if len(q) and q["q"].iloc[0] is not None \
-        else np.zeros(0)
-    labels = bin_labels(edges)
     nums = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    finite_at = np.isfinite(nums)
+    order = np.argsort(nums[finite_at], kind="stable")
+    counts = np.asarray(n, dtype=np.int64)[finite_at][order]
+    edges = np.unique(linear_quantiles(nums[finite_at][order], counts, qs)) if counts.sum() else np.zeros(0)
+    labels = bin_labels(edges)
     has_missing = bool((~np.isfinite(nums)).any())
     if len(edges) == 0:
         return EngineGrouping(column, "0", [MISSING_LABEL], pd.Index([0]), np.zeros(1, dtype=np.int64))

@@ -7,13 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
 from mlimpact.cli.main import main
-from mlimpact.engine.sql import order_statistics_sql
 from mlimpact.io.samples import sample_path
 from mlimpact.monitoring.engine_population import linear_quantiles
 from tests.engine.test_engines import assert_same_summary
@@ -150,17 +148,6 @@ def test_linear_quantiles_are_numpys_to_the_bit():
         ordered = np.sort(x)
         got = linear_quantiles(n, qs, ordered.__getitem__)
         assert np.array_equal(got, np.quantile(x, qs)), n
-
-
-def test_duckdb_order_statistics_are_exact():
-    rng = np.random.default_rng(4)
-    con = duckdb.connect()
-    for n in [1, 2, 3, 10, 11, 1000, 1003, 54_321]:
-        x = rng.random(n).round(rng.integers(1, 9))
-        con.execute("CREATE OR REPLACE TABLE t AS SELECT unnest(?::DOUBLE[]) AS x", [x.tolist()])
-        ranks = sorted({0, n - 1, *rng.integers(0, n, 20).tolist()})
-        got = con.execute(f"SELECT {order_statistics_sql('x', ranks, n, 'duckdb')} FROM t").fetchone()[0]
-        assert np.array_equal(np.asarray(got), np.sort(x)[ranks]), n
 
 
 def test_spark_gives_the_memory_paths_traffic_checks(tmp_path, capsys):
