@@ -2,10 +2,12 @@
 
 The memory path (:mod:`mlimpact.compare.paired_bootstrap`, :func:`mlimpact.compare.paired.delong_paired`)
 works on rows; here the engine counts what those need. Bootstrap cells: rows per (segment, label, score
-bin of A, score bin of B) — the bins being each score's exact quantiles (``quantile_cont``, numpy's) with the
-threshold as an edge — with the sums and cross-products of both models' Brier and log losses and whether
-they vary in the cell. DeLong: rows per (segment, label, score of A, score of B), weighted; when those
-would be too many, both scores in equal-width bins (ties within a bin count half; a note says so).
+bin of A, score bin of B) — the bins being each score's quantiles (numpy's, from its runs or its order
+statistics) with the threshold as an edge — with the sums and cross-products of both models' Brier and log
+losses, each minus its loss at the bin's low edge, and whether they vary in the cell. DeLong: rows per
+(segment, label, score of A, score of B), weighted, while they are few; else each model's placements per score
+uploaded and joined to every row (exact); both scores in equal-width bins only when a model's runs were binned
+(rows in one bin count as tied; a note says so). The segment is its folded code, in SQL.
 """
 
 from __future__ import annotations
