@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mlimpact.engine.order import order_statistics
+from mlimpact.engine.order import linear_quantiles_of
 from mlimpact.engine.sql import double, epoch_ns, ident, literal
 from mlimpact.errors import InputError
 from mlimpact.io.dataset import encode_column
@@ -38,8 +38,7 @@ from mlimpact.monitoring.population import (
 )
 from mlimpact.monitoring.series import DEFAULT_SETTINGS, PERIODS, MonitorSettings, TimeBuckets, time_buckets
 
-__all__ = ["engine_population_over_time", "engine_population_problem", "engine_time_span", "population_sql",
-           "linear_quantiles"]
+__all__ = ["engine_population_over_time", "engine_population_problem", "engine_time_span", "population_sql"]
 
 _TRUNC = {"D": "day", "W": "week", "M": "month"}
 #: the quantiles PSI's numeric bins are cut at (the memory path's inner ones)
@@ -169,29 +168,6 @@ def _per_cell(res: pd.DataFrame, column: str, buckets: TimeBuckets, slabels) -> 
 
 
 # ----------------------------------------------------------------------------- psi
-def linear_quantiles(n: int, qs, values_at) -> np.ndarray:
-    """numpy's default (linear) quantiles ``qs`` of ``n`` values from ``values_at(ranks)``, the values at those
-    0-based ranks in ascending order; numpy's own arithmetic, so the result is ``np.quantile``'s to the bit.
-
-    >>> x = np.array([3.0, 1.0, 2.0, 10.0, 0.1])
-    >>> qs = np.linspace(0, 1, 11)
-    >>> bool((linear_quantiles(5, qs, lambda r: np.sort(x)[r]) == np.quantile(x, qs)).all())
-    True
-    """
-    virtual = (n - 1) * np.asarray(qs, dtype=float)
-    above = virtual >= n - 1  # numpy takes the last value there (its previous index is -1)
-    previous = np.where(above, -1.0, np.floor(virtual))
-    lo = np.where(above, n - 1, previous).astype(np.int64)
-    hi = np.where(above, n - 1, previous + 1).astype(np.int64)
-    ranks = np.unique(np.concatenate([lo, hi]))
-    values = np.asarray(values_at(ranks.tolist()), dtype=float)
-    a, b = values[np.searchsorted(ranks, lo)], values[np.searchsorted(ranks, hi)]
-    gamma = virtual - previous
-    diff = b - a
-    with np.errstate(invalid="ignore"):
-        return np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
-
-
 def _numeric_bins(eds, target: str, ref_sql: str):
     """Bins at the reference's quantiles (missing values: the last bin), and how to read them back."""
     col, missing = _raw_sql(eds, target), _missing_sql(eds, target)
@@ -199,10 +175,8 @@ def _numeric_bins(eds, target: str, ref_sql: str):
     where = f"{population_sql(eds)} AND {ref_sql} AND NOT {missing}"
     n = int(_query(eds, f"SELECT count(*) AS n FROM src WHERE {where}")["n"].iloc[0])
 
-    def values_at(ranks):  # in bounded memory at any size (the engines' exact quantiles hold the column)
-        return order_statistics(eds.backend, x, where, ranks)
-
-    edges = np.unique(linear_quantiles(n, _QS, values_at)) if n else np.zeros(0)
+    # numpy's quantiles from exact order statistics, in bounded memory at any size
+    edges = np.unique(linear_quantiles_of(eds.backend, x, where, n, _QS)) if n else np.zeros(0)
     index = " + ".join(f"CASE WHEN {x} >= {double(e)} THEN 1 ELSE 0 END" for e in edges) or "0"
     return (f"CASE WHEN {missing} THEN {len(edges) + 1} ELSE {index} END",
             lambda g2: (g2.to_numpy(dtype=np.int64), len(edges) + 2))
