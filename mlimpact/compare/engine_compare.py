@@ -12,15 +12,15 @@ path's own code then makes the tables: the same values, intervals and winners.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from mlimpact.compare.candidates import BASELINE_MODEL, _Model, metrics_to_compare
 from mlimpact.compare.differences import _Groups
-from mlimpact.compare.engine_paired import engine_differences
-from mlimpact.compare.models import _COLUMNS, Comparison
+from mlimpact.compare.engine_paired import _codes, engine_differences
+from mlimpact.compare.models import _COLUMNS, PERIOD_FORMAT, Comparison, exact_values, period_of
 from mlimpact.compare.robustness import _robustness
 from mlimpact.engine.sql import double, finite, ident, number_type
 from mlimpact.engine.tables import BinarySpec, binary_tables_many, score_keys
@@ -31,7 +31,6 @@ from mlimpact.slices.engine_segments import engine_grouping
 __all__ = ["compare_models_engine"]
 
 _TRUNC = {"D": "day", "W": "week", "M": "month"}
-_FORMAT = {"M": "%Y-%m", "W": "week of %Y-%m-%d", "D": "%Y-%m-%d"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,7 +83,7 @@ def compare_models_engine(eds, score_columns=None, *, segment: str | None = None
     overall = pd.concat(overall, ignore_index=True)[_COLUMNS]
     seg_table = pd.concat(seg_parts, ignore_index=True) if seg_parts else None
     over_time = pd.concat(time_parts, ignore_index=True) if time_parts else None
-    exact = {name: _exact(name, metrics, overall, seg_table) for name, _ in models}
+    exact = {name: exact_values(name, metrics, overall, seg_table) for name, _ in models}
     say("paired differences against the first model")
     differences, used_all = engine_differences(eds, where, models, counted, grouping, present, groups, exact,
                                                metrics, probabilities, threshold, n_boot=n_boot, seed=seed,
@@ -149,11 +148,7 @@ def _period(eds, where: str, freq: str | None):
     row = eds.backend.query(f"SELECT min({t}) AS a, max({t}) AS b, count({t}) AS k FROM src WHERE {where}").iloc[0]
     if int(row["k"]) < 2:
         return None
-    if freq is None:
-        span = (pd.Timestamp(row["b"]) - pd.Timestamp(row["a"])) / pd.Timedelta(days=1)
-        freq = "M" if span >= 90 else "W" if span >= 21 else "D"
-    if freq not in _TRUNC:
-        raise InputError(f"time period must be D, W or M, not {freq!r}")
+    freq = period_of(pd.Timestamp(row["a"]), pd.Timestamp(row["b"]), freq)
     return freq, f"CAST(date_trunc({_TRUNC[freq]!r}, {t}) AS TIMESTAMP)"
 
 
@@ -178,11 +173,6 @@ def _present(grouping, tables, segment, n: int):
                              counts=n[present])
 
 
-def _codes(grouping, present, codes) -> np.ndarray:
-    """The comparison's group of each result row (grouped by :meth:`EngineGrouping.code_sql`: the codes)."""
-    return np.searchsorted(present, np.asarray(codes, dtype=np.int64))
-
-
 def _evaluate(tables, codes, G, opts, *, intervals=True):
     return metrics_from_tables(tables, codes, G, threshold=opts["threshold"], metrics=opts["metrics"],
                                intervals=intervals, seed=opts["seed"], n_boot=opts["n_boot"],
@@ -205,21 +195,12 @@ def _period_rows(tables, period, name, opts):
     sub = _subset(tables, ok)
     t = metrics_from_tables(sub, codes, len(distinct), threshold=opts["threshold"], metrics=opts["metrics"],
                             intervals=False)
-    labels = np.asarray([d.strftime(_FORMAT[period[0]]) for d in distinct], dtype=object)
+    labels = np.asarray([d.strftime(PERIOD_FORMAT[period[0]]) for d in distinct], dtype=object)
     t.insert(0, "period", labels[t["group"].to_numpy()])
     return t.assign(model=name)[["period", "model", "metric", "value", "n"]]
 
 
 def _subset(tables, ok):
-    from dataclasses import replace  # noqa: I001 - only the periods drop the rows without a time
-
+    """The tables' result rows ``ok`` (the periods drop the rows without a time)."""
     return replace(tables, groups=tables.groups[ok].reset_index(drop=True), key=tables.key[ok], cell=tables.cell[ok],
                    y=tables.y[ok], n=tables.n[ok], sums={k: (a[ok], b[ok]) for k, (a, b) in tables.sums.items()})
-
-
-def _exact(name, metrics, overall, seg_table) -> dict:
-    o = overall[overall["model"] == name].set_index("metric")["value"]
-    if seg_table is not None:
-        s = seg_table[seg_table["model"] == name]
-        return {k: np.append(s[s["metric"] == k]["value"].to_numpy(), o[k]) for k in metrics}
-    return {k: np.array([o[k], o[k]]) for k in metrics}

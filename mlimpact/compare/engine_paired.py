@@ -58,6 +58,7 @@ def engine_differences(eds, where, models, counted, grouping, present, groups, e
 
 
 def _codes(grouping, present, raw) -> np.ndarray:
+    """The comparison's group of each result row (grouped by :meth:`EngineGrouping.code_sql`: the codes)."""
     if grouping is None:
         return np.zeros(len(raw), dtype=np.int64)
     return np.searchsorted(present, np.asarray(raw, dtype=np.int64))

@@ -41,7 +41,8 @@ from mlimpact.io import Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.metrics import compute_metrics
 
-__all__ = ["Comparison", "compare_models", "DIFFERENCE_COLUMNS", "ROBUSTNESS_COLUMNS"]
+__all__ = ["Comparison", "compare_models", "DIFFERENCE_COLUMNS", "ROBUSTNESS_COLUMNS", "PERIOD_FORMAT", "period_of",
+           "exact_values"]
 
 # ---------------------------------------------------------------------------------------------
 # the comparison
@@ -101,15 +102,24 @@ def _time_codes(dataset: Dataset, keep: np.ndarray, freq: str | None):
     t = dataset.frame[col][keep]
     if not pd.api.types.is_datetime64_any_dtype(t) or t.notna().sum() < 2:
         return None, None, None
-    if freq is None:
-        span = (t.max() - t.min()) / pd.Timedelta(days=1)
-        freq = "M" if span >= 90 else "W" if span >= 21 else "D"
-    if freq not in ("D", "W", "M"):
-        raise InputError(f"time period must be D, W or M, not {freq!r}")
+    freq = period_of(t.min(), t.max(), freq)
     periods = t.dt.to_period(freq)
     codes, labels = pd.factorize(periods, sort=True)
-    fmt = {"M": "%Y-%m", "W": "week of %Y-%m-%d", "D": "%Y-%m-%d"}[freq]
-    return codes.astype(np.int64), [x.start_time.strftime(fmt) for x in labels], freq
+    return codes.astype(np.int64), [x.start_time.strftime(PERIOD_FORMAT[freq]) for x in labels], freq
+
+
+#: how a period is named in the comparison's tables, by its first day
+PERIOD_FORMAT = {"M": "%Y-%m", "W": "week of %Y-%m-%d", "D": "%Y-%m-%d"}
+
+
+def period_of(first, last, freq: str | None) -> str:
+    """The robustness periods: ``freq`` checked, or from the span (months from 90 days, weeks from 21, else days)."""
+    if freq is None:
+        span = (last - first) / pd.Timedelta(days=1)
+        freq = "M" if span >= 90 else "W" if span >= 21 else "D"
+    if freq not in PERIOD_FORMAT:
+        raise InputError(f"time period must be D, W or M, not {freq!r}")
+    return freq
 
 
 def compare_models(dataset: Dataset, score_columns=None, *, threshold: float = DEFAULT_THRESHOLD, metrics=None,
@@ -242,11 +252,7 @@ class _Evaluation:
 
     def exact(self, name: str, overall: pd.DataFrame, seg_table: pd.DataFrame | None) -> dict:
         """metric -> values per group then overall (G + 1) of the model ``name``."""
-        o = overall[overall["model"] == name].set_index("metric")["value"]
-        if seg_table is not None:
-            s = seg_table[seg_table["model"] == name]
-            return {k: np.append(s[s["metric"] == k]["value"].to_numpy(), o[k]) for k in self.metrics}
-        return {k: np.array([o[k], o[k]]) for k in self.metrics}
+        return exact_values(name, self.metrics, overall, seg_table)
 
     def over_time(self, models: list[_Model], tcodes: np.ndarray, tlabels: list[str]) -> pd.DataFrame:
         """Every model's metrics per time period (no intervals): ``period, model, metric, value, n``."""
@@ -260,3 +266,13 @@ class _Evaluation:
             t.insert(0, "period", np.asarray(tlabels, dtype=object)[t["group"].to_numpy()])
             parts.append(t.assign(model=m.name)[["period", "model", "metric", "value", "n"]])
         return pd.concat(parts, ignore_index=True)
+
+
+def exact_values(name: str, metrics, overall: pd.DataFrame, seg_table: pd.DataFrame | None) -> dict:
+    """metric -> values per group then overall (G + 1) of the model ``name``: the values the paired tests are
+    centred on (the memory path's comparison and the engines')."""
+    o = overall[overall["model"] == name].set_index("metric")["value"]
+    if seg_table is not None:
+        s = seg_table[seg_table["model"] == name]
+        return {k: np.append(s[s["metric"] == k]["value"].to_numpy(), o[k]) for k in metrics}
+    return {k: np.array([o[k], o[k]]) for k in metrics}

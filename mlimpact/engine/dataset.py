@@ -31,7 +31,7 @@ from mlimpact.engine.sources import (
     SourceSpec,
     resolve_source,
 )
-from mlimpact.engine.sql import finite, ident, literal, number_type
+from mlimpact.engine.sql import finite, ident, literal, literals, number_type
 from mlimpact.engine.tables import BinarySpec, binary_tables_many, score_keys
 from mlimpact.errors import InputError
 from mlimpact.io.build import binary_label_classes
@@ -179,15 +179,15 @@ def _prepare(backend, src, changes, threshold) -> EngineDataset:
     nan_label = f" OR isnan({label})" if float_label and any(_nan(v) for v in raw) else ""
     kept_raw = [v for v, k in zip(raw, norm_list, strict=True) if not pd.isna(k) and k in found.kept]
     pos_raw = [v for v, k in zip(raw, norm_list, strict=True) if not pd.isna(k) and k == found.positive]
-    is_missing = f"({label} IS NULL{nan_label}" + (f" OR {label} IN ({_literals(missing_raw)})" if missing_raw else "") + ")"
-    in_classes = f"{label} IN ({_literals(kept_raw)})" if kept_raw else "FALSE"
+    is_missing = f"({label} IS NULL{nan_label}" + (f" OR {label} IN ({literals(missing_raw)})" if missing_raw else "") + ")"
+    in_classes = f"{label} IN ({literals(kept_raw)})" if kept_raw else "FALSE"
     reason = (f"CASE WHEN {is_missing} THEN 'label is missing' "
               f"WHEN NOT ({in_classes}) THEN {literal(found.dropped_reason or 'label is not a class')} "
               f"WHEN {score} IS NULL OR isnan({score}) THEN 'score is missing' "
               f"WHEN NOT {finite(score)} THEN 'score is infinite' END")
     total, exclusions = _excluded(backend, name, reason, ["label is missing", found.dropped_reason,
                                                           "score is missing", "score is infinite"], "score")
-    y = f"CASE WHEN {label} IN ({_literals(pos_raw)}) THEN 1 ELSE 0 END" if pos_raw else "0"
+    y = f"CASE WHEN {label} IN ({literals(pos_raw)}) THEN 1 ELSE 0 END" if pos_raw else "0"
     spec = BinarySpec(where=f"({in_classes}) AND {finite(score)}", y=y, score=score, threshold=float(threshold))
     roles = roles.replace(task="binary", positive=found.positive)
     return EngineDataset(backend, name, src.fingerprint, roles, "binary", found.classes, spec, total, exclusions,
@@ -273,10 +273,6 @@ def count_groupings(eds: EngineDataset, keys, groupings, *, where: str | None = 
 
 def _nan(v) -> bool:
     return isinstance(v, float) and v != v
-
-
-def _literals(values) -> str:
-    return ", ".join(literal(v.item() if hasattr(v, "item") else v) for v in values)
 
 
 #: ``--engine auto`` computes in memory when the source's estimated in-memory size is at most this many

@@ -25,6 +25,7 @@ from mlimpact.engine.sql import (
     group_by_sets,
     ident,
     literal,
+    literals,
     number_type,
 )
 from mlimpact.errors import InputError
@@ -117,15 +118,11 @@ def _code_sql(column: str, counts: pd.DataFrame, lookup: dict, kind: str) -> tup
             missing.append(v)
         else:
             by_class.setdefault(lookup[k], []).append(v)
-    whens = " ".join(f"WHEN {col} IN ({_literals(vs)}) THEN {j}" for j, vs in sorted(by_class.items()))
+    whens = " ".join(f"WHEN {col} IN ({literals(vs)}) THEN {j}" for j, vs in sorted(by_class.items()))
     # numbers that are not finite read as missing labels, as normalize_labels reads them
     nan = f" OR NOT {finite(col)}" if floats else ""
-    is_missing = f"({col} IS NULL{nan}" + (f" OR {col} IN ({_literals(missing)})" if missing else "") + ")"
+    is_missing = f"({col} IS NULL{nan}" + (f" OR {col} IN ({literals(missing)})" if missing else "") + ")"
     return (f"CASE {whens} ELSE -1 END" if whens else "-1"), is_missing
-
-
-def _literals(values) -> str:
-    return ", ".join(literal(v.item() if hasattr(v, "item") else v) for v in values)
 
 
 def multiclass_spec(backend, roles, types) -> tuple[MulticlassSpec, tuple[str, ...], str, str]:
@@ -164,38 +161,44 @@ def multiclass_spec(backend, roles, types) -> tuple[MulticlassSpec, tuple[str, .
 def predicted_sql(spec: MulticlassSpec) -> str:
     """The predicted class's code over the source's columns: the prediction column's, else the first most
     probable class (``np.argmax``)."""
-    if spec.pred is not None:
-        return spec.pred
-    most = f"greatest({', '.join(spec.probs)})" if spec.K > 1 else spec.probs[0]
-    return "CASE " + " ".join(f"WHEN {p} = {most} THEN {j}" for j, p in enumerate(spec.probs)) + f" ELSE {spec.K - 1} END"
+    return spec.pred if spec.pred is not None else _argmax(spec.probs, _most(spec.probs))
 
 
 def true_prob_sql(spec: MulticlassSpec) -> str:
     """The probability of the true class over the source's columns (needs probabilities)."""
-    return f"CASE {spec.y} " + " ".join(f"WHEN {j} THEN {p}" for j, p in enumerate(spec.probs)) + " END"
+    return _of_class(spec.y, spec.probs)
+
+
+def _most(probs) -> str:
+    return f"greatest({', '.join(probs)})" if len(probs) > 1 else probs[0]
+
+
+def _argmax(probs, most: str) -> str:
+    """The first class whose probability is ``most`` (``np.argmax``'s tie order)."""
+    return "CASE " + " ".join(f"WHEN {p} = {most} THEN {j}" for j, p in enumerate(probs)) + f" ELSE {len(probs) - 1} END"
+
+
+def _of_class(code: str, probs) -> str:
+    """The probability of the class whose code is ``code``."""
+    return f"CASE {code} " + " ".join(f"WHEN {j} THEN {p}" for j, p in enumerate(probs)) + " END"
 
 
 def _layers(spec: MulticlassSpec, keys: MulticlassKeys | None = None) -> str:
     """The usable rows with ``mli_y`` (true class), ``mli_p`` (predicted class) and, with probabilities,
     ``mli_t`` (the true class's), ``mli_h`` (top-2 hit), ``mli_l`` (log loss) and ``mli_b`` (its bin)."""
-    K = spec.K
     qs = [f"mli_q{j}" for j in range(len(spec.probs))]
     inner = ", ".join(["*", f"{spec.y} AS mli_y"] + [f"{p} AS {q}" for p, q in zip(spec.probs, qs, strict=True)])
     sql = f"SELECT {inner} FROM src WHERE {spec.where}"
     if not qs:
         return f"SELECT *, {spec.pred} AS mli_p, 0 AS mli_h, 0 AS mli_b FROM ({sql}) a"
-    true_p = "CASE mli_y " + " ".join(f"WHEN {j} THEN {q}" for j, q in enumerate(qs)) + " END"
-    most = f"greatest({', '.join(qs)})" if K > 1 else qs[0]
-    sql = f"SELECT *, {true_p} AS mli_t, {most} AS mli_m FROM ({sql}) a"
-    argmax = "CASE " + " ".join(f"WHEN {q} = mli_m THEN {j}" for j, q in enumerate(qs)) + f" ELSE {K - 1} END"
+    sql = f"SELECT *, {_of_class('mli_y', qs)} AS mli_t, {_most(qs)} AS mli_m FROM ({sql}) a"
     # scikit-learn's tie order: among classes as probable as the true one, the later ones rank above it
     ahead = " + ".join(f"CAST({q} > mli_t AS INTEGER) + CAST({q} = mli_t AND mli_y < {j} AS INTEGER)"
                        for j, q in enumerate(qs))
     clipped = f"greatest(least(mli_t, {double(1 - LOG_EPS)}), {double(LOG_EPS)})"
-    cells = "0" if keys is None else "(" + " + ".join(
-        "1" if lim is None else f"CAST(mli_t <= {double(lim)} AS INTEGER)" for lim in keys.limits) + ")" \
-        if keys.limits else "0"
-    return (f"SELECT *, {spec.pred or argmax} AS mli_p, CASE WHEN {ahead} < 2 THEN 1 ELSE 0 END AS mli_h, "
+    cells = "(" + " + ".join("1" if lim is None else f"CAST(mli_t <= {double(lim)} AS INTEGER)"
+                             for lim in keys.limits) + ")" if keys is not None and keys.limits else "0"
+    return (f"SELECT *, {spec.pred or _argmax(qs, 'mli_m')} AS mli_p, CASE WHEN {ahead} < 2 THEN 1 ELSE 0 END AS mli_h, "
             f"-ln({clipped}) AS mli_l, {cells} AS mli_b FROM ({sql}) b")
 
 

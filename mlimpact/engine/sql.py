@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import sqlglot
 from sqlglot import exp
 
-__all__ = ["ident", "literal", "to_dialect", "epoch_ns", "double",
+__all__ = ["ident", "literal", "literals", "to_dialect", "epoch_ns", "double",
            "finite", "bin_index", "LOG_EPS", "loss_sql", "group_by_sets", "number_type"]
 
 #: scikit-learn's clipping of probabilities in log loss (``np.finfo(float).eps``)
@@ -42,11 +43,13 @@ def ident(name: str) -> str:
 
 
 def literal(value) -> str:
-    """A SQL literal for a Python value (strings quoted and escaped; floats exactly, as repr).
+    """A SQL literal for a Python or numpy value (strings quoted and escaped; floats exactly, as repr).
 
-    >>> literal("it's"), literal(0.1), literal(3), literal(None)
-    ("'it''s'", '0.1', '3', 'NULL')
+    >>> literal("it's"), literal(0.1), literal(3), literal(None), literal(np.int64(7))
+    ("'it''s'", '0.1', '3', 'NULL', '7')
     """
+    if isinstance(value, np.generic):  # what pandas hands back from an engine's result
+        value = value.item()
     if value is None:
         return "NULL"
     if isinstance(value, bool):
@@ -56,6 +59,11 @@ def literal(value) -> str:
             raise ValueError(f"no SQL literal for {value!r}")
         return repr(value)
     return exp.convert(value).sql("duckdb")
+
+
+def literals(values) -> str:
+    """Comma-separated :func:`literal` of each value (the inside of ``IN (...)``)."""
+    return ", ".join(literal(v) for v in values)
 
 
 def to_dialect(sql: str, dialect: str) -> str:

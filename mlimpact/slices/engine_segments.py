@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mlimpact.engine.sql import bin_index, finite, ident, literal
+from mlimpact.engine.sql import bin_index, finite, ident, literals
 from mlimpact.engine.tables import linear_quantiles
 from mlimpact.errors import InputError
 from mlimpact.io import MISSING_LABEL, encode_column
@@ -56,7 +56,7 @@ class EngineGrouping:
                 continue
             values = [v for v, c in zip(raw, codes, strict=True) if c == code and not pd.isna(v)]
             if values:
-                whens.append(f"WHEN {self.sql} IN ({', '.join(literal(_plain(v)) for v in values)}) THEN {int(code)}")
+                whens.append(f"WHEN {self.sql} IN ({literals(values)}) THEN {int(code)}")
         return f"CASE {' '.join(whens)} ELSE {rest} END" if whens else str(rest)
 
     def code_of(self, values: pd.Series) -> np.ndarray:
@@ -164,7 +164,3 @@ def engine_segment_table(eds, grouping: EngineGrouping, tables, *, metrics, over
     out = decorate_segments(seg_labels, table, overall_value, sort_by=sort_by)
     out.attrs.update(table.attrs)
     return out
-
-
-def _plain(v):
-    return v.item() if hasattr(v, "item") else v

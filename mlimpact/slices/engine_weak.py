@@ -20,7 +20,7 @@ import pandas as pd
 
 from mlimpact import trace
 from mlimpact.engine.multiclass_tables import predicted_sql, true_prob_sql
-from mlimpact.engine.sql import double, ident, literal
+from mlimpact.engine.sql import double, ident, literals
 from mlimpact.errors import InputError
 from mlimpact.io import MISSING_LABEL
 from mlimpact.io.decision import decide_sql
@@ -127,7 +127,7 @@ def _encode(eds, columns: list[str], n_bins: int, max_values: int) -> tuple[Enco
             labs = categorical_codes(uniq, cnt, max_values, False)[1]
             kept = [uniq[j] for j in top]
             interval = None
-            arr = "[" + ", ".join(literal(v.item() if hasattr(v, "item") else v) for v in kept) + "]"
+            arr = "[" + literals(kept) + "]"
             code = f"coalesce(nullif(array_position({arr}, {name}), 0) - 1, {len(kept)})"
             missing = f"{name} IS NULL"
             kind = "categorical"

@@ -117,6 +117,18 @@ def test_the_sparse_confusion_bootstrap_equals_memory(tmp_path, monkeypatch):
     assert_same_summary(summarize(dataset, seed=0), _engine_summary(path, changes))
 
 
+def _both_counts(path, changes):
+    """The ClassCounts of all rows (three classes), in memory and from DuckDB's tables."""
+    dataset, _ = load(str(path), changes)
+    memory = multiclass.class_counts(dataset.y, dataset.proba, None, 3, None, 1)
+    eds = open_engine_dataset(str(path), "duckdb", changes, threshold=0.5)
+    try:
+        (tables,) = count_groupings(eds, global_keys(eds), [(None, 1)])
+    finally:
+        eds.close()
+    return memory, class_counts_from_tables(tables, np.zeros(len(tables.n), dtype=np.int64), 1)
+
+
 @pytest.mark.parametrize("counted", [True, False])
 def test_the_loss_cells_hold_the_rows_they_hold_in_memory(tmp_path, monkeypatch, counted):
     """Exact counts per (true class, predicted class, top-2 hit, loss bin): the quantile edges of the loss are
@@ -134,14 +146,7 @@ def test_the_loss_cells_hold_the_rows_they_hold_in_memory(tmp_path, monkeypatch,
     df = pd.DataFrame({"y": np.array(["a", "b", "c"])[y], "prob_a": p[:, 0], "prob_b": p[:, 1], "prob_c": p[:, 2]})
     df.to_parquet(tmp_path / "c.parquet")
     changes = {"label": "y", "class_scores": ("prob_a", "prob_b", "prob_c"), "task": "multiclass"}
-    dataset, _ = load(str(tmp_path / "c.parquet"), changes)
-    memory = multiclass.class_counts(dataset.y, dataset.proba, None, 3, None, 1)
-    eds = open_engine_dataset(str(tmp_path / "c.parquet"), "duckdb", changes, threshold=0.5)
-    try:
-        (tables,) = count_groupings(eds, global_keys(eds), [(None, 1)])
-    finally:
-        eds.close()
-    engine = class_counts_from_tables(tables, np.zeros(len(tables.n), dtype=np.int64), 1)
+    memory, engine = _both_counts(tmp_path / "c.parquet", changes)
     for name in ("tp", "support", "predicted", "pairs", "pair_counts", "top2"):
         assert np.array_equal(getattr(memory, name), getattr(engine, name)), name
     assert np.array_equal(memory.loss_cells[0], engine.loss_cells[0])
@@ -175,11 +180,5 @@ def test_integer_labels_with_missing_values_and_probabilities_one_ulp_apart(tmp_
     dataset, _ = load(str(tmp_path / "m.parquet"), changes)
     engine = _engine_summary(tmp_path / "m.parquet", changes)
     assert engine["rows"]["excluded"] == {"label is missing": 2} == dataset.summary()["excluded"]
-    memory = multiclass.class_counts(dataset.y, dataset.proba, None, 3, None, 1)
-    eds = open_engine_dataset(str(tmp_path / "m.parquet"), "duckdb", changes, threshold=0.5)
-    try:
-        (tables,) = count_groupings(eds, global_keys(eds), [(None, 1)])
-    finally:
-        eds.close()
-    assert np.array_equal(memory.loss_cells[0], class_counts_from_tables(tables, np.zeros(len(tables.n), int), 1)
-                          .loss_cells[0])
+    memory, engine = _both_counts(tmp_path / "m.parquet", changes)
+    assert np.array_equal(memory.loss_cells[0], engine.loss_cells[0])
