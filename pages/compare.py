@@ -10,7 +10,7 @@ from mlimpact.report.charts import model_segment_chart, model_time_chart, segmen
 from ui import columns as cols
 from ui import links, safe, sidebar, state, widgets
 
-ds, fs = sidebar.require_dataset()
+ds, fs = sidebar.require_dataset("compare")
 threshold = fs.threshold
 st.title("Compare")
 h = ds.content_hash[:12]

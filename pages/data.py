@@ -7,9 +7,9 @@ from mlimpact.io import column_summary, roles_table
 from ui import safe, sidebar, state
 
 fs = sidebar.current()
-st.title("Data")
 if fs.source is None:
-    sidebar.explain_and_stop(fs)
+    sidebar.explain_and_stop(fs, "data")
+st.title("Data")
 
 source = fs.source
 st.subheader("What was read")

@@ -8,7 +8,7 @@ from mlimpact.report.charts import FRONTIER_SELECTION, frontier_chart
 from ui import columns as cols
 from ui import computed, lane_controls, lane_segments, links, safe, sidebar, state, widgets
 
-ds, fs = sidebar.require_dataset()
+ds, fs = sidebar.require_dataset("difficulty")
 threshold = fs.threshold
 st.title("Difficulty")
 

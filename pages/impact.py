@@ -9,7 +9,7 @@ from mlimpact.report.charts import baselines_chart, segment_loss_chart, tornado_
 from ui import columns as cols
 from ui import controls, links, safe, sidebar, state
 
-ds, fs = sidebar.require_dataset()
+ds, fs = sidebar.require_dataset("impact")
 threshold = fs.threshold
 st.title("Impact")
 h = ds.content_hash[:12]

@@ -7,7 +7,7 @@ from mlimpact.metrics import METRICS, default_metrics
 from mlimpact.report.charts import monitoring as mcharts
 from ui import controls, links, monitor_inputs, monitor_views, safe, sidebar, slice_panel, state, widgets
 
-ds, fs = sidebar.require_dataset()
+ds, fs = sidebar.require_dataset("monitoring")
 threshold = fs.threshold
 st.title("Monitoring")
 

@@ -7,7 +7,7 @@ from mlimpact.metrics import curves
 from mlimpact.report import charts
 from ui import computed, safe, sidebar, state
 
-ds, fs = sidebar.require_dataset()
+ds, fs = sidebar.require_dataset("overview")
 threshold = fs.threshold
 st.title("Overview")
 

@@ -10,7 +10,7 @@ from mlimpact import review as rv
 from mlimpact.metrics import evaluate
 from ui import computed, links, review_panel, safe, sidebar, slice_panel, state, widgets
 
-ds, fs = sidebar.require_dataset()
+ds, fs = sidebar.require_dataset("review")
 threshold = fs.threshold
 st.title("Review")
 

@@ -9,7 +9,7 @@ from mlimpact.report import charts
 from ui import columns as cols
 from ui import computed, links, safe, share, sidebar, slice_panel, state, weak_slices, widgets
 
-ds, fs = sidebar.require_dataset()
+ds, fs = sidebar.require_dataset("segments")
 threshold = fs.threshold
 st.title("Segments")
 

@@ -41,7 +41,7 @@ def test_no_raw_html_sinks_in_the_ui():
 def test_every_page_starts_with_the_shared_frame():
     for path in (ROOT / "pages").glob("*.py"):
         text = path.read_text()
-        assert "sidebar.current()" in text or "sidebar.require_dataset()" in text, path
+        assert "sidebar.current()" in text or "sidebar.require_dataset(" in text, path
 
 
 def test_streamlit_config_limits():

@@ -64,7 +64,7 @@ def _form(options) -> tuple | None:
 
 
 @contextlib.contextmanager
-def _engine(options, asked):
+def engine_of(options, asked):
     """The engine dataset of what the form asked for: ``(kind, text, changes, threshold)``, closed after use."""
     kind, text, changes, threshold = asked
     eds = open_server_engine(options, path=text if kind == PATH else None, query=text if kind == QUERY else None,
@@ -75,11 +75,13 @@ def _engine(options, asked):
         eds.close()
 
 
-def _run(options, *asked) -> dict:
+def run(options, *asked) -> dict:
+    """Summarize what was asked (``kind, text, changes, threshold``) with its progress shown, and keep it for the
+    session (every page's engine view and this page read it): the kept record."""
     with st.status("Summarizing on DuckDB…", expanded=True) as status:
         bar = st.progress(0.0)
         try:
-            with _engine(options, asked) as eds:
+            with engine_of(options, asked) as eds:
                 for line in eds.inferred:
                     st.text(line)
 
@@ -88,11 +90,14 @@ def _run(options, *asked) -> dict:
 
                 summary = summarize_engine(eds, progress=progress)
                 amount = usable_amount(eds) if summary["task"] == "binary" else None
+                read = {"inferred": list(eds.inferred), "column_types": dict(eds.column_types), "roles": eds.roles}
         except Exception:
             status.update(label="Not summarized: see the message below", state="error")
             raise
         status.update(label=f"Summarized {summary['rows']['used']:,} rows", state="complete", expanded=False)
-    return summary, amount
+    last = {"asked": asked, "summary": summary, "amount": amount, "read": read}
+    st.session_state[state.LARGE] = last
+    return last
 
 
 def render() -> None:
@@ -106,12 +111,23 @@ def render() -> None:
     asked = _form(options)
     if asked is not None:
         with safe.stop_on_input_error():
-            summary, amount = _run(options, *asked)
-            st.session_state[state.LARGE] = {"asked": asked, "summary": summary, "amount": amount}
+            run(options, *asked)
     last = st.session_state.get(state.LARGE)
     if not last:
         st.caption("Give a path (or a query) and press the button: every number is counted where the data lives.")
         return
+    header(last)
+    headline(last)
+    weak_slices(options, last)
+    difficulty(options, last)
+    value(options, last)
+    large_compare.render(options, last, engine_of)
+    over_time(options, last)
+    mistakes(options, last)
+
+
+def header(last: dict) -> None:
+    """What was counted: the source, its rows used, the task and label, and the summary's notes."""
     summary = last["summary"]
     rows = summary["rows"]
     st.caption(safe.md_escape(f"{summary['source']['file']}: {rows['used']:,} of {rows['total']:,} rows used "
@@ -119,22 +135,26 @@ def render() -> None:
                               f"{summary['source']['engine']}"))
     for note in summary["notes"]:
         safe.warning(note)
+
+
+def headline(last: dict, segments: bool = True) -> None:
+    """The headline metrics with their intervals, every segment's metrics (worst first) and the JSON."""
+    summary = last["summary"]
     st.subheader("Headline metrics")
     safe.table(overall_table(summary), key="large_overall", file_name="large_overall.csv")
-    if summary["segments"]:
-        st.subheader("Per segment, worst first")
-        safe.table(segments_table(summary), key="large_segments_table", file_name="large_segments.csv")
+    if segments and summary["segments"]:
+        segments_table_of(summary)
     st.download_button("Download the summary (JSON)", json_text(summary), file_name="summary.json",
                        mime="application/json", on_click="ignore", icon=":material/download:", key="large_json")
-    _weak_slices(options, last)
-    _difficulty(options, last)
-    _impact(options, last)
-    large_compare.render(options, last, _engine)
-    _over_time(options, last)
-    _mistakes(options, last)
 
 
-def _weak_slices(options, last: dict) -> None:
+def segments_table_of(summary: dict) -> None:
+    """Every segment's metrics with intervals, worst first."""
+    st.subheader("Per segment, worst first")
+    safe.table(segments_table(summary), key="large_segments_table", file_name="large_segments.csv")
+
+
+def weak_slices(options, last: dict) -> None:
     """The weak-slice search of the Segments page, counted on DuckDB (every combination of up to 3 columns)."""
     summary = last["summary"]
     st.subheader("Weak slices")
@@ -148,7 +168,7 @@ def _weak_slices(options, last: dict) -> None:
     if go:
         with safe.stop_on_input_error(), st.status("Searching slices on DuckDB…", expanded=True) as status:
             bar = st.progress(0.0)
-            with _engine(options, last["asked"]) as eds:
+            with engine_of(options, last["asked"]) as eds:
                 result = search_weak_slices_engine(
                     eds, kind=kind, max_level=int(level), scoring=scoring,
                     progress=lambda f, message: bar.progress(f, text=message))
@@ -168,7 +188,7 @@ def _weak_slices(options, last: dict) -> None:
                header_lines=[f"file: {summary['source']['file']}", f"error: {kind}"])
 
 
-def _difficulty(options, last: dict) -> None:
+def difficulty(options, last: dict) -> None:
     """Difficulty lanes from the rows per score counted on DuckDB: what can be automated, at what error rate."""
     summary = last["summary"]
     st.subheader("Difficulty: what can be automated")
@@ -177,7 +197,7 @@ def _difficulty(options, last: dict) -> None:
         return
     if st.button("Count the lanes on DuckDB", icon=":material/alt_route:", key="large_lanes"):
         with (safe.stop_on_input_error(), st.spinner("Counting rows per score on DuckDB…"),
-              _engine(options, last["asked"]) as eds):
+              engine_of(options, last["asked"]) as eds):
             curve = engine_lane_curve(eds)
             last["lanes"] = (curve, engine_default_start(eds, curve, last["asked"][3]), dif.tradeoff_curve(curve))
     if "lanes" not in last:
@@ -195,7 +215,7 @@ def _difficulty(options, last: dict) -> None:
     safe.table(frontier, key="large_frontier_table", file_name="automation_tradeoff.csv")
 
 
-def _impact(options, last: dict) -> None:
+def value(options, last: dict) -> None:
     """What the decisions are worth, counted on DuckDB: the Impact page's summary, points and alternatives."""
     summary = last["summary"]
     st.subheader("Business impact")
@@ -212,7 +232,7 @@ def _impact(options, last: dict) -> None:
     if go:
         with safe.stop_on_input_error(), st.status("Computing the value on DuckDB…", expanded=True) as status:
             costs = impact.CostModel.parse(**texts)
-            with _engine(options, last["asked"]) as eds:
+            with engine_of(options, last["asked"]) as eds:
                 segment = next(iter(summary["columns"]["segments"]), None)
                 last["impact"] = analyze_impact_engine(eds, costs, segment=segment, time_budget_s=None,
                                                        progress=st.text)  # each step as it starts
@@ -231,19 +251,19 @@ def _impact(options, last: dict) -> None:
                        mime="text/markdown", on_click="ignore", icon=":material/download:", key="large_impact_md")
 
 
-def _mistakes(options, last: dict) -> None:
+def mistakes(options, last: dict) -> None:
     """The most confident mistakes, fetched from DuckDB: the only rows that cross back."""
     summary = last["summary"]
     st.subheader("Most confident mistakes")
     if st.button("Fetch the 50 most confident mistakes", icon=":material/rate_review:", key="large_fetch"):
         with (safe.stop_on_input_error(), st.spinner("Fetching rows from DuckDB…"),
-              _engine(options, last["asked"]) as eds):
+              engine_of(options, last["asked"]) as eds):
             last["mistakes"] = confident_mistakes(eds, n=50, probabilities="log_loss" in summary["overall"])
     if "mistakes" in last:
         safe.table(last["mistakes"], key="large_mistakes", file_name="confident_mistakes.csv")
 
 
-def _over_time(options, last: dict) -> None:
+def over_time(options, last: dict) -> None:
     """A metric per day, week or month (per segment value, if chosen), counted on DuckDB."""
     summary = last["summary"]
     st.subheader("Over time")
@@ -276,7 +296,7 @@ def _over_time(options, last: dict) -> None:
 
 def _series(options, asked, metric, period, segment):
     threshold = asked[3]
-    with _engine(options, asked) as eds:
+    with engine_of(options, asked) as eds:
         keys = prepare_engine(eds)
         settings = mon.MonitorSettings(threshold=threshold)
         table = engine_metrics_over_time(eds, keys, metrics=metric, period=period, segment=segment, settings=settings)

@@ -41,24 +41,37 @@ def select(options: ServerOptions, controls: bool) -> Source | None:
                                 placeholder="SELECT * FROM predictions WHERE day >= '2026-03-01'")
         opened = st.form_submit_button("Open", icon=":material/folder_open:")
     if opened:
-        with st.status("Reading with DuckDB…") as status:
-            try:
-                source = open_server_source(options, path=text if kind == "A file or folder" else None,
-                                            query=text if kind == "A DuckDB query" else None)
-            except AboveBudget:  # the Large data page takes it: its form starts with this path or query
-                status.update(label="Too large for these pages: see the message on the page", state="error")
-                st.session_state[state.TOO_LARGE] = text
-                st.session_state["large_kind"] = kind
-                st.session_state["large_path" if kind == "A file or folder" else "large_query"] = text
-                raise
-            except InputError:  # the page shows the message; the box says it did not open
-                status.update(label="Not opened: see the message on the page", state="error")
-                raise
-            status.update(label=f"Read {len(source.frame):,} rows", state="complete")
-        st.session_state.pop(state.TOO_LARGE, None)
-        state.remember_loaded(source, store.private())
-        st.session_state[state.UPLOAD_KEY] = _key(kind, text)
-        return state.current_source()
+        source = _read(options, kind, text)
+        if source is not None:
+            return source
+        in_use = None  # above the budget: counted on DuckDB, on every page
     if in_use is not None:
         st.caption(safe.md_escape(f"In use: {in_use.name} (from the server)."))
+    elif st.session_state.get(state.TOO_LARGE):
+        st.caption(safe.md_escape(f"In use: {st.session_state[state.TOO_LARGE][1]} (from the server, larger than "
+                                  "memory: counted on DuckDB)."))
     return in_use
+
+
+def _read(options: ServerOptions, kind: str, text: str) -> Source | None:
+    """Read what the form names into memory and make it current; None when it is above the memory budget (then
+    every page counts it on DuckDB: :mod:`ui.large_views`)."""
+    with st.status("Reading with DuckDB…") as status:
+        try:
+            source = open_server_source(options, path=text if kind == "A file or folder" else None,
+                                        query=text if kind == "A DuckDB query" else None)
+        except AboveBudget as exc:
+            status.update(label="Larger than memory: counted on DuckDB", state="complete")
+            st.session_state[state.TOO_LARGE] = (kind, text, str(exc))
+            st.session_state[state.UPLOAD_KEY] = None  # a server source read before is no longer in use
+            st.session_state["large_kind"] = kind  # the Large data page's form starts with it too
+            st.session_state["large_path" if kind == "A file or folder" else "large_query"] = text
+            return None
+        except InputError:  # the page shows the message; the box says it did not open
+            status.update(label="Not opened: see the message on the page", state="error")
+            raise
+        status.update(label=f"Read {len(source.frame):,} rows", state="complete")
+    st.session_state.pop(state.TOO_LARGE, None)
+    state.remember_loaded(source, store.private())
+    st.session_state[state.UPLOAD_KEY] = _key(kind, text)
+    return state.current_source()

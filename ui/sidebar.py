@@ -32,6 +32,7 @@ from mlimpact.io.load import Source, dataset_of, read_source
 
 from . import (
     context,
+    large_views,
     links,
     meeting,
     nav,
@@ -65,20 +66,25 @@ def current() -> SidebarState:
     return render()
 
 
-def require_dataset() -> tuple[Dataset, SidebarState]:
-    """The Dataset for pages that need one; otherwise shows why not and stops the page."""
+def require_dataset(page: str) -> tuple[Dataset, SidebarState]:
+    """The Dataset for pages that need one; otherwise the page's answer counted on DuckDB (a server source above
+    the memory budget), or why there is nothing to show; then the page stops. ``page``: its file's stem."""
     fs = current()
     if fs.dataset is None:
-        explain_and_stop(fs)
+        explain_and_stop(fs, page)
     rows = slice_panel.active_rows(fs.dataset)  # every page honours the active slice
     context.show(fs.source, fs.dataset, fs.threshold, fs.threshold_why)
     slice_panel.banner(fs.dataset, rows, fs.threshold)
     return rows, fs
 
 
-def explain_and_stop(fs: SidebarState) -> None:
-    """Say why there is nothing to show (the file's error, or how to begin) and stop the page."""
-    explain(fs)
+def explain_and_stop(fs: SidebarState, page: str) -> None:
+    """Say why there is nothing to show (the file's error, or how to begin), or show the page counted on DuckDB
+    when the source is larger than memory; then stop the page."""
+    if not fs.error and large_views.active():
+        large_views.render(page)
+    else:
+        explain(fs)
     st.stop()
 
 
@@ -86,10 +92,6 @@ def explain(fs: SidebarState) -> None:
     """Say why the sidebar has no data: the file's error, or how to begin."""
     if fs.error:
         safe.error(fs.error)
-    elif st.session_state.get(state.TOO_LARGE) and nav.has_page("pages/large.py"):
-        safe.info(f"{st.session_state[state.TOO_LARGE]} is too large for this page, which needs the rows in memory; "
-                  "the Large data page counts its metrics, segments, weak slices, lanes, value and series on DuckDB.")
-        st.page_link("pages/large.py", label="Open it on the Large data page", icon=":material/database:")
     else:
         st.info("Pick a sample or upload a predictions file in the sidebar to begin.", icon=":material/upload_file:")
 

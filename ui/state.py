@@ -39,8 +39,8 @@ RANGES = "mi_ranges"                # dict content_hash -> acceptable ranges cho
 WEAK_SLICES = "mi_weak_slices"      # last weak-slice search result shown on the Segments page
 VIEW = "mi_view"                    # dict content_hash -> page choices shared by links (segcols, metric, ...)
 MEETING = "mi_meeting"              # meeting mode on/off
-LARGE = "mi_large"                  # the last summary computed on the Large data page (key, summary)
-TOO_LARGE = "mi_too_large"          # the server source last refused as above the memory budget (its name)
+LARGE = "mi_large"                  # the last summary counted on DuckDB (Large data page, engine views)
+TOO_LARGE = "mi_too_large"          # the server source opened above the memory budget: (kind, path or query)
 SELECTED_ROWS = "mi_selected_rows"  # {"content_hash", "description", "rows": row positions} picked from a slice
 # Widget keys of a page start with its prefix: seg_, dif_, rev_, imp_, cmp_, mon_, data_.
 

@@ -64,11 +64,15 @@ def open_server_engine(options: ServerOptions, *, path: str | None = None, query
 
 
 class AboveBudget(InputError):
-    """A server source too large for the pages that need rows in memory (the Large data page takes it)."""
+    """A server source too large to read into memory: the app counts it on DuckDB instead (its engine views)."""
 
 
-def _gib(n: int) -> str:
-    return f"{n / 2**30:.1f} GiB"
+def _size(n: int) -> str:
+    """``2.5 GiB``, or ``120 MiB`` / ``12 KiB`` below a GiB (a budget set low for a test reads sensibly)."""
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size or unit == "KiB":
+            return f"{n / size:.1f} {unit}"
+    return f"{n} B"
 
 
 def open_server_source(options: ServerOptions, *, path: str | None = None, query: str | None = None) -> Source:
@@ -77,10 +81,9 @@ def open_server_source(options: ServerOptions, *, path: str | None = None, query
     name = "query on " + os.path.basename(options.database) if query is not None else str(path).strip()
     size = estimated_memory(spec)
     if size > options.budget:
-        raise AboveBudget(f"{name}: about {_gib(size)} in memory, above this app's budget of {_gib(options.budget)} "
-                         f"(MLIMPACT_MEMORY_BUDGET); the pages need the rows in memory in this version. Open it on the "
-                         "\"Large data\" page (summarized on DuckDB, any size), or narrow it (a sub-folder, a query "
-                         "with WHERE)")
+        raise AboveBudget(f"{name}: about {_size(size)} in memory, above this app's budget of {_size(options.budget)} "
+                         f"(MLIMPACT_MEMORY_BUDGET), so the pages count it where it lives, on DuckDB; to read it "
+                         "into memory instead, narrow it (a sub-folder, a query with WHERE)")
     backend = DuckDBBackend(spec, lockdown=query is not None)
     try:
         frame = backend.query("SELECT * FROM src")

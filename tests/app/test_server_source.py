@@ -77,7 +77,7 @@ def test_queries_run_read_only_and_cannot_reach_other_files(server):
 
 def test_a_source_above_the_budget_says_what_to_do(server, monkeypatch):
     monkeypatch.setenv("MLIMPACT_MEMORY_BUDGET", "1000")
-    with pytest.raises(InputError, match="above this app.s budget .* \"Large data\" page"):
+    with pytest.raises(InputError, match="above this app.s budget .* count it where it lives, on DuckDB"):
         open_server_source(server_options(), path="logs")
 
 
@@ -180,12 +180,46 @@ def test_large_data_page_without_server_data_says_how_to_enable_it():
     assert not at.exception and any("MLIMPACT_DATA_DIRS" in i.value for i in at.info)
 
 
-def test_a_folder_above_the_budget_points_every_page_to_large_data(server, monkeypatch):
+def test_every_page_answers_on_duckdb_for_a_folder_above_the_budget(server, monkeypatch):
+    """Opened from the sidebar, a folder too large for memory is not refused: each page shows its own answer
+    counted on DuckDB (the summary once, the heavier parts on a press), with the memory path's numbers."""
     monkeypatch.setenv("MLIMPACT_MEMORY_BUDGET", "1000")
     at = _open(AppTest.from_file(APP, default_timeout=90).run(), "logs")
-    assert any("above this app's budget" in e.value.replace("\\", "") for e in at.error)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [t.value for t in at.title] == ["Overview"]
+    assert any("above this app's budget" in c.value.replace("\\", "") for c in at.main.caption)
+    assert [m.value for m in at.metric][:2] == ["76.7%", "79.5%"]  # recall and precision, as on the fraud sample
+    assert any("In use: logs" in c.value.replace("\\", "") for c in at.sidebar.caption)
+    overall = at.dataframe[0].value.set_index("metric")
+    assert round(overall.loc["roc_auc", "value"], 3) == 0.959
     at.switch_page("pages/segments.py").run()
-    assert not at.exception
-    assert any("too large for this page" in i.value for i in at.info)  # not "pick a sample", which misleads
+    assert not at.exception and not at.error and [t.value for t in at.title] == ["Segments"]
+    assert {"region", "channel"} <= set(at.dataframe[0].value["column"])  # from the summary kept for the session
+    _press(at, "Find weak slices on DuckDB")
+    assert at.dataframe[1].value["finding"].iloc[0].startswith("device = unknown:")  # the memory path's first
+    at.switch_page("pages/difficulty.py").run()
+    at.button(key="large_lanes").click().run()
+    assert not at.exception and any("Automating" in m.value for m in at.markdown)
+    at.switch_page("pages/impact.py").run()
+    _press(at, "Compute the value on DuckDB")
+    assert not at.exception and "value-maximising threshold is 0.0619" in "\n".join(c.value for c in at.code)
+    at.switch_page("pages/compare.py").run()
+    _press(at, "Compare the models on DuckDB")
+    assert not at.exception and "fraud_score_v2" in "\n".join(c.value for c in at.code)
+    at.switch_page("pages/monitoring.py").run()
+    _press(at, "Compute over time on DuckDB")
+    assert not at.exception and not at.error and len(at.dataframe[-1].value) >= 10
+    at.switch_page("pages/review.py").run()
+    at.button(key="large_fetch").click().run()
+    assert not at.exception and len(at.dataframe[-1].value) == 50
+    at.switch_page("pages/data.py").run()
+    assert not at.exception and [m.value for m in at.metric] == ["80,000", "80,000", "0"]
+    roles = at.dataframe[0].value.set_index("column")["role"]
+    assert roles["is_fraud"] == "label" and roles["region"] == "segment" and roles["amount"] == "amount"
+    assert roles["fraud_score_v2"] == "other model's score" and roles["transaction_id"] == "id"
     at.switch_page("pages/large.py").run()
-    assert at.text_input(key="large_path").value == "logs"  # the Large data form starts with the refused folder
+    assert at.text_input(key="large_path").value == "logs"  # the Large data form starts with the folder
+    assert at.dataframe[0].value.shape[0] == overall.shape[0]  # and shows the summary already counted
+    at.selectbox(key="mi_source_select").set_value("fraud").run()  # a sample again: the pages read it as usual
+    at.switch_page("pages/overview.py").run()
+    assert not at.exception and not any("above this app's budget" in c.value.replace("\\", "") for c in at.caption)

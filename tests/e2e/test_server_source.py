@@ -74,6 +74,34 @@ def test_large_data_page_summarizes_on_duckdb(page, fresh_streamlit_server, tmp_
     screenshot(page, "large_data_compare_chart.png")
 
 
+def test_every_page_answers_on_duckdb_for_a_folder_above_the_budget(page, fresh_streamlit_server, tmp_path,
+                                                                     monkeypatch):
+    """Opened from the sidebar, a folder above the memory budget is counted on DuckDB by every page."""
+    _server_folder(tmp_path, monkeypatch)
+    monkeypatch.setenv("MLIMPACT_MEMORY_BUDGET", "1000")
+    open_app(page, fresh_streamlit_server())
+    choose_option(page, sidebar(page).get_by_role("combobox", name="Data", exact=True), "Open data on the server")
+    sidebar(page).get_by_role("textbox", name="Path under the data folders").fill("logs")
+    sidebar(page).get_by_test_id("stBaseButton-secondaryFormSubmit").click()
+    wait_for_app(page)
+    no_exception(page)
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("Summarized 80,000 rows")).to_be_visible()
+    expect(page.get_by_test_id("stMetricValue").first).to_have_text("76.7%")  # recall, as on the fraud sample
+    screenshot(page, "engine_overview.png")
+    click_nav(page, "Segments")
+    no_exception(page)
+    expect(main.get_by_text("Per segment, worst first")).to_be_visible()
+    _step(page, "Find weak slices on DuckDB", main.get_by_text("Slices found"), "engine_segments.png")
+    click_nav(page, "Impact")
+    _step(page, "Compute the value on DuckDB", main.get_by_text(re.compile("value-maximising threshold is 0.0619")),
+          "engine_impact.png")
+    click_nav(page, "Data")
+    no_exception(page)
+    expect(main.get_by_text("How the roles were inferred")).to_be_visible()
+    screenshot(page, "engine_data.png")
+
+
 def _step(page, button: str, shown, shot: str) -> None:
     """Press a Large data button; its result is shown, scrolled into view, and kept as a screenshot."""
     page.get_by_test_id("stMain").get_by_role("button", name=button).click()
