@@ -41,9 +41,7 @@ if len(modes) > 1 or ds.task == "regression":
                                     help="Default: the 90th percentile of |prediction − truth| (about 10% of "
                                          "cases are errors).")
 if mode == "error_size":
-    st.warning("Lanes by the size of the error need the truth, which is unknown when a decision is made: use them "
-               "to analyse where errors are, not to route cases. Pick an uncertainty column in the sidebar to "
-               "route cases.", icon=":material/warning:")
+    st.warning(dif.ERROR_SIZE_WARNING, icon=":material/warning:")
 curve = computed.lane_curve(ds, mode, tolerance)
 frontier = state.memo(("lane_frontier", ds.content_hash, ds.roles, mode, tolerance), lambda: dif.tradeoff_curve(curve))
 

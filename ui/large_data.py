@@ -17,7 +17,7 @@ from mlimpact import difficulty as dif
 from mlimpact import impact, slices
 from mlimpact import monitoring as mon
 from mlimpact.cli.common import json_text
-from mlimpact.difficulty.engine_lanes import engine_default_start, engine_lane_curve
+from mlimpact.difficulty.engine_lanes import engine_default_start, engine_lane_curve, engine_modes
 from mlimpact.engine.rows import confident_mistakes
 from mlimpact.engine.server import open_server_engine, server_options
 from mlimpact.impact.engine_impact import analyze_impact_engine, usable_amount
@@ -90,7 +90,8 @@ def run(options, *asked) -> dict:
 
                 summary = summarize_engine(eds, progress=progress)
                 amount = usable_amount(eds) if summary["task"] == "binary" else None
-                read = {"inferred": list(eds.inferred), "column_types": dict(eds.column_types), "roles": eds.roles}
+                read = {"inferred": list(eds.inferred), "column_types": dict(eds.column_types), "roles": eds.roles,
+                        "lane_modes": engine_modes(eds)}
         except Exception:
             status.update(label="Not summarized: see the message below", state="error")
             raise
@@ -189,19 +190,31 @@ def weak_slices(options, last: dict) -> None:
 
 
 def difficulty(options, last: dict) -> None:
-    """Difficulty lanes from the rows per score counted on DuckDB: what can be automated, at what error rate."""
+    """Difficulty lanes from the rows per difficulty key counted on DuckDB: what can be automated, at what error
+    rate (binary by score; multiclass by confidence; regression by the size of the miss or the uncertainty)."""
     summary = last["summary"]
     st.subheader("Difficulty: what can be automated")
-    if summary["task"] != "binary":
-        st.info("Difficulty lanes on DuckDB need a binary task with a score in this version.", icon=":material/info:")
+    modes = last.get("read", {}).get("lane_modes", [])
+    if not modes:
+        st.info("Difficulty lanes need a score (binary) or one probability column per class (multiclass): name it "
+                "in the form above.", icon=":material/info:")
         return
-    if st.button("Count the lanes on DuckDB", icon=":material/alt_route:", key="large_lanes"):
-        with (safe.stop_on_input_error(), st.spinner("Counting rows per score on DuckDB…"),
+    with st.form("large_lanes_form"):
+        c1, c2 = st.columns(2)
+        mode = c1.selectbox("Order cases from hard to easy by", modes, format_func=dif.MODES.get, key="large_mode")
+        tolerance = c2.number_input("A miss larger than this counts as an error (empty: the 90th percentile of the "
+                                    "misses)", min_value=1e-9, value=None, key="large_tolerance") \
+            if summary["task"] == "regression" else None
+        go = st.form_submit_button("Count the lanes on DuckDB", icon=":material/alt_route:")
+    if go:
+        with (safe.stop_on_input_error(), st.spinner("Counting rows per difficulty on DuckDB…"),
               engine_of(options, last["asked"]) as eds):
-            curve = engine_lane_curve(eds)
+            curve = engine_lane_curve(eds, mode, tolerance)
             last["lanes"] = (curve, engine_default_start(eds, curve, last["asked"][3]), dif.tradeoff_curve(curve))
+    if "lanes" in last and last["lanes"][0].mode == "error_size":
+        st.warning(dif.ERROR_SIZE_WARNING, icon=":material/warning:")
     if "lanes" not in last:
-        st.caption("Which cases are obvious enough to automate and which need a person, from the score: the most "
+        st.caption("Which cases are obvious enough to automate and which need a person: the most "
                    "automation under a target error rate, counted where the data lives.")
         return
     curve, start, frontier = last["lanes"]

@@ -18,7 +18,7 @@ from mlimpact.errors import InputError
 from mlimpact.io import Dataset
 from mlimpact.metrics import wilson_interval
 
-__all__ = ["MODES", "LANE_NAMES", "AUTO_NEGATIVE", "REVIEW", "AUTO_POSITIVE", "AUTOMATIC", "METHODS", "ERROR_SLACK",
+__all__ = ["MODES", "ERROR_SIZE_WARNING", "LANE_NAMES", "AUTO_NEGATIVE", "REVIEW", "AUTO_POSITIVE", "AUTOMATIC", "METHODS", "ERROR_SLACK",
            "DEFAULT_TARGET", "MIN_AUTOMATED", "LanePolicy", "Lanes", "OperatingPoint", "available_modes",
            "unavailable_reason", "default_tolerance"]
 
@@ -30,6 +30,9 @@ MODES = {
     "uncertainty": "uncertainty",
     "error_size": "size of the error (needs the truth; for analysis only)",
 }
+#: what lanes by the size of the error can and cannot be used for (said wherever they are chosen)
+ERROR_SIZE_WARNING = ("Lanes by the size of the error need the truth, which is unknown when a decision is made: use "
+                      "them to analyse where errors are, not to route cases. Pick an uncertainty column to route cases.")
 #: +1: automatic when the value is at least the cut-off; -1: automatic when it is at most the cut-off.
 _SIGN = {"score": 1, "top_probability": 1, "margin": 1, "uncertainty": -1, "error_size": -1}
 

@@ -35,7 +35,7 @@ from mlimpact.io.roles import normalize_labels
 
 __all__ = ["MulticlassSpec", "MulticlassKeys", "MulticlassTables", "multiclass_spec", "multiclass_keys",
            "multiclass_tables_many", "MAX_CLASSES", "LOSS_BINS", "REASONS", "predicted_sql", "true_prob_sql",
-           "DISTINCT_MAX"]
+           "DISTINCT_MAX", "most_sql", "argmax_sql", "of_class_sql"]
 
 #: values of the label (and of the prediction) an engine reads back: more is not a multiclass label
 MAX_CLASSES = 1_000
@@ -161,16 +161,22 @@ def multiclass_spec(backend, roles, types) -> tuple[MulticlassSpec, tuple[str, .
 def predicted_sql(spec: MulticlassSpec) -> str:
     """The predicted class's code over the source's columns: the prediction column's, else the first most
     probable class (``np.argmax``)."""
-    return spec.pred if spec.pred is not None else _argmax(spec.probs, _most(spec.probs))
+    return spec.pred if spec.pred is not None else _argmax(spec.probs, most_sql(spec.probs))
 
 
 def true_prob_sql(spec: MulticlassSpec) -> str:
     """The probability of the true class over the source's columns (needs probabilities)."""
-    return _of_class(spec.y, spec.probs)
+    return of_class_sql(spec.y, spec.probs)
 
 
-def _most(probs) -> str:
+def most_sql(probs) -> str:
+    """The largest class probability."""
     return f"greatest({', '.join(probs)})" if len(probs) > 1 else probs[0]
+
+
+def argmax_sql(probs) -> str:
+    """The first most probable class's code (``np.argmax``)."""
+    return _argmax(probs, most_sql(probs))
 
 
 def _argmax(probs, most: str) -> str:
@@ -178,7 +184,7 @@ def _argmax(probs, most: str) -> str:
     return "CASE " + " ".join(f"WHEN {p} = {most} THEN {j}" for j, p in enumerate(probs)) + f" ELSE {len(probs) - 1} END"
 
 
-def _of_class(code: str, probs) -> str:
+def of_class_sql(code: str, probs) -> str:
     """The probability of the class whose code is ``code``."""
     return f"CASE {code} " + " ".join(f"WHEN {j} THEN {p}" for j, p in enumerate(probs)) + " END"
 
@@ -191,7 +197,7 @@ def _layers(spec: MulticlassSpec, keys: MulticlassKeys | None = None) -> str:
     sql = f"SELECT {inner} FROM src WHERE {spec.where}"
     if not qs:
         return f"SELECT *, {spec.pred} AS mli_p, 0 AS mli_h, 0 AS mli_b FROM ({sql}) a"
-    sql = f"SELECT *, {_of_class('mli_y', qs)} AS mli_t, {_most(qs)} AS mli_m FROM ({sql}) a"
+    sql = f"SELECT *, {of_class_sql('mli_y', qs)} AS mli_t, {most_sql(qs)} AS mli_m FROM ({sql}) a"
     # scikit-learn's tie order: among classes as probable as the true one, the later ones rank above it
     ahead = " + ".join(f"CAST({q} > mli_t AS INTEGER) + CAST({q} = mli_t AND mli_y < {j} AS INTEGER)"
                        for j, q in enumerate(qs))

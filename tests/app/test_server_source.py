@@ -105,7 +105,7 @@ def test_large_data_page_summarizes_a_folder_above_the_budget_on_duckdb(server, 
     found = at.dataframe[2].value
     assert found["finding"].iloc[0].startswith("device = unknown:")  # the memory path's first slice (fraud)
     assert any("slices evaluated" in c.value for c in at.main.caption)
-    at.button(key="large_lanes").click().run()
+    _press(at, "Count the lanes on DuckDB")
     assert not at.exception and not at.error, [e.value for e in at.error]
     said = [m.value for m in at.markdown if "Automating" in m.value]
     assert said and "about" in said[0] and "a day" in said[0]  # the Difficulty page's sentence, from DuckDB counts
@@ -156,7 +156,12 @@ def test_large_data_page_summarizes_a_multiclass_folder_on_duckdb(server, monkey
     assert round(overall.loc["accuracy", "value"], 5) == 0.79195  # the memory path's (tests/golden)
     assert round(overall.loc["log_loss", "value"], 4) == 0.5217 and overall.loc["macro_f1", "low"] < 0.7342
     assert any("multiclass" in c.value for c in at.main.caption)
-    assert any("need a binary task" in i.value for i in at.info) and any("binary decision" in i.value for i in at.info)
+    assert any("needs a binary task" in i.value for i in at.info) and any("binary decision" in i.value for i in at.info)
+    at.selectbox(key="large_mode").set_value("margin")
+    _press(at, "Count the lanes on DuckDB")  # lanes by the margin between the top two classes, as in memory
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    said = [m.value for m in at.markdown if "Automating" in m.value]
+    assert said and any("half the model's error rate (21%)" in c.value.replace("\\", "") for c in at.main.caption)
     _press(at, "Find weak slices on DuckDB")
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.dataframe[2].value["finding"].iloc[0].startswith("language = pt")  # as `slices` on the sample
@@ -168,6 +173,28 @@ def test_large_data_page_summarizes_a_multiclass_folder_on_duckdb(server, monkey
     assert not at.exception and not at.error
     mistakes = at.dataframe[-1].value
     assert len(mistakes) == 50 and set(mistakes["error"]) == {"wrong_class"} and mistakes["confidence"].is_monotonic_decreasing
+
+
+def test_the_difficulty_page_counts_regression_lanes_on_duckdb(server, monkeypatch):
+    """A regression folder above the budget: the Difficulty page orders cases by the uncertainty column, or by the
+    size of the miss (saying what such lanes are for), counted on DuckDB."""
+    monkeypatch.setenv("MLIMPACT_MEMORY_BUDGET", "1000")
+    (server / "data" / "trips").mkdir()
+    pd.read_csv(sample_path("delivery")).to_parquet(server / "data" / "trips" / "part-0.parquet")
+    at = _open(AppTest.from_file(APP, default_timeout=90).run(), "trips")
+    at.switch_page("pages/difficulty.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="large_mode").options == ["uncertainty",
+                                                      "size of the error (needs the truth; for analysis only)"]
+    _press(at, "Count the lanes on DuckDB")  # by the file's prediction_std, inferred as in memory
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Automating" in m.value for m in at.markdown) and not at.warning
+    at.selectbox(key="large_mode").set_value("error_size")
+    at.number_input(key="large_tolerance").set_value(20.0)
+    _press(at, "Count the lanes on DuckDB")
+    assert not at.exception and any("need the truth" in w.value for w in at.warning)
+    frontier = at.dataframe[-1].value
+    assert frontier["error_rate"].min() >= 0 and len(frontier) > 10
 
 
 def _press(at: AppTest, label: str) -> None:
@@ -198,7 +225,7 @@ def test_every_page_answers_on_duckdb_for_a_folder_above_the_budget(server, monk
     _press(at, "Find weak slices on DuckDB")
     assert at.dataframe[1].value["finding"].iloc[0].startswith("device = unknown:")  # the memory path's first
     at.switch_page("pages/difficulty.py").run()
-    at.button(key="large_lanes").click().run()
+    _press(at, "Count the lanes on DuckDB")
     assert not at.exception and any("Automating" in m.value for m in at.markdown)
     at.switch_page("pages/impact.py").run()
     _press(at, "Compute the value on DuckDB")
