@@ -20,7 +20,7 @@ from mlimpact.cli.common import json_text
 from mlimpact.difficulty.engine_lanes import engine_default_start, engine_lane_curve, engine_modes
 from mlimpact.engine.rows import confident_mistakes
 from mlimpact.engine.server import open_server_engine, server_options
-from mlimpact.impact.engine_impact import analyze_impact_engine, usable_amount
+from mlimpact.impact.engine_impact import analyze_impact_engine, engine_one_vs_rest, usable_amount
 from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.metrics import METRICS
 from mlimpact.monitoring.engine_series import engine_metrics_over_time
@@ -89,9 +89,10 @@ def run(options, *asked) -> dict:
                     bar.progress(done / total, text=f"{done}/{total}: {what}")
 
                 summary = summarize_engine(eds, progress=progress)
-                amount = usable_amount(eds) if summary["task"] == "binary" else None
+                amount = usable_amount(eds) if summary["task"] != "regression" else None
                 read = {"inferred": list(eds.inferred), "column_types": dict(eds.column_types), "roles": eds.roles,
-                        "lane_modes": engine_modes(eds)}
+                        "lane_modes": engine_modes(eds),
+                        "classes": list(eds.classes) if eds.task == "multiclass" and eds.spec.probs else []}
         except Exception:
             status.update(label="Not summarized: see the message below", state="error")
             raise
@@ -232,11 +233,19 @@ def value(options, last: dict) -> None:
     """What the decisions are worth, counted on DuckDB: the Impact page's summary, points and alternatives."""
     summary = last["summary"]
     st.subheader("Business impact")
-    if summary["task"] != "binary":
-        st.info("Business value needs a binary decision.", icon=":material/info:")
+    classes = last.get("read", {}).get("classes", [])
+    if summary["task"] == "regression" or (summary["task"] == "multiclass" and not classes):
+        st.info("Business value needs a decision: a binary task, or one class against the rest of a multiclass task "
+                "with one probability column per class.", icon=":material/info:")
         return
     start = impact.default_costs_of(last.get("amount"))
     with st.form("large_impact_form"):
+        cls = None
+        if classes:
+            st.caption(impact.ONE_VS_REST_NOTE)
+            c1, c2 = st.columns(2)
+            cls = c1.selectbox("Class to act on", classes, key="large_class")
+            class_threshold = c2.slider("Threshold for this class", 0.0, 1.0, 0.5, 0.01, key="large_class_threshold")
         c1, c2, c3 = st.columns(3)
         texts = {name: c.text_input(impact.TERM_LABELS[name] + " (a number or a column)", str(getattr(start, name)),
                                     key=f"large_{name}")
@@ -247,7 +256,8 @@ def value(options, last: dict) -> None:
             costs = impact.CostModel.parse(**texts)
             with engine_of(options, last["asked"]) as eds:
                 segment = next(iter(summary["columns"]["segments"]), None)
-                last["impact"] = analyze_impact_engine(eds, costs, segment=segment, time_budget_s=None,
+                view = eds if cls is None else engine_one_vs_rest(eds, cls, class_threshold)
+                last["impact"] = analyze_impact_engine(view, costs, segment=segment, time_budget_s=None,
                                                        progress=st.text)  # each step as it starts
             status.update(label="Value computed", state="complete", expanded=False)
     if "impact" not in last:

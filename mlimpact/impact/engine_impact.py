@@ -12,12 +12,15 @@ when the source has other models), one for the units. Nothing row-sized comes ba
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
 from mlimpact import trace
 from mlimpact.engine.dataset import engine_time_span
 from mlimpact.engine.sql import double, finite, ident
+from mlimpact.engine.tables import BinarySpec
 from mlimpact.errors import InputError
 from mlimpact.impact.analysis import ImpactAnalysis, assemble_impact
 from mlimpact.impact.bootstrap import make_cells_of_units
@@ -41,10 +44,12 @@ from mlimpact.impact.values import (
     gains_from_terms,
     lane_decisions,
 )
+from mlimpact.io.build import class_from_column
+from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.slices.engine_named import slice_sql
 from mlimpact.slices.engine_segments import engine_grouping
 
-__all__ = ["analyze_impact_engine", "usable_amount", "MAX_UNITS"]
+__all__ = ["analyze_impact_engine", "usable_amount", "engine_one_vs_rest", "MAX_UNITS"]
 
 #: units an engine may send back (score values × labels × decision patterns × segment values)
 MAX_UNITS = 5_000_000
@@ -303,3 +308,21 @@ def _segments(g, grouping, df, S, M, varies, *, threshold, lanes, n_boot, seed, 
                                 len(labels))
     return segment_table(g, d, codes, labels, grouping.column, cells, n_boot=n_boot, seed=seed,
                          time_budget_s=time_budget_s, factor=factor, scale=scale)
+
+
+def engine_one_vs_rest(eds, cls: str, threshold: float = DEFAULT_THRESHOLD):
+    """:func:`mlimpact.impact.one_vs_rest` on an engine: a binary view of a multiclass engine dataset, ``cls``
+    against every other class, scored by its probability and flagged at ``threshold`` (the same rows)."""
+    if eds.task != "multiclass":
+        raise InputError(f"one class against the rest needs a multiclass task; {eds.name} is {eds.task}")
+    if cls not in eds.classes:
+        raise InputError(f"class {cls!r} is not one of {', '.join(map(repr, eds.classes))}")
+    if not eds.spec.probs:
+        raise InputError(f"{eds.name}: one class against the rest needs one probability column per class; name them "
+                         "with --class-scores, or on the Large data page")
+    k = eds.classes.index(cls)
+    column = next((c for c in eds.roles.class_scores if class_from_column(c, set(eds.classes)) == cls), None)
+    spec = BinarySpec(where=eds.spec.where, y=f"CASE WHEN ({eds.spec.y}) = {k} THEN 1 ELSE 0 END",
+                      score=f"CAST({eds.spec.probs[k]} AS DOUBLE)", threshold=_check_threshold(threshold))
+    roles = eds.roles.replace(task="binary", positive=cls, score=column, prediction=None, class_scores=())
+    return dataclasses.replace(eds, roles=roles, task="binary", classes=(f"not {cls}", cls), spec=spec)

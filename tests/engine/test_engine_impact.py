@@ -14,7 +14,7 @@ from mlimpact.engine.dataset import open_engine_dataset
 from mlimpact.errors import InputError
 from mlimpact.impact import CostModel, analyze_impact
 from mlimpact.impact.bootstrap import make_cells, make_cells_of_units, quantiles_of_counts
-from mlimpact.impact.engine_impact import _same_rate_of_counts, analyze_impact_engine
+from mlimpact.impact.engine_impact import _same_rate_of_counts, analyze_impact_engine, engine_one_vs_rest
 from mlimpact.impact.points import _same_rate_threshold
 from mlimpact.io.load import load
 from mlimpact.io.samples import sample_path
@@ -147,3 +147,25 @@ def test_unit_pieces_equal_their_row_versions():
     b = make_cells_of_units(group, pattern, np.ones(n), x, x[:, :, None] * x[:, None, :], np.zeros(n, bool), 5)
     assert np.array_equal(a.count, b.count) and np.allclose(a.mean, b.mean)
     np.testing.assert_allclose(a.root, b.root, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize(("cls", "threshold"), [("billing", 0.5), ("returns", 0.2)])
+def test_one_class_against_the_rest_equals_memory(cls, threshold):
+    """The Impact page's multiclass view (one class against the rest, flagged on its probability) on DuckDB."""
+    from mlimpact.impact import one_vs_rest  # the memory path's view, compared with the engine's
+
+    path = sample_path("support")
+    ds, _ = load(str(path), {})
+    view = one_vs_rest(ds, cls)
+    costs = CostModel(cost_fn=20, cost_fp=4, cost_review=1)
+    segment = next(iter(ds.roles.segments), None)
+    memory = analyze_impact(view, costs, threshold=threshold, segment=segment, time_budget_s=None).to_json()
+    eds = open_engine_dataset(str(path), "duckdb", {}, threshold=0.5)
+    try:
+        engine = analyze_impact_engine(engine_one_vs_rest(eds, cls, threshold), costs, segment=segment).to_json()
+        with pytest.raises(InputError, match="is not one of"):
+            engine_one_vs_rest(eds, "nope")
+    finally:
+        eds.close()
+    assert_same_impact(memory, engine)
+    assert engine["summary"][0].startswith("Over ")
