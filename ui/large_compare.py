@@ -23,8 +23,9 @@ def render(options, last: dict, engine) -> None:
     """The form, the run with its steps shown, and the comparison; ``engine(options, asked)`` opens the source."""
     summary = last["summary"]
     st.subheader("Models side by side")
-    if summary["task"] != "binary":
-        st.info("Comparing models on DuckDB needs a binary task with scores in this version.", icon=":material/info:")
+    if summary["task"] == "regression":
+        st.info("Comparing models on DuckDB needs a binary or multiclass task in this version; the regression's "
+                "metrics per segment are above.", icon=":material/info:")
         return
     segments = summary["columns"]["segments"]
     with st.form("large_compare_form"):
@@ -39,8 +40,8 @@ def render(options, last: dict, engine) -> None:
             status.update(label="Models compared", state="complete", expanded=False)
     comp = last.get("compare")
     if comp is None:
-        st.caption("The score column against the other models' scores (or a constant-score stand-in) on the rows "
-                   "every model scored: metrics with 95% intervals, paired differences (DeLong for ROC AUC, a paired "
+        st.caption("The model against the other models in the source (or a stand-in for no model) on the rows every "
+                   "model scored: metrics with 95% intervals, paired differences (DeLong for ROC AUC, a paired "
                    "bootstrap otherwise), where each model wins and how robust it is.")
         return
     for note in comp.notes:

@@ -12,7 +12,7 @@ path's own code then makes the tables: the same values, intervals and winners.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -50,11 +50,19 @@ def compare_models_engine(eds, score_columns=None, *, segment: str | None = None
                           top_k: int = 20, min_group_size: int = 30, n_boot: int = 1000, seed: int = 0,
                           time_budget_s: float | None = 2.0, progress=None) -> Comparison:
     """:func:`mlimpact.compare.compare_models` for an :class:`mlimpact.engine.dataset.EngineDataset` (binary
-    with scores); ``value`` is None (the business value is its own step). ``progress(text)`` as each step starts."""
+    with scores, or multiclass: :mod:`mlimpact.compare.engine_multiclass`); ``value`` is None (the business value
+    is its own step). ``progress(text)`` as each step starts."""
     say = progress or (lambda text: None)
+    if eds.task == "multiclass":
+        # in the function: engine_multiclass builds on this module's helpers
+        from mlimpact.compare.engine_multiclass import compare_multiclass_engine
+
+        return compare_multiclass_engine(eds, score_columns, segment=segment, metrics=metrics, baseline=baseline,
+                                         time_freq=time_freq, n_bins=n_bins, top_k=top_k, min_group_size=min_group_size,
+                                         n_boot=n_boot, seed=seed, time_budget_s=time_budget_s, say=say)
     if eds.task != "binary":
-        raise InputError(f"{eds.name}: comparing models on an engine needs a binary task with scores in this version; "
-                         f"this source is {eds.task}")
+        raise InputError(f"{eds.name}: comparing models on an engine needs a binary or multiclass task in this "
+                         f"version; this source is {eds.task}")
     threshold = float(eds.spec.threshold)
     say("the rows every model scored")
     models, where, notes = _models(eds, score_columns, baseline)
@@ -201,6 +209,14 @@ def _period_rows(tables, period, name, opts):
 
 
 def _subset(tables, ok):
-    """The tables' result rows ``ok`` (the periods drop the rows without a time)."""
-    return replace(tables, groups=tables.groups[ok].reset_index(drop=True), key=tables.key[ok], cell=tables.cell[ok],
-                   y=tables.y[ok], n=tables.n[ok], sums={k: (a[ok], b[ok]) for k, (a, b) in tables.sums.items()})
+    """The tables' result rows ``ok`` (the periods drop the rows without a time): every per-row field sliced."""
+    changes = {}
+    for f in fields(tables):
+        v = getattr(tables, f.name)
+        if isinstance(v, pd.DataFrame):
+            changes[f.name] = v[ok].reset_index(drop=True)
+        elif isinstance(v, np.ndarray) and v.shape[:1] == ok.shape:
+            changes[f.name] = v[ok]
+        elif isinstance(v, dict):  # binary: loss -> (sum, sum of squares) per row
+            changes[f.name] = {k: (a[ok], b[ok]) for k, (a, b) in v.items()}
+    return replace(tables, **changes)

@@ -19,7 +19,8 @@ from mlimpact.compare.candidates import _Model
 from mlimpact.impact.bootstrap import cell_bootstrap, make_cells
 from mlimpact.metrics.multiclass import DENSE_CELLS_MAX, class_score_matrix, class_scores_from_counts
 
-__all__ = ["SCORE_BINS", "REG_BINS", "_paired_bootstrap", "_Layout", "_binary_replicates", "score_edges"]
+__all__ = ["SCORE_BINS", "REG_BINS", "_paired_bootstrap", "_Layout", "_binary_replicates", "score_edges",
+           "multiclass_replicates"]
 
 #: score bins per model in the paired bootstrap (plus the threshold as an edge)
 SCORE_BINS = 20
@@ -164,18 +165,23 @@ def _paired_bootstrap(task, y, a: _Model, b: _Model, codes, G, *, threshold, met
     if task == "binary":
         ma, mb = _binary_replicates(cells, reps, layout, want, exact_a, exact_b,
                                     scored=a.score is not None and b.score is not None)
-    elif task == "multiclass" and cells.n_groups * n_classes ** 3 <= DENSE_CELLS_MAX:
-        dense = _dense(cells, reps["counts"], layout.shape)  # (r, G+1, K(y), K(a), K(b))
-        ma = _multi_metrics(dense.sum(axis=-1))
-        mb = _multi_metrics(dense.sum(axis=-2))
-    elif task == "multiclass":  # thousands of classes: per-class sums of the cells that occur, never K³
-        ma, mb = _multi_sparse(cells, reps["counts"], n_classes)
+    elif task == "multiclass":
+        ma, mb = multiclass_replicates(cells, reps, n_classes)
     else:
         sums = _with_overall(reps["sums"])
         n_g = _with_overall(_group_totals(cells, reps["counts"]))
         ma = _reg_metrics(sums[..., 0:3], sums[..., 6], sums[..., 7], n_g)
         mb = _reg_metrics(sums[..., 3:6], sums[..., 6], sums[..., 7], n_g)
     return {m: (np.asarray(ma[m], float), np.asarray(mb[m], float)) for m in want if m in ma and m in mb}, used
+
+
+def multiclass_replicates(cells, reps, K: int) -> tuple[dict, dict]:
+    """Both models' multiclass metrics per replicate and group (then all rows) from the resampled cells of
+    (label, class of A, class of B): dense while G·K³ is small, else per-class sums of the cells that occur."""
+    if cells.n_groups * K ** 3 <= DENSE_CELLS_MAX:
+        dense = _dense(cells, reps["counts"], (K, K, K))  # (r, G+1, K(y), K(a), K(b))
+        return _multi_metrics(dense.sum(axis=-1)), _multi_metrics(dense.sum(axis=-2))
+    return _multi_sparse(cells, reps["counts"], K)
 
 
 def _binary_layout(y, a: _Model, b: _Model, threshold, want, probabilities) -> _Layout:

@@ -35,7 +35,8 @@ from mlimpact.io.roles import normalize_labels
 
 __all__ = ["MulticlassSpec", "MulticlassKeys", "MulticlassTables", "multiclass_spec", "multiclass_keys",
            "multiclass_tables_many", "MAX_CLASSES", "LOSS_BINS", "REASONS", "predicted_sql", "true_prob_sql",
-           "DISTINCT_MAX", "most_sql", "argmax_sql", "of_class_sql"]
+           "DISTINCT_MAX", "most_sql", "argmax_sql", "of_class_sql", "label_values",
+           "class_code_sql"]
 
 #: values of the label (and of the prediction) an engine reads back: more is not a multiclass label
 MAX_CLASSES = 1_000
@@ -96,16 +97,18 @@ class MulticlassTables:
         return self.groups["g0"]
 
 
-def _values(backend, column: str) -> pd.DataFrame:
-    counts = backend.query(f"SELECT {ident(column)} AS v, count(*) AS n FROM src GROUP BY 1 ORDER BY 2 DESC "
-                           f"LIMIT {MAX_CLASSES + 1}")
+def label_values(backend, column: str, where: str = "TRUE") -> pd.DataFrame:
+    """A label-like column's values with their counts (``v``, ``n``) and normalized (``norm``) over the rows
+    ``where``, at most :data:`MAX_CLASSES` (more: one clear line)."""
+    counts = backend.query(f"SELECT {ident(column)} AS v, count(*) AS n FROM src WHERE {where} GROUP BY 1 "
+                           f"ORDER BY 2 DESC LIMIT {MAX_CLASSES + 1}")
     if len(counts) > MAX_CLASSES:
         raise InputError(f"column `{column}` has more than {MAX_CLASSES:,} values; a multiclass label or prediction "
                          "on the engines has at most that many classes; use --engine memory")
     return counts.assign(norm=normalize_labels(counts["v"]))
 
 
-def _code_sql(column: str, counts: pd.DataFrame, lookup: dict, kind: str) -> tuple[str, str]:
+def class_code_sql(column: str, counts: pd.DataFrame, lookup: dict, kind: str) -> tuple[str, str]:
     """The class code of ``column``'s values (CASE over its raw values) and the SQL of its missing values."""
     col = ident(column)
     by_class: dict[int, list] = {}
@@ -128,12 +131,12 @@ def _code_sql(column: str, counts: pd.DataFrame, lookup: dict, kind: str) -> tup
 def multiclass_spec(backend, roles, types) -> tuple[MulticlassSpec, tuple[str, ...], str, str]:
     """The spec, the classes (sorted, as in memory), the SQL of each row's reason to be left out (NULL: used)
     and of the rows left out only because their label is missing."""
-    labels = _values(backend, roles.label)
+    labels = label_values(backend, roles.label)
     found = set(labels["norm"].dropna())
     if not found:
         raise InputError(f"column `{roles.label}` (label): every value is missing; pick the column with the true "
                          "outcome")
-    preds = _values(backend, roles.prediction) if roles.prediction else None
+    preds = label_values(backend, roles.prediction) if roles.prediction else None
     if preds is not None:
         found |= set(preds["norm"].dropna())
     names = [class_from_column(c, found) for c in roles.class_scores]
@@ -145,12 +148,12 @@ def multiclass_spec(backend, roles, types) -> tuple[MulticlassSpec, tuple[str, .
             raise InputError(f"column `{c}` (score): values are not numbers (type {types.get(c)}); pick columns of "
                              "numbers")
     lookup = {c: j for j, c in enumerate(classes)}
-    y, y_missing = _code_sql(roles.label, labels, lookup, types.get(roles.label, ""))
+    y, y_missing = class_code_sql(roles.label, labels, lookup, types.get(roles.label, ""))
     cols = [ident(c) for c in roles.class_scores]
     probs = tuple(f"CAST({cols[names.index(c)]} AS DOUBLE)" if c in names else double(0.0) for c in classes)
     prob_missing = " OR ".join(f"{c} IS NULL OR isnan(CAST({c} AS DOUBLE))" for c in cols) or "FALSE"
     prob_bad = " OR ".join(f"NOT {finite(c)}" for c in cols) or "FALSE"
-    pred, pred_missing = _code_sql(roles.prediction, preds, lookup, types.get(roles.prediction, "")) if preds is not None else (None, "FALSE")
+    pred, pred_missing = class_code_sql(roles.prediction, preds, lookup, types.get(roles.prediction, "")) if preds is not None else (None, "FALSE")
     reason = (f"CASE WHEN {y_missing} THEN {literal(REASONS[0])} WHEN {prob_missing} THEN {literal(REASONS[1])} "
               f"WHEN {prob_bad} THEN {literal(REASONS[2])} WHEN {pred_missing} THEN {literal(REASONS[3])} END")
     output_ok = f"NOT ({prob_bad}) AND NOT ({pred_missing})"

@@ -132,7 +132,8 @@ def test_other_tasks_are_one_clear_line(tmp_path):
     pd.read_csv(sample_path("delivery")).to_parquet(tmp_path / "d.parquet")
     eds = open_engine_dataset(str(tmp_path / "d.parquet"), "duckdb", {}, threshold=0.5)
     try:
-        with pytest.raises(InputError, match="needs a binary task with scores in this version; this source is regression"):
+        with pytest.raises(InputError, match="needs a binary or multiclass task in this version; this source is "
+                                             "regression"):
             compare_models_engine(eds)
     finally:
         eds.close()
@@ -172,3 +173,37 @@ def test_infinite_scores_and_many_segment_values_on_the_engine(tmp_path, monkeyp
     assert_same_comparison(memory, engine)
     assert any(note.startswith("3 rows without a prediction") for note in engine.notes)
     assert max(sizes) <= 2 * 2_000 and len(engine.segments["shop"].unique()) == 21
+
+
+@pytest.mark.parametrize("segment", ["channel", None])
+def test_the_multiclass_sample_gives_the_memory_paths_comparison(tmp_path, segment):
+    """One prediction column: the most common class as the stand-in; per segment and per period."""
+    pd.read_csv(sample_path("support")).to_parquet(tmp_path / "t.parquet")
+    memory, engine = both(tmp_path / "t.parquet", segment=segment)
+    assert_same_comparison(memory, engine)
+    assert engine.task == "multiclass" and engine.models[1] == "baseline: most common class"
+    assert set(engine.differences["method"]) == {"paired bootstrap"} and engine.over_time is not None
+
+
+@pytest.mark.parametrize(("seed", "with_prediction"), [(0, False), (1, True)])
+def test_awkward_multiclass_models_give_the_memory_paths_comparison(tmp_path, seed, with_prediction):
+    """Another model's predictions with values that are not classes (appended, said), missing predictions (rows
+    left out, said), a copy of a column, labels read with spaces and numbers; without a prediction column the
+    argmax of the probabilities is the first model."""
+    from tests.engine.test_engine_multiclass import _awkward as awkward_multiclass  # the multiclass generator
+
+    df, changes = awkward_multiclass(seed, with_prediction=with_prediction, numeric_labels=False)
+    rng = np.random.default_rng(seed)
+    other = np.asarray(["billing", "tech", "account", "other", "spam", " tech "], dtype=object)
+    df["other_model"] = other[rng.choice(6, len(df), p=[0.3, 0.3, 0.2, 0.1, 0.05, 0.05])]
+    df.loc[rng.choice(len(df), 50, replace=False), "other_model"] = None
+    df["copy"] = df["other_model"]
+    df["t"] = pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 60, len(df)), unit="D")
+    df.to_parquet(tmp_path / "m.parquet")
+    changes = changes | {"other_scores": ("other_model", "copy"), "time": "t"}
+    memory, engine = both(tmp_path / "m.parquet", changes, segment="region")
+    assert_same_comparison(memory, engine)
+    notes = " ".join(engine.notes)
+    assert "predicts 1 value(s) that are not classes" in notes and "is a copy of `other_model`" in notes
+    assert "rows without a prediction from every model" in notes
+    assert engine.models[0] == ("predicted" if with_prediction else "argmax of the class probabilities")

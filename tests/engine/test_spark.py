@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -124,3 +125,26 @@ def test_spark_compare_gives_the_memory_paths_comparison(tmp_path, monkeypatch):
     finally:
         eds.close()
     assert_same_comparison(compare_models(dataset, segment="channel", time_budget_s=None), spark)
+
+
+def test_spark_multiclass_comparison_and_lanes_equal_memory(tmp_path):
+    """Compare of a multiclass source (against the most common class) and its lanes by margin, on Spark."""
+    from mlimpact.compare import compare_models  # noqa: I001 - compare and difficulty are loaded on use
+    from mlimpact.compare.engine_compare import compare_models_engine
+    from mlimpact.difficulty import lane_curve
+    from mlimpact.difficulty.engine_lanes import engine_lane_curve
+    from mlimpact.engine.dataset import open_engine_dataset
+    from tests.engine.test_engine_compare import assert_same_comparison
+
+    pd.read_csv(sample_path("support")).to_parquet(tmp_path / "t.parquet")
+    dataset, _ = load(str(tmp_path / "t.parquet"))
+    eds = open_engine_dataset(str(tmp_path / "t.parquet"), "spark", {}, threshold=0.5)
+    try:
+        spark = compare_models_engine(eds, segment="channel", time_budget_s=None)
+        curve = engine_lane_curve(eds, "margin")
+    finally:
+        eds.close()
+    assert_same_comparison(compare_models(dataset, segment="channel", time_budget_s=None), spark)
+    memory = lane_curve(dataset, mode="margin")
+    assert np.array_equal(memory.values, curve.values) and np.array_equal(memory.cum_bad, curve.cum_bad)
+    np.testing.assert_allclose(memory.cum_expected, curve.cum_expected, rtol=1e-12)
