@@ -23,10 +23,6 @@ def render(options, last: dict, engine) -> None:
     """The form, the run with its steps shown, and the comparison; ``engine(options, asked)`` opens the source."""
     summary = last["summary"]
     st.subheader("Models side by side")
-    if summary["task"] == "regression":
-        st.info("Comparing models on DuckDB needs a binary or multiclass task in this version; the regression's "
-                "metrics per segment are above.", icon=":material/info:")
-        return
     segments = summary["columns"]["segments"]
     with st.form("large_compare_form"):
         segment = st.selectbox("Compare per value of", [_NONE] + segments, index=1 if segments else 0,

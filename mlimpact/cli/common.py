@@ -83,8 +83,9 @@ def engine_options(p: argparse.ArgumentParser) -> None:
 
 
 def in_memory_only(args: argparse.Namespace) -> None:
-    """For what computes in memory in this version (``review-sample``; ``impact`` with a rule or slices): ``--engine duckdb`` reads
-    the source through DuckDB into memory when its estimate fits the budget; anything else says what to do."""
+    """For what computes in memory in this version (``review-sample``, ``summarize --verdicts`` and reports):
+    ``--engine duckdb`` reads the source through DuckDB into memory when its estimate fits the budget; anything
+    else says what to do."""
     engine = getattr(args, "engine", "auto")
     if engine == "memory" or engine == "auto":
         return
@@ -95,15 +96,14 @@ def in_memory_only(args: argparse.Namespace) -> None:
     command = getattr(args, "command", "this command")
     if engine == "spark":
         raise InputError(f"`{command}` computes in memory in this version and reads through DuckDB, not Spark: use "
-                         "--engine duckdb (or memory); `summarize`, `check`, `slices` and `impact` (without --rule or --slice) run on "
-                         "Spark")
+                         "--engine duckdb (or memory); `summarize`, `check`, `slices` and `impact` run on Spark")
     budget = memory_budget()
     size = estimated_memory(resolve_source(args.file))
     if size > budget:
         raise InputError(f"{args.file}: about {size / 2**30:.1f} GiB in memory, above the budget of "
                          f"{budget / 2**30:.1f} GiB (MLIMPACT_MEMORY_BUDGET); `{command}` computes in memory in this "
                          "version: narrow the source (a sub-folder, or db.duckdb:SELECT ... WHERE ...), or run "
-                         "`summarize`, `check`, `slices` or `impact` (without --rule or --slice), which compute on the engine")
+                         "`summarize`, `check`, `slices` or `impact`, which compute on the engine")
 
 
 def load_engine_dataset(args: argparse.Namespace, engine: str, *, quiet: bool = False):

@@ -12,7 +12,7 @@ from mlimpact.compare.paired import delong_paired
 from mlimpact.compare.paired_bootstrap import _paired_bootstrap
 from mlimpact.metrics import METRICS, bootstrap_p_value, percentile_interval
 
-__all__ = ["DIFFERENCE_COLUMNS", "_Groups", "_differences", "_direction", "_winner"]
+__all__ = ["DIFFERENCE_COLUMNS", "_Groups", "_differences", "_direction", "_winner", "difference_table"]
 
 DIFFERENCE_COLUMNS = ["segment", "n", "model", "reference", "metric", "value_reference", "value_model",
                       "difference", "low", "high", "p_value", "method", "winner"]
@@ -85,11 +85,14 @@ def _differences(task, y, models: list[_Model], exact: dict, groups: _Groups, *,
         for metric in metrics:
             diff_rows += _metric_rows(metric, ref, ch, exact[ref.name][metric], exact[ch.name][metric], reps, delong,
                                       groups)
-    differences = pd.DataFrame(diff_rows, columns=DIFFERENCE_COLUMNS)
-    # overall first, then segments (largest first)
+    return difference_table(diff_rows), used_all
+
+
+def difference_table(rows: list[dict]) -> pd.DataFrame:
+    """The differences' rows as a table (:data:`DIFFERENCE_COLUMNS`): all rows first, then the segments."""
+    differences = pd.DataFrame(rows, columns=DIFFERENCE_COLUMNS)
     differences["_o"] = (differences["segment"] != ALL_ROWS).astype(int)
-    differences = differences.sort_values(["_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
-    return differences, used_all
+    return differences.sort_values(["_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
 
 
 def _delong(y, ref: _Model, ch: _Model, groups: _Groups) -> pd.DataFrame:

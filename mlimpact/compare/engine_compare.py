@@ -28,7 +28,7 @@ from mlimpact.errors import InputError
 from mlimpact.metrics.tables import losses_for_range, metrics_from_tables
 from mlimpact.slices.engine_segments import engine_grouping
 
-__all__ = ["compare_models_engine"]
+__all__ = ["compare_models_engine", "model_tables"]
 
 _TRUNC = {"D": "day", "W": "week", "M": "month"}
 
@@ -50,19 +50,19 @@ def compare_models_engine(eds, score_columns=None, *, segment: str | None = None
                           top_k: int = 20, min_group_size: int = 30, n_boot: int = 1000, seed: int = 0,
                           time_budget_s: float | None = 2.0, progress=None) -> Comparison:
     """:func:`mlimpact.compare.compare_models` for an :class:`mlimpact.engine.dataset.EngineDataset` (binary
-    with scores, or multiclass: :mod:`mlimpact.compare.engine_multiclass`); ``value`` is None (the business value
+    with scores; multiclass and regression: :mod:`mlimpact.compare.engine_multiclass`, ``engine_regression``);
+    ``value`` is None (the business value
     is its own step). ``progress(text)`` as each step starts."""
     say = progress or (lambda text: None)
-    if eds.task == "multiclass":
-        # in the function: engine_multiclass builds on this module's helpers
-        from mlimpact.compare.engine_multiclass import compare_multiclass_engine
-
-        return compare_multiclass_engine(eds, score_columns, segment=segment, metrics=metrics, baseline=baseline,
-                                         time_freq=time_freq, n_bins=n_bins, top_k=top_k, min_group_size=min_group_size,
-                                         n_boot=n_boot, seed=seed, time_budget_s=time_budget_s, say=say)
     if eds.task != "binary":
-        raise InputError(f"{eds.name}: comparing models on an engine needs a binary or multiclass task in this "
-                         f"version; this source is {eds.task}")
+        # in the function: both build on this module's helpers
+        from mlimpact.compare.engine_multiclass import compare_multiclass_engine
+        from mlimpact.compare.engine_regression import compare_regression_engine
+
+        run = compare_multiclass_engine if eds.task == "multiclass" else compare_regression_engine
+        return run(eds, score_columns, segment=segment, metrics=metrics, baseline=baseline, time_freq=time_freq,
+                   n_bins=n_bins, top_k=top_k, min_group_size=min_group_size, n_boot=n_boot, seed=seed,
+                   time_budget_s=time_budget_s, say=say)
     threshold = float(eds.spec.threshold)
     say("the rows every model scored")
     models, where, notes = _models(eds, score_columns, baseline)
@@ -80,17 +80,8 @@ def compare_models_engine(eds, score_columns=None, *, segment: str | None = None
                                counted[ref_name][1].n)
     opts = {"threshold": threshold, "metrics": metrics, "seed": seed, "n_boot": n_boot,
             "time_budget_s": 0.2 if time_budget_s is not None else None, "min_group_size": min_group_size}
-    overall, seg_parts, time_parts = [], [], []
-    for name, _sql in models:
-        _spec, _keys, tables = counted[name]
-        overall.append(_evaluate(tables[0], np.zeros(len(tables[0].n), dtype=np.int64), 1, opts).assign(model=name))
-        if grouping is not None:
-            seg_parts.append(_segment_rows(tables[1], grouping, present, groups, opts, name))
-        if period is not None:
-            time_parts.append(_period_rows(tables[-1], period, name, opts))
-    overall = pd.concat(overall, ignore_index=True)[_COLUMNS]
-    seg_table = pd.concat(seg_parts, ignore_index=True) if seg_parts else None
-    over_time = pd.concat(time_parts, ignore_index=True) if time_parts else None
+    overall, seg_table, over_time = model_tables({name: counted[name][2] for name, _ in models}, grouping, present,
+                                                 groups, period, opts)
     exact = {name: exact_values(name, metrics, overall, seg_table) for name, _ in models}
     say("paired differences against the first model")
     differences, used_all = engine_differences(eds, where, models, counted, grouping, present, groups, exact,
@@ -103,6 +94,21 @@ def compare_models_engine(eds, score_columns=None, *, segment: str | None = None
                       segments=seg_table, differences=differences, robustness=robustness, over_time=over_time,
                       value=None, n_rows=int(counted[ref_name][1].n), n_boot=min(used_all) if used_all else 0,
                       notes=notes, period=period[0] if period else None)
+
+
+def model_tables(tables_of: dict, grouping, present, groups, period, opts):
+    """Every model's metrics (``tables_of``: model -> its tables for all rows, then the segment, then the periods):
+    overall, per segment (None without one) and per period (None without a time), as the memory path's."""
+    overall, seg_parts, time_parts = [], [], []
+    for name, tables in tables_of.items():
+        overall.append(_evaluate(tables[0], np.zeros(len(tables[0].n), dtype=np.int64), 1, opts).assign(model=name))
+        if grouping is not None:
+            seg_parts.append(_segment_rows(tables[1], grouping, present, groups, opts, name))
+        if period is not None:
+            time_parts.append(_period_rows(tables[-1], period, name, opts))
+    return (pd.concat(overall, ignore_index=True)[_COLUMNS],
+            pd.concat(seg_parts, ignore_index=True) if seg_parts else None,
+            pd.concat(time_parts, ignore_index=True) if time_parts else None)
 
 
 def _models(eds, score_columns, baseline):

@@ -14,11 +14,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mlimpact.compare.candidates import ALL_ROWS, BASELINE_MODEL, _Model, metrics_to_compare
-from mlimpact.compare.differences import DIFFERENCE_COLUMNS, _metric_rows
-from mlimpact.compare.engine_compare import _evaluate, _period, _period_rows, _present, _segment_rows
+from mlimpact.compare.candidates import BASELINE_MODEL, _Model, metrics_to_compare
+from mlimpact.compare.differences import _metric_rows, difference_table
+from mlimpact.compare.engine_compare import _period, _present, model_tables
 from mlimpact.compare.engine_paired import _codes
-from mlimpact.compare.models import _COLUMNS, Comparison, exact_values
+from mlimpact.compare.models import Comparison, exact_values
 from mlimpact.compare.paired_bootstrap import multiclass_replicates
 from mlimpact.compare.robustness import _robustness
 from mlimpact.engine.multiclass_tables import (
@@ -64,17 +64,7 @@ def compare_multiclass_engine(eds, score_columns=None, *, segment=None, metrics=
     present, groups = _present(grouping, counted[ref_name][1] if grouping else None, segment, n_rows)
     opts = {"threshold": float(eds.spec.threshold), "metrics": metrics, "seed": seed, "n_boot": n_boot,
             "time_budget_s": 0.2 if time_budget_s is not None else None, "min_group_size": min_group_size}
-    overall, seg_parts, time_parts = [], [], []
-    for name, _pred in models:
-        tables = counted[name]
-        overall.append(_evaluate(tables[0], np.zeros(len(tables[0].n), dtype=np.int64), 1, opts).assign(model=name))
-        if grouping is not None:
-            seg_parts.append(_segment_rows(tables[1], grouping, present, groups, opts, name))
-        if period is not None:
-            time_parts.append(_period_rows(tables[-1], period, name, opts))
-    overall = pd.concat(overall, ignore_index=True)[_COLUMNS]
-    seg_table = pd.concat(seg_parts, ignore_index=True) if seg_parts else None
-    over_time = pd.concat(time_parts, ignore_index=True) if time_parts else None
+    overall, seg_table, over_time = model_tables(counted, grouping, present, groups, period, opts)
     exact = {name: exact_values(name, metrics, overall, seg_table) for name, _ in models}
     say("paired differences against the first model")
     seg = grouping.code_sql() if grouping is not None else "0"
@@ -171,6 +161,4 @@ def _differences(eds, where, seg, models, K, grouping, present, groups, exact, m
         for metric in metrics:
             rows += _metric_rows(metric, _Model(ref, None, np.zeros(0)), _Model(name, None, np.zeros(0)),
                                  exact[ref][metric], exact[name][metric], paired, None, groups)
-    differences = pd.DataFrame(rows, columns=DIFFERENCE_COLUMNS)
-    differences["_o"] = (differences["segment"] != ALL_ROWS).astype(int)
-    return differences.sort_values(["_o"], kind="stable").drop(columns="_o").reset_index(drop=True), used_all
+    return difference_table(rows), used_all

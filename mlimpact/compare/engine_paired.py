@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mlimpact.compare.candidates import ALL_ROWS, _Model
-from mlimpact.compare.differences import DIFFERENCE_COLUMNS, _metric_rows
+from mlimpact.compare.candidates import _Model
+from mlimpact.compare.differences import _metric_rows, difference_table
 from mlimpact.compare.paired import _placements, delong_paired, delong_table
 from mlimpact.compare.paired_bootstrap import SCORE_BINS, _binary_replicates, _Layout, score_edges
 from mlimpact.engine.order import linear_quantiles_of
@@ -52,9 +52,7 @@ def engine_differences(eds, where, models, counted, grouping, present, groups, e
         for metric in metrics:
             rows += _metric_rows(metric, _Model(ref, None, np.zeros(0)), _Model(name, None, np.zeros(0)),
                                  exact[ref][metric], exact[name][metric], reps, delong, groups)
-    differences = pd.DataFrame(rows, columns=DIFFERENCE_COLUMNS)
-    differences["_o"] = (differences["segment"] != ALL_ROWS).astype(int)
-    return differences.sort_values(["_o"], kind="stable").drop(columns="_o").reset_index(drop=True), used_all
+    return difference_table(rows), used_all
 
 
 def _codes(grouping, present, raw) -> np.ndarray:

@@ -20,7 +20,7 @@ from mlimpact.impact.bootstrap import cell_bootstrap, make_cells
 from mlimpact.metrics.multiclass import DENSE_CELLS_MAX, class_score_matrix, class_scores_from_counts
 
 __all__ = ["SCORE_BINS", "REG_BINS", "_paired_bootstrap", "_Layout", "_binary_replicates", "score_edges",
-           "multiclass_replicates"]
+           "multiclass_replicates", "regression_replicates"]
 
 #: score bins per model in the paired bootstrap (plus the threshold as an edge)
 SCORE_BINS = 20
@@ -168,10 +168,7 @@ def _paired_bootstrap(task, y, a: _Model, b: _Model, codes, G, *, threshold, met
     elif task == "multiclass":
         ma, mb = multiclass_replicates(cells, reps, n_classes)
     else:
-        sums = _with_overall(reps["sums"])
-        n_g = _with_overall(_group_totals(cells, reps["counts"]))
-        ma = _reg_metrics(sums[..., 0:3], sums[..., 6], sums[..., 7], n_g)
-        mb = _reg_metrics(sums[..., 3:6], sums[..., 6], sums[..., 7], n_g)
+        ma, mb = regression_replicates(cells, reps)
     return {m: (np.asarray(ma[m], float), np.asarray(mb[m], float)) for m in want if m in ma and m in mb}, used
 
 
@@ -182,6 +179,15 @@ def multiclass_replicates(cells, reps, K: int) -> tuple[dict, dict]:
         dense = _dense(cells, reps["counts"], (K, K, K))  # (r, G+1, K(y), K(a), K(b))
         return _multi_metrics(dense.sum(axis=-1)), _multi_metrics(dense.sum(axis=-2))
     return _multi_sparse(cells, reps["counts"], K)
+
+
+def regression_replicates(cells, reps) -> tuple[dict, dict]:
+    """Both models' regression metrics per replicate and group (then all rows) from the resampled sums of
+    (e, |e|, e²) of A, of B, then y and y² (:func:`_regression_layout`'s values)."""
+    sums = _with_overall(reps["sums"])
+    n_g = _with_overall(_group_totals(cells, reps["counts"]))
+    return (_reg_metrics(sums[..., 0:3], sums[..., 6], sums[..., 7], n_g),
+            _reg_metrics(sums[..., 3:6], sums[..., 6], sums[..., 7], n_g))
 
 
 def _binary_layout(y, a: _Model, b: _Model, threshold, want, probabilities) -> _Layout:

@@ -74,8 +74,11 @@ def make_cells(group, pattern, values, n_groups: int) -> _Cells:
 def _symmetric_root(lam: np.ndarray, vec: np.ndarray) -> np.ndarray:
     """The symmetric square root V·diag(√λ)·Vᵀ of each cell's covariance: unique, so the draws do not depend on
     the signs (or, for equal eigenvalues, the rotation) the eigen solver picks for its vectors, and rows and an
-    engine's units give the same intervals."""
-    return (vec * np.sqrt(np.maximum(lam, 0.0))[:, None, :]) @ np.swapaxes(vec, 1, 2)
+    engine's units give the same intervals. Eigenvalues below 1e-10 of the cell's largest are rounding (a cell
+    whose columns are tied, as e, |e| and e² of a few distinct errors, is exactly rank-deficient) and count as 0:
+    their square roots would otherwise turn rounding into noise of 1e-8 in the draws."""
+    top = np.abs(lam).max(axis=-1, keepdims=True) if lam.size else lam
+    return (vec * np.sqrt(np.where(lam > 1e-10 * top, lam, 0.0))[:, None, :]) @ np.swapaxes(vec, 1, 2)
 
 
 def _distinct(keys: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:

@@ -181,9 +181,9 @@ def test_large_data_page_summarizes_a_multiclass_folder_on_duckdb(server, monkey
     assert len(mistakes) == 50 and set(mistakes["error"]) == {"wrong_class"} and mistakes["confidence"].is_monotonic_decreasing
 
 
-def test_the_difficulty_page_counts_regression_lanes_on_duckdb(server, monkeypatch):
+def test_the_difficulty_and_compare_pages_count_a_regression_on_duckdb(server, monkeypatch):
     """A regression folder above the budget: the Difficulty page orders cases by the uncertainty column, or by the
-    size of the miss (saying what such lanes are for), counted on DuckDB."""
+    size of the miss (saying what such lanes are for), and the Compare page compares the models, on DuckDB."""
     monkeypatch.setenv("MLIMPACT_MEMORY_BUDGET", "1000")
     (server / "data" / "trips").mkdir()
     pd.read_csv(sample_path("delivery")).to_parquet(server / "data" / "trips" / "part-0.parquet")
@@ -201,6 +201,10 @@ def test_the_difficulty_page_counts_regression_lanes_on_duckdb(server, monkeypat
     assert not at.exception and any("need the truth" in w.value for w in at.warning)
     frontier = at.dataframe[-1].value
     assert frontier["error_rate"].min() >= 0 and len(frontier) > 10
+    at.switch_page("pages/compare.py").run()
+    _press(at, "Compare the models on DuckDB")  # the prediction against the mean of the truth, per city
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "baseline: mean of the truth" in "\n".join(c.value for c in at.code)
 
 
 def _press(at: AppTest, label: str) -> None:

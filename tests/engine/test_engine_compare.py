@@ -15,7 +15,6 @@ import mlimpact.engine.tables as engine_tables
 from mlimpact.compare import compare_models
 from mlimpact.compare.engine_compare import compare_models_engine
 from mlimpact.engine.dataset import open_engine_dataset
-from mlimpact.errors import InputError
 from mlimpact.io.load import load
 from mlimpact.io.samples import sample_path
 
@@ -128,15 +127,39 @@ def test_delong_from_score_bins_stays_close_and_says_so(tmp_path, monkeypatch):
     assert binned["winner"] == exact["winner"] == "b"
 
 
-def test_other_tasks_are_one_clear_line(tmp_path):
+@pytest.mark.parametrize("segment", ["city", None])
+def test_the_regression_sample_gives_the_memory_paths_comparison(tmp_path, segment):
+    """One prediction column: the mean of the truth as the stand-in; per segment and per period."""
     pd.read_csv(sample_path("delivery")).to_parquet(tmp_path / "d.parquet")
-    eds = open_engine_dataset(str(tmp_path / "d.parquet"), "duckdb", {}, threshold=0.5)
-    try:
-        with pytest.raises(InputError, match="needs a binary or multiclass task in this version; this source is "
-                                             "regression"):
-            compare_models_engine(eds)
-    finally:
-        eds.close()
+    memory, engine = both(tmp_path / "d.parquet", segment=segment)
+    assert_same_comparison(memory, engine)
+    assert engine.task == "regression" and engine.models[1] == "baseline: mean of the truth"
+    assert set(engine.differences["winner"]) >= {"predicted_minutes"}
+
+
+def test_awkward_regression_models_give_the_memory_paths_comparison(tmp_path):
+    """Large truth with little spread (the shifted sums keep the covariance's digits), another model with missing
+    and infinite predictions (rows left out, said), a copy of a column, a copy with a missing value (not a copy,
+    as numpy's array_equal sees it), ties at the quartiles."""
+    rng = np.random.default_rng(11)
+    n = 5000
+    y = 1e6 + rng.integers(0, 40, n).astype(float)
+    a = y + rng.integers(-5, 6, n)
+    b = y + rng.normal(0, 4, n).round(1)
+    df = pd.DataFrame({"y": y, "a": a, "b": b, "a_copy": a, "region": rng.choice(["n", "s", None], n),
+                       "t": pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 90, n), unit="D")})
+    df["b_gappy"] = df["b"]
+    df.loc[rng.choice(n, 40, replace=False), "b"] = np.nan
+    df.loc[rng.choice(n, 5, replace=False), "b"] = np.inf
+    df.loc[7, "b_gappy"] = np.nan
+    df.to_parquet(tmp_path / "r.parquet")
+    changes = {"label": "y", "prediction": "a", "other_scores": ("b", "a_copy", "b_gappy"), "task": "regression",
+               "segments": ("region",), "time": "t"}
+    memory, engine = both(tmp_path / "r.parquet", changes, segment="region")
+    assert_same_comparison(memory, engine)
+    notes = " ".join(engine.notes)
+    assert "rows without a prediction from every model" in notes and "`a_copy` is a copy of `a`" in notes
+    assert "b_gappy" in engine.models
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -127,8 +127,9 @@ def test_spark_compare_gives_the_memory_paths_comparison(tmp_path, monkeypatch):
     assert_same_comparison(compare_models(dataset, segment="channel", time_budget_s=None), spark)
 
 
-def test_spark_multiclass_comparison_and_lanes_equal_memory(tmp_path):
-    """Compare of a multiclass source (against the most common class) and its lanes by margin, on Spark."""
+def test_spark_multiclass_and_regression_comparisons_and_lanes_equal_memory(tmp_path):
+    """Compare of a multiclass source (against the most common class), its lanes by margin, and Compare of a
+    regression (against the mean of the truth), on Spark."""
     from mlimpact.compare import compare_models  # noqa: I001 - compare and difficulty are loaded on use
     from mlimpact.compare.engine_compare import compare_models_engine
     from mlimpact.difficulty import lane_curve
@@ -148,3 +149,11 @@ def test_spark_multiclass_comparison_and_lanes_equal_memory(tmp_path):
     memory = lane_curve(dataset, mode="margin")
     assert np.array_equal(memory.values, curve.values) and np.array_equal(memory.cum_bad, curve.cum_bad)
     np.testing.assert_allclose(memory.cum_expected, curve.cum_expected, rtol=1e-12)
+    pd.read_csv(sample_path("delivery")).to_parquet(tmp_path / "d.parquet")  # and a regression's models
+    dataset, _ = load(str(tmp_path / "d.parquet"))
+    eds = open_engine_dataset(str(tmp_path / "d.parquet"), "spark", {}, threshold=0.5)
+    try:
+        spark = compare_models_engine(eds, segment="city", time_budget_s=None)
+    finally:
+        eds.close()
+    assert_same_comparison(compare_models(dataset, segment="city", time_budget_s=None), spark)
