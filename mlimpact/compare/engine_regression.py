@@ -16,7 +16,7 @@ import numpy as np
 
 from mlimpact.compare.candidates import BASELINE_MODEL, _Model, metrics_to_compare
 from mlimpact.compare.differences import _metric_rows, difference_table
-from mlimpact.compare.engine_compare import _period, _present, model_tables
+from mlimpact.compare.engine_models import model_tables, period_sql, present_groups
 from mlimpact.compare.engine_paired import _codes, _low_edges
 from mlimpact.compare.models import Comparison, exact_values
 from mlimpact.compare.paired_bootstrap import REG_BINS, regression_replicates
@@ -39,7 +39,7 @@ def compare_regression_engine(eds, score_columns=None, *, segment=None, metrics=
     models, where, notes = _models(eds, score_columns, baseline)
     say("each model's cells per segment and period")
     grouping = engine_grouping(eds, segment, n_bins=n_bins, top_k=top_k) if segment else None
-    period = _period(eds, where, time_freq)
+    period = period_sql(eds, where, time_freq)
     sets = [(None, 1)] + ([(grouping.code_sql(), grouping.n_groups)] if grouping else []) + (
         [(period[1], 64)] if period else [])
     counted = {}
@@ -52,7 +52,7 @@ def compare_regression_engine(eds, score_columns=None, *, segment=None, metrics=
         raise InputError(f"none of the metrics can be compared for this task; choose from {', '.join(allowed)}")
     ref_name = models[0][0]
     n_rows = int(counted[ref_name][0].n.sum())
-    present, groups = _present(grouping, counted[ref_name][1] if grouping else None, segment, n_rows)
+    present, groups = present_groups(grouping, counted[ref_name][1] if grouping else None, segment, n_rows)
     opts = {"threshold": float(eds.spec.threshold), "metrics": metrics, "seed": seed, "n_boot": n_boot,
             "time_budget_s": 0.2 if time_budget_s is not None else None, "min_group_size": min_group_size}
     overall, seg_table, over_time = model_tables(counted, grouping, present, groups, period, opts)

@@ -311,17 +311,16 @@ def validate_config(dataset, config: ChecksConfig, source: str) -> None:
     if not in_memory:
         from mlimpact.monitoring.engine_population import (  # noqa: I001 - on use: sqlglot on the engine path only
             engine_population_problem, engine_time_span)
+        from mlimpact.monitoring.engine_estimate import engine_estimation_problem  # on use: the engine path only
         dataset.reference_end = config.reference_end
     for r in config.ranges:
         if r.metric not in allowed and r.metric not in POPULATION_METRICS:
             raise _fail(source, r.line, f"metric {r.metric!r} does not apply to {dataset.source}, a {dataset.task} "
                                         f"task", f"choose one of {', '.join(allowed)}")
-        if r.estimated and not in_memory:
-            raise _fail(source, r.line, f"estimated {r.metric} is checked in memory, not on the engines yet",
-                        "run check with --engine memory (the file must fit in memory) or remove this check")
         traffic = population_problem if in_memory else engine_population_problem
+        estimate = estimation_problem if in_memory else engine_estimation_problem
         problem = traffic(dataset, r.metric, r.column, r.period) if r.metric in POPULATION_METRICS \
-            else estimation_problem(dataset, config.reference_end) if r.estimated else None
+            else estimate(dataset, config.reference_end) if r.estimated else None
         if problem:
             raise _fail(source, r.line, problem)
         if r.metric == "psi" and config.reference_end is not None and dataset.roles.time:

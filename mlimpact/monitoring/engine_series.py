@@ -15,6 +15,7 @@ import pandas as pd
 from mlimpact.engine.dataset import count_groupings, global_keys
 from mlimpact.errors import InputError
 from mlimpact.metrics.tables import metrics_from_tables
+from mlimpact.monitoring.engine_estimate import engine_estimated_over_time
 from mlimpact.monitoring.engine_population import engine_population_over_time
 from mlimpact.monitoring.population import POPULATION_METRICS, psi_column
 from mlimpact.monitoring.ranges import STATUS_COLUMNS, check_ranges
@@ -90,7 +91,7 @@ def engine_evaluate_ranges(eds, keys, ranges, *, settings: MonitorSettings = DEF
     names = dict(slices or {})
     wanted: dict = {}
     for r in ranges:
-        if r.metric not in POPULATION_METRICS:
+        if r.metric not in POPULATION_METRICS and not r.estimated:
             wanted.setdefault((r.slice, r.period, r.segment), set()).add(r.metric)
     rows = {None: (eds, keys)}  # each slice's rows (a narrowed dataset) and their keys, counted once
     tables = {}  # one GROUP BY per (slice, period, segment), every metric of it from the same counts
@@ -104,6 +105,9 @@ def engine_evaluate_ranges(eds, keys, ranges, *, settings: MonitorSettings = DEF
         if metric in POPULATION_METRICS:
             table = engine_population_over_time(target, metric, period=period, segment=segment, column=column,
                                                 reference_end=end, settings=settings)
+        elif estimated:
+            table = engine_estimated_over_time(target, metrics=[metric], period=period, segment=segment,
+                                               reference_end=end, settings=settings)
         else:
             if (piece, period, segment) not in tables:
                 tables[piece, period, segment] = engine_metrics_over_time(

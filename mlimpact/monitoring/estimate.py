@@ -43,7 +43,9 @@ from mlimpact.monitoring.series import (
 )
 
 __all__ = ["ESTIMATED_METRICS", "MIN_REFERENCE_ROWS", "N_CALIBRATION_BOOT", "CONFUSION_COLUMNS", "Calibration",
-           "calibrate", "estimation_problem", "estimated_over_time", "estimated_confusion"]
+           "calibrate", "estimation_problem", "estimated_over_time", "estimated_confusion", "basic_problem_of",
+           "no_reference_time", "reference_problem_of", "unlabelled_problem_of", "calibration_of",
+           "estimate_cells_from_runs", "estimated_series"]
 
 #: the metrics that can be estimated without labels (names as in :data:`mlimpact.metrics.METRICS`)
 ESTIMATED_METRICS = ("recall", "precision", "f1", "accuracy")
@@ -90,13 +92,18 @@ def _reference_rows(dataset: Dataset, end: pd.Timestamp) -> np.ndarray:
 
 def _basic_problem(dataset: Dataset) -> str | None:
     """Why ``dataset`` is not a file an estimate runs on (task, score, time), or None."""
-    src, what = dataset.source, "estimating performance without labels"
-    if dataset.task != "binary":
-        return (f"{src}: {what} works only for a binary task, and this file is {dataset.task}; read the metrics "
+    return basic_problem_of(dataset.source, dataset.task, dataset.score is not None, dataset.roles.time)
+
+
+def basic_problem_of(src: str, task: str, has_score: bool, time: str | None) -> str | None:
+    """:func:`_basic_problem` from what a file (in memory or on an engine) has."""
+    what = "estimating performance without labels"
+    if task != "binary":
+        return (f"{src}: {what} works only for a binary task, and this file is {task}; read the metrics "
                 "over time of its labelled rows instead")
-    if dataset.score is None:
+    if not has_score:
         return f"{src}: no score column chosen; {what} needs the model's score of every row (pick the score column)"
-    if dataset.roles.time is None:
+    if time is None:
         return (f"{src}: no time column chosen; {what} needs one to tell the reference period from the recent "
                 "rows (pick the time column)")
     return None
@@ -104,13 +111,21 @@ def _basic_problem(dataset: Dataset) -> str | None:
 
 def _reference_problem(dataset: Dataset, reference_end) -> str | None:
     """Why the labelled reference rows cannot calibrate the scores, or None."""
-    src = dataset.source
     if dataset.frame[dataset.roles.time].isna().all():
-        return (f"{src}: no labelled row has a readable time in `{dataset.roles.time}`, so there is no reference "
-                "period to calibrate the scores on; pick the column with the time of each prediction")
+        return no_reference_time(dataset.source, dataset.roles.time)
     end = _reference_end(dataset, reference_end)
     ref = _reference_rows(dataset, end)
-    rows, positives = int(ref.sum()), int(dataset.y[ref].sum())
+    return reference_problem_of(dataset.source, end, int(ref.sum()), int(dataset.y[ref].sum()))
+
+
+def no_reference_time(src: str, time: str) -> str:
+    """The sentence for labelled rows none of whose times reads as one."""
+    return (f"{src}: no labelled row has a readable time in `{time}`, so there is no reference period to calibrate "
+            "the scores on; pick the column with the time of each prediction")
+
+
+def reference_problem_of(src: str, end: pd.Timestamp, rows: int, positives: int) -> str | None:
+    """Why ``rows`` labelled reference rows (``positives`` of them positive) up to ``end`` cannot calibrate."""
     if rows < MIN_REFERENCE_ROWS:
         return (f"{src}: only {rows:,} labelled rows up to the reference end {end:%Y-%m-%d}; estimating performance "
                 f"needs at least {MIN_REFERENCE_ROWS} to calibrate the scores on (move the reference end later, or "
@@ -142,12 +157,22 @@ def estimation_problem(dataset: Dataset, reference_end=None) -> str | None:
     if problem:
         return problem
     without = dataset.exclusions.get("label is missing", 0)  # the unlabelled rows kept have a usable score
-    if (dataset.unlabelled is None or not len(dataset.unlabelled)) and without:
-        return (f"{dataset.source}: none of the {without:,} rows without a label has a score in "
-                f"`{dataset.roles.score}`; estimating their performance needs the model's score of each row")
-    if dataset.unlabelled is None or not len(dataset.unlabelled):
-        return f"{dataset.source}: every row has a label, so there is nothing to estimate; read the metrics over time instead"
+    problem = unlabelled_problem_of(dataset.source, dataset.roles.score, without,
+                                    0 if dataset.unlabelled is None else len(dataset.unlabelled))
+    if problem:
+        return problem
     return _reference_problem(dataset, reference_end)
+
+
+def unlabelled_problem_of(src: str, score: str, without: int, unlabelled: int) -> str | None:
+    """Why there is nothing to estimate: no row without a label (``without``) has a usable score, or every row has
+    a label; None when ``unlabelled`` rows can be estimated."""
+    if not unlabelled and without:
+        return (f"{src}: none of the {without:,} rows without a label has a score in `{score}`; estimating their "
+                "performance needs the model's score of each row")
+    if not unlabelled:
+        return f"{src}: every row has a label, so there is nothing to estimate; read the metrics over time instead"
+    return None
 
 
 def calibrate(dataset: Dataset, reference_end=None, *, seed: int = 0) -> Calibration:
@@ -164,7 +189,12 @@ def calibrate(dataset: Dataset, reference_end=None, *, seed: int = 0) -> Calibra
     end = _reference_end(dataset, reference_end)
     ref = _reference_rows(dataset, end)
     values, inverse = np.unique(dataset.score[ref], return_inverse=True)
-    counts = np.bincount(inverse * 2 + dataset.y[ref], minlength=2 * len(values))
+    return calibration_of(end, values, np.bincount(inverse * 2 + dataset.y[ref], minlength=2 * len(values)), seed)
+
+
+def calibration_of(end: pd.Timestamp, values: np.ndarray, counts: np.ndarray, seed: int = 0) -> Calibration:
+    """:func:`calibrate` from the reference's distinct scores ``values`` (ascending) and ``counts`` (negatives and
+    positives of each, interleaved): in memory or from an engine's ``GROUP BY score, label``."""
     xs, ys = np.repeat(values, 2), np.tile([0.0, 1.0], len(values))
     rng = np.random.default_rng(seed)
     boot = tuple(_fit(xs, ys, rng.multinomial(counts.sum(), counts / counts.sum()))
@@ -218,18 +248,26 @@ def _cells(dataset: Dataset, cal: Calibration, period: str | None, segment: str 
         left_out["time is missing"] = int((keep & dataset.unlabelled[dataset.roles.time].isna().to_numpy()).sum())
     buckets, slabels, cell, K = _codes(dataset, keep, period, segment)
     s = score[keep]
-    d, p = decide(s, settings.threshold).astype(float), cal.probability(s)
+    return estimate_cells_from_runs(cal, s, np.ones(len(s)), cell, (buckets, slabels, K), settings.threshold,
+                                    left_out)
+
+
+def estimate_cells_from_runs(cal: Calibration, s: np.ndarray, weight: np.ndarray, cell: np.ndarray, layout,
+                             threshold: float, left_out: dict) -> _Cells:
+    """The cells from runs of unlabelled rows: ``weight`` rows with score ``s`` in cell ``cell`` (rows in memory,
+    weight 1; an engine's ``GROUP BY bucket, segment, score``). ``layout``: (buckets, segment labels, cells)."""
+    buckets, slabels, K = layout
+    d, p = decide(s, threshold).astype(float), cal.probability(s)
 
     def add(w):
-        return np.bincount(cell, weights=w, minlength=K)
+        return np.bincount(cell, weights=w * weight, minlength=K)
 
     boot = np.zeros((len(cal.boot), 2, K))
-    for i, (x, y) in enumerate(cal.boot):  # a few dozen refits, each vectorized over the rows
+    for i, (x, y) in enumerate(cal.boot):  # a few dozen refits, each vectorized over the runs
         q = np.interp(s, x, y)
         boot[i] = add(q * d), add(q * (1 - d))
-    return _Cells(buckets, slabels, np.bincount(cell, minlength=K).astype(float), add(d), add(p * d),
-                  add(p * (1 - d)), add(p * (1 - p) * d), add(p * (1 - p) * (1 - d)), boot[:, 0], boot[:, 1],
-                  left_out)
+    return _Cells(buckets, slabels, add(np.ones(len(s))), add(d), add(p * d), add(p * (1 - d)),
+                  add(p * (1 - p) * d), add(p * (1 - p) * (1 - d)), boot[:, 0], boot[:, 1], left_out)
 
 
 def _ratio(num, den):
@@ -315,6 +353,11 @@ def estimated_over_time(dataset: Dataset, *, metrics, period: str | None = "W", 
     c, empty = _run(dataset, OVER_TIME_COLUMNS, period, segment, reference_end, settings, seed, calibration)
     if c is None:
         return empty
+    return estimated_series(c, metrics, segment, settings)
+
+
+def estimated_series(c: _Cells, metrics: list[str], segment: str | None, settings: MonitorSettings) -> pd.DataFrame:
+    """:func:`estimated_over_time`'s table from the cells (in memory or from an engine's runs)."""
     out = series_table(_metric_table(c, metrics), c.buckets, c.slabels, segment=segment, settings=settings,
                        task="binary")
     if settings.rule == "interval" and settings.min_count is None:

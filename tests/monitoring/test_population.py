@@ -240,13 +240,20 @@ def test_check_cli_on_a_file_where_every_label_is_empty(tmp_path, capsys):
     assert "every value is missing" in err and "Traceback" not in err
 
 
-def test_estimated_checks_on_an_engine_say_to_use_memory(tmp_path, capsys):
-    """Traffic checks run on the engines too (tests/engine/test_engine_population.py); estimated ones do not."""
+def test_estimated_checks_on_an_engine_give_memorys_results(tmp_path, capsys):
+    """Traffic and estimated checks run on the engines too (tests/engine/test_engine_population.py and
+    test_engine_estimate.py): the unlabelled weeks of this generated file, estimated on DuckDB as in memory."""
+    from tests.engine.test_engines import assert_same_summary  # the engines' comparison of two JSON documents
+
     data, config = _write(tmp_path, _frame(seed=1), '\n[[check]]\nmetric = "recall"\nestimated = true\nmin = 0.5\n'
                           'period = "W"\n')
-    assert main(["check", str(data), "--config", str(config), "--engine", "duckdb"]) == 2
-    err = capsys.readouterr().err
-    assert "line 9: estimated recall is checked in memory, not on the engines yet; run check with --engine memory" in err
+    said = {}
+    for engine in ("memory", "duckdb"):
+        code = main(["check", str(data), "--config", str(config), "--engine", engine, "--format", "json"])
+        said[engine] = code, json.loads(capsys.readouterr().out)
+    assert said["memory"][0] == said["duckdb"][0] in (0, 1)
+    assert said["duckdb"][1]["results"] and all(r["estimated"] for r in said["duckdb"][1]["results"])
+    assert_same_summary(said["memory"][1], said["duckdb"][1])
 
 
 def test_rows_without_a_usable_score_are_not_traffic_labelled_or_not():
