@@ -15,22 +15,18 @@ import streamlit as st
 
 from mlimpact import difficulty as dif
 from mlimpact import impact, slices
-from mlimpact import monitoring as mon
 from mlimpact.cli.common import json_text
 from mlimpact.difficulty.engine_lanes import engine_default_start, engine_lane_curve, engine_modes
 from mlimpact.engine.rows import confident_mistakes
 from mlimpact.engine.server import open_server_engine, server_options
 from mlimpact.impact.engine_impact import analyze_impact_engine, engine_one_vs_rest, usable_amount
 from mlimpact.io.decision import DEFAULT_THRESHOLD
-from mlimpact.metrics import METRICS
-from mlimpact.monitoring.engine_series import engine_metrics_over_time
 from mlimpact.report.charts import frontier_chart
-from mlimpact.report.charts import monitoring as mcharts
-from mlimpact.report.scaled import overall_table, prepare_engine, segments_table, summarize_engine
+from mlimpact.report.scaled import overall_table, segments_table, summarize_engine
 from mlimpact.slices.engine_weak import search_weak_slices_engine
 
 from . import columns as cols
-from . import large_compare, safe, state
+from . import large_compare, large_monitor, safe, state
 
 PATH, QUERY = "A file or folder", "A DuckDB query"
 
@@ -124,7 +120,7 @@ def render() -> None:
     difficulty(options, last)
     value(options, last)
     large_compare.render(options, last, engine_of)
-    over_time(options, last)
+    large_monitor.render(options, last, engine_of)
     mistakes(options, last)
 
 
@@ -284,43 +280,3 @@ def mistakes(options, last: dict) -> None:
             last["mistakes"] = confident_mistakes(eds, n=50, probabilities="log_loss" in summary["overall"])
     if "mistakes" in last:
         safe.table(last["mistakes"], key="large_mistakes", file_name="confident_mistakes.csv")
-
-
-def over_time(options, last: dict) -> None:
-    """A metric per day, week or month (per segment value, if chosen), counted on DuckDB."""
-    summary = last["summary"]
-    st.subheader("Over time")
-    if summary["columns"]["time"] is None:
-        st.info("No time column was found; give one to see metrics over time.", icon=":material/schedule:")
-        return
-    with st.form("large_time_form"):
-        c1, c2, c3 = st.columns(3)
-        metric = c1.selectbox("Metric", list(summary["overall"]), key="large_metric")
-        period = c2.radio("Bucket", list(mon.PERIODS), index=1, horizontal=True,
-                          format_func=mon.PERIOD_LABELS.__getitem__, key="large_period")
-        segment = c3.selectbox("Per segment", [mon.NO_SEGMENT] + summary["columns"]["segments"], key="large_per")
-        go = st.form_submit_button("Compute over time on DuckDB", icon=":material/timeline:")
-    if go:
-        segment = None if segment == mon.NO_SEGMENT else segment
-        with safe.stop_on_input_error(), st.spinner("Counting every bucket on DuckDB…"):
-            last["series"] = (metric, segment, _series(options, last["asked"], metric, period, segment))
-    if "series" not in last:
-        return
-    metric, segment, status = last["series"]
-    label = METRICS[metric].label
-    if segment is None:
-        safe.chart(safe.lazy(mcharts.range_chart, status, label=label), key="large_chart")
-    else:
-        domain = sorted(status["segment"].astype(str).unique())
-        safe.chart(safe.lazy(mcharts.segments_overlay_chart, status, label=label, segment_column=segment, domain=domain),
-                   key="large_overlay")
-    safe.table(status[mon.OVER_TIME_COLUMNS], key="large_series", file_name="large_over_time.csv")
-
-
-def _series(options, asked, metric, period, segment):
-    threshold = asked[3]
-    with engine_of(options, asked) as eds:
-        keys = prepare_engine(eds)
-        settings = mon.MonitorSettings(threshold=threshold)
-        table = engine_metrics_over_time(eds, keys, metrics=metric, period=period, segment=segment, settings=settings)
-    return mon.check_ranges(table, (), rule=settings.rule)

@@ -19,7 +19,7 @@ from mlimpact.format import subject_name
 from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.report import headline_rows
 
-from . import large_compare, large_data, nav, safe, server_source, state
+from . import large_compare, large_data, large_monitor, nav, safe, server_source, state
 
 #: the page (its file's stem) → its title
 TITLES = {path.rsplit("/", 1)[-1].removesuffix(".py"): title for path, title, _ in nav.PAGES}
@@ -111,6 +111,6 @@ VIEWS = {
     "review": large_data.mistakes,
     "impact": large_data.value,
     "compare": lambda options, last: large_compare.render(options, last, large_data.engine_of),
-    "monitoring": large_data.over_time,
+    "monitoring": lambda options, last: large_monitor.render(options, last, large_data.engine_of),
     "data": _data,
 }

@@ -17,7 +17,7 @@ from mlimpact import trace
 from mlimpact.engine.sql import ident, literal
 from mlimpact.engine.tables import RUNS_BUDGET
 from mlimpact.errors import InputError
-from mlimpact.monitoring.engine_population import _bucket_sql, _codes, _reference_end, engine_time_span
+from mlimpact.monitoring.engine_population import _bucket_sql, _codes, engine_reference_end, engine_time_span
 from mlimpact.monitoring.estimate import (
     ESTIMATED_METRICS,
     basic_problem_of,
@@ -49,14 +49,14 @@ def engine_estimation_problem(eds, reference_end=None) -> str | None:
         return problem
     if pd.isna(engine_time_span(eds)[0]):
         return no_reference_time(eds.source, eds.roles.time)
-    end = _reference_end(eds, reference_end)
+    end = engine_reference_end(eds, reference_end)
     row = eds.backend.query(f"SELECT count(*) AS n, coalesce(sum({eds.spec.y}), 0) AS pos FROM src "
                             f"WHERE {_reference_sql(eds, end)}").iloc[0]
     return reference_problem_of(eds.source, end, int(row["n"]), int(row["pos"]))
 
 
 def _calibration(eds, reference_end, seed: int):
-    end = _reference_end(eds, reference_end)
+    end = engine_reference_end(eds, reference_end)
     runs = eds.backend.query(f"SELECT CAST({eds.spec.score} AS DOUBLE) AS s, {eds.spec.y} AS y, count(*) AS n "
                              f"FROM src WHERE {_reference_sql(eds, end)} GROUP BY 1, 2")
     values, at = np.unique(runs["s"].to_numpy(dtype=float), return_inverse=True)

@@ -38,7 +38,8 @@ from mlimpact.monitoring.population import (
 )
 from mlimpact.monitoring.series import DEFAULT_SETTINGS, PERIODS, MonitorSettings, TimeBuckets, time_buckets
 
-__all__ = ["engine_population_over_time", "engine_population_problem", "engine_time_span", "population_sql"]
+__all__ = ["engine_population_over_time", "engine_population_problem", "engine_time_span", "population_sql",
+           "engine_reference_end"]
 
 _TRUNC = {"D": "day", "W": "week", "M": "month"}
 #: the quantiles PSI's numeric bins are cut at (the memory path's inner ones)
@@ -103,7 +104,7 @@ def engine_time_span(eds) -> tuple[pd.Timestamp, pd.Timestamp]:
     return pd.Timestamp(row["lo"].iloc[0]), pd.Timestamp(row["hi"].iloc[0])
 
 
-def _reference_end(eds, reference_end) -> pd.Timestamp:
+def engine_reference_end(eds, reference_end) -> pd.Timestamp:
     """As :func:`mlimpact.monitoring.series.default_reference_end` when not given: mid-span, at midnight."""
     if reference_end is not None:
         return pd.Timestamp(reference_end)
@@ -202,7 +203,7 @@ def _text_bins(eds, target: str, ref_sql: str):
 
 def _psi(eds, target: str, period: str, segment: str | None, reference_end):
     """Rows and PSI of ``target`` per (bucket, segment value) against that value's reference rows."""
-    end = _reference_end(eds, reference_end)
+    end = engine_reference_end(eds, reference_end)
     cut = time_buckets(pd.DatetimeIndex([end]), period).starts[0]  # reference buckets start before it
     ref_sql = f"{_bucket_sql(eds, period)} < CAST({literal(str(cut))} AS TIMESTAMP)"
     bin_sql, decode = (_text_bins if _kind(eds, target) == "text" else _numeric_bins)(eds, target, ref_sql)

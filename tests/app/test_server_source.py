@@ -131,6 +131,9 @@ def test_large_data_page_summarizes_a_folder_above_the_budget_on_duckdb(server, 
     series = at.dataframe[-1].value
     west = series[(series["segment"] == "west") & series["bucket"].isin(["2026-W15", "2026-W16"])]
     assert (west["value"] < 0.2).all() and len(series) > 100  # the planted incident, counted on DuckDB
+    alerts = at.dataframe[-2].value  # and alerted on: below west's reference range, as on the Monitoring page
+    assert {"2026-W15", "2026-W16"} <= set(alerts.loc[alerts["segment"] == "west", "bucket"])
+    assert any(b.label.endswith("ranges as checks.toml") for b in at.get("download_button"))  # one per region
     at.button(key="large_fetch").click().run()
     assert not at.exception and not at.error
     mistakes = at.dataframe[-1].value

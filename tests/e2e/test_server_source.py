@@ -96,6 +96,9 @@ def test_every_page_answers_on_duckdb_for_a_folder_above_the_budget(page, fresh_
     click_nav(page, "Impact")
     _step(page, "Compute the value on DuckDB", main.get_by_text(re.compile("value-maximising threshold is 0.0619")),
           "engine_impact.png")
+    click_nav(page, "Monitoring")
+    _step(page, "Compute over time on DuckDB", main.get_by_text("Alerts", exact=True), "engine_monitoring.png")
+    expect(main.get_by_role("button", name=re.compile("as checks.toml"))).to_be_visible()
     click_nav(page, "Data")
     no_exception(page)
     expect(main.get_by_text("How the roles were inferred")).to_be_visible()
