@@ -31,7 +31,7 @@ def _read_parquet(data: bytes, label: str, max_rows: int | None) -> _Parsed:
             notes.append(f"column `{table.column_names[j]}` is a saved pandas index and is left out")
             table = table.remove_column(j)
     table, set_aside = _flat_columns(table)
-    return _Parsed(table, "parquet", notes=notes[::-1] + set_aside)
+    return _Parsed(table, "parquet", notes=notes[::-1] + set_aside, typed=True)
 
 
 def _flat_columns(table: pa.Table) -> tuple[pa.Table, list[str]]:

@@ -45,7 +45,7 @@ def _finish(parsed: _Parsed, label: str, max_rows: int | None) -> tuple[pd.DataF
     bool_with_nulls = []
     for name, column in zip(names, table.columns, strict=True):
         column = _settle_type(column, parsed.text_temporal)
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        if not parsed.typed and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
             column, bad, examples = _coerce_numeric(column, parsed.decimal or ".")
             if bad:
                 coerced[name] = bad

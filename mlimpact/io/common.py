@@ -36,6 +36,7 @@ class _Parsed:
     decimal: str | None = None
     text_temporal: bool = False  # date/time types came from text inference: turn them back to text
     notes: list[str] = field(default_factory=list)
+    typed: bool = False  # the format stores types (Parquet): its text columns stay text, as the engines read them
 
 
 def _empty(label: str) -> InputError:

@@ -184,8 +184,8 @@ def test_infinite_scores_and_many_segment_values_on_the_engine(tmp_path, monkeyp
     a = np.clip(0.3 * y + rng.random(n) * 0.7, 0, 1).round(2)
     b = np.clip(0.2 * y + rng.random(n) * 0.8, 0, 1).round(2)
     b[:3] = [np.inf, -np.inf, np.inf]
-    pd.DataFrame({"y": y.astype(int), "a": a, "b": b, "shop": np.char.add("s", rng.integers(0, 300, n).astype(str))}).to_parquet(
-        tmp_path / "s.parquet")
+    shops = np.char.zfill(rng.integers(0, 300, n).astype(str), 3)  # text of digits: "007" stays text in both paths
+    pd.DataFrame({"y": y.astype(int), "a": a, "b": b, "shop": shops}).to_parquet(tmp_path / "s.parquet")
     monkeypatch.setattr(engine_tables, "RUNS_BUDGET", 2_000)  # a model's runs per shop would not fit: binned
     sizes = []
     real = engine_tables.binary_tables_many
@@ -196,6 +196,7 @@ def test_infinite_scores_and_many_segment_values_on_the_engine(tmp_path, monkeyp
     assert_same_comparison(memory, engine)
     assert any(note.startswith("3 rows without a prediction") for note in engine.notes)
     assert max(sizes) <= 2 * 2_000 and len(engine.segments["shop"].unique()) == 21
+    assert all(len(v) == 3 for v in set(engine.segments["shop"]) - {"Other"})  # "014", not 14.0 or a bin
 
 
 @pytest.mark.parametrize("segment", ["channel", None])
