@@ -171,14 +171,22 @@ def slice_options(p: argparse.ArgumentParser) -> None:
                    help="slices.toml: named slices ([[slice]] tables with name and expression), e.g. saved in the app")
 
 
-def given_slices(args: argparse.Namespace, data=None) -> list:
-    """The slices of ``--slice`` and ``--slices``, checked against ``data``'s columns when given."""
+def given_slices(args: argparse.Namespace, data=None, *, eds=None) -> list:
+    """The slices of ``--slice`` and ``--slices``, checked against ``data``'s columns when given; a value that does
+    not occur is said on stderr, for ``data`` in memory or an engine's ``eds``."""
     if not getattr(args, "slice", None) and not getattr(args, "slices", None):
         return []
     from mlimpact.slices import resolve_slices, slice_warnings  # on use: start-up
 
     slices = resolve_slices(args.slice, args.slices, data=data)
     if data is not None:
-        for line in slice_warnings(slices, data):  # zero rows is a result, said once
-            print(f"note: {line}", file=sys.stderr)
+        lines = slice_warnings(slices, data)
+    elif eds is not None:
+        from mlimpact.slices.engine_named import engine_slice_warnings  # on use: the engine path only
+
+        lines = engine_slice_warnings(eds, slices)
+    else:
+        lines = []
+    for line in lines:  # zero rows is a result, said once
+        print(f"note: {line}", file=sys.stderr)
     return slices

@@ -86,7 +86,7 @@ def _on_engine(args, engine: str, costs):
                                          progress=lambda message: print(f"{engine}: {message}", file=sys.stderr))
 
         report, within = analysis(eds), []
-        for s in given_slices(args):  # value within each slice: the same analysis on its rows
+        for s in given_slices(args, eds=eds):  # value within each slice: the same analysis on its rows
             rows = engine_slice_rows(eds, s.expression)
             if rows.n == 0:
                 raise InputError(f"slice {s.name!r} has no rows in {eds.name}; check its values")

@@ -81,7 +81,7 @@ def _run_engine(args, engine: str) -> int | None:
         kind = args.error or default_error_kind(eds)
         result = search_weak_slices_engine(eds, kind=kind, max_level=args.max_level, min_support=args.min_support,
                                            k=args.top, scoring=args.scoring, alpha=args.alpha, progress=progress)
-        named = given_slices(args)  # checked against the source's columns as they are written as SQL
+        named = given_slices(args, eds=eds)  # checked against the source's columns as they are written as SQL
         compared = engine_slice_summary(eds, named, threshold=args.threshold) if named else None
     finally:
         eds.close()

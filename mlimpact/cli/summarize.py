@@ -85,7 +85,7 @@ def _run_engine(args, engine: str) -> int | None:
             print(f"{engine}: {done}/{total} {what}", file=sys.stderr)
 
         summary = summarize_engine(eds, seed=args.seed, max_values=args.max_values, progress=progress,
-                                   slices=given_slices(args))  # checked against the source's columns there
+                                   slices=given_slices(args, eds=eds))  # checked against the source's columns there
     finally:
         eds.close()
     write(json_text(summary), args.out)

@@ -19,10 +19,14 @@ from mlimpact.engine.dataset import count_groupings
 from mlimpact.engine.sql import double, ident, literal
 from mlimpact.metrics.evaluate import in_metric_order
 from mlimpact.metrics.tables import default_engine_metrics, engine_keys, metrics_from_tables
-from mlimpact.slices.language import Term, _timestamp, parse_slice
+from mlimpact.slices.language import Term, _timestamp, absent_values, parse_slice
 from mlimpact.slices.named import slice_rows_of_tables, summary_of_table
 
-__all__ = ["slice_sql", "engine_kinds", "engine_slice_table", "engine_slice_summary", "engine_slice_rows"]
+__all__ = ["slice_sql", "engine_kinds", "engine_slice_table", "engine_slice_summary", "engine_slice_rows",
+           "engine_slice_warnings"]
+
+#: distinct values of a text column read back to suggest the nearest one (more: only the asked values are looked up)
+_VALUES_MAX = 100_000
 
 _ORDER_SQL = {">": ">", ">=": ">=", "<": "<", "<=": "<=", "==": "="}
 
@@ -48,6 +52,35 @@ def slice_sql(eds, expression: str) -> tuple[str, object]:
     kinds = engine_kinds(eds, parse_slice(expression, list(eds.column_types)).columns)
     parsed = parse_slice(expression, kinds)
     return _node(parsed.tree, eds, kinds), parsed
+
+
+def engine_slice_warnings(eds, slices) -> list[str]:
+    """:func:`mlimpact.slices.named.slice_warnings` on an engine: each text value that does not occur (with the
+    nearest one that does) and, then, a slice with no row; one line each, as in memory."""
+    out = []
+    for s in slices:
+        cond, parsed = slice_sql(eds, s.expression)
+        kinds = engine_kinds(eds, parsed.columns)
+        said = absent_values(parsed.tree, kinds, lambda column, wanted: _text_values(eds, column, wanted))
+        if said:
+            rows = int(eds.backend.query(f"SELECT count(*) AS n FROM src WHERE ({eds.spec.where}) AND {cond}"
+                                         ).iloc[0]["n"])
+            if rows == 0:
+                said[-1] += ("" if said[-1].endswith("?") else ".") + " The slice has 0 rows."
+        out += [f"slice {s.name!r}: {w}" for w in said]
+    return out
+
+
+def _text_values(eds, column: str, wanted) -> set[str]:
+    """The values of a text column among the rows used (all, while few; else those of ``wanted`` that occur)."""
+    col = f"CAST({ident(column)} AS VARCHAR)"
+    distinct = eds.backend.query(f"SELECT DISTINCT {col} AS v FROM src WHERE ({eds.spec.where}) AND {col} IS NOT "
+                                 f"NULL LIMIT {_VALUES_MAX + 1}")["v"]
+    if len(distinct) <= _VALUES_MAX:
+        return set(distinct.astype(str))
+    asked = ", ".join(literal(str(v)) for v in wanted)
+    return set(eds.backend.query(f"SELECT DISTINCT {col} AS v FROM src WHERE ({eds.spec.where}) AND {col} IN "
+                                 f"({asked})")["v"].astype(str))
 
 
 def _node(node, eds, kinds) -> str:

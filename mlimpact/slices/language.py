@@ -36,7 +36,7 @@ from mlimpact.errors import InputError
 from mlimpact.io.dataset import Dataset, encode_column
 
 __all__ = ["parse_slice", "format_slice", "describe_slice", "slice_name_ok", "Slice", "SliceError", "Term",
-           "Node", "MAX_LENGTH", "MAX_TERMS", "MAX_DEPTH"]
+           "Node", "MAX_LENGTH", "MAX_TERMS", "MAX_DEPTH", "absent_values"]
 
 MAX_LENGTH, MAX_TERMS, MAX_DEPTH = 2000, 200, 50
 KEYWORDS = frozenset({"and", "or", "not", "in", "is", "null", "between", "true", "false"})
@@ -350,9 +350,15 @@ class Slice:
 
 def _absent(tree, cols: _Columns, kinds: Mapping[str, str]) -> list[str]:
     """A warning for each text value that does not occur in its column, with the nearest one that does."""
+    return absent_values(tree, kinds, lambda column, wanted: cols.codes(column)[1])
+
+
+def absent_values(tree, kinds: Mapping[str, str], values_of) -> list[str]:
+    """:func:`_absent` with the values of a column from ``values_of(column, wanted)`` (the values that occur,
+    or at least those of ``wanted`` that do: in memory, or counted by an engine), so both paths say the same."""
     found = []
     for term in (t for t in _terms(tree) if kinds[t.column] == "text" and t.values):
-        lookup = cols.codes(term.column)[1]
+        lookup = values_of(term.column, term.values)
         for value in (v for v in term.values if v not in lookup):
             close = [c for c in lookup if c.casefold() == value.casefold()] if len(lookup) <= 100_000 else []
             close = close or (difflib.get_close_matches(value, list(lookup), n=1) if len(lookup) <= 5000 else [])

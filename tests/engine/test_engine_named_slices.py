@@ -103,3 +103,26 @@ def test_check_with_a_slice_on_duckdb_gives_the_memory_paths_results(tmp_path, c
     engine = json.loads(capsys.readouterr().out)
     assert {r["slice"] for r in engine["results"]} == {None, 'channel == "online"'}  # every check, then on the slice
     assert_same_summary(memory, engine)
+
+
+@pytest.mark.parametrize("expressions", [['c == "A"', 'c in ("a", "zz")'], ['c == "abc"'], ['c == "a"']])
+def test_absent_text_values_get_the_memory_paths_warning(awkward, expressions):
+    """A value that does not occur is said on the engine as in memory (the nearest value, 0 rows)."""
+    from mlimpact.slices import resolve_slices, slice_warnings  # noqa: I001 - the memory path's lines
+    from mlimpact.slices.engine_named import engine_slice_warnings
+
+    dataset, eds = awkward
+    slices = resolve_slices(expressions)
+    memory = slice_warnings(slices, dataset)
+    assert engine_slice_warnings(eds, slices) == memory
+    assert bool(memory) == (expressions != ['c == "a"'])
+    if expressions[0] == 'c == "A"':
+        assert memory[0].endswith('did you mean "a"? The slice has 0 rows.')
+        assert memory[1].endswith('has no value "zz"')  # nothing close; "a" holds rows: no 0-row note
+
+
+def test_summarize_on_duckdb_says_when_a_slice_value_does_not_occur(tmp_path, capsys):
+    pd.read_csv(sample_path("fraud")).to_parquet(tmp_path / "f.parquet")
+    assert main(["summarize", str(tmp_path / "f.parquet"), "--engine", "duckdb", "--slice", 'channel == "Online"']) == 0
+    assert "note: slice 'channel == \"Online\"': `channel` has no value \"Online\"; did you mean \"online\"?" \
+        in capsys.readouterr().err
