@@ -164,8 +164,8 @@ class SparkBackend:
         if spec.kind == "parquet":
             return reader.parquet(*spec.files) if not spec.hive else reader.option("basePath", spec.text).parquet(
                 *spec.files)
-        if spec.kind == "csv":
-            return reader.csv(list(spec.files), header=True, inferSchema=True)
+        if spec.kind == "csv":  # every column as text, the memory path's markers missing, then typed
+            return _typed(reader.csv(list(spec.files), header=True, inferSchema=False))
         if spec.kind == "spark-table":
             return self.spark.table(spec.relation)
         raise InputError(f"{spec.name}: Spark reads Parquet, CSV and its own tables; use --engine duckdb "
@@ -225,3 +225,29 @@ def open_backend(spec: SourceSpec, engine: str, *, spark_master: str | None = No
     if engine == "duckdb":
         return DuckDBBackend(spec, lockdown=lockdown)
     raise InputError(f"engine {engine!r}: choose one of {', '.join(ENGINES)}")
+
+
+def _typed(frame):
+    """A CSV read as text, typed as the memory path reads it: its missing markers (``NA``, ``null``, ``""``…) are
+    missing, then a column whose every value is a whole number is BIGINT, a number DOUBLE, true/false BOOLEAN, else
+    text (times stay text: the engines parse them where they are used). One pass to count, one cast."""
+    from pyspark.sql import functions as F  # noqa: N812 - pyspark's own convention; imported on use
+
+    cols = [F.when(F.col(f"`{c}`").isin(*MISSING_MARKERS), None).otherwise(F.col(f"`{c}`")).alias(c)
+            for c in frame.columns]
+    frame = frame.select(*cols)
+    checks = []
+    for i, c in enumerate(frame.columns):
+        x = f"`{c}`"
+        checks += [F.count(F.col(x)).alias(f"n{i}"), F.count(F.expr(f"try_cast({x} AS BIGINT)")).alias(f"i{i}"),
+                   F.count(F.expr(f"try_cast({x} AS DOUBLE)")).alias(f"d{i}"),
+                   F.count(F.when(F.lower(F.trim(F.col(x))).isin("true", "false"), 1)).alias(f"b{i}")]
+    row = frame.agg(*checks).collect()[0] if checks else None
+    typed = []
+    for i, c in enumerate(frame.columns):
+        n = row[f"n{i}"]
+        kind = "double" if n == 0 else "bigint" if row[f"i{i}"] == n else "double" if row[f"d{i}"] == n else \
+            "boolean" if row[f"b{i}"] == n else None
+        col = F.col(f"`{c}`")
+        typed.append((F.lower(F.trim(col)) == "true" if kind == "boolean" else col.cast(kind) if kind else col).alias(c))
+    return frame.select(*typed)

@@ -157,3 +157,23 @@ def test_spark_multiclass_and_regression_comparisons_and_lanes_equal_memory(tmp_
     finally:
         eds.close()
     assert_same_comparison(compare_models(dataset, segment="city", time_budget_s=None), spark)
+
+
+def test_spark_reads_a_csv_with_the_memory_paths_missing_markers(tmp_path, capsys):
+    """"NA", "null", "n/a" and empty cells are missing on Spark as in memory: a score column with them stays a
+    number (rows left out by reason), a text segment keeps its missing values; the same summary."""
+    df = pd.read_csv(sample_path("fraud"))
+    rng = np.random.default_rng(1)
+    text = df.astype({"fraud_score": object, "region": object, "is_fraud": object})
+    text.loc[rng.choice(len(df), 300, replace=False), "fraud_score"] = "NA"
+    text.loc[rng.choice(len(df), 200, replace=False), "region"] = "null"
+    text.loc[rng.choice(len(df), 100, replace=False), "is_fraud"] = "n/a"
+    text.to_csv(tmp_path / "f.csv", index=False)
+    args = ["summarize", str(tmp_path / "f.csv"), "--label", "is_fraud", "--score", "fraud_score", "--segment",
+            "region"]
+    assert main([*args, "--engine", "spark"]) == 0
+    spark = json.loads(capsys.readouterr().out)
+    assert main([*args, "--engine", "memory"]) == 0
+    memory = json.loads(capsys.readouterr().out)
+    assert spark["rows"] == memory["rows"] and memory["rows"]["excluded"]["score is missing"] > 250
+    assert_same_summary(memory, spark)
