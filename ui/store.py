@@ -12,12 +12,20 @@ Lifetime: sessions hold their stores in ``st.session_state``; the registry holds
 frame and its results are freed when the last session that uses it ends (Streamlit keeps a disconnected
 session ``server.disconnectedSessionTTL`` seconds, 120 by default, for a reconnect).
 
+Memory: pyarrow's default allocator (mimalloc) keeps what a parse or a freed frame gave back, per thread, and a
+release from another thread cannot reach it (measured, 1M rows: 383 MiB still resident after every object was
+freed). The app's server therefore gives pyarrow the system allocator, and :func:`release_memory` hands glibc's
+freed heap back (``malloc_trim`` reaches every thread's arena) after a file is parsed and shortly after a store
+is freed: a 214 MiB frame then holds 285 MiB resident instead of 419, and 19 MiB remain once it is freed.
+
 Concurrency: each session runs in its own thread. A result being computed is computed once; a second
 session asking for it waits for the first instead of computing it again (2 cores do not gain from both).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import itertools
 import threading
@@ -25,11 +33,15 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
+import pyarrow as pa
+
 from mlimpact.io import Dataset, Roles
 from mlimpact.io.load import Source
 
 MAX_RESULTS = 64   # results kept per file (every session's views of it together)
 MAX_DATASETS = 4   # role mappings kept per file
+
+pa.set_memory_pool(pa.system_memory_pool())  # memory freed in any session's thread can go back (see above)
 
 _REGISTRY: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 _REGISTRY_LOCK = threading.Lock()
@@ -53,6 +65,7 @@ class FileStore:
         with self._load_lock:
             if self.source is None:
                 self.source = read()
+                release_memory()  # the parse's buffers, freed: back to the system
             return self.source
 
     def dataset(self, roles: Roles, build: Callable[[], Dataset]) -> Dataset:
@@ -99,7 +112,22 @@ def _open(key: tuple) -> FileStore:
         if store is None:
             store = FileStore(key)
             _REGISTRY[key] = store
+            weakref.finalize(store, _release_soon)
         return store
+
+
+def release_memory() -> None:
+    """Hand freed memory back to the system: pyarrow's pool and glibc's heap (every thread's arena)."""
+    pa.default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: its allocator returns memory its own way
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _release_soon() -> None:
+    """A store died: its frame and results are freed right after its finaliser runs, so release a moment later."""
+    timer = threading.Timer(1.0, release_memory)
+    timer.daemon = True
+    timer.start()
 
 
 def for_upload(files: Sequence[tuple[str, bytes]]) -> FileStore:

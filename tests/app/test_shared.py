@@ -139,3 +139,44 @@ def test_a_store_is_reached_only_through_the_bytes():
     assert set(public) >= {"for_upload", "for_sample", "private", "open_stores"}
     assert not [n for n in public if "hash" in n or n in {"get", "lookup", "find"}]
 
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS"))
+
+
+def _parse_and_drop(data: bytes) -> tuple[float, float]:
+    """RSS (MiB) grown by parsing ``data`` through a store, and what is left of it once the store is freed."""
+    from mlimpact.io.load import read_source  # the app's reader
+
+    gc.collect()
+    store.release_memory()
+    base = _rss_mib()
+    shared = store.for_upload([("mem.csv", data)])
+    shared.load(lambda: read_source([("mem.csv", data)]))
+    grown = _rss_mib() - base
+    del shared
+    gc.collect()
+    time.sleep(1.6)  # the store's finaliser releases a moment after the frame is freed
+    return grown, _rss_mib() - base
+
+
+def test_memory_goes_back_to_the_system_when_a_store_is_freed(monkeypatch):
+    """The parse's buffers go back to the system once a file is read, and the frame's once its store is freed (the
+    store's finaliser releases from another thread: pyarrow uses the system allocator in the app for that)."""
+    import numpy as np  # a file of text columns: what the Arrow pool holds
+
+    rng = np.random.default_rng(0)
+    n = 400_000
+    text = "id,region,note,score\n" + "".join(f"id_{i},{r},{w}{i % 977},{s:.4f}\n" for i, r, w, s in zip(
+        range(n), rng.choice(["west", "east", "north"], n), rng.choice(["alpha", "beta", "gamma"], n), rng.random(n),
+        strict=True))
+    data = text.encode()
+    real = store.release_memory
+    monkeypatch.setattr(store, "release_memory", lambda: None)  # without it the memory stays: the test can fail
+    grown_kept, left_kept = _parse_and_drop(data)
+    monkeypatch.setattr(store, "release_memory", real)
+    grown, left = _parse_and_drop(data)
+    assert left_kept > 0.8 * grown_kept > 20, (grown_kept, left_kept)  # measured 32-88 MiB, all kept
+    assert left < 0.2 * left_kept, (grown, left)  # measured 1-11 MiB
