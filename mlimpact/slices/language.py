@@ -348,14 +348,9 @@ class Slice:
         return _evaluate(self.tree, cols)
 
 
-def _absent(tree, cols: _Columns, kinds: Mapping[str, str]) -> list[str]:
-    """A warning for each text value that does not occur in its column, with the nearest one that does."""
-    return absent_values(tree, kinds, lambda column, wanted: cols.codes(column)[1])
-
-
 def absent_values(tree, kinds: Mapping[str, str], values_of) -> list[str]:
-    """:func:`_absent` with the values of a column from ``values_of(column, wanted)`` (the values that occur,
-    or at least those of ``wanted`` that do: in memory, or counted by an engine), so both paths say the same."""
+    """A warning for each text value that does not occur in its column, with the nearest one that does: the values
+    from ``values_of(column, wanted)`` (all that occur, or those of ``wanted`` that do; in memory or on an engine)."""
     found = []
     for term in (t for t in _terms(tree) if kinds[t.column] == "text" and t.values):
         lookup = values_of(term.column, term.values)
@@ -383,7 +378,7 @@ def parse_slice(text: str, columns: Mapping[str, str] | Sequence[str] | pd.DataF
     tree = _Parser(_tokens(text), known).expr()
     warnings = []
     if cols is not None:
-        warnings = _absent(tree, cols, _prepare(tree, cols))
+        warnings = absent_values(tree, _prepare(tree, cols), lambda column, wanted: cols.codes(column)[1])
         if warnings and not _evaluate(tree, cols).any():
             warnings[-1] += ("" if warnings[-1].endswith("?") else ".") + " The slice has 0 rows."
     elif isinstance(columns, Mapping):
