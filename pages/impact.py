@@ -7,7 +7,7 @@ import streamlit as st
 from mlimpact import impact, slices
 from mlimpact.report.charts import baselines_chart, segment_loss_chart, tornado_chart, value_curve_chart
 from ui import columns as cols
-from ui import controls, links, safe, sidebar, state
+from ui import computed, controls, links, safe, sidebar, state
 
 ds, fs = sidebar.require_dataset("impact")
 threshold = fs.threshold
@@ -24,7 +24,8 @@ if ds.task == "multiclass":
     c1, c2 = st.columns(2)
     cls = c1.selectbox("Class to act on", list(ds.classes), key=f"imp_class_{h}")
     threshold = c2.slider("Threshold for this class", 0.0, 1.0, 0.5, 0.01, key=f"imp_class_threshold_{h}")
-    ds = impact.one_vs_rest(ds, cls)
+    # kept: the binary view's sorted scores and layouts then outlive the rerun (a cost change reuses them)
+    ds = state.memo(("one_vs_rest", ds.content_hash, ds.roles, cls), lambda: impact.one_vs_rest(ds, cls))
 
 # ---- assumptions ----------------------------------------------------------------------------------
 saved: impact.CostModel = state.setting(state.COSTS, ds.content_hash) or impact.default_costs(ds)
@@ -78,7 +79,7 @@ safe.chart(safe.lazy(tornado_chart, report.sensitivity, unit=unit, per=scale), k
 with st.expander("Sensitivity: each money term ±50%, one at a time", expanded=False):
     table(report.sensitivity, key="imp_sensitivity", file_name="impact_sensitivity.csv")
 if report.segments is not None:
-    domain = slices.segment_codes(ds, [segment]).labels[segment].tolist()
+    domain = computed.segment_codes(ds, segment).labels[segment].tolist()
     safe.chart(safe.lazy(segment_loss_chart, report.segments, column=segment, domain=domain, unit=unit, per=scale),
                key="imp_segment_chart", title_space=150)
     with st.expander("Where value is lost, per segment", expanded=False):

@@ -7,6 +7,7 @@ computed on one page is reused on another and forgotten with its file.
 from __future__ import annotations
 
 from mlimpact import difficulty as dif
+from mlimpact import impact
 from mlimpact.io import Dataset
 from mlimpact.metrics import default_metrics, evaluate
 from mlimpact.slices import SegmentCodes
@@ -24,6 +25,11 @@ def overall(ds: Dataset, threshold: float):
 def segment_codes(ds: Dataset, column: str) -> SegmentCodes:
     """One column's segment codes with the default binning (as the Segments page labels them)."""
     return state.memo(("segment_codes", ds.content_hash, ds.roles, column), lambda: _segment_codes(ds, [column]))
+
+
+def default_rule(ds: Dataset) -> str:
+    """The rule the Impact page offers first (about the 99th percentile of the amount): computed once per file."""
+    return state.memo(("default_rule", ds.content_hash, ds.roles), lambda: impact.default_rule(ds))
 
 
 def lane_curve(ds: Dataset, mode: str, tolerance: float | None) -> dif.LaneCurve:

@@ -12,7 +12,7 @@ from mlimpact import impact
 from mlimpact import monitoring as mon
 from mlimpact.io import Dataset
 
-from . import state, widgets
+from . import computed, state, widgets
 
 
 # ----------------------------------------------------------------------------- Impact
@@ -46,7 +46,7 @@ def impact_options(ds: Dataset, options: dict, period, segments: list[str]) -> d
         unit = o2.text_input("Currency", value=options.get("unit", ""), max_chars=6, key=f"imp_unit_{h}",
                              placeholder="€")
         rule_text = o3.text_input("A rule to compare with (any slice expression)",
-                                  value=options.get("rule", impact.default_rule(ds)), key=f"imp_rule_{h}",
+                                  value=options.get("rule", computed.default_rule(ds)), key=f"imp_rule_{h}",
                                   placeholder="amount > 500",
                                   help="A condition on the columns, as a slice: amount > 500, channel == \"online\" "
                                        "and amount > 200, region in (\"west\", \"north\"); the rows it is true "

@@ -20,6 +20,8 @@ small modules and are re-exported here, so ``from mlimpact.impact import ...`` i
 * :mod:`mlimpact.impact.costs` — the assumptions: cost model, rule, period;
 * :mod:`mlimpact.impact.values` — per-row money, the exact value curve, best threshold and lanes;
 * :mod:`mlimpact.impact.bootstrap` — the bootstrap of cell sums (shared with :mod:`mlimpact.compare`);
+* :mod:`mlimpact.impact.layout` — what a cost change leaves alone (sorted scores, cells, resampled segment
+  counts), computed once per Dataset and kept with it;
 * :mod:`mlimpact.impact.points` — operating points and baselines from one joint bootstrap;
 * :mod:`mlimpact.impact.risks` — sensitivity to each cost and value lost per segment;
 * :mod:`mlimpact.impact.executive` — money in words and the executive summary.
@@ -67,12 +69,15 @@ from mlimpact.impact.risks import (
     SEGMENT_COLUMNS,
     SENSITIVITY_COLUMNS,
     segment_impact,
+    segments_of,
     sensitivity,
+    sensitivity_of,
 )
 from mlimpact.impact.values import (
     Gains,
     _check_lanes,
     _check_threshold,
+    _curve_frame,
     best_lanes,
     best_threshold,
     lanes_from,
@@ -220,12 +225,14 @@ def analyze_impact(dataset: Dataset, costs: CostModel, *, threshold: float = DEF
         rule = parse_rule(rule) if rule.strip() else None
     factor, period = scale_factor(dataset, scale)
     opts = {"n_boot": n_boot, "seed": seed, "time_budget_s": time_budget_s}
-    P = _policies(dataset, costs, threshold=threshold, lanes=lanes, rule=rule, others=True, **opts)
-    sens = sensitivity(dataset, costs, threshold=threshold, lanes=lanes, scale=scale)
+    g = row_gains(dataset, costs)  # the money per row, once; everything without money is kept with the Dataset
+    P = _policies(dataset, costs, threshold=threshold, lanes=lanes, rule=rule, others=True, g=g, **opts)
+    sens = sensitivity_of(g, costs, threshold=threshold, lanes=lanes, factor=factor, scale=scale, ex=P.ex)
     segs = None
     if segment:
-        segs = segment_impact(dataset, costs, column=segment, threshold=threshold, scale=scale, **opts)
-    return assemble_impact(P, value_curve(dataset, costs), sens, segs, source=dataset.source, costs=costs, rule=rule,
+        segs = segments_of(dataset, g, column=segment, threshold=threshold, lanes=None, factor=factor, scale=scale,
+                           **opts)
+    return assemble_impact(P, _curve_frame(P.ex), sens, segs, source=dataset.source, costs=costs, rule=rule,
                            scale=scale, factor=factor, period=period, unit=unit, seed=seed)
 
 

@@ -18,7 +18,8 @@ from mlimpact.impact.values import Gains
 from mlimpact.metrics import percentile_interval, run_bootstrap
 
 __all__ = ["quantiles_of_counts", "make_cells_of_units", "_distinct", "cell_bootstrap", "make_cells", "GRID_ROW_QUANTILES", "GRID_POSITIVE_QUANTILES", "NORMAL_ABOVE", "SMALL_CELL", "_Cells", "make_cells",
-           "_resample_counts", "cell_bootstrap", "_basic_interval", "_grid", "_cut_index"]
+           "_resample_counts", "cell_bootstrap", "_basic_interval", "_grid", "_cut_index", "make_layout",
+           "cells_of_layout", "layout_draws", "replicates_of_draws", "grid_quantiles"]
 
 #: score cut-offs in the bootstrap's grid: row quantiles plus quantiles of the positives' scores
 GRID_ROW_QUANTILES = 256
@@ -43,32 +44,98 @@ class _Cells:
     n_groups: int
 
 
-def make_cells(group, pattern, values, n_groups: int) -> _Cells:
+@dataclass(frozen=True, eq=False)
+class _Layout:
+    """Which rows fall in which cell, without money: the same for every cost model (kept across cost changes)."""
+
+    inv: np.ndarray      # (n,) cell of each row
+    group: np.ndarray    # (C,) group of each cell, ascending
+    pattern: np.ndarray  # (C,) pattern of each cell
+    count: np.ndarray    # (C,) rows per cell
+    starts: np.ndarray   # first cell of each present group
+    present: np.ndarray  # the groups present
+    n_groups: int
+
+
+def make_layout(group, pattern, n_groups: int) -> _Layout:
+    """The cells of :func:`make_cells` (rows grouped by ``group`` × ``pattern``) before any money is put on them."""
     group = np.asarray(group, dtype=np.int64)
     pattern = np.asarray(pattern, dtype=np.int64)
-    values = np.asarray(values, dtype=float).reshape(len(group), -1)
     n_pat = int(pattern.max()) + 1 if len(pattern) else 1
     keys, inv = _distinct(group * n_pat + pattern, n_groups * n_pat)
     count = np.bincount(inv, minlength=len(keys)).astype(float)
-    P = values.shape[1]
-    mean = np.column_stack([np.bincount(inv, weights=values[:, p], minlength=len(keys)) / count
-                            for p in range(P)]) if P else np.zeros((len(keys), 0))
-    root = None
-    if P:
-        dev = values - mean[inv]
-        scale = np.maximum(np.abs(values).max(axis=0), 1.0)
-        if (np.abs(dev) > 1e-12 * scale).any():
-            cov = np.empty((len(keys), P, P))
-            for p in range(P):  # a handful of columns
-                for q in range(p, P):
-                    c = np.bincount(inv, weights=dev[:, p] * dev[:, q], minlength=len(keys)) / count
-                    cov[:, p, q] = c
-                    cov[:, q, p] = c
-            lam, vec = np.linalg.eigh(cov)
-            root = _symmetric_root(lam, vec)
     cg = keys // n_pat
     starts = np.flatnonzero(np.r_[True, cg[1:] != cg[:-1]]) if len(cg) else np.zeros(0, dtype=np.int64)
-    return _Cells(cg, keys % n_pat, count, mean, root, starts, cg[starts], n_groups)
+    return _Layout(inv, cg, keys % n_pat, count, starts, cg[starts], n_groups)
+
+
+def make_cells(group, pattern, values, n_groups: int, derived=()) -> _Cells:
+    """Cells of rows (``group`` × ``pattern``) with the mean and spread of each money column in ``values``.
+
+    ``derived``: ``(bit, a, b)`` per extra column, whose value is column ``a`` where the pattern has ``bit`` set,
+    else column ``b`` (a policy's money: flag or keep). The same cells as with those columns stacked onto
+    ``values``, computed from the base columns' sums (the bit is one value per cell).
+    """
+    return cells_of_layout(make_layout(group, pattern, n_groups), values, derived)
+
+
+def cells_of_layout(layout: _Layout, values, derived=()) -> _Cells:
+    """:func:`make_cells` on a :func:`make_layout` computed once: only the money is new. ``values``: (n, B), or
+    a list of B columns."""
+    inv, K = layout.inv, len(layout.count)
+    if isinstance(values, list | tuple):
+        cols = [np.asarray(c, dtype=float) for c in values]
+    else:
+        cols = list(np.ascontiguousarray(np.asarray(values, dtype=float).reshape(len(inv), -1).T))
+    B = len(cols)
+    src = np.empty((K, B + len(derived)), dtype=np.int64)  # each column's base column, per cell
+    src[:, :B] = np.arange(B)
+    for i, (bit, a, b) in enumerate(derived):
+        src[:, B + i] = np.where((layout.pattern >> bit) & 1, a, b)
+    base = np.column_stack([np.bincount(inv, weights=c, minlength=K) / layout.count for c in cols]) if B \
+        else np.zeros((K, 0))
+    mean = np.take_along_axis(base, src, axis=1) if derived else base
+    root = _root(layout, cols, base, src, derived) if B else None
+    return _Cells(layout.group, layout.pattern, layout.count, mean, root, layout.starts, layout.present,
+                  layout.n_groups)
+
+
+def _largest(x: np.ndarray) -> float:
+    """``abs(x).max()`` without the temporary."""
+    return max(float(x.max()), -float(x.min()))
+
+
+def _root(layout: _Layout, cols: list, base, src, derived) -> np.ndarray | None:
+    """Square roots of the cells' covariances (None when no column varies within a cell). A derived column's
+    deviations are its base column's, so its covariances are copied; a column that never deviates has exactly
+    zero covariances, so it is not summed."""
+    inv, K, B = layout.inv, len(layout.count), len(cols)
+    devs = [c - base[:, p][inv] for p, c in enumerate(cols)]
+    largest = [_largest(d) for d in devs]  # per column: some deviation beyond 1e-12 of its largest value?
+    if not any(big > 1e-12 * max(_largest(c), 1.0) for big, c in zip(largest, cols, strict=True)) \
+            and not _derived_vary(layout, cols, devs, derived):
+        return None
+    moving = [p for p in range(B) if largest[p] > 0]
+    cov = np.zeros((K, B, B))
+    for i, p in enumerate(moving):  # a handful of columns
+        for q in moving[i:]:
+            c = np.bincount(inv, weights=devs[p] * devs[q], minlength=K) / layout.count
+            cov[:, p, q] = c
+            cov[:, q, p] = c
+    if derived:
+        cov = cov[np.arange(K)[:, None, None], src[:, :, None], src[:, None, :]]
+    lam, vec = np.linalg.eigh(cov)
+    return _symmetric_root(lam, vec)
+
+
+def _derived_vary(layout: _Layout, cols: list, devs: list, derived) -> bool:
+    """Whether a derived column deviates within a cell beyond 1e-12 of its own largest value."""
+    for bit, a, b in derived:
+        on = ((layout.pattern[layout.inv] >> bit) & 1).astype(bool)
+        scale = max(_largest(np.where(on, cols[a], cols[b])), 1.0)
+        if _largest(np.where(on, devs[a], devs[b])) > 1e-12 * scale:
+            return True
+    return False
 
 
 def _symmetric_root(lam: np.ndarray, vec: np.ndarray) -> np.ndarray:
@@ -129,24 +196,64 @@ def cell_bootstrap(cells: _Cells, *, n_boot: int, seed: int, time_budget_s: floa
     within a cell the resampled sum is ``m · mean`` plus a normal term with covariance ``m · Σ``.
     """
     C, P = cells.mean.shape
-    G = cells.n_groups
-    chunk = int(np.clip(_CHUNK_FLOATS // max(1, C * max(P, 1) * 2), 5, 500))
+    noisy = _noisy(cells)
 
     def replicate(rng, b):
         m = _resample_counts(cells.count, b, rng)
-        out = {"counts": m}
-        if P:
-            contrib = m[:, :, None] * cells.mean[None]
-            if cells.root is not None:
-                z = rng.standard_normal((b, C, P))
-                contrib += np.sqrt(m)[:, :, None] * np.einsum("bcp,cqp->bcq", z, cells.root, optimize=True)
-            sums = np.zeros((b, G, P))
-            if C:
-                sums[:, cells.present] = np.add.reduceat(contrib, cells.starts, axis=1)
-            out["sums"] = sums
-        return out
+        z = rng.standard_normal((b, C, P)) if P and cells.root is not None else None
+        return _replicate_sums(cells, m, z, noisy)
 
-    return run_bootstrap(replicate, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s, chunk=chunk)
+    return run_bootstrap(replicate, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s, chunk=_chunk(C, P))
+
+
+def _chunk(C: int, P: int) -> int:
+    return int(np.clip(_CHUNK_FLOATS // max(1, C * max(P, 1) * 2), 5, 500))
+
+
+def _noisy(cells: _Cells) -> np.ndarray | None:
+    """The cells whose money varies (a nonzero covariance root); None when that is every cell."""
+    if cells.root is None:
+        return None
+    noisy = np.flatnonzero(cells.root.reshape(len(cells.root), -1).any(axis=1))
+    return None if len(noisy) == len(cells.root) else noisy
+
+
+def _replicate_sums(cells: _Cells, m: np.ndarray, z: np.ndarray | None, noisy: np.ndarray | None) -> dict:
+    """``counts`` and per-group ``sums`` of the replicates with cell counts ``m`` (b, C) and, when the money varies
+    within cells, standard normals ``z`` (b, C, P); only the ``noisy`` cells (all when None) get the normal term."""
+    b, (C, P) = len(m), cells.mean.shape
+    out = {"counts": m}
+    if P:
+        contrib = m[:, :, None] * cells.mean[None]
+        if z is not None and noisy is None:
+            contrib += np.sqrt(m)[:, :, None] * np.einsum("bcp,cqp->bcq", z, cells.root, optimize=True)
+        elif z is not None and len(noisy):
+            contrib[:, noisy] += np.sqrt(m[:, noisy])[:, :, None] * np.einsum(
+                "bcp,cqp->bcq", z[:, noisy], cells.root[noisy], optimize=True)
+        sums = np.zeros((b, cells.n_groups, P))
+        if C:
+            sums[:, cells.present] = np.add.reduceat(contrib, cells.starts, axis=1)
+        out["sums"] = sums
+    return out
+
+
+def layout_draws(layout: _Layout, P: int, *, n_boot: int, seed: int, time_budget_s: float | None) -> tuple[dict, int]:
+    """The random part of :func:`cell_bootstrap` on cells of ``layout`` with ``P`` money columns, drawn as it draws
+    them (the same seeds, chunks and order): cell counts ``m`` and the normals ``z`` of the within-cell term. They
+    do not depend on the money, so they are drawn once and :func:`replicates_of_draws` puts each cost model on them.
+    """
+    C = len(layout.count)
+
+    def replicate(rng, b):
+        return {"m": _resample_counts(layout.count, b, rng), "z": rng.standard_normal((b, C, P))}
+
+    return run_bootstrap(replicate, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s, chunk=_chunk(C, P))
+
+
+def replicates_of_draws(cells: _Cells, draws: dict) -> dict:
+    """:func:`cell_bootstrap`'s replicates of ``cells`` from :func:`layout_draws` of their layout: the same numbers."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _replicate_sums(cells, draws["m"], draws["z"] if cells.root is not None else None, _noisy(cells))
 
 
 def _basic_interval(value, reps):
@@ -167,9 +274,17 @@ def quantiles_of_counts(values: np.ndarray, counts: np.ndarray, probs: np.ndarra
     return values[np.searchsorted(np.cumsum(counts), k, side="right")]
 
 
-def _grid(g: Gains, extra_cuts) -> np.ndarray:
+def _grid(g: Gains, extra_cuts, quantiles: list | None = None) -> np.ndarray:
+    """The bootstrap's cut-offs: :func:`grid_quantiles` (or those ``quantiles``, kept) plus ``extra_cuts``."""
     if g.weight is not None:  # units: scores with their rows
         return _grid_of_units(g, extra_cuts)
+    parts = list(grid_quantiles(g) if quantiles is None else quantiles)
+    parts.append(np.asarray([c for c in extra_cuts if c is not None and math.isfinite(c)], dtype=float))
+    return np.unique(np.concatenate(parts))
+
+
+def grid_quantiles(g: Gains) -> list:
+    """Quantiles of the rows' scores and of the positives' scores: the part of the grid no cost changes."""
     if g.bins is not None:  # the sorted scores from the Dataset's one sort
         distinct, inverse = g.bins
         s = np.repeat(distinct, np.bincount(inverse, minlength=len(distinct)))
@@ -180,8 +295,7 @@ def _grid(g: Gains, extra_cuts) -> np.ndarray:
     parts = [np.quantile(s, np.linspace(0, 1, GRID_ROW_QUANTILES + 1), method="inverted_cdf")] if len(s) else []
     if len(pos):
         parts.append(np.quantile(pos, np.linspace(0, 1, GRID_POSITIVE_QUANTILES + 1), method="inverted_cdf"))
-    parts.append(np.asarray([c for c in extra_cuts if c is not None and math.isfinite(c)], dtype=float))
-    return np.unique(np.concatenate(parts))
+    return parts
 
 
 def _grid_of_units(g: Gains, extra_cuts) -> np.ndarray:

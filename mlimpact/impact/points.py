@@ -13,26 +13,24 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mlimpact.errors import InputError
 from mlimpact.impact.bootstrap import _basic_interval, _cut_index, _grid, cell_bootstrap, make_cells
 from mlimpact.impact.costs import CostModel, Rule, parse_rule, scale_factor
 from mlimpact.impact.executive import format_money
+from mlimpact.impact.layout import PolicyLayout, policy_layout
+from mlimpact.impact.layout import same_rate_threshold as _same_rate_threshold  # noqa: F401 (its former name)
 from mlimpact.impact.values import (
     Gains,
     _best_lanes_exact,
     _check_lanes,
     _check_threshold,
     _counts,
-    _curve_frame,
+    _Exact,
     _lanes_values,
-    best_threshold,
     cut_threshold,
     exact_curve,
-    gains_from_terms,
     lane_decisions,
     money_of,
     row_gains,
-    score_bins,
     threshold_values,
 )
 from mlimpact.io import Dataset
@@ -49,33 +47,6 @@ _POINT_MONEY = ["value", "low", "high", "value_vs_flag_none", "vs_none_low", "vs
 BASELINE_COLUMNS = ["baseline", "description", "threshold", "flagged", "flag_rate", "value", "low", "high",
                     "difference", "diff_low", "diff_high", "note"]
 _BASELINE_MONEY = ["value", "low", "high", "difference", "diff_low", "diff_high"]
-
-
-def _other_scores(dataset: Dataset) -> dict[str, np.ndarray]:
-    out = {}
-    for col in dataset.roles.other_scores:
-        if col not in dataset.frame.columns or col == dataset.roles.score:
-            continue
-        s = dataset.frame[col]
-        if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
-            raise InputError(f"column `{col}` (another model's score) does not hold numbers; remove it from "
-                             "the other models or pick its score column")
-        out[col] = s.to_numpy(dtype=float, na_value=np.nan)
-    return out
-
-
-def _same_rate_threshold(score: np.ndarray, k: int) -> float:
-    """The threshold flagging the k highest scores (ties at the cut are all flagged).
-
-    >>> _same_rate_threshold(np.array([0.1, 0.9, 0.5, 0.7]), 2)
-    0.7
-    """
-    finite = np.sort(score[np.isfinite(score)])
-    if not len(finite):
-        return 0.0
-    if k <= 0:
-        return float(np.nextafter(finite[-1], np.inf))
-    return float(finite[max(len(finite) - k, 0)])
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,36 +67,36 @@ class _Policies:
     extra_reps: np.ndarray  # (b, len(extras)) replicate totals of their money
     used: int
     seed: int
+    ex: _Exact | None = None  # the exact sums per distinct score (the value curve's)
 
 
 def _policies(dataset: Dataset, costs: CostModel, *, threshold, lanes, rule, others: bool, n_boot: int,
-              seed: int, time_budget_s) -> _Policies:
+              seed: int, time_budget_s, g: Gains | None = None) -> _Policies:
+    """Every policy of the Dataset's rows under ``costs`` (their per-row money ``g`` when already computed)."""
     threshold = _check_threshold(threshold)
     lanes = _check_lanes(lanes)
     if isinstance(rule, str):
         rule = parse_rule(rule) if rule.strip() else None
-    g = row_gains(dataset, costs)
+    g = row_gains(dataset, costs) if g is None else g
+    fixed = policy_layout(dataset, g, threshold=threshold, rule=rule, others=others)
 
     def extras_of(k: int, n: int) -> list:
         extras = []
         if rule is not None:
-            extras.append(("rule", f"rule: flag when {rule.describe()}", np.nan, rule.mask(dataset.frame), None))
-        for col, s in (_other_scores(dataset).items() if others else ()):
-            missing = np.isnan(s)
-            filled = np.where(missing, -np.inf, s)
-            note = f"{int(missing.sum()):,} rows without a score count as not flagged" if missing.any() else None
-            own = gains_from_terms(g.y, filled, g.terms, bins=score_bins(dataset, col, filled))
-            t_own, _ = best_threshold(_curve_frame(exact_curve(own)))
-            t_rate = _same_rate_threshold(filled, k)
-            extras.extend(other_model_extras(col, t_own, t_rate, filled >= t_own, filled >= t_rate, k, n, note))
+            extras.append(("rule", f"rule: flag when {rule.describe()}", np.nan, fixed.rule, None))
+        for o in fixed.others:
+            t_own = o.best_threshold(g)
+            extras.extend(other_model_extras(o.column, t_own, o.rate_threshold, o.flags(t_own), o.at_rate, k, n,
+                                             o.note))
         return extras
 
     def cells_of(bins, pattern, extras, n_cells):
-        money = [g.keep, g.flag, g.review] + [np.where(e[3], g.flag, g.keep) for e in extras]
-        return make_cells(bins, pattern, np.column_stack(money), n_cells)
+        # each extra policy's money is flag where it flags (bit i + 1 of the pattern), else keep
+        derived = [(i + 1, 1, 0) for i in range(len(extras))]
+        return make_cells(bins, pattern, [g.keep, g.flag, g.review], n_cells, derived=derived)
 
     return policies_of(g, threshold=threshold, lanes=lanes, extras_of=extras_of, cells_of=cells_of, n_boot=n_boot,
-                       seed=seed, time_budget_s=time_budget_s)
+                       seed=seed, time_budget_s=time_budget_s, fixed=fixed)
 
 
 def other_model_extras(col: str, t_own: float, t_rate: float, d_own, d_rate, k: int, n: int, note) -> list:
@@ -136,22 +107,23 @@ def other_model_extras(col: str, t_own: float, t_rate: float, d_own, d_rate, k: 
 
 
 def policies_of(g: Gains, *, threshold: float, lanes, extras_of, cells_of, n_boot: int, seed: int,
-                time_budget_s) -> _Policies:
+                time_budget_s, fixed: PolicyLayout | None = None) -> _Policies:
     """Every policy's exact value and one joint bootstrap, from rows or an engine's units (``g``).
 
     ``extras_of(k, n)`` gives the rule's and the other models' policies once the model's flag count ``k`` is
     known; ``cells_of(bins, pattern, extras, n_cells)`` groups rows (or units) into the bootstrap's cells.
+    ``fixed``: what of it does not depend on the money, computed once for the rows (:func:`policy_layout`).
     """
-    ex = exact_curve(g)
+    ex = exact_curve(g, None if fixed is None else fixed.counts)
     vals = threshold_values(ex.keep, ex.flag)
     K = len(ex.cuts)
     j_best = len(vals) - 1 - int(np.argmax(vals[::-1]))
     best_lane = _best_lanes_exact(ex) if lanes is not None else None
-    k = g.rows_where(decide(g.score, threshold))
+    k = g.rows_where(decide(g.score, threshold)) if fixed is None else fixed.k
     extras = extras_of(k, g.n_rows)
     cuts = _grid(g, [threshold, cut_threshold(ex.cuts, j_best) if j_best <= K else None,
-                     *(lanes or ()), *(best_lane[:2] if best_lane else ())])
-    bins = np.searchsorted(cuts, g.score, side="right")
+                     *(lanes or ()), *(best_lane[:2] if best_lane else ())], None if fixed is None else fixed.quantiles)
+    bins = np.searchsorted(cuts, g.score, side="right") if fixed is None else fixed.bins_of(cuts)
     pattern = g.y.astype(np.int64)
     for i, e in enumerate(extras):  # the rule and the other models: a handful of bits
         pattern |= np.asarray(e[3], dtype=np.int64) << (i + 1)
@@ -164,7 +136,7 @@ def policies_of(g: Gains, *, threshold: float, lanes, extras_of, cells_of, n_boo
                      best_lane=best_lane, cuts=cuts, sums=sums[..., :3], orig=orig,
                      extras=[(key, desc, thr, np.asarray(d, dtype=np.int8), note)
                              for key, desc, thr, d, note in extras],
-                     extra_reps=sums[..., 3:].sum(axis=1), used=used, seed=seed)
+                     extra_reps=sums[..., 3:].sum(axis=1), used=used, seed=seed, ex=ex)
 
 
 def _points_table(P: _Policies, factor: float, scale) -> pd.DataFrame:

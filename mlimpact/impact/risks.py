@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 
 from mlimpact.errors import InputError
-from mlimpact.impact.bootstrap import cell_bootstrap, make_cells
+from mlimpact.impact.bootstrap import cell_bootstrap, cells_of_layout
 from mlimpact.impact.costs import MONEY_TERMS, TERM_LABELS, CostModel, _fmt_number, scale_factor
+from mlimpact.impact.layout import segment_layout
 from mlimpact.impact.values import (
     _check_lanes,
     _check_threshold,
     cut_threshold,
-    gains_from_terms,
     lane_decisions,
     money_of,
     row_gains,
@@ -26,9 +26,9 @@ from mlimpact.impact.values import (
 from mlimpact.io import Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.metrics import percentile_interval
-from mlimpact.slices import segment_codes
 
-__all__ = ["SENSITIVITY_COLUMNS", "sensitivity", "sensitivity_of", "SEGMENT_COLUMNS", "segment_impact", "segment_table"]
+__all__ = ["SENSITIVITY_COLUMNS", "sensitivity", "sensitivity_of", "SEGMENT_COLUMNS", "segment_impact", "segment_table",
+           "segments_of"]
 
 # ---------------------------------------------------------------------------------------------
 # sensitivity
@@ -59,24 +59,63 @@ def sensitivity(dataset: Dataset, costs: CostModel, *, threshold: float = DEFAUL
                           change=change)
 
 
+#: which of the money per decision (flag, keep, review) each term enters
+_ENTERS = {"value_tp": ("flag", "review"), "value_tn": ("keep", "review"), "cost_fp": ("flag",),
+           "cost_fn": ("keep",), "cost_review": ("review",)}
+
+
 def sensitivity_of(g, costs: CostModel, *, threshold: float, lanes, factor: float, scale: str | None,
-                   change: float = 0.5) -> pd.DataFrame:
-    """:func:`sensitivity` of rows or an engine's units (``g``), checked inputs, money × ``factor``."""
+                   change: float = 0.5, ex=None) -> pd.DataFrame:
+    """:func:`sensitivity` of rows or an engine's units (``g``), checked inputs, money × ``factor``.
+
+    ``ex``: :func:`~mlimpact.impact.values.exact_curve` of ``g``, when already computed (its sums are the base's).
+    A scaled term only changes the money it enters; the rest is the base's, not computed again.
+    """
     cuts, inverse = g.bins if g.bins is not None else np.unique(g.score, return_inverse=True)
     bins = inverse + 1
     k1 = len(cuts) + 1
-    d_cur = lane_decisions(g.score, threshold)
+    flagged = lane_decisions(g.score, threshold) == 1
     d_lanes = lane_decisions(g.score, threshold, lanes) if lanes is not None else None
 
-    def evaluate(terms):
-        gg = gains_from_terms(g.y, g.score, terms)
-        vals = threshold_values(np.bincount(bins, weights=gg.keep, minlength=k1),
-                                 np.bincount(bins, weights=gg.flag, minlength=k1))
-        j = len(vals) - 1 - int(np.argmax(vals[::-1]))
-        lanes_v = float(money_of(gg, d_lanes).sum()) if d_lanes is not None else np.nan
-        return vals, j, float(money_of(gg, d_cur).sum()), lanes_v
+    def sums(m):
+        return np.bincount(bins, weights=m, minlength=k1)
 
-    base_vals, base_j, base_cur, base_lanes = evaluate(g.terms)
+    base = {"flag": g.flag, "keep": g.keep, "review": g.review}
+    base_sums = (ex.keep, ex.flag) if ex is not None else (sums(g.keep), sums(g.flag))
+    base_cur = float(np.where(flagged, g.flag, g.keep).sum())
+
+    def evaluate(name=None, f=1.0):
+        enters = _ENTERS.get(name, ())
+        money = {**base, **_money({**g.terms, name: g.terms[name] * f}, g.y, enters)} if enters else base
+        keep_b, flag_b = (sums(money["keep"]) if "keep" in enters else base_sums[0],
+                          sums(money["flag"]) if "flag" in enters else base_sums[1])
+        vals = threshold_values(keep_b, flag_b)
+        j = len(vals) - 1 - int(np.argmax(vals[::-1]))
+        cur = float(np.where(flagged, money["flag"], money["keep"]).sum()) if {"flag", "keep"} & set(enters) \
+            else base_cur
+        lanes_v = float(np.where(d_lanes == 1, money["flag"], np.where(d_lanes == 2, money["review"],
+                                                                        money["keep"])).sum()) \
+            if d_lanes is not None else np.nan
+        return vals, j, cur, lanes_v
+
+    return _sensitivity_rows(evaluate, g, costs, cuts, lanes=lanes, factor=factor, scale=scale, change=change)
+
+
+def _money(terms: dict, y: np.ndarray, which) -> dict:
+    """Money per row (or unit) if flagged, kept or reviewed, as :func:`gains_from_terms` computes it, for ``which``."""
+    pos = np.asarray(y).astype(bool)
+    out = {}
+    if "flag" in which:
+        out["flag"] = np.where(pos, terms["value_tp"], -terms["cost_fp"])
+    if "keep" in which:
+        out["keep"] = np.where(pos, -terms["cost_fn"], terms["value_tn"])
+    if "review" in which:
+        out["review"] = np.where(pos, terms["value_tp"], terms["value_tn"]) - terms["cost_review"]
+    return out
+
+
+def _sensitivity_rows(evaluate, g, costs: CostModel, cuts, *, lanes, factor: float, scale, change: float):
+    base_vals, base_j, base_cur, base_lanes = evaluate()
     rows = [{"term": "base", "label": "as given", "factor": 1.0, "setting": "; ".join(costs.describe()),
              "best_threshold": cut_threshold(cuts, base_j), "best_value": float(base_vals[base_j]),
              "best_vs_flag_none": float(base_vals[base_j] - base_vals[-1]),
@@ -88,7 +127,7 @@ def sensitivity_of(g, costs: CostModel, *, threshold: float, lanes, factor: floa
             continue
         v = getattr(costs, name)
         for f in (1 - change, 1 + change):
-            vals, j, cur, lv = evaluate({**g.terms, name: arr * f})
+            vals, j, cur, lv = evaluate(name, f)
             setting = f"`{v}` × {f:g}" if isinstance(v, str) else f"{_fmt_number(v * f)} ({_fmt_number(v)} × {f:g})"
             rows.append({"term": name, "label": TERM_LABELS[name], "factor": f, "setting": setting,
                          "best_threshold": cut_threshold(cuts, j), "best_value": float(vals[j]),
@@ -126,19 +165,32 @@ def segment_impact(dataset: Dataset, costs: CostModel, *, column: str, threshold
     threshold = _check_threshold(threshold)
     lanes = _check_lanes(lanes)
     factor, _ = scale_factor(dataset, scale)
-    g = row_gains(dataset, costs)
-    seg = segment_codes(dataset, [column], n_bins=n_bins, top_k=top_k)
-    d = lane_decisions(g.score, threshold, lanes)
+    return segments_of(dataset, row_gains(dataset, costs), column=column, threshold=threshold, lanes=lanes,
+                       factor=factor, scale=scale, n_bins=n_bins, top_k=top_k, n_boot=n_boot, seed=seed,
+                       time_budget_s=time_budget_s)
+
+
+def segments_of(dataset: Dataset, g, *, column: str, threshold: float, lanes, factor: float, scale, n_bins: int = 5,
+                top_k: int = 20, n_boot: int = 1000, seed: int = 0, time_budget_s: float | None = 2.0) -> pd.DataFrame:
+    """:func:`segment_impact` of the Dataset's rows with their money ``g``, checked inputs, money × ``factor``.
+
+    The cells and their resampled counts do not depend on the money: made once per column, threshold and lanes
+    (:func:`~mlimpact.impact.layout.segment_layout`); only the value lost is put on them.
+    """
+    lay = segment_layout(dataset, g, column=column, threshold=threshold, lanes=lanes, n_bins=n_bins, top_k=top_k)
+    codes, d = lay.rows()
     lost = g.perfect - money_of(g, d)
-    cells = make_cells(seg.codes, d.astype(np.int64) * 2 + g.y, lost[:, None], seg.n_groups)
-    return segment_table(g, d, seg.codes, seg.labels, column, cells, n_boot=n_boot, seed=seed,
-                         time_budget_s=time_budget_s, factor=factor, scale=scale)
+    cells = cells_of_layout(lay.cells, lost[:, None])
+    reps = lay.replicates(cells, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
+    return segment_table(g, d, codes, lay.labels, column, cells, n_boot=n_boot, seed=seed,
+                         time_budget_s=time_budget_s, factor=factor, scale=scale, reps=reps)
 
 
 def segment_table(g, d: np.ndarray, codes: np.ndarray, labels: pd.DataFrame, column: str, cells, *, n_boot: int,
-                  seed: int, time_budget_s, factor: float, scale) -> pd.DataFrame:
+                  seed: int, time_budget_s, factor: float, scale, reps: tuple | None = None) -> pd.DataFrame:
     """:func:`segment_impact`'s table from rows or an engine's units (``g``), their decisions ``d``, segment
-    ``codes`` with their ``labels`` (one column, ``column``), and the bootstrap ``cells`` of the value lost."""
+    ``codes`` with their ``labels`` (one column, ``column``), and the bootstrap ``cells`` of the value lost
+    (``reps``: their replicates and how many, when already drawn)."""
     G = len(labels)
     actual = money_of(g, d)
     perfect = g.perfect
@@ -146,7 +198,7 @@ def segment_table(g, d: np.ndarray, codes: np.ndarray, labels: pd.DataFrame, col
     fp = (d == 1) & ~g.y
     fn = (d == 0) & g.y
     rv = d == 2
-    reps, used = cell_bootstrap(cells, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
+    reps, used = cell_bootstrap(cells, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s) if reps is None else reps
     lo, hi = percentile_interval(reps["sums"][:, :, 0])
     w = np.ones(len(g.y)) if g.weight is None else g.weight
 

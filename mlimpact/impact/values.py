@@ -19,7 +19,7 @@ from mlimpact.impact.costs import CostModel, _demo_dataset  # noqa: F401 (_demo_
 from mlimpact.io import Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD, decide
 
-__all__ = ["score_bins", "cut_threshold", "lane_decisions", "exact_curve", "gains_from_terms", "money_of", "threshold_values", "require_binary", "Gains", "row_gains", "lanes_from", "net_value", "value_curve", "thin_value_curve", "best_threshold",
+__all__ = ["score_bins", "curve_counts", "cut_threshold", "lane_decisions", "exact_curve", "gains_from_terms", "money_of", "threshold_values", "require_binary", "Gains", "row_gains", "lanes_from", "net_value", "value_curve", "thin_value_curve", "best_threshold",
            "best_lanes"]
 
 
@@ -237,7 +237,8 @@ class _Exact:
     rows: np.ndarray
 
 
-def exact_curve(g: Gains) -> _Exact:
+def exact_curve(g: Gains, counts: tuple | None = None) -> _Exact:
+    """Sums per distinct score; ``counts``: its positives and rows (:func:`curve_counts`), kept: they never change."""
     cuts, inverse = g.bins if g.bins is not None else np.unique(g.score, return_inverse=True)
     bins = inverse + 1
     k1 = len(cuts) + 1
@@ -245,9 +246,20 @@ def exact_curve(g: Gains) -> _Exact:
     def s(w):
         return np.bincount(bins, weights=w, minlength=k1)
 
+    pos, rows = _counts_per_bin(g, bins, k1) if counts is None else counts
+    return _Exact(cuts, s(g.keep), s(g.flag), s(g.review), pos, rows)
+
+
+def curve_counts(g: Gains) -> tuple[np.ndarray, np.ndarray]:
+    """Positives and rows per bin of :func:`exact_curve` (no money in them)."""
+    cuts, inverse = g.bins if g.bins is not None else np.unique(g.score, return_inverse=True)
+    return _counts_per_bin(g, inverse + 1, len(cuts) + 1)
+
+
+def _counts_per_bin(g: Gains, bins: np.ndarray, k1: int) -> tuple[np.ndarray, np.ndarray]:
     w = g.weight
-    return _Exact(cuts, s(g.keep), s(g.flag), s(g.review), s(g.y.astype(float) if w is None else g.y * w),
-                  np.bincount(bins, weights=w, minlength=k1).astype(float))
+    return (np.bincount(bins, weights=g.y.astype(float) if w is None else g.y * w, minlength=k1),
+            np.bincount(bins, weights=w, minlength=k1).astype(float))
 
 
 def cut_threshold(cuts: np.ndarray, j: int) -> float:

@@ -1,0 +1,159 @@
+"""A cost change reuses everything that does not depend on the money, and changes no number.
+
+* A second ``analyze_impact`` with other costs on the same Dataset does not lay out its rows again (the traced
+  ``impact_scores``, ``impact_layout``, ``impact_segment_layout`` and ``impact_segment_draws`` run once), and its
+  report equals the one computed on a fresh copy of the file (nothing kept): numeric costs, a cost from a column,
+  review lanes, another threshold, a rule and another model.
+* Another threshold or segment column does lay out again; the kept layouts are bounded.
+* The pieces are the same numbers as the general ones: cells with derived (policy) columns equal cells with the
+  columns stacked, replicates from kept draws equal :func:`cell_bootstrap`'s, the other model's rate threshold
+  from its counts equals the sorted one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlimpact import impact
+from mlimpact.impact.bootstrap import (
+    cell_bootstrap,
+    layout_draws,
+    make_cells,
+    make_layout,
+    replicates_of_draws,
+)
+from mlimpact.impact.layout import KEPT_LAYOUTS, _other_model, same_rate_threshold
+from mlimpact.io import Roles, build_dataset, load, sample_path
+from mlimpact.trace import TRACE_ENV
+
+TABLES = ("points", "baselines", "curve", "sensitivity", "segments")
+LAID_OUT = ("impact_scores", "impact_layout", "impact_segment_layout", "impact_segment_draws")
+
+
+@pytest.fixture
+def traced(tmp_path, monkeypatch):
+    path = tmp_path / "trace.log"
+    monkeypatch.setenv(TRACE_ENV, str(path))
+
+    def take() -> Counter:
+        found = Counter(path.read_text().split()) if path.exists() else Counter()
+        path.unlink(missing_ok=True)
+        return found
+
+    return take
+
+
+def _fraud():
+    ds, _ = load(sample_path("fraud"))
+    return ds
+
+
+def _same(a: impact.ImpactAnalysis, b: impact.ImpactAnalysis) -> None:
+    assert a.to_json() == b.to_json()
+    for table in TABLES:
+        pd.testing.assert_frame_equal(getattr(a, table), getattr(b, table))
+    assert a.markdown() == b.markdown()
+
+
+CASES = {
+    "numbers": (impact.CostModel(value_tp=3, cost_fp=5, cost_fn=20), impact.CostModel(value_tp=3, cost_fp=7, cost_fn=20),
+                {"threshold": 0.5}),
+    "a column": (impact.CostModel(cost_fn="amount", cost_fp=5), impact.CostModel(cost_fn="amount", cost_fp=6),
+                 {"threshold": 0.5, "rule": "amount > 500"}),
+    "lanes": (impact.CostModel(cost_fn="amount", cost_fp=5, cost_review=2),
+              impact.CostModel(cost_fn="amount", cost_fp=9, cost_review=1.5), {"threshold": 0.5, "lanes": (0.2, 0.6)}),
+    "threshold 0.3": (impact.CostModel(value_tp="amount", cost_fn="amount", cost_fp=0.7, value_tn=0.1),
+                      impact.CostModel(value_tp="amount", cost_fn="amount", cost_fp=2.5, value_tn=0.1),
+                      {"threshold": 0.3, "rule": "amount > 900", "scale": "month"}),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_a_cost_change_lays_nothing_out_again_and_changes_no_number(case, traced):
+    first_costs, costs, options = CASES[case]
+    ds = _fraud()
+    options = {**options, "segment": "region", "n_boot": 200, "time_budget_s": None}
+    traced()
+    impact.analyze_impact(ds, first_costs, **options)
+    first = traced()
+    assert all(first[name] == 1 for name in LAID_OUT), first
+    again = impact.analyze_impact(ds, costs, **options)
+    assert traced() == Counter({"analyze_impact": 1})  # only the money is new
+    _same(again, impact.analyze_impact(_fraud(), costs, **options))  # a fresh Dataset: nothing kept
+
+
+def test_another_threshold_or_segment_lays_out_again_and_the_layouts_are_bounded(traced):
+    ds = _fraud()
+    costs = impact.default_costs(ds)
+    options = {"n_boot": 50, "time_budget_s": None}
+    impact.analyze_impact(ds, costs, threshold=0.5, segment="region", **options)
+    traced()
+    impact.analyze_impact(ds, costs.replace(cost_fp=8), threshold=0.4, segment="region", **options)
+    assert traced() == Counter({"analyze_impact": 1, "impact_layout": 1, "impact_segment_layout": 1,
+                                "impact_segment_draws": 1})  # the sorted scores are kept
+    impact.analyze_impact(ds, costs, threshold=0.4, segment="channel", **options)
+    assert traced() == Counter({"analyze_impact": 1, "impact_segment_layout": 1, "impact_segment_draws": 1})
+    for t in np.linspace(0.1, 0.9, 9):
+        impact.analyze_impact(ds, costs, threshold=float(t), segment="region", **options)
+    kinds = Counter(key[0] for key in ds._codes["impact_layouts"])
+    assert kinds == Counter({"scores": 1, "decisions": KEPT_LAYOUTS, "segment": KEPT_LAYOUTS})
+
+
+def test_cells_with_derived_columns_equal_cells_with_the_columns_stacked():
+    rng = np.random.default_rng(3)
+    n = 5_000
+    y = rng.random(n) < 0.2
+    bits = rng.random((n, 2)) < 0.4
+    group = rng.integers(0, 40, n)
+    pattern = y.astype(np.int64) | bits[:, 0].astype(np.int64) << 1 | bits[:, 1].astype(np.int64) << 2
+    amount = rng.gamma(2.0, 50.0, n)
+    for keep, flag in [(np.where(y, -amount, 0.1), np.where(y, 3.0, -5.0)),  # money varies in positive cells
+                       (np.where(y, -20.0, 0.1), np.where(y, 3.0, -0.7)),  # numbers: no spread
+                       (np.where(y, -20.0, 0.0), np.where(y, amount, -5.0))]:  # only flag varies
+        review = np.where(y, 3.0, 0.1) - 2.0
+        base = np.column_stack([keep, flag, review])
+        stacked = np.column_stack([base] + [np.where(bits[:, i], flag, keep) for i in range(2)])
+        a = make_cells(group, pattern, stacked, 40)
+        b = make_cells(group, pattern, base, 40, derived=[(1, 1, 0), (2, 1, 0)])
+        np.testing.assert_array_equal(a.mean, b.mean)
+        assert (a.root is None) == (b.root is None)
+        if a.root is not None:
+            np.testing.assert_array_equal(a.root, b.root)
+        ra, _ = cell_bootstrap(a, n_boot=60, seed=1, time_budget_s=None)
+        rb, _ = cell_bootstrap(b, n_boot=60, seed=1, time_budget_s=None)
+        np.testing.assert_array_equal(ra["sums"], rb["sums"])
+
+
+def test_replicates_from_kept_draws_equal_the_bootstrap():
+    rng = np.random.default_rng(5)
+    n = 20_000
+    y = rng.random(n) < 0.1
+    group = rng.integers(0, 7, n)
+    d = (rng.random(n) < 0.3).astype(np.int64)
+    layout = make_layout(group, d * 2 + y, 7)
+    draws, used = layout_draws(layout, 1, n_boot=700, seed=9, time_budget_s=None)
+    for lost in (np.where(y, 20.0, 5.0) * d, np.where(y, rng.gamma(2.0, 40.0, n), 5.0) * (1 - d)):
+        cells = make_cells(group, d * 2 + y, lost[:, None], 7)
+        want, n_want = cell_bootstrap(cells, n_boot=700, seed=9, time_budget_s=None)
+        got = replicates_of_draws(cells, draws)
+        assert used == n_want == 700
+        np.testing.assert_array_equal(got["sums"], want["sums"])
+        np.testing.assert_array_equal(got["counts"], want["counts"])
+
+
+def test_the_rate_threshold_from_counts_equals_the_sorted_one():
+    rng = np.random.default_rng(11)
+    n = 3_000
+    other = np.round(rng.random(n), 2)
+    other[rng.random(n) < 0.05] = np.nan
+    ds = build_dataset(pd.DataFrame({"y": rng.integers(0, 2, n), "p": rng.random(n), "q": other}),
+                       Roles(label="y", score="p", other_scores=("q",)))
+    filled = np.where(np.isnan(other), -np.inf, other)
+    for k in (0, 1, 7, 500, n - 200, n, n + 5):
+        model = _other_model(ds, "q", other, k)
+        assert model.rate_threshold == same_rate_threshold(filled, k)
+        np.testing.assert_array_equal(model.at_rate, filled >= model.rate_threshold)
