@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mlimpact import compare
+from mlimpact import compare, impact
 from mlimpact.compare.engine_compare import compare_models_engine
 from mlimpact.metrics import METRICS
 from mlimpact.report.charts import segment_difference_chart
@@ -24,15 +24,23 @@ def render(options, last: dict, engine) -> None:
     summary = last["summary"]
     st.subheader("Models side by side")
     segments = summary["columns"]["segments"]
+    binary = summary["task"] == "binary"
+    start = impact.default_costs_of(last.get("amount"))
     with st.form("large_compare_form"):
         segment = st.selectbox("Compare per value of", [_NONE] + segments, index=1 if segments else 0,
                                key="large_cmp_segment")
+        texts = {}
+        if binary:  # each model's value under the same money, as on the Compare page
+            for c, name in zip(st.columns(2), ("cost_fn", "cost_fp"), strict=True):
+                texts[name] = c.text_input(impact.TERM_LABELS[name] + " (a number or a column)",
+                                           str(getattr(start, name)), key=f"large_cmp_{name}")
         go = st.form_submit_button("Compare the models on DuckDB", icon=":material/compare_arrows:")
     if go:
         with safe.stop_on_input_error(), st.status("Comparing the models on DuckDB…", expanded=True) as status:
+            costs = impact.CostModel.parse(**texts) if texts else None
             with engine(options, last["asked"]) as eds:
                 last["compare"] = compare_models_engine(eds, segment=None if segment == _NONE else segment,
-                                                        progress=st.text)  # each step as it starts
+                                                        costs=costs, progress=st.text)  # each step as it starts
             status.update(label="Models compared", state="complete", expanded=False)
     comp = last.get("compare")
     if comp is None:
@@ -63,3 +71,8 @@ def render(options, last: dict, engine) -> None:
     st.markdown("**Robustness**: worst segment, spread across segments and across time periods")
     safe.table(comp.robustness, key="large_cmp_robustness", file_name="compare_robustness.csv", column_config=config,
                header_lines=header)
+    if comp.value is not None:
+        st.markdown("**Value under the same cost model** ("
+                    + safe.md_escape("; ".join(comp.value.attrs["costs"])) + ")")
+        safe.table(comp.value, key="large_cmp_value", file_name="compare_value.csv", header_lines=header,
+                   column_config=cols.formatted(compare.MONEY_COLUMNS, "localized"))

@@ -19,6 +19,7 @@ from mlimpact.compare.engine_models import model_tables, period_sql, present_gro
 from mlimpact.compare.engine_multiclass import compare_multiclass_engine
 from mlimpact.compare.engine_paired import engine_differences
 from mlimpact.compare.engine_regression import compare_regression_engine
+from mlimpact.compare.engine_value import engine_value_table
 from mlimpact.compare.models import Comparison, exact_values
 from mlimpact.compare.robustness import _robustness
 from mlimpact.engine.sql import double, finite, ident, number_type
@@ -33,10 +34,11 @@ __all__ = ["compare_models_engine"]
 def compare_models_engine(eds, score_columns=None, *, segment: str | None = None, metrics=None,
                           baseline: bool | None = None, time_freq: str | None = None, n_bins: int = 5,
                           top_k: int = 20, min_group_size: int = 30, n_boot: int = 1000, seed: int = 0,
-                          time_budget_s: float | None = 2.0, progress=None) -> Comparison:
+                          time_budget_s: float | None = 2.0, progress=None, costs=None, scale=None) -> Comparison:
     """:func:`mlimpact.compare.compare_models` for an :class:`mlimpact.engine.dataset.EngineDataset` (binary
     with scores; multiclass and regression: :mod:`mlimpact.compare.engine_multiclass`, ``engine_regression``);
-    ``value`` is None (the business value is its own step). ``progress(text)`` as each step starts."""
+    ``costs`` (binary): each model's value, as in memory (:mod:`mlimpact.compare.engine_value`). ``progress(text)``
+    as each step starts."""
     say = progress or (lambda text: None)
     if eds.task != "binary":
         run = compare_multiclass_engine if eds.task == "multiclass" else compare_regression_engine
@@ -69,10 +71,15 @@ def compare_models_engine(eds, score_columns=None, *, segment: str | None = None
                                                time_budget_s=time_budget_s, notes=notes)
     shown = [_Model(name, None, np.zeros(0)) for name, _ in models]
     robustness = _robustness(shown, metrics, overall, seg_table, over_time, min_group_size)
+    value = None
+    if costs is not None:
+        say("each model's value, paired against the first")
+        value = engine_value_table(eds, where, models, costs, threshold=threshold, scale=scale, n_boot=n_boot,
+                                   seed=seed, time_budget_s=time_budget_s)
     return Comparison(task="binary", models=tuple(name for name, _ in models), reference=ref_name,
                       metrics=tuple(metrics), threshold=threshold, segment=segment, overall=overall,
                       segments=seg_table, differences=differences, robustness=robustness, over_time=over_time,
-                      value=None, n_rows=int(counted[ref_name][1].n), n_boot=min(used_all) if used_all else 0,
+                      value=value, n_rows=int(counted[ref_name][1].n), n_boot=min(used_all) if used_all else 0,
                       notes=notes, period=period[0] if period else None)
 
 

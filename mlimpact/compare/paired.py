@@ -31,7 +31,8 @@ from mlimpact.impact.values import (
 )
 from mlimpact.metrics import Z95, normal_p_value, percentile_interval
 
-__all__ = ["SCORE_BINS", "REG_BINS", "VALUE_COLUMNS", "delong_paired", "delong_table", "_placements"]
+__all__ = ["SCORE_BINS", "REG_BINS", "VALUE_COLUMNS", "delong_paired", "delong_table", "_placements", "best_cut",
+           "value_frame"]
 
 VALUE_COLUMNS = ["model", "point", "threshold", "flagged", "value", "low", "high", "value_vs_flag_none",
                  "difference", "diff_low", "diff_high"]
@@ -152,11 +153,7 @@ def _value_table(dataset, keep, models, costs, *, threshold, scale, n_boot, seed
     y = g0.y[keep]
     specs = []
     for m in models:
-        g = gains_from_terms(y, m.score, terms)
-        ex = exact_curve(g)
-        vals = threshold_values(ex.keep, ex.flag)
-        j = len(vals) - 1 - int(np.argmax(vals[::-1]))
-        t_best = cut_threshold(ex.cuts, j)
+        t_best = best_cut(exact_curve(gains_from_terms(y, m.score, terms)))
         for point, t in ((f"at threshold {threshold:g}", threshold), ("at its best threshold", t_best)):
             specs.append((m.name, point, t, lane_decisions(m.score, t)))
     g = gains_from_terms(y, models[0].score, terms)
@@ -166,15 +163,26 @@ def _value_table(dataset, keep, models, costs, *, threshold, scale, n_boot, seed
         pattern |= d.astype(np.int64) << (i + 1)
     cells = make_cells(np.zeros(len(y), np.int64), pattern, np.column_stack([money, g.keep]), 1)
     reps, _ = cell_bootstrap(cells, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
-    sums = reps["sums"][:, 0, :]
-    values = money.sum(axis=0)
-    none_v = g.keep.sum()
+    return value_frame([(name, point, t, int(d.sum())) for name, point, t, d in specs], money.sum(axis=0),
+                       g.keep.sum(), reps["sums"][:, 0, :], factor=factor, scale=scale, costs=costs)
+
+
+def best_cut(ex) -> float:
+    """A model's value-maximising threshold from its exact curve (ties: the one flagging fewest)."""
+    vals = threshold_values(ex.keep, ex.flag)
+    return cut_threshold(ex.cuts, len(vals) - 1 - int(np.argmax(vals[::-1])))
+
+
+def value_frame(specs, values, none_v, sums, *, factor, scale, costs) -> pd.DataFrame:
+    """The value table from each point's ``(model, point, threshold, flagged)`` (two per model, the reference's
+    first), its money ``values``, flagging nothing's ``none_v`` and the bootstrap's ``sums`` (replicates × points):
+    in memory or from an engine's counts."""
     rows = []
-    for i, (name, point, t, d) in enumerate(specs):
+    for i, (name, point, t, flagged) in enumerate(specs):
         ref_i = i % 2  # the reference's column for the same point
         lo, hi = percentile_interval(sums[:, i])
         dlo, dhi = percentile_interval(sums[:, i] - sums[:, ref_i]) if i >= 2 else (np.nan, np.nan)
-        rows.append({"model": name, "point": point, "threshold": t, "flagged": int(d.sum()), "value": values[i],
+        rows.append({"model": name, "point": point, "threshold": t, "flagged": flagged, "value": values[i],
                      "low": float(lo), "high": float(hi), "value_vs_flag_none": values[i] - none_v,
                      "difference": values[i] - values[ref_i] if i >= 2 else np.nan, "diff_low": float(dlo),
                      "diff_high": float(dhi)})

@@ -49,14 +49,14 @@ from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.slices.engine_named import slice_sql
 from mlimpact.slices.engine_segments import engine_grouping
 
-__all__ = ["analyze_impact_engine", "usable_amount", "engine_one_vs_rest", "MAX_UNITS"]
+__all__ = ["analyze_impact_engine", "usable_amount", "engine_one_vs_rest", "terms_sql", "MAX_UNITS"]
 
 #: units an engine may send back (score values × labels × decision patterns × segment values)
 MAX_UNITS = 5_000_000
 _MONEY = ("k", "f", "r", "p")  # keep, flag, review, perfect: the per-row money the units sum
 
 
-def _terms_sql(eds, costs: CostModel) -> dict[str, str]:
+def terms_sql(eds, costs: CostModel) -> dict[str, str]:
     """Each money term as SQL (a number, or the column as a double), the columns checked as in memory."""
     cols = costs.columns()
     problems = []
@@ -213,7 +213,7 @@ def analyze_impact_engine(eds, costs: CostModel, *, threshold: float | None = No
                          "and a positive class")
     threshold = _check_threshold(eds.spec.threshold if threshold is None else threshold)
     lanes = _check_lanes(lanes)
-    terms = _terms_sql(eds, costs)
+    terms = terms_sql(eds, costs)
     span = engine_time_span(eds)
     period = None if span is None else Period(start=span[0], end=span[1], days=span[2])
     factor, period = scale_factor_of(period, scale)

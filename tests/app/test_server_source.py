@@ -124,6 +124,8 @@ def test_large_data_page_summarizes_a_folder_above_the_budget_on_duckdb(server, 
     diffs = next(d.value for d in at.dataframe if "method" in d.value.columns)
     assert {"DeLong", "paired bootstrap"} == set(diffs["method"]) and set(diffs["model"]) == {"fraud_score_v2"}
     assert (diffs.set_index("metric").loc["roc_auc", "winner"]) == "fraud_score_v2"
+    value = next(d.value for d in at.dataframe if {"point", "diff_low"} <= set(d.value.columns))  # amount-based costs
+    assert len(value) == 4 and set(value["model"]) == {"fraud_score", "fraud_score_v2"}
     at.radio(key="large_period").set_value("W")
     at.selectbox(key="large_per").set_value("region")
     _press(at, "Compute over time on DuckDB")

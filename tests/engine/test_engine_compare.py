@@ -15,6 +15,7 @@ import mlimpact.engine.tables as engine_tables
 from mlimpact.compare import compare_models
 from mlimpact.compare.engine_compare import compare_models_engine
 from mlimpact.engine.dataset import open_engine_dataset
+from mlimpact.impact import CostModel
 from mlimpact.io.load import load
 from mlimpact.io.samples import sample_path
 
@@ -50,7 +51,9 @@ def assert_same_comparison(memory, engine) -> None:
         assert_same_frame(getattr(memory, name), getattr(engine, name), name)
     for field in ("models", "reference", "metrics", "threshold", "segment", "n_rows", "n_boot", "notes", "period"):
         assert getattr(memory, field) == getattr(engine, field), field
-    assert engine.value is None
+    assert_same_frame(memory.value, engine.value, "value")
+    if memory.value is not None:
+        assert memory.value.attrs == engine.value.attrs
 
 
 @pytest.mark.parametrize(("sample", "segment"), [("fraud", "region"), ("fraud", None), ("ads", "placement")])
@@ -231,3 +234,16 @@ def test_awkward_multiclass_models_give_the_memory_paths_comparison(tmp_path, se
     assert "predicts 1 value(s) that are not classes" in notes and "is a copy of `other_model`" in notes
     assert "rows without a prediction from every model" in notes
     assert engine.models[0] == ("predicted" if with_prediction else "argmax of the class probabilities")
+
+
+@pytest.mark.parametrize(("sample", "costs", "scale"), [
+    ("fraud", CostModel(cost_fn="amount", cost_fp=5), None),  # money per row: within-cell spread
+    ("fraud", CostModel(cost_fn=50, cost_fp=5, value_tn=0.1), "month"),
+    ("ads", CostModel(value_tp=2, cost_fp=0.05), None),  # one model: the constant-score stand-in's value too
+])
+def test_each_models_value_equals_memory(tmp_path, sample, costs, scale):
+    """Compare's money table: every model at the threshold and at its own best one, paired against the first."""
+    pd.read_csv(sample_path(sample)).to_parquet(tmp_path / "s.parquet")
+    memory, engine = both(tmp_path / "s.parquet", costs=costs, scale=scale, metrics=["recall"])
+    assert engine.value is not None and len(engine.value) == 2 * len(engine.models)
+    assert_same_comparison(memory, engine)
