@@ -51,6 +51,8 @@ with safe.stop_on_input_error():
             ds, table, **ranges_in, settings=settings))
     status = mon.check_ranges(table, ranges, rule=settings.rule)
 alerts = mon.alert_table(status)
+monitor_views.prefetch_other_metrics(ds, fs.dataset, named, metrics, key + (tuple(named),), period=period,
+                                     segment=segment, settings=settings)
 setup = st.session_state[state.RANGES][ds.content_hash] = mon.MonitorSetup(
     metric, period=period, segment=segment, **ranges_in, settings=settings, ranges=ranges)
 

@@ -54,10 +54,17 @@ except InputError as exc:
 
 key = ("segments", ds.content_hash, ds.roles, threshold, tuple(columns), int(min_size), int(top_k), int(n_bins),
        str(edges))
+
+
+def segment_table(cols):
+    return slices.segment_table(ds, cols, threshold=threshold, metrics=metrics, min_size=int(min_size),
+                                top_k=int(top_k), n_bins=int(n_bins), edges=edges, sort_by="impact")
+
+
 with safe.stop_on_input_error(), st.spinner("Computing metrics per segment…"):
-    table = state.memo(key, lambda: slices.segment_table(
-        ds, columns, threshold=threshold, metrics=metrics, min_size=int(min_size), top_k=int(top_k),
-        n_bins=int(n_bins), edges=edges, sort_by="impact"))
+    table = state.memo(key, lambda: segment_table(columns))
+state.prefetch([(key[:4] + ((c,),) + key[5:], lambda c=c: segment_table([c]))  # the next column asked for
+                for c in candidates[:8] if [c] != list(columns)])
 
 rows = slices.metric_rows(table, metric, sort_by)
 m = METRICS[metric]

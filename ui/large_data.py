@@ -95,6 +95,12 @@ def run(options, *asked) -> dict:
         status.update(label=f"Summarized {summary['rows']['used']:,} rows", state="complete", expanded=False)
     last = {"asked": asked, "summary": summary, "amount": amount, "read": read}
     st.session_state[state.LARGE] = last
+    records = st.session_state.setdefault(state.LARGE_BY_SOURCE, {})
+    records.pop(tuple(asked[:2]), None)
+    records[tuple(asked[:2])] = last  # every page finds its source's latest summary (a few sources kept)
+    while len(records) > 4:
+        records.pop(next(iter(records)))
+    st.session_state.setdefault(state.LARGE_FAILED, {}).pop(tuple(asked[:2]), None)
     return last
 
 
@@ -178,7 +184,7 @@ def weak_slices(options, last: dict) -> None:
                    "only slices clearly worse than the rest are listed (Benjamini–Hochberg at 5%).")
         return
     kind, shown, caption = last["slices"]
-    st.caption(caption)
+    st.caption(safe.md_escape(caption))
     if shown.empty:
         st.success("No slice is clearly worse than the rest at these settings.", icon=":material/check_circle:")
         return
@@ -238,7 +244,8 @@ def value(options, last: dict) -> None:
     with st.form("large_impact_form"):
         cls = None
         if classes:
-            st.caption(impact.ONE_VS_REST_NOTE)
+            st.caption("Business value needs a yes/no decision, and this source is multiclass: here, one class against "
+                       "the rest (a row is flagged when that class's probability is at least the threshold).")
             c1, c2 = st.columns(2)
             cls = c1.selectbox("Class to act on", classes, key="large_class")
             class_threshold = c2.slider("Threshold for this class", 0.0, 1.0, 0.5, 0.01, key="large_class_threshold")

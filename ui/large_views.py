@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from mlimpact.engine.server import server_options
+from mlimpact.errors import InputError
 from mlimpact.format import subject_name
 from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.report import headline_rows
@@ -38,14 +39,37 @@ def render(page: str) -> None:
     kind, text = active()
     st.title(TITLES.get(page, page.title()))
     options = server_options()
-    last = st.session_state.get(state.LARGE)
-    if not last or tuple(last["asked"][:2]) != (kind, text):
-        with safe.stop_on_input_error():
-            last = large_data.run(options, kind, text, {}, DEFAULT_THRESHOLD)
-    st.caption(safe.md_escape(st.session_state[state.TOO_LARGE][2] + ". Columns as inferred; to choose them, or to "
-                              "see every answer at once, use the Large data page."))
+    last = _record(options, kind, text)
+    if last is None:
+        return
+    changes = last["asked"][2]
+    chosen = ("Columns as chosen on the Large data page (" + ", ".join(f"{k}: {v}" for k, v in changes.items())
+              + ")" if changes else "Columns as inferred; to choose them")
+    st.caption(safe.md_escape(f"{st.session_state[state.TOO_LARGE][2]}. {chosen}, or to see every answer at once, "
+                              "use the Large data page."))
     large_data.header(last)
     VIEWS[page](options, last)
+
+
+def _record(options, kind: str, text: str) -> dict | None:
+    """The summary of this source: the Large data page's latest (its columns), else one counted now with the
+    columns inferred. A summary that failed says why once, and is tried again only on request."""
+    records = st.session_state.setdefault(state.LARGE_BY_SOURCE, {})
+    last = st.session_state.get(state.LARGE)
+    if last and tuple(last["asked"][:2]) == (kind, text):
+        return last
+    if (kind, text) in records:
+        return records[kind, text]
+    failed = st.session_state.setdefault(state.LARGE_FAILED, {})
+    if (kind, text) in failed and not st.button("Try again", icon=":material/refresh:", key="large_retry"):
+        safe.error(failed[kind, text])
+        return None
+    try:
+        return large_data.run(options, kind, text, {}, DEFAULT_THRESHOLD)
+    except InputError as exc:
+        failed[kind, text] = str(exc)
+        safe.error(exc)
+        return None
 
 
 def _overview(options, last: dict) -> None:

@@ -25,6 +25,18 @@ def series(ds: Dataset, full: Dataset, named, *, metric: str, period: str, segme
     return mon.metrics_over_time(ds, metrics=metric, period=period, segment=segment, settings=settings)
 
 
+def prefetch_other_metrics(ds: Dataset, full: Dataset, named, metrics, key: tuple, *, period: str,
+                           segment: str | None, settings: mon.MonitorSettings) -> None:
+    """The other metrics' series, computed in the background while the page is read: a metric change then finds
+    them (``key``: the page's memo key with the metric as its fourth element)."""
+    jobs = []
+    for m in metrics:
+        if m != key[3]:
+            jobs.append((key[:3] + (m,) + key[4:], lambda m=m: series(ds, full, named, metric=m, period=period,
+                                                                     segment=segment, settings=settings)))
+    state.prefetch(jobs)
+
+
 def estimated(ds: Dataset, metric: str, period: str, segment: str | None, reference_end,
               settings: mon.MonitorSettings, ranges) -> pd.DataFrame | None:
     """The status table of ``metric`` estimated for the rows without a label (None when there is nothing to

@@ -6,6 +6,9 @@ Per-user data lives only in ``st.session_state`` (never module globals, never th
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import time
 from collections import OrderedDict
 
 import streamlit as st
@@ -40,7 +43,9 @@ WEAK_SLICES = "mi_weak_slices"      # last weak-slice search result shown on the
 VIEW = "mi_view"                    # dict content_hash -> page choices shared by links (segcols, metric, ...)
 MEETING = "mi_meeting"              # meeting mode on/off
 LARGE = "mi_large"                  # the last summary counted on DuckDB (Large data page, engine views)
-TOO_LARGE = "mi_too_large"          # the server source opened above the memory budget: (kind, path or query)
+TOO_LARGE = "mi_too_large"          # the server source opened above the budget: (kind, path or query, why)
+LARGE_BY_SOURCE = "mi_large_by_source"  # each recent server source's latest DuckDB summary, by (kind, text)
+LARGE_FAILED = "mi_large_failed"    # why a source's summary failed, by (kind, text): tried again on request
 SELECTED_ROWS = "mi_selected_rows"  # {"content_hash", "description", "rows": row positions} picked from a slice
 # Widget keys of a page start with its prefix: seg_, dif_, rev_, imp_, cmp_, mon_, data_.
 
@@ -197,6 +202,29 @@ def memo(key: tuple, compute, *, private: bool = False):
     store = None if private else _store_of(key)
     # the session keeps what it uses, so another session's clicks never evict this session's results
     return kept(MEMO, key, lambda: store.result(key, compute) if store is not None else compute(), MAX_MEMO)
+
+
+#: seconds a page's background computations wait before they start (a click right after a page opens goes first)
+PREFETCH_DELAY_S = 0.3
+
+
+def prefetch(jobs) -> None:
+    """Compute ``jobs`` (``(key, compute)`` pairs, as :func:`memo` takes them) in the background, into the file's
+    shared store, so the next click that asks for one finds it (or waits for it) instead of computing it: what a
+    page is likely to be asked next, while the user reads it. One daemon thread per call, one job at a time;
+    keys already held are skipped. Nothing is drawn from the thread (it has no page to draw on)."""
+    todo = [(key, compute, _store_of(key)) for key, compute in jobs]
+    todo = [(key, compute, store) for key, compute, store in todo if store is not None and not store.has_result(key)]
+    if not todo:
+        return
+
+    def run() -> None:
+        time.sleep(PREFETCH_DELAY_S)  # the page's own reruns first
+        for key, compute, store in todo:
+            with contextlib.suppress(Exception):  # a failure is the click's to report, when it computes it again
+                store.result(key, compute)
+
+    threading.Thread(target=run, name="mlimpact-prefetch", daemon=True).start()
 
 
 # --- what one page hands to the others -------------------------------------------------------

@@ -28,6 +28,7 @@ import contextlib
 import ctypes
 import hashlib
 import itertools
+import sys
 import threading
 import weakref
 from collections import OrderedDict
@@ -40,6 +41,7 @@ from mlimpact.io.load import Source
 
 MAX_RESULTS = 64   # results kept per file (every session's views of it together)
 MAX_DATASETS = 4   # role mappings kept per file
+RELEASE_ROWS = 100_000  # files from this many rows hand their parse's buffers back (smaller ones: not worth a trim)
 
 pa.set_memory_pool(pa.system_memory_pool())  # memory freed in any session's thread can go back (see above)
 
@@ -65,7 +67,8 @@ class FileStore:
         with self._load_lock:
             if self.source is None:
                 self.source = read()
-                release_memory()  # the parse's buffers, freed: back to the system
+                if len(self.source.frame) >= RELEASE_ROWS:  # the parse's buffers, freed: back to the system
+                    _release_soon()
             return self.source
 
     def dataset(self, roles: Roles, build: Callable[[], Dataset]) -> Dataset:
@@ -112,7 +115,7 @@ def _open(key: tuple) -> FileStore:
         if store is None:
             store = FileStore(key)
             _REGISTRY[key] = store
-            weakref.finalize(store, _release_soon)
+            weakref.finalize(store, _release_soon).atexit = False  # at exit the process gives everything back
         return store
 
 
@@ -123,9 +126,22 @@ def release_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+_PENDING = threading.Lock()  # held while a release is scheduled: stores that die meanwhile share it
+
+
 def _release_soon() -> None:
-    """A store died: its frame and results are freed right after its finaliser runs, so release a moment later."""
-    timer = threading.Timer(1.0, release_memory)
+    """A store died (its frame and results are freed right after its finaliser runs) or a large file was parsed:
+    release a moment later, once for every call in that moment, in a thread of its own (no session waits)."""
+    if sys.is_finalizing() or not _PENDING.acquire(blocking=False):
+        return
+
+    def run() -> None:
+        try:
+            release_memory()
+        finally:
+            _PENDING.release()
+
+    timer = threading.Timer(1.0, run)
     timer.daemon = True
     timer.start()
 

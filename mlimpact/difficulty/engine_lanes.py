@@ -24,7 +24,7 @@ from mlimpact.difficulty.lanes import MODES
 from mlimpact.engine.dataset import engine_time_span
 from mlimpact.engine.multiclass_tables import argmax_sql, most_sql, of_class_sql, predicted_sql
 from mlimpact.engine.order import linear_quantiles_of
-from mlimpact.engine.sql import double, ident
+from mlimpact.engine.sql import double, finite, ident
 from mlimpact.errors import InputError
 
 __all__ = ["engine_modes", "engine_lane_curve", "engine_default_start", "engine_default_tolerance",
@@ -93,21 +93,21 @@ def _key_sql(eds, mode: str, tolerance: float | None) -> tuple[str, str, str, st
     if eds.task == "multiclass":
         probs = spec.probs
         top, pred = most_sql(probs), predicted_sql(spec)
-        if mode == "margin" and len(probs) >= 2:  # np.partition's second largest: the top class's own value left out
-            first = argmax_sql(probs)
-            second = "greatest(" + ", ".join(f"CASE WHEN {first} = {j} THEN CAST('-inf' AS DOUBLE) ELSE {p} END"
+        first = f", {argmax_sql(probs)} AS mli_a" if mode == "margin" and len(probs) >= 2 else ""
+        if first:  # np.partition's second largest: the top class's own value left out (the argmax computed once)
+            second = "greatest(" + ", ".join(f"CASE WHEN mli_a = {j} THEN CAST('-inf' AS DOUBLE) ELSE {p} END"
                                               for j, p in enumerate(probs)) + ")"
             key = f"CAST({top} AS DOUBLE) - CAST({second} AS DOUBLE)"
         else:
             key = f"CAST({top} AS DOUBLE)"
-        rows = f"SELECT *, {pred} AS mli_p FROM src WHERE {spec.where}"
+        rows = f"SELECT *, {pred} AS mli_p{first} FROM src WHERE {spec.where}"
         return rows, key, f"CAST(mli_p <> {spec.y} AS INTEGER)", f"CAST({of_class_sql('mli_p', probs)} AS DOUBLE)"
     miss = f"abs(CAST({spec.pred} AS DOUBLE) - CAST({spec.y} AS DOUBLE))"
     rows = f"SELECT *, {miss} AS mli_e FROM src WHERE {spec.where}"
     bad = f"CAST(mli_e > {double(tolerance)} AS INTEGER)"
     if mode == "uncertainty":
         u = f"TRY_CAST({ident(eds.roles.uncertainty)} AS DOUBLE)"
-        return rows, f"CASE WHEN isfinite({u}) THEN -({u}) ELSE CAST('-inf' AS DOUBLE) END", bad, None
+        return rows, f"CASE WHEN {finite(u)} THEN -({u}) ELSE CAST('-inf' AS DOUBLE) END", bad, None
     return rows, "-mli_e", bad, None
 
 

@@ -229,25 +229,32 @@ def open_backend(spec: SourceSpec, engine: str, *, spark_master: str | None = No
 
 def _typed(frame):
     """A CSV read as text, typed as the memory path reads it: its missing markers (``NA``, ``null``, ``""``…) are
-    missing, then a column whose every value is a whole number is BIGINT, a number DOUBLE, true/false BOOLEAN, else
-    text (times stay text: the engines parse them where they are used). One pass to count, one cast."""
+    missing, then a column whose every value is a whole number is BIGINT; one with at least
+    :data:`~mlimpact.io.clean.NUMERIC_SHARE` numbers is DOUBLE (the rest missing, as in memory); true/false is
+    BOOLEAN; else text (times stay text: the engines parse them where they are used). One pass to count, one cast.
+    Not as in memory: thousands separators and decimal commas (Spark's reader takes ``,`` only)."""
     from pyspark.sql import functions as F  # noqa: N812 - pyspark's own convention; imported on use
 
-    cols = [F.when(F.col(f"`{c}`").isin(*MISSING_MARKERS), None).otherwise(F.col(f"`{c}`")).alias(c)
-            for c in frame.columns]
-    frame = frame.select(*cols)
+    from mlimpact.io.clean import NUMERIC_SHARE  # the memory path's share of numbers
+
+    quoted = {c: "`" + c.replace("`", "``") + "`" for c in frame.columns}
+    frame = frame.select(*[F.when(F.col(quoted[c]).isin(*MISSING_MARKERS), None).otherwise(F.col(quoted[c])).alias(c)
+                           for c in frame.columns])
     checks = []
     for i, c in enumerate(frame.columns):
-        x = f"`{c}`"
+        x = quoted[c]
         checks += [F.count(F.col(x)).alias(f"n{i}"), F.count(F.expr(f"try_cast({x} AS BIGINT)")).alias(f"i{i}"),
                    F.count(F.expr(f"try_cast({x} AS DOUBLE)")).alias(f"d{i}"),
                    F.count(F.when(F.lower(F.trim(F.col(x))).isin("true", "false"), 1)).alias(f"b{i}")]
     row = frame.agg(*checks).collect()[0] if checks else None
     typed = []
     for i, c in enumerate(frame.columns):
-        n = row[f"n{i}"]
-        kind = "double" if n == 0 else "bigint" if row[f"i{i}"] == n else "double" if row[f"d{i}"] == n else \
-            "boolean" if row[f"b{i}"] == n else None
-        col = F.col(f"`{c}`")
-        typed.append((F.lower(F.trim(col)) == "true" if kind == "boolean" else col.cast(kind) if kind else col).alias(c))
+        n, col = row[f"n{i}"], F.col(quoted[c])
+        if n == 0 or (row[f"i{i}"] < n and row[f"d{i}"] >= NUMERIC_SHARE * n):
+            col = F.expr(f"try_cast({quoted[c]} AS DOUBLE)")
+        elif row[f"i{i}"] == n:
+            col = col.cast("bigint")
+        elif row[f"b{i}"] == n:
+            col = F.lower(F.trim(col)) == "true"
+        typed.append(col.alias(c))
     return frame.select(*typed)

@@ -69,10 +69,8 @@ class AboveBudget(InputError):
 
 def _size(n: int) -> str:
     """``2.5 GiB``, or ``120 MiB`` / ``12 KiB`` below a GiB (a budget set low for a test reads sensibly)."""
-    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= size or unit == "KiB":
-            return f"{n / size:.1f} {unit}"
-    return f"{n} B"
+    unit, size = next((u, z) for u, z in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)) if n >= z or u == "KiB")
+    return f"{n / size:.1f} {unit}"
 
 
 def open_server_source(options: ServerOptions, *, path: str | None = None, query: str | None = None) -> Source:

@@ -278,7 +278,8 @@ def one_vs_rest(dataset: Dataset, cls: str) -> Dataset:
     known = set(dataset.classes)
     score_col = next((c for c in dataset.roles.class_scores if class_from_column(c, known) == cls), None)
     return Dataset(frame=dataset.frame, roles=dataset.roles.replace(task="binary", positive=cls, score=score_col,
-                                                                    prediction=None, class_scores=()),
+                                                                    prediction=None, class_scores=(),
+                                                                    other_scores=()),
                    task="binary", y=(dataset.y == k).astype(np.int8), score=np.asarray(dataset.proba[:, k], float),
                    prediction=None, proba=None, classes=(f"not {cls}", cls), n_total=dataset.n_total,
                    exclusions=dict(dataset.exclusions), notes=list(dataset.notes), source=dataset.source,

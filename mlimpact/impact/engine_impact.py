@@ -148,7 +148,7 @@ def _other_curves(eds, others: list[str], terms: dict[str, str], threshold: floa
 
 
 def _same_rate_of_counts(values: np.ndarray, counts: np.ndarray, k: int) -> float:
-    """:func:`mlimpact.impact.points._same_rate_threshold` from distinct values and their rows."""
+    """:func:`mlimpact.impact.layout.same_rate_threshold` from distinct values and their rows."""
     order = np.argsort(values, kind="stable")
     v, c = values[order], counts[order]
     finite = np.isfinite(v)
@@ -324,5 +324,7 @@ def engine_one_vs_rest(eds, cls: str, threshold: float = DEFAULT_THRESHOLD):
     column = next((c for c in eds.roles.class_scores if class_from_column(c, set(eds.classes)) == cls), None)
     spec = BinarySpec(where=eds.spec.where, y=f"CASE WHEN ({eds.spec.y}) = {k} THEN 1 ELSE 0 END",
                       score=f"CAST({eds.spec.probs[k]} AS DOUBLE)", threshold=_check_threshold(threshold))
-    roles = eds.roles.replace(task="binary", positive=cls, score=column, prediction=None, class_scores=())
+    # other models of a multiclass file predict classes: no scores to compare one class's value with
+    roles = eds.roles.replace(task="binary", positive=cls, score=column, prediction=None, class_scores=(),
+                              other_scores=())
     return dataclasses.replace(eds, roles=roles, task="binary", classes=(f"not {cls}", cls), spec=spec)

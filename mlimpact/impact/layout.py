@@ -51,7 +51,7 @@ __all__ = ["KEPT_LAYOUTS", "OtherModel", "PolicyLayout", "policy_layout", "Segme
 #: segment columns; the least recently used goes first. At 1M rows: about 4 MB per segment column, 2 MB per
 #: threshold and rule, 1.2 MB for the sorted scores' counts.
 KEPT_LAYOUTS = 3
-_STORE = "impact_layouts"
+_STORE = ("impact_layouts",)  # a tuple: the same cache holds column names as keys
 
 
 def _kept(dataset: Dataset, key: tuple, compute):

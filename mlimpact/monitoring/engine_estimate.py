@@ -83,18 +83,18 @@ def engine_estimated_over_time(eds, *, metrics, period: str | None = "W", segmen
     keys = ([f"{_bucket_sql(eds, period)} AS g0"] if period is not None else []) + (
         [f"{ident(segment)} AS g1"] if segment is not None else [])
     rows = f"SELECT * FROM src WHERE ({eds.unlabelled})"
-    left = eds.backend.query(f"SELECT count(*) FILTER (WHERE {eds.time_sql()} IS NULL) AS t FROM ({rows}) u")
     left_out = {"score is missing": 0}  # the unlabelled rows an engine keeps have a usable score
     if period is not None:
+        left = eds.backend.query(f"SELECT count(*) FILTER (WHERE {eds.time_sql()} IS NULL) AS t FROM ({rows}) u")
         left_out["time is missing"] = int(left.iloc[0]["t"])
         rows += f" AND {eds.time_sql()} IS NOT NULL"
-    approx = int(eds.backend.query(f"SELECT approx_count_distinct({score}) AS d FROM ({rows}) u").iloc[0]["d"])
-    if approx > RUNS_BUDGET:
-        raise InputError(f"{eds.source}: the rows without a label have about {approx:,} distinct scores, more than "
-                         f"the {RUNS_BUDGET:,} an estimate on an engine brings back; round the scores (4 decimals) "
-                         "in the query, or check with --engine memory")
     group = " GROUP BY " + ", ".join(str(i + 1) for i in range(len(keys) + 1))
-    res = eds.backend.query(f"SELECT {', '.join(keys + [score + ' AS s'])}, count(*) AS n FROM ({rows}) u{group}")
+    res = eds.backend.query(f"SELECT {', '.join(keys + [score + ' AS s'])}, count(*) AS n FROM ({rows}) u{group} "
+                            f"LIMIT {RUNS_BUDGET + 1}")
+    if len(res) > RUNS_BUDGET:  # runs per (bucket, segment value, score): at most the budget come back
+        raise InputError(f"{eds.source}: the rows without a label have more than {RUNS_BUDGET:,} distinct (bucket, "
+                         "segment value, score) runs, more than an estimate on an engine brings back; round the "
+                         "scores (4 decimals) in the query, or check with --engine memory")
     buckets, bucket_of = _buckets_of(res, period)
     seg_of, slabels = _codes(res["g1"]) if segment is not None else (np.zeros(len(res), dtype=np.int64), [None])
     B, S = len(buckets.labels), len(slabels)

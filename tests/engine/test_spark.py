@@ -157,20 +157,32 @@ def test_spark_multiclass_and_regression_comparisons_and_lanes_equal_memory(tmp_
     finally:
         eds.close()
     assert_same_comparison(compare_models(dataset, segment="city", time_budget_s=None), spark)
+    changes = {"uncertainty": "prediction_std"}  # and the regression's lanes by its uncertainty column
+    dataset, _ = load(str(tmp_path / "d.parquet"), changes)
+    eds = open_engine_dataset(str(tmp_path / "d.parquet"), "spark", changes, threshold=0.5)
+    try:
+        curve = engine_lane_curve(eds, "uncertainty")
+    finally:
+        eds.close()
+    memory = lane_curve(dataset, mode="uncertainty")
+    assert np.array_equal(memory.values, curve.values) and np.array_equal(memory.cum_bad, curve.cum_bad)
 
 
 def test_spark_reads_a_csv_with_the_memory_paths_missing_markers(tmp_path, capsys):
-    """"NA", "null", "n/a" and empty cells are missing on Spark as in memory: a score column with them stays a
-    number (rows left out by reason), a text segment keeps its missing values; the same summary."""
+    """"NA", "null", "n/a" and empty cells are missing on Spark as in memory: a score column with them (and one
+    stray word) stays a number (rows left out by reason), a text segment keeps its missing values, a backtick in a
+    column name is quoted; the same summary."""
     df = pd.read_csv(sample_path("fraud"))
     rng = np.random.default_rng(1)
     text = df.astype({"fraud_score": object, "region": object, "is_fraud": object})
     text.loc[rng.choice(len(df), 300, replace=False), "fraud_score"] = "NA"
     text.loc[rng.choice(len(df), 200, replace=False), "region"] = "null"
     text.loc[rng.choice(len(df), 100, replace=False), "is_fraud"] = "n/a"
+    text.loc[7, "fraud_score"] = "oops"  # not a marker: mostly numbers, so missing (memory's 90% rule)
+    text = text.rename(columns={"device": "dev`ice"})  # a backtick in a name
     text.to_csv(tmp_path / "f.csv", index=False)
     args = ["summarize", str(tmp_path / "f.csv"), "--label", "is_fraud", "--score", "fraud_score", "--segment",
-            "region"]
+            "region", "--segment", "dev`ice"]
     assert main([*args, "--engine", "spark"]) == 0
     spark = json.loads(capsys.readouterr().out)
     assert main([*args, "--engine", "memory"]) == 0

@@ -99,7 +99,7 @@ def test_another_threshold_or_segment_lays_out_again_and_the_layouts_are_bounded
     assert traced() == Counter({"analyze_impact": 1, "impact_segment_layout": 1, "impact_segment_draws": 1})
     for t in np.linspace(0.1, 0.9, 9):
         impact.analyze_impact(ds, costs, threshold=float(t), segment="region", **options)
-    kinds = Counter(key[0] for key in ds._codes["impact_layouts"])
+    kinds = Counter(key[0] for key in ds._codes[("impact_layouts",)])
     assert kinds == Counter({"scores": 1, "decisions": KEPT_LAYOUTS, "segment": KEPT_LAYOUTS})
 
 

@@ -1,0 +1,60 @@
+"""While a page is read, what it is likely to be asked next is computed in the background (ui.state.prefetch):
+on Monitoring, the other metrics' series, so a metric change computes no series (counted with MLIMPACT_TRACE)."""
+
+from __future__ import annotations
+
+import time
+
+from streamlit.testing.v1 import AppTest
+
+from mlimpact.trace import TRACE_ENV
+from tests.app.test_isolation import APP, csv_bytes, upload
+
+
+def _calls(path) -> list[str]:
+    return path.read_text().split() if path.exists() else []
+
+
+def _settle(trace, name: str) -> None:
+    """Wait until the background thread has stopped computing ``name`` (no new call for a second; 20 s at most)."""
+    seen, quiet = -1, 0
+    for _ in range(200):
+        n = _calls(trace).count(name)
+        quiet = quiet + 1 if n == seen else 0
+        if quiet >= 10:
+            return
+        seen = n
+        time.sleep(0.1)
+
+
+def test_a_metric_change_on_monitoring_finds_its_series_computed(tmp_path, monkeypatch):
+    trace = tmp_path / "trace.log"
+    monkeypatch.setenv(TRACE_ENV, str(trace))
+    at = upload(AppTest.from_file(APP, default_timeout=60).run(), csv_bytes(3_000, seed=77))  # a store of its own
+    at.switch_page("pages/monitoring.py").run()
+    assert not at.exception and not at.error
+    box = next(s for s in at.selectbox if s.key and s.key.startswith("mon_metric_"))
+    first = _calls(trace).count("metrics_over_time")
+    _settle(trace, "metrics_over_time")
+    assert _calls(trace).count("metrics_over_time") >= first + len(box.options) - 2  # most of the other metrics
+    trace.unlink()
+    assert box.value != "precision"
+    box.set_value("precision").run()
+    assert not at.exception and not at.error
+    assert "metrics_over_time" not in _calls(trace)  # found, not computed
+    assert next(s for s in at.selectbox if s.key == box.key).value == "precision"
+
+
+def test_another_segment_column_finds_its_table_computed(tmp_path, monkeypatch):
+    trace = tmp_path / "trace.log"
+    monkeypatch.setenv(TRACE_ENV, str(trace))
+    at = upload(AppTest.from_file(APP, default_timeout=60).run(), csv_bytes(3_000, seed=78))
+    at.switch_page("pages/segments.py").run()
+    assert not at.exception and not at.error
+    box = next(m for m in at.multiselect if m.key and m.key.startswith("seg_columns_"))
+    other = next(c for c in box.options if c not in box.value)
+    _settle(trace, "segment_table")
+    trace.unlink()
+    box.set_value([other]).run()
+    assert not at.exception and not at.error
+    assert "segment_table" not in _calls(trace)  # found, not computed
