@@ -64,7 +64,7 @@ def segment_table(cols):
 with safe.stop_on_input_error(), st.spinner("Computing metrics per segment…"):
     table = state.memo(key, lambda: segment_table(columns))
 state.prefetch([(key[:4] + ((c,),) + key[5:], lambda c=c: segment_table([c]))  # the next column asked for
-                for c in candidates[:8] if [c] != list(columns)])
+                for c in [c for c in candidates if [c] != list(columns)][:state.PREFETCH_MAX]])
 
 rows = slices.metric_rows(table, metric, sort_by)
 m = METRICS[metric]

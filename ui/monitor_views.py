@@ -30,10 +30,9 @@ def prefetch_other_metrics(ds: Dataset, full: Dataset, named, metrics, key: tupl
     """The other metrics' series, computed in the background while the page is read: a metric change then finds
     them (``key``: the page's memo key with the metric as its fourth element)."""
     jobs = []
-    for m in metrics:
-        if m != key[3]:
-            jobs.append((key[:3] + (m,) + key[4:], lambda m=m: series(ds, full, named, metric=m, period=period,
-                                                                     segment=segment, settings=settings)))
+    for m in [m for m in metrics if m != key[3]][:state.PREFETCH_MAX]:  # the next few in the list
+        jobs.append((key[:3] + (m,) + key[4:], lambda m=m: series(ds, full, named, metric=m, period=period,
+                                                                 segment=segment, settings=settings)))
     state.prefetch(jobs)
 
 

@@ -206,6 +206,8 @@ def memo(key: tuple, compute, *, private: bool = False):
 
 #: seconds a page's background computations wait before they start (a click right after a page opens goes first)
 PREFETCH_DELAY_S = 0.3
+#: what a page computes ahead at most (the next few choices in its list): bounded, as several sessions share 2 cores
+PREFETCH_MAX = 4
 
 
 def prefetch(jobs) -> None:
