@@ -11,6 +11,7 @@ ranges, the Dataset or the file).
 from __future__ import annotations
 
 import importlib.util
+import time
 from collections import Counter
 
 import pytest
@@ -45,6 +46,19 @@ class Trace:
         new, self.seen = lines[self.seen:], len(lines)
         return Counter(new)
 
+    def settle(self) -> Counter:
+        """:meth:`take` once nothing more is traced for 1.5 s: what a page computes ahead in the background
+        (``ui.state.prefetch``) is done, so it cannot be counted against the next click."""
+        n, quiet = -1, 0
+        for _ in range(300):
+            now = len(self.path.read_text().split()) if self.path.exists() else 0
+            quiet = quiet + 1 if now == n else 0
+            if quiet >= 15:
+                break
+            n = now
+            time.sleep(0.1)
+        return self.take()
+
 
 @pytest.fixture
 def traced(fresh_streamlit_server, tmp_path):
@@ -69,17 +83,17 @@ def test_a_click_recomputes_only_what_it_changes(page, traced):
     for name in PAGES:
         click_nav(page, name)
         no_exception(page)
-    visits = trace.take()
+    visits = trace.settle()
     assert not (NEVER_TWICE & set(visits)), visits  # pages reuse the file's Dataset
     assert visits["search_weak_slices"] == 1 and visits["analyze_impact"] == 1, visits
 
     for name in PAGES:  # back to each page: nothing is computed again
         click_nav(page, name)
         no_exception(page)
-    assert trace.take() == Counter()
+    assert trace.settle() == Counter()
 
     click_nav(page, "Overview")
-    trace.take()
+    trace.settle()
     slider = sidebar(page).get_by_role("slider")
     slider.focus()
     slider.press("ArrowRight")
@@ -91,18 +105,18 @@ def test_a_click_recomputes_only_what_it_changes(page, traced):
     assert not (NEVER_TWICE & set(moved)), moved
 
     click_nav(page, "Segments")
-    trace.take()
+    trace.settle()
     picker = page.get_by_test_id("stMain").get_by_test_id("stMultiSelect").filter(has_text="Segment by")
     choose_option(page, picker.get_by_role("combobox"), "device")
     page.keyboard.press("Escape")
     wait_for_app(page)
     no_exception(page)
-    changed = trace.take()
-    assert changed["segment_table"] == 1, changed
+    changed = trace.settle()  # the crossing's table, and the next single columns' ahead of the next click
+    assert changed["segment_table"] >= 1, changed
     assert set(changed) <= {"segment_table", "evaluate"}, changed  # not the weak slices, not the Dataset
 
     click_nav(page, "Monitoring")
-    trace.take()
+    trace.settle()
     metric = page.get_by_test_id("stMain").get_by_role("combobox", name="Metric", exact=True)
     current = metric.input_value()
     metric.click()
@@ -110,12 +124,12 @@ def test_a_click_recomputes_only_what_it_changes(page, traced):
     page.get_by_role("option", name=other.strip(), exact=True).click()
     wait_for_app(page)
     no_exception(page)
-    changed = trace.take()
-    assert changed["metrics_over_time"] >= 1, changed
+    changed = trace.settle()  # its series was computed ahead, in the background, while the page was read
+    assert changed["metrics_over_time"] <= 1, changed
     assert not ({"drift_over_time", "default_setup", "traffic_ranges"} | NEVER_TWICE) & set(changed), changed
 
     click_nav(page, "Impact")
-    trace.take()
+    trace.settle()
     cost = page.get_by_test_id("stMain").get_by_label("Cost of a false positive: amount", exact=True)
     cost.fill(str(float(cost.input_value()) + 1))
     cost.press("Enter")
@@ -131,14 +145,14 @@ def test_two_browsers_with_the_same_file_share_its_results(page, browser, traced
     _open_with_file(page, url, path)
     for name in PAGES:
         click_nav(page, name)
-    trace.take()
+    trace.settle()
     other = browser.new_context(viewport=page.viewport_size).new_page()
     try:
         _open_with_file(other, url, path)
         for name in PAGES:
             click_nav(other, name)
             no_exception(other)
-        assert trace.take() == Counter()  # the second person's upload and pages computed nothing again
+        assert trace.settle() == Counter()  # the second person's upload and pages computed nothing again
         expect(other.get_by_test_id("stMain").get_by_role("heading", level=1, name="Monitoring")).to_be_visible()
     finally:
         other.context.close()
