@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlimpact.compare.candidates import BASELINE_MODEL, _Model, metrics_to_compare
-from mlimpact.compare.engine_models import model_tables, period_sql, present_groups
+from mlimpact.compare.engine_models import left_out_notes, model_tables, period_sql, present_groups
 from mlimpact.compare.engine_multiclass import compare_multiclass_engine
 from mlimpact.compare.engine_paired import engine_differences
 from mlimpact.compare.engine_regression import compare_regression_engine
@@ -104,12 +104,7 @@ def _models(eds, score_columns, baseline):
     parts += [f"sum(CASE WHEN {ident(a)} IS NOT DISTINCT FROM {ident(b)} THEN 0 ELSE 1 END) AS d{i}_{j}"
               for i, a in enumerate(columns) for j, b in enumerate(columns) if j < i]
     row = be.query(f"SELECT {', '.join(parts)} FROM src WHERE {where}").iloc[0]
-    notes = []
-    if int(row["kept"]) < int(row["n"]):
-        notes.append(f"{int(row['n']) - int(row['kept']):,} rows without a prediction from every model are left out "
-                     "of the comparison, so every model is judged on the same rows")
-    if int(row["kept"]) == 0:
-        raise InputError("no row has a prediction from every model; check the other models' columns")
+    notes = left_out_notes(int(row["n"]), int(row["kept"]))
     models: list[tuple[str, str]] = []
     for i, c in enumerate(columns):
         twin = next((columns[j] for j in range(i) if columns[j] in dict(models) and int(row[f"d{i}_{j}"]) == 0), None)

@@ -14,12 +14,15 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 import pandas as pd
 
+from mlimpact.compare.candidates import metrics_to_compare
 from mlimpact.compare.differences import _Groups
 from mlimpact.compare.engine_paired import _codes
-from mlimpact.compare.models import _COLUMNS, PERIOD_FORMAT, period_of
+from mlimpact.compare.models import _COLUMNS, PERIOD_FORMAT, exact_values, period_of
+from mlimpact.errors import InputError
 from mlimpact.metrics.tables import metrics_from_tables
+from mlimpact.slices.engine_segments import engine_grouping
 
-__all__ = ["model_tables", "period_sql", "present_groups"]
+__all__ = ["model_tables", "period_sql", "present_groups", "left_out_notes", "Evaluated", "evaluate_models"]
 
 _TRUNC = {"D": "day", "W": "week", "M": "month"}
 
@@ -34,6 +37,56 @@ class _Counted(_Groups):
     def sizes(self) -> np.ndarray:
         n = int(self.counts.sum())
         return np.append(self.counts, n).astype(np.int64) if self.segment else np.array([n])
+
+
+def left_out_notes(n: int, kept: int) -> list[str]:
+    """The note on the rows left out because a model has no prediction there (none when all are kept); one clear
+    line when no row is kept."""
+    if kept == 0:
+        raise InputError("no row has a prediction from every model; check the other models' columns")
+    return [f"{n - kept:,} rows without a prediction from every model are left out of the comparison, so every "
+            "model is judged on the same rows"] if kept < n else []
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluated:
+    """Each model's counts and metric tables in a multiclass or regression comparison on an engine."""
+
+    grouping: object
+    period: tuple | None
+    counted: dict
+    metrics: list
+    n_rows: int
+    present: np.ndarray | None
+    groups: _Groups
+    overall: pd.DataFrame
+    seg_table: pd.DataFrame | None
+    over_time: pd.DataFrame | None
+    exact: dict
+
+
+def evaluate_models(eds, task: str, models, where: str, count, *, segment, metrics, time_freq, n_bins, top_k,
+                    min_group_size, n_boot, seed, time_budget_s) -> Evaluated:
+    """Count every model (``count(prediction SQL, groupings)``: its tables for all rows, the segment's folded
+    groups and the periods) and make the memory path's overall, per-segment and per-period tables."""
+    grouping = engine_grouping(eds, segment, n_bins=n_bins, top_k=top_k) if segment else None
+    period = period_sql(eds, where, time_freq)
+    sets = [(None, 1)] + ([(grouping.code_sql(), grouping.n_groups)] if grouping else []) + (
+        [(period[1], 64)] if period else [])
+    counted = {name: count(sql, sets) for name, sql in models}
+    allowed = metrics_to_compare(task, has_score=False, probabilities=False)
+    metrics = [m for m in (metrics or allowed) if m in allowed]
+    if not metrics:
+        raise InputError(f"none of the metrics can be compared for this task; choose from {', '.join(allowed)}")
+    ref = models[0][0]
+    n_rows = int(counted[ref][0].n.sum())
+    present, groups = present_groups(grouping, counted[ref][1] if grouping else None, segment, n_rows)
+    opts = {"threshold": float(eds.spec.threshold), "metrics": metrics, "seed": seed, "n_boot": n_boot,
+            "time_budget_s": 0.2 if time_budget_s is not None else None, "min_group_size": min_group_size}
+    overall, seg_table, over_time = model_tables(counted, grouping, present, groups, period, opts)
+    exact = {name: exact_values(name, metrics, overall, seg_table) for name, _ in models}
+    return Evaluated(grouping, period, counted, metrics, n_rows, present, groups, overall, seg_table, over_time,
+                     exact)
 
 
 def model_tables(tables_of: dict, grouping, present, groups, period, opts):

@@ -14,11 +14,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mlimpact.compare.candidates import BASELINE_MODEL, _Model, metrics_to_compare
+from mlimpact.compare.candidates import BASELINE_MODEL, _Model
 from mlimpact.compare.differences import _metric_rows, difference_table
-from mlimpact.compare.engine_models import model_tables, period_sql, present_groups
+from mlimpact.compare.engine_models import evaluate_models, left_out_notes
 from mlimpact.compare.engine_paired import _codes
-from mlimpact.compare.models import Comparison, exact_values
+from mlimpact.compare.models import Comparison
 from mlimpact.compare.paired_bootstrap import multiclass_replicates
 from mlimpact.compare.robustness import _robustness
 from mlimpact.engine.multiclass_tables import (
@@ -31,7 +31,6 @@ from mlimpact.engine.multiclass_tables import (
 )
 from mlimpact.errors import InputError
 from mlimpact.impact.bootstrap import cell_bootstrap, make_cells_of_units
-from mlimpact.slices.engine_segments import engine_grouping
 
 __all__ = ["compare_multiclass_engine", "ARGMAX_MODEL"]
 
@@ -47,36 +46,26 @@ def compare_multiclass_engine(eds, score_columns=None, *, segment=None, metrics=
     models, where, classes, notes = _models(eds, score_columns, baseline)
     K = len(classes)
     say("each model's counts per class, segment and period")
-    grouping = engine_grouping(eds, segment, n_bins=n_bins, top_k=top_k) if segment else None
-    period = period_sql(eds, where, time_freq)
-    sets = [(None, 1)] + ([(grouping.code_sql(), grouping.n_groups)] if grouping else []) + (
-        [(period[1], 64)] if period else [])
-    counted = {}
-    for name, pred in models:
+
+    def count(pred, sets):
         spec = MulticlassSpec(where=where, y=eds.spec.y, pred=pred, probs=(), K=K)
-        counted[name] = multiclass_tables_many(eds.backend, spec, multiclass_keys(eds.backend, spec), sets)
-    allowed = metrics_to_compare("multiclass", has_score=False, probabilities=False)
-    metrics = [m for m in (metrics or allowed) if m in allowed]
-    if not metrics:
-        raise InputError(f"none of the metrics can be compared for this task; choose from {', '.join(allowed)}")
-    ref_name = models[0][0]
-    n_rows = int(counted[ref_name][0].n.sum())
-    present, groups = present_groups(grouping, counted[ref_name][1] if grouping else None, segment, n_rows)
-    opts = {"threshold": float(eds.spec.threshold), "metrics": metrics, "seed": seed, "n_boot": n_boot,
-            "time_budget_s": 0.2 if time_budget_s is not None else None, "min_group_size": min_group_size}
-    overall, seg_table, over_time = model_tables(counted, grouping, present, groups, period, opts)
-    exact = {name: exact_values(name, metrics, overall, seg_table) for name, _ in models}
+        return multiclass_tables_many(eds.backend, spec, multiclass_keys(eds.backend, spec), sets)
+
+    ev = evaluate_models(eds, "multiclass", models, where, count, segment=segment, metrics=metrics,
+                         time_freq=time_freq, n_bins=n_bins, top_k=top_k, min_group_size=min_group_size,
+                         n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
     say("paired differences against the first model")
-    seg = grouping.code_sql() if grouping is not None else "0"
-    differences, used_all = _differences(eds, where, seg, models, K, grouping, present, groups, exact, metrics,
-                                         n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
+    seg = ev.grouping.code_sql() if ev.grouping is not None else "0"
+    differences, used_all = _differences(eds, where, seg, models, K, ev.grouping, ev.present, ev.groups, ev.exact,
+                                         ev.metrics, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
     shown = [_Model(name, None, np.zeros(0)) for name, _ in models]
-    robustness = _robustness(shown, metrics, overall, seg_table, over_time, min_group_size)
-    return Comparison(task="multiclass", models=tuple(name for name, _ in models), reference=ref_name,
-                      metrics=tuple(metrics), threshold=float(eds.spec.threshold), segment=segment, overall=overall,
-                      segments=seg_table, differences=differences, robustness=robustness, over_time=over_time,
-                      value=None, n_rows=n_rows, n_boot=min(used_all) if used_all else 0, notes=notes,
-                      period=period[0] if period else None)
+    robustness = _robustness(shown, ev.metrics, ev.overall, ev.seg_table, ev.over_time, min_group_size)
+    return Comparison(task="multiclass", models=tuple(name for name, _ in models), reference=models[0][0],
+                      metrics=tuple(ev.metrics), threshold=float(eds.spec.threshold), segment=segment,
+                      overall=ev.overall, segments=ev.seg_table, differences=differences, robustness=robustness,
+                      over_time=ev.over_time, value=None, n_rows=ev.n_rows,
+                      n_boot=min(used_all) if used_all else 0, notes=notes,
+                      period=ev.period[0] if ev.period else None)
 
 
 def _models(eds, score_columns, baseline):
@@ -109,11 +98,7 @@ def _models(eds, score_columns, baseline):
     models = _without_copies(be, where, list(zip(columns, codes, strict=True)), notes)
     row = be.query(f"SELECT count(*) AS n, sum(CASE WHEN {keep} THEN 1 ELSE 0 END) AS kept FROM src "
                    f"WHERE {where}").iloc[0]
-    if int(row["kept"]) < int(row["n"]):
-        notes.insert(0, f"{int(row['n']) - int(row['kept']):,} rows without a prediction from every model are left "
-                        "out of the comparison, so every model is judged on the same rows")
-    if int(row["kept"]) == 0:
-        raise InputError("no row has a prediction from every model; check the other models' columns")
+    notes[:0] = left_out_notes(int(row["n"]), int(row["kept"]))
     if baseline if baseline is not None else len(columns) == 1:
         counts = be.query(f"SELECT {eds.spec.y} AS y, count(*) AS n FROM src WHERE {keep} GROUP BY 1")
         per = np.bincount(counts["y"].to_numpy(dtype=np.int64), weights=counts["n"].to_numpy(dtype=float),

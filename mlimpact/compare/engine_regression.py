@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlimpact.compare.candidates import BASELINE_MODEL, _Model, metrics_to_compare
+from mlimpact.compare.candidates import BASELINE_MODEL, _Model
 from mlimpact.compare.differences import _metric_rows, difference_table
-from mlimpact.compare.engine_models import model_tables, period_sql, present_groups
+from mlimpact.compare.engine_models import evaluate_models, left_out_notes
 from mlimpact.compare.engine_paired import _codes, _low_edges
-from mlimpact.compare.models import Comparison, exact_values
+from mlimpact.compare.models import Comparison
 from mlimpact.compare.paired_bootstrap import REG_BINS, regression_replicates
 from mlimpact.compare.robustness import _robustness
 from mlimpact.engine.order import linear_quantiles_of
@@ -26,7 +26,6 @@ from mlimpact.engine.regression_tables import RegressionSpec, regression_keys, r
 from mlimpact.engine.sql import bin_index, double, finite, ident, number_type
 from mlimpact.errors import InputError
 from mlimpact.impact.bootstrap import cell_bootstrap, make_cells_of_units
-from mlimpact.slices.engine_segments import engine_grouping
 
 __all__ = ["compare_regression_engine"]
 
@@ -38,44 +37,34 @@ def compare_regression_engine(eds, score_columns=None, *, segment=None, metrics=
     say("the rows every model predicted")
     models, where, notes = _models(eds, score_columns, baseline)
     say("each model's cells per segment and period")
-    grouping = engine_grouping(eds, segment, n_bins=n_bins, top_k=top_k) if segment else None
-    period = period_sql(eds, where, time_freq)
-    sets = [(None, 1)] + ([(grouping.code_sql(), grouping.n_groups)] if grouping else []) + (
-        [(period[1], 64)] if period else [])
-    counted = {}
-    for name, pred in models:
+
+    def count(pred, sets):
         spec = RegressionSpec(where=where, y=eds.spec.y, pred=pred)
-        counted[name] = regression_tables_many(eds.backend, spec, regression_keys(eds.backend, spec), sets)
-    allowed = metrics_to_compare("regression", has_score=False, probabilities=False)
-    metrics = [m for m in (metrics or allowed) if m in allowed]
-    if not metrics:
-        raise InputError(f"none of the metrics can be compared for this task; choose from {', '.join(allowed)}")
-    ref_name = models[0][0]
-    n_rows = int(counted[ref_name][0].n.sum())
-    present, groups = present_groups(grouping, counted[ref_name][1] if grouping else None, segment, n_rows)
-    opts = {"threshold": float(eds.spec.threshold), "metrics": metrics, "seed": seed, "n_boot": n_boot,
-            "time_budget_s": 0.2 if time_budget_s is not None else None, "min_group_size": min_group_size}
-    overall, seg_table, over_time = model_tables(counted, grouping, present, groups, period, opts)
-    exact = {name: exact_values(name, metrics, overall, seg_table) for name, _ in models}
+        return regression_tables_many(eds.backend, spec, regression_keys(eds.backend, spec), sets)
+
+    ev = evaluate_models(eds, "regression", models, where, count, segment=segment, metrics=metrics,
+                         time_freq=time_freq, n_bins=n_bins, top_k=top_k, min_group_size=min_group_size,
+                         n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
     say("paired differences against the first model")
-    rows, used_all = [], []
+    ref_name, rows, used_all = models[0][0], [], []
     for mi, (name, pred) in enumerate(models[1:], start=1):
-        cells = _cells(eds, where, grouping, present, groups, (models[0][1], pred), n_rows)
+        cells = _cells(eds, where, ev.grouping, ev.present, ev.groups, (models[0][1], pred), ev.n_rows)
         reps, used = cell_bootstrap(cells, n_boot=n_boot, seed=seed + mi, time_budget_s=time_budget_s)
         if used:
             used_all.append(used)
         ma, mb = regression_replicates(cells, reps)
-        paired = {m: (np.asarray(ma[m], float), np.asarray(mb[m], float)) for m in metrics if m in ma and m in mb}
-        for metric in metrics:
+        paired = {m: (np.asarray(ma[m], float), np.asarray(mb[m], float)) for m in ev.metrics if m in ma and m in mb}
+        for metric in ev.metrics:
             rows += _metric_rows(metric, _Model(ref_name, None, np.zeros(0)), _Model(name, None, np.zeros(0)),
-                                 exact[ref_name][metric], exact[name][metric], paired, None, groups)
+                                 ev.exact[ref_name][metric], ev.exact[name][metric], paired, None, ev.groups)
     shown = [_Model(name, None, np.zeros(0)) for name, _ in models]
-    robustness = _robustness(shown, metrics, overall, seg_table, over_time, min_group_size)
+    robustness = _robustness(shown, ev.metrics, ev.overall, ev.seg_table, ev.over_time, min_group_size)
     return Comparison(task="regression", models=tuple(name for name, _ in models), reference=ref_name,
-                      metrics=tuple(metrics), threshold=float(eds.spec.threshold), segment=segment, overall=overall,
-                      segments=seg_table, differences=difference_table(rows), robustness=robustness,
-                      over_time=over_time, value=None, n_rows=n_rows, n_boot=min(used_all) if used_all else 0,
-                      notes=notes, period=period[0] if period else None)
+                      metrics=tuple(ev.metrics), threshold=float(eds.spec.threshold), segment=segment,
+                      overall=ev.overall, segments=ev.seg_table, differences=difference_table(rows),
+                      robustness=robustness, over_time=ev.over_time, value=None, n_rows=ev.n_rows,
+                      n_boot=min(used_all) if used_all else 0, notes=notes,
+                      period=ev.period[0] if ev.period else None)
 
 
 def _models(eds, score_columns, baseline):
@@ -101,12 +90,7 @@ def _models(eds, score_columns, baseline):
     parts += [f"sum(CASE WHEN CAST({a} AS DOUBLE) = CAST({b} AS DOUBLE) AND NOT isnan(CAST({a} AS DOUBLE)) THEN 0 "
               f"ELSE 1 END) AS d{i}_{j}" for i, a in enumerate(sql) for j, b in enumerate(sql) if j < i]
     row = be.query(f"SELECT {', '.join(parts)} FROM src WHERE {where}").iloc[0]
-    notes = []
-    if int(row["kept"]) < int(row["n"]):
-        notes.append(f"{int(row['n']) - int(row['kept']):,} rows without a prediction from every model are left out "
-                     "of the comparison, so every model is judged on the same rows")
-    if int(row["kept"]) == 0:
-        raise InputError("no row has a prediction from every model; check the other models' columns")
+    notes = left_out_notes(int(row["n"]), int(row["kept"]))
     models: list[tuple[int, str, str]] = []
     for i, c in enumerate(columns):
         twin = next((name for j, name, _ in models if int(row[f"d{i}_{j}"]) == 0), None)

@@ -27,6 +27,7 @@ from mlimpact.difficulty.lanes import (
     Lanes,
     _why_no_mode,
     available_modes,
+    checked_tolerance,
     default_tolerance,
 )
 from mlimpact.errors import InputError
@@ -142,13 +143,8 @@ def lane_curve(dataset: Dataset, *, mode: str | None = None, tolerance: float | 
     if mode not in modes:
         raise InputError(f"lanes by {mode!r} are not available for this {dataset.task} file; "
                          f"use one of {', '.join(modes)}")
-    if dataset.task == "regression":
-        tolerance = default_tolerance(dataset) if tolerance is None else float(tolerance)
-        if not tolerance > 0:
-            raise InputError(f"tolerance must be above 0 (got {tolerance:g}): the size of a miss that counts "
-                             "as an error")
-    else:
-        tolerance = None
+    tolerance = checked_tolerance(tolerance, lambda: default_tolerance(dataset)) \
+        if dataset.task == "regression" else None
     key, bad, expected = _row_arrays(dataset, mode, tolerance)
     values, inverse = np.unique(key, return_inverse=True)
     inverse = inverse.astype(np.int32).ravel()

@@ -20,7 +20,7 @@ import numpy as np
 from mlimpact import trace
 from mlimpact.difficulty.curve import LaneCurve
 from mlimpact.difficulty.derived import DefaultStart, per_day_of, start_from
-from mlimpact.difficulty.lanes import MODES
+from mlimpact.difficulty.lanes import MODES, checked_tolerance
 from mlimpact.engine.dataset import engine_time_span
 from mlimpact.engine.multiclass_tables import argmax_sql, most_sql, of_class_sql, predicted_sql
 from mlimpact.engine.order import linear_quantiles_of
@@ -55,13 +55,8 @@ def engine_lane_curve(eds, mode: str | None = None, tolerance: float | None = No
     if mode not in modes:
         raise InputError(f"{eds.name}: lanes by {mode!r} are not available for this {eds.task} source; use one of "
                          + ", ".join(modes))
-    if eds.task == "regression":
-        tolerance = engine_default_tolerance(eds) if tolerance is None else float(tolerance)
-        if not tolerance > 0:
-            raise InputError(f"tolerance must be above 0 (got {tolerance:g}): the size of a miss that counts as an "
-                             "error")
-    else:
-        tolerance = None
+    tolerance = checked_tolerance(tolerance, lambda: engine_default_tolerance(eds)) \
+        if eds.task == "regression" else None
     rows, key, bad, expected = _key_sql(eds, mode, tolerance)
     approx = int(eds.backend.query(f"SELECT approx_count_distinct(k) AS d FROM (SELECT {key} AS k FROM ({rows}) r) "
                                    "t").iloc[0]["d"])

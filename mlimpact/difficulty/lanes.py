@@ -20,7 +20,7 @@ from mlimpact.metrics import wilson_interval
 
 __all__ = ["MODES", "ERROR_SIZE_WARNING", "LANE_NAMES", "AUTO_NEGATIVE", "REVIEW", "AUTO_POSITIVE", "AUTOMATIC", "METHODS", "ERROR_SLACK",
            "DEFAULT_TARGET", "MIN_AUTOMATED", "LanePolicy", "Lanes", "OperatingPoint", "available_modes",
-           "unavailable_reason", "default_tolerance"]
+           "unavailable_reason", "default_tolerance", "checked_tolerance"]
 
 #: How rows are ordered from hard to easy, per mode (the display name says what the cut-off is on).
 MODES = {
@@ -192,6 +192,14 @@ def _why_no_mode(dataset: Dataset) -> str:
                 "pick the model's score column in the sidebar")
     return ("difficulty lanes for multiclass need one probability column per class; pick them under "
             "\"Columns and task\" in the sidebar")
+
+
+def checked_tolerance(tolerance: float | None, default) -> float:
+    """Regression's tolerance: ``default()`` when None; above 0, else one clear line."""
+    tolerance = default() if tolerance is None else float(tolerance)
+    if not tolerance > 0:
+        raise InputError(f"tolerance must be above 0 (got {tolerance:g}): the size of a miss that counts as an error")
+    return tolerance
 
 
 def default_tolerance(dataset: Dataset) -> float | None:

@@ -19,10 +19,10 @@ from mlimpact.engine.tables import RUNS_BUDGET
 from mlimpact.errors import InputError
 from mlimpact.monitoring.engine_population import _bucket_sql, _codes, engine_reference_end, engine_time_span
 from mlimpact.monitoring.estimate import (
-    ESTIMATED_METRICS,
     basic_problem_of,
     calibration_of,
     estimate_cells_from_runs,
+    estimated_metrics,
     estimated_series,
     no_reference_time,
     reference_problem_of,
@@ -70,11 +70,7 @@ def engine_estimated_over_time(eds, *, metrics, period: str | None = "W", segmen
                                seed: int = 0) -> pd.DataFrame:
     """:func:`mlimpact.monitoring.estimate.estimated_over_time` on an engine: the same table."""
     trace.count("engine_estimated_over_time")
-    metrics = [metrics] if isinstance(metrics, str) else list(metrics)
-    bad = [m for m in metrics if m not in ESTIMATED_METRICS]
-    if bad:
-        raise InputError(f"metric {', '.join(bad)} cannot be estimated without labels; choose from "
-                         f"{', '.join(ESTIMATED_METRICS)}")
+    metrics = estimated_metrics(metrics)
     problem = engine_estimation_problem(eds, reference_end)
     if problem:
         raise InputError(problem)

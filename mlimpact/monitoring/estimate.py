@@ -45,7 +45,7 @@ from mlimpact.monitoring.series import (
 __all__ = ["ESTIMATED_METRICS", "MIN_REFERENCE_ROWS", "N_CALIBRATION_BOOT", "CONFUSION_COLUMNS", "Calibration",
            "calibrate", "estimation_problem", "estimated_over_time", "estimated_confusion", "basic_problem_of",
            "no_reference_time", "reference_problem_of", "unlabelled_problem_of", "calibration_of",
-           "estimate_cells_from_runs", "estimated_series"]
+           "estimate_cells_from_runs", "estimated_series", "estimated_metrics"]
 
 #: the metrics that can be estimated without labels (names as in :data:`mlimpact.metrics.METRICS`)
 ESTIMATED_METRICS = ("recall", "precision", "f1", "accuracy")
@@ -345,15 +345,18 @@ def estimated_over_time(dataset: Dataset, *, metrics, period: str | None = "W", 
     and ``attrs["problem"]`` says why (:func:`estimation_problem`). ``calibration`` reuses a :func:`calibrate`.
     """
     trace.count("estimated_over_time")
+    metrics = estimated_metrics(metrics)
+    c, empty = _run(dataset, OVER_TIME_COLUMNS, period, segment, reference_end, settings, seed, calibration)
+    return empty if c is None else estimated_series(c, metrics, segment, settings)
+
+
+def estimated_metrics(metrics) -> list[str]:
+    """``metrics`` (a name or a list) as a list, each one that can be estimated (else one clear line)."""
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
-    bad = [m for m in metrics if m not in ESTIMATED_METRICS]
-    if bad:
+    if bad := [m for m in metrics if m not in ESTIMATED_METRICS]:
         raise InputError(f"metric {', '.join(bad)} cannot be estimated without labels; choose from "
                          f"{', '.join(ESTIMATED_METRICS)}")
-    c, empty = _run(dataset, OVER_TIME_COLUMNS, period, segment, reference_end, settings, seed, calibration)
-    if c is None:
-        return empty
-    return estimated_series(c, metrics, segment, settings)
+    return metrics
 
 
 def estimated_series(c: _Cells, metrics: list[str], segment: str | None, settings: MonitorSettings) -> pd.DataFrame:
