@@ -42,7 +42,18 @@ def computed(path: Path) -> list[str]:
     return path.read_text().split() if path.exists() else []
 
 
+def quiet_background(monkeypatch) -> None:
+    """No computing ahead in this test (it counts what each click computes), and none left over from another."""
+    from ui import state  # the app's own module, as the pages use it
+
+    monkeypatch.setattr(state, "PREFETCH_MAX", 0)
+    for thread in threading.enumerate():
+        if thread.name == "mlimpact-prefetch":
+            thread.join(timeout=60)
+
+
 def test_the_same_bytes_are_parsed_once_and_each_result_computed_once(tmp_path, monkeypatch):
+    quiet_background(monkeypatch)
     trace = tmp_path / "trace.log"
     monkeypatch.setenv(TRACE_ENV, str(trace))
     x = csv_bytes(3_000, seed=21)
