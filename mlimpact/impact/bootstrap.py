@@ -42,6 +42,7 @@ class _Cells:
     starts: np.ndarray   # first cell of each present group
     present: np.ndarray  # the groups present
     n_groups: int
+    src: np.ndarray | None = None  # (C, E) per derived column, the column of ``mean`` it equals in each cell
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,8 +74,10 @@ def make_cells(group, pattern, values, n_groups: int, derived=()) -> _Cells:
     """Cells of rows (``group`` × ``pattern``) with the mean and spread of each money column in ``values``.
 
     ``derived``: ``(bit, a, b)`` per extra column, whose value is column ``a`` where the pattern has ``bit`` set,
-    else column ``b`` (a policy's money: flag or keep). The same cells as with those columns stacked onto
-    ``values``, computed from the base columns' sums (the bit is one value per cell).
+    else column ``b`` (a policy's money: flag or keep). The bit is one value per cell, so in every cell such a
+    column *is* one of the base columns: :func:`cell_bootstrap` draws the base columns only and gives each derived
+    column's total as the sum of its base column's cell sums (``derived`` in its replicates), which has the same
+    distribution as drawing the stacked columns with their (rank-deficient) covariance, at a fraction of the work.
     """
     return cells_of_layout(make_layout(group, pattern, n_groups), values, derived)
 
@@ -88,16 +91,18 @@ def cells_of_layout(layout: _Layout, values, derived=()) -> _Cells:
     else:
         cols = list(np.ascontiguousarray(np.asarray(values, dtype=float).reshape(len(inv), -1).T))
     B = len(cols)
-    src = np.empty((K, B + len(derived)), dtype=np.int64)  # each column's base column, per cell
-    src[:, :B] = np.arange(B)
-    for i, (bit, a, b) in enumerate(derived):
-        src[:, B + i] = np.where((layout.pattern >> bit) & 1, a, b)
-    base = np.column_stack([np.bincount(inv, weights=c, minlength=K) / layout.count for c in cols]) if B \
+    mean = np.column_stack([np.bincount(inv, weights=c, minlength=K) / layout.count for c in cols]) if B \
         else np.zeros((K, 0))
-    mean = np.take_along_axis(base, src, axis=1) if derived else base
-    root = _root(layout, cols, base, src, derived) if B else None
+    root = _root(layout, cols, mean) if B else None
     return _Cells(layout.group, layout.pattern, layout.count, mean, root, layout.starts, layout.present,
-                  layout.n_groups)
+                  layout.n_groups, _derived_src(layout.pattern, derived))
+
+
+def _derived_src(pattern: np.ndarray, derived) -> np.ndarray | None:
+    """(C, E): the base column each derived column ``(bit, a, b)`` equals in each cell (its pattern's bit)."""
+    if not derived:
+        return None
+    return np.column_stack([np.where((pattern >> bit) & 1, a, b) for bit, a, b in derived]).astype(np.int64)
 
 
 def _largest(x: np.ndarray) -> float:
@@ -105,15 +110,13 @@ def _largest(x: np.ndarray) -> float:
     return max(float(x.max()), -float(x.min()))
 
 
-def _root(layout: _Layout, cols: list, base, src, derived) -> np.ndarray | None:
-    """Square roots of the cells' covariances (None when no column varies within a cell). A derived column's
-    deviations are its base column's, so its covariances are copied; a column that never deviates has exactly
-    zero covariances, so it is not summed."""
+def _root(layout: _Layout, cols: list, base) -> np.ndarray | None:
+    """Square roots of the cells' covariances (None when no column varies within a cell beyond 1e-12 of its
+    largest value); a column that never deviates has exactly zero covariances, so it is not summed."""
     inv, K, B = layout.inv, len(layout.count), len(cols)
     devs = [c - base[:, p][inv] for p, c in enumerate(cols)]
-    largest = [_largest(d) for d in devs]  # per column: some deviation beyond 1e-12 of its largest value?
-    if not any(big > 1e-12 * max(_largest(c), 1.0) for big, c in zip(largest, cols, strict=True)) \
-            and not _derived_vary(layout, cols, devs, derived):
+    largest = [_largest(d) for d in devs]
+    if not any(big > 1e-12 * max(_largest(c), 1.0) for big, c in zip(largest, cols, strict=True)):
         return None
     moving = [p for p in range(B) if largest[p] > 0]
     cov = np.zeros((K, B, B))
@@ -122,20 +125,8 @@ def _root(layout: _Layout, cols: list, base, src, derived) -> np.ndarray | None:
             c = np.bincount(inv, weights=devs[p] * devs[q], minlength=K) / layout.count
             cov[:, p, q] = c
             cov[:, q, p] = c
-    if derived:
-        cov = cov[np.arange(K)[:, None, None], src[:, :, None], src[:, None, :]]
     lam, vec = np.linalg.eigh(cov)
     return _symmetric_root(lam, vec)
-
-
-def _derived_vary(layout: _Layout, cols: list, devs: list, derived) -> bool:
-    """Whether a derived column deviates within a cell beyond 1e-12 of its own largest value."""
-    for bit, a, b in derived:
-        on = ((layout.pattern[layout.inv] >> bit) & 1).astype(bool)
-        scale = max(_largest(np.where(on, cols[a], cols[b])), 1.0)
-        if _largest(np.where(on, devs[a], devs[b])) > 1e-12 * scale:
-            return True
-    return False
 
 
 def _symmetric_root(lam: np.ndarray, vec: np.ndarray) -> np.ndarray:
@@ -220,7 +211,8 @@ def _noisy(cells: _Cells) -> np.ndarray | None:
 
 def _replicate_sums(cells: _Cells, m: np.ndarray, z: np.ndarray | None, noisy: np.ndarray | None) -> dict:
     """``counts`` and per-group ``sums`` of the replicates with cell counts ``m`` (b, C) and, when the money varies
-    within cells, standard normals ``z`` (b, C, P); only the ``noisy`` cells (all when None) get the normal term."""
+    within cells, standard normals ``z`` (b, C, P); only the ``noisy`` cells (all when None) get the normal term.
+    With derived columns (``cells.src``), ``derived`` (b, E): each one's total over every cell."""
     b, (C, P) = len(m), cells.mean.shape
     out = {"counts": m}
     if P:
@@ -234,6 +226,10 @@ def _replicate_sums(cells: _Cells, m: np.ndarray, z: np.ndarray | None, noisy: n
         if C:
             sums[:, cells.present] = np.add.reduceat(contrib, cells.starts, axis=1)
         out["sums"] = sums
+        if cells.src is not None:  # a derived column's cell sum is its base column's
+            flat = contrib.reshape(b, C * P)
+            out["derived"] = np.stack([flat[:, np.arange(C) * P + cells.src[:, e]].sum(axis=1)
+                                       for e in range(cells.src.shape[1])], axis=1)
     return out
 
 
@@ -311,7 +307,8 @@ def _grid_of_units(g: Gains, extra_cuts) -> np.ndarray:
     return np.unique(np.concatenate(parts))
 
 
-def make_cells_of_units(group, pattern, weight, sums, cross, varies, n_groups: int, shift=None) -> _Cells:
+def make_cells_of_units(group, pattern, weight, sums, cross, varies, n_groups: int, shift=None,
+                        derived=()) -> _Cells:
     """:func:`make_cells` from units (an engine's groups of rows) instead of rows.
 
     Per unit: ``weight`` rows, ``sums`` (U, P) of each money column, ``cross`` (U, P, P) of their products and
@@ -319,6 +316,7 @@ def make_cells_of_units(group, pattern, weight, sums, cross, varies, n_groups: i
     rows' (from the sums); a column's is exactly zero, as in memory, where no unit of the cell varies in it and
     its units' means agree. ``shift`` (U, P): the sums are of each value minus this, the same for every unit of
     a cell (an engine subtracts a value near the cell's own, so the covariance loses no digits to cancellation).
+    ``derived``: as in :func:`make_cells`.
     """
     group = np.asarray(group, dtype=np.int64)
     pattern = np.asarray(pattern, dtype=np.int64)
@@ -349,7 +347,8 @@ def make_cells_of_units(group, pattern, weight, sums, cross, varies, n_groups: i
         root = _symmetric_root(lam, vec)
     cg = keys // n_pat
     starts = np.flatnonzero(np.r_[True, cg[1:] != cg[:-1]]) if len(cg) else np.zeros(0, dtype=np.int64)
-    return _Cells(cg, keys % n_pat, count, base + mean, root, starts, cg[starts], n_groups)
+    return _Cells(cg, keys % n_pat, count, base + mean, root, starts, cg[starts], n_groups,
+                  _derived_src(keys % n_pat, derived))
 
 
 def _cut_index(cuts: np.ndarray, t: float) -> int:

@@ -184,10 +184,10 @@ def _units(eds, terms: dict[str, str], decisions: list[str], seg_sql: str) -> pd
              f"{', '.join(f'{v} AS {n}' for n, v in terms.items())} FROM src WHERE {spec.where}")
     mid = f"SELECT s, y, b, g, {', '.join(MONEY_TERMS)}, {', '.join(f'{v} AS {n}' for n, v in money.items())} FROM ({inner})"
     prods = [f"sum({a} * {b}) AS {a}{b}" for i, a in enumerate(_MONEY) for b in _MONEY[i:]]
-    spread = " + ".join(f"max({m}) - min({m})" for m in _MONEY)
+    spread = ", ".join(f"max({m}) - min({m}) AS v{m}" for m in _MONEY)
     return eds.backend.query(f"SELECT s, y, b, g, count(*) AS w, {_sums_sql({n: n for n in MONEY_TERMS})}, "
                              f"{', '.join(f'sum({m}) AS s{m}' for m in _MONEY)}, {', '.join(prods)}, "
-                             f"{spread} AS spread FROM ({mid}) GROUP BY s, y, b, g")
+                             f"{spread} FROM ({mid}) GROUP BY s, y, b, g")
 
 
 def _moments(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -237,10 +237,9 @@ def analyze_impact_engine(eds, costs: CostModel, *, threshold: float | None = No
     w = df["w"].to_numpy(dtype=float)
     bits = df["b"].to_numpy(dtype=np.int64)
     S, M = _moments(df)
-    varies = df["spread"].to_numpy(dtype=float) > 0
+    varies = np.column_stack([df[f"v{m}"].to_numpy(dtype=float) > 0 for m in _MONEY])  # per unit and column
     g = gains_from_terms(y, df["s"].to_numpy(dtype=float), {n: df[n].to_numpy(dtype=float) for n in MONEY_TERMS},
                          weight=w, perfect_sum=S[:, 3])
-    U = np.arange(len(df))
 
     def extras_of(k_model: int, n: int) -> list:
         out = [] if rule is None else [("rule", f"rule: flag when {rule.describe()}", np.nan,
@@ -250,17 +249,15 @@ def analyze_impact_engine(eds, costs: CostModel, *, threshold: float | None = No
                                       k_model, n, note)
         return out
 
-    def cells_of(bins, pattern, extras, n_cells):
-        idx = np.column_stack([np.zeros(len(U), np.int64), np.ones(len(U), np.int64), np.full(len(U), 2)]
-                              + [np.asarray(e[3], dtype=np.int64) for e in extras])
-        return make_cells_of_units(bins, pattern, w, S[U[:, None], idx], M[U[:, None, None], idx[:, :, None],
-                                                                           idx[:, None, :]], varies, n_cells)
+    def cells_of(bins, pattern, n_cells, columns, derived):
+        return make_cells_of_units(bins, pattern, w, S[:, :columns], M[:, :columns, :columns], varies[:, :columns], n_cells,
+                                   derived=derived)
 
     say("bootstrapping every policy")
     P = policies_of(g, threshold=threshold, lanes=lanes, extras_of=extras_of, cells_of=cells_of, n_boot=n_boot,
                     seed=seed, time_budget_s=time_budget_s)
     sens = sensitivity_of(g, costs, threshold=threshold, lanes=lanes, factor=factor, scale=scale)
-    segs = _segments(g, grouping, df, S, M, varies, threshold=threshold, lanes=None, n_boot=n_boot, seed=seed,  # at the threshold, as in memory
+    segs = _segments(g, grouping, df, S, M, varies.any(axis=1), threshold=threshold, lanes=None, n_boot=n_boot, seed=seed,  # at the threshold, as in memory
                      time_budget_s=time_budget_s, factor=factor, scale=scale) if grouping else None
     return assemble_impact(P, _curve_frame(exact_curve(g)), sens, segs, source=eds.name, costs=costs, rule=rule,
                            scale=scale, factor=factor, period=period, unit=unit, seed=seed)

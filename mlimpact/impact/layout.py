@@ -9,8 +9,9 @@ within-cell term (:func:`mlimpact.impact.bootstrap.layout_draws`). :func:`policy
 :data:`KEPT_LAYOUTS` in the Dataset's cache, so a cost change only puts money on them. Every number is the one
 computed afresh (the same operations on the same arrays).
 
-The policies' bootstrap itself cannot be kept: its grid holds the value-maximising threshold and its cells
-the other models' own best flags, both of which move with the money, and the resampled counts are drawn per cell.
+The policies' bootstraps are not kept: one's grid holds the value-maximising threshold and the other's cells the
+other models' own best flags, both of which move with the money. They are small (score bins × label; label ×
+a handful of decisions: :mod:`mlimpact.impact.points`), so they are drawn again.
 """
 
 from __future__ import annotations

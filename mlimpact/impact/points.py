@@ -1,9 +1,13 @@
-"""Operating points and baselines: one joint bootstrap, so every paired difference is paired.
+"""Operating points and baselines, each paired difference from one bootstrap of the rows it compares.
 
 The model at the current threshold, at the value-maximising one and with review lanes
 (:func:`operating_points`), against flagging nothing, flagging everything, random flags, a rule and
-the other models in the file (:func:`compare_baselines`). Every policy is evaluated on the same
-resampled rows (:mod:`mlimpact.impact.bootstrap`). Re-exported by :mod:`mlimpact.impact`.
+the other models in the file (:func:`compare_baselines`). Two bootstraps of cells
+(:mod:`mlimpact.impact.bootstrap`): score bins × label for the thresholds and lanes chosen again in every
+replicate, and (label × every fixed policy's decision) for the model at its threshold against each baseline.
+Every interval and difference is read from one of them, so each is paired; the second has a few dozen cells
+instead of score bins × decision patterns, which is what keeps a cost change quick.
+Re-exported by :mod:`mlimpact.impact`.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ _BASELINE_MONEY = ["value", "low", "high", "difference", "diff_low", "diff_high"
 
 @dataclass(frozen=True, eq=False)
 class _Policies:
-    """Exact values of every policy plus one joint bootstrap of all of them (same resampled rows)."""
+    """Exact values of every policy plus its bootstrap replicates (module docstring: which bootstrap)."""
 
     g: Gains
     vals: np.ndarray        # exact value at every cut index of the distinct scores
@@ -61,10 +65,11 @@ class _Policies:
     lanes: tuple | None
     best_lane: tuple | None
     cuts: np.ndarray        # the bootstrap's grid of cut-offs
-    sums: np.ndarray        # (b, len(cuts)+1, 3) replicate sums of keep, flag, review per grid bin
+    sums: np.ndarray        # (b, len(cuts)+1, 2 or 3) replicate sums of keep, flag (review: with lanes) per bin
     orig: np.ndarray        # exact values at the grid's cut indices
     extras: list            # (key, description, threshold, decisions, note) of the rule and other models
-    extra_reps: np.ndarray  # (b, len(extras)) replicate totals of their money
+    extra_reps: np.ndarray  # (b', len(extras)) replicate totals of their money
+    fixed_reps: np.ndarray  # (b', 3) replicate totals, same rows: the model at the threshold, flag none, flag all
     used: int
     seed: int
     ex: _Exact | None = None  # the exact sums per distinct score (the value curve's)
@@ -90,10 +95,8 @@ def _policies(dataset: Dataset, costs: CostModel, *, threshold, lanes, rule, oth
                                              o.note))
         return extras
 
-    def cells_of(bins, pattern, extras, n_cells):
-        # each extra policy's money is flag where it flags (bit i + 1 of the pattern), else keep
-        derived = [(i + 1, 1, 0) for i in range(len(extras))]
-        return make_cells(bins, pattern, [g.keep, g.flag, g.review], n_cells, derived=derived)
+    def cells_of(bins, pattern, n_cells, columns, derived):
+        return make_cells(bins, pattern, [g.keep, g.flag, g.review][:columns], n_cells, derived=derived)
 
     return policies_of(g, threshold=threshold, lanes=lanes, extras_of=extras_of, cells_of=cells_of, n_boot=n_boot,
                        seed=seed, time_budget_s=time_budget_s, fixed=fixed)
@@ -108,10 +111,12 @@ def other_model_extras(col: str, t_own: float, t_rate: float, d_own, d_rate, k: 
 
 def policies_of(g: Gains, *, threshold: float, lanes, extras_of, cells_of, n_boot: int, seed: int,
                 time_budget_s, fixed: PolicyLayout | None = None) -> _Policies:
-    """Every policy's exact value and one joint bootstrap, from rows or an engine's units (``g``).
+    """Every policy's exact value and its bootstrap replicates (the module docstring), from rows or an engine's units (``g``).
 
     ``extras_of(k, n)`` gives the rule's and the other models' policies once the model's flag count ``k`` is
-    known; ``cells_of(bins, pattern, extras, n_cells)`` groups rows (or units) into the bootstrap's cells.
+    known; ``cells_of(bins, pattern, n_cells, columns, derived)`` groups rows (or units) into the bootstrap's cells
+    with the first ``columns`` of keep, flag and review money (review only with lanes) and the extra policies'
+    money as ``derived`` columns (:func:`mlimpact.impact.bootstrap.make_cells`).
     ``fixed``: what of it does not depend on the money, computed once for the rows (:func:`policy_layout`).
     """
     ex = exact_curve(g, None if fixed is None else fixed.counts)
@@ -124,19 +129,39 @@ def policies_of(g: Gains, *, threshold: float, lanes, extras_of, cells_of, n_boo
     cuts = _grid(g, [threshold, cut_threshold(ex.cuts, j_best) if j_best <= K else None,
                      *(lanes or ()), *(best_lane[:2] if best_lane else ())], None if fixed is None else fixed.quantiles)
     bins = np.searchsorted(cuts, g.score, side="right") if fixed is None else fixed.bins_of(cuts)
-    pattern = g.y.astype(np.int64)
-    for i, e in enumerate(extras):  # the rule and the other models: a handful of bits
-        pattern |= np.asarray(e[3], dtype=np.int64) << (i + 1)
-    cells = cells_of(bins, pattern, extras, len(cuts) + 1)
+    y = g.y.astype(np.int64)
+    cells = cells_of(bins, y, len(cuts) + 1, 2 if lanes is None else 3, [])
     reps, used = cell_bootstrap(cells, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
     sums = reps["sums"]
     orig = threshold_values(np.bincount(bins, weights=g.keep, minlength=len(cuts) + 1),
                              np.bincount(bins, weights=g.flag, minlength=len(cuts) + 1))
+    # the fixed policies, paired: keep and flag money, the model's (bit 1) and each extra's (bit i + 2) decisions
+    pattern = y | np.asarray(decide(g.score, threshold), dtype=np.int64) << 1
+    for i, e in enumerate(extras):  # the rule and the other models: a handful of bits
+        pattern |= np.asarray(e[3], dtype=np.int64) << (i + 2)
+    fixed_cells = cells_of(np.zeros(len(pattern), dtype=np.int64), pattern, 1, 2,
+                           [(i + 1, 1, 0) for i in range(len(extras) + 1)])
+    fixed_reps, used_fixed = cell_bootstrap(fixed_cells, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
+    totals = fixed_reps["sums"][:, 0]  # (b', 2): flag none, flag all
+    derived = fixed_reps["derived"]  # (b', 1 + len(extras)): the model, then each extra
     return _Policies(g=g, vals=vals, cuts_exact=ex.cuts, j_best=j_best, threshold=threshold, lanes=lanes,
-                     best_lane=best_lane, cuts=cuts, sums=sums[..., :3], orig=orig,
+                     best_lane=best_lane, cuts=cuts, sums=sums, orig=orig,
                      extras=[(key, desc, thr, np.asarray(d, dtype=np.int8), note)
                              for key, desc, thr, d, note in extras],
-                     extra_reps=sums[..., 3:].sum(axis=1), used=used, seed=seed, ex=ex)
+                     extra_reps=derived[:, 1:], fixed_reps=np.column_stack([derived[:, 0], totals]),
+                     used=min(used, used_fixed), seed=seed, ex=ex)
+
+
+def _current_row(P: _Policies, t: float, d, none_v: float) -> dict:
+    """The model at its threshold, with the baselines' bootstrap (its interval is the baselines table's)."""
+    value = float(money_of(P.g, d).sum())
+    model_r, none_r = P.fixed_reps[:, 0], P.fixed_reps[:, 1]
+    lo, hi = percentile_interval(model_r)
+    dlo, dhi = percentile_interval(model_r - none_r)
+    return {"point": "current", "description": f"flag when score ≥ {t:g}", "threshold": t, "low_cut": np.nan,
+            "high_cut": np.nan, **_counts(P.g, d), "value": value, "low": float(lo), "high": float(hi),
+            "value_vs_flag_none": value - none_v, "vs_none_low": float(dlo), "vs_none_high": float(dhi),
+            "optimism": np.nan, "note": None}
 
 
 def _points_table(P: _Policies, factor: float, scale) -> pd.DataFrame:
@@ -160,8 +185,7 @@ def _points_table(P: _Policies, factor: float, scale) -> pd.DataFrame:
 
     t = P.threshold
     d_cur = lane_decisions(g.score, t)
-    add("current", f"flag when score ≥ {t:g}", d_cur, float(money_of(g, d_cur).sum()),
-        rv[:, _cut_index(P.cuts, t)], thr=t)
+    rows.append(_current_row(P, t, d_cur, none_v))
 
     t_best = cut_threshold(P.cuts_exact, P.j_best)
     rj = rv.shape[1] - 1 - np.argmax(rv[:, ::-1], axis=1)
@@ -202,17 +226,14 @@ def _points_table(P: _Policies, factor: float, scale) -> pd.DataFrame:
 
 
 def _baselines_table(P: _Policies, factor: float, scale) -> pd.DataFrame:
-    g, sums = P.g, P.sums
-    n = g.n_rows
-    rv = threshold_values(sums[..., 0], sums[..., 1])
+    g, n = P.g, P.g.n_rows
     t = P.threshold
     d_model = lane_decisions(g.score, t)
     k = g.rows_where(d_model == 1)
     q = k / n if n else 0.0
     model_v = float(money_of(g, d_model).sum())
-    model_r = rv[:, _cut_index(P.cuts, t)]
+    model_r, none_r, all_r = P.fixed_reps.T
     none_v, all_v = float(g.keep.sum()), float(g.flag.sum())
-    none_r, all_r = rv[:, -1], rv[:, 0]
     specs = [("model", f"the model: flag when score ≥ {t:g}", t, k, model_v, model_r, None),
              ("flag_none", "no model: flag nothing", np.nan, 0, none_v, none_r, None),
              ("flag_all", "no model: flag everything", np.nan, n, all_v, all_r, None),
