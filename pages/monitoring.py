@@ -52,7 +52,7 @@ with safe.stop_on_input_error():
     status = mon.check_ranges(table, ranges, rule=settings.rule)
 alerts = mon.alert_table(status)
 monitor_views.prefetch_other_metrics(ds, fs.dataset, named, metrics, key + (tuple(named),), period=period,
-                                     segment=segment, settings=settings)
+                                     segment=segment, settings=settings, ranges_in=ranges_in)
 setup = st.session_state[state.RANGES][ds.content_hash] = mon.MonitorSetup(
     metric, period=period, segment=segment, **ranges_in, settings=settings, ranges=ranges)
 
@@ -65,18 +65,9 @@ if advice and mode != "fixed":
     monitor_inputs.reference_fix(ds, setup, better)
 est = None if segment == mon.SLICES else monitor_views.estimated(ds, metric, period, segment, reference_end, settings,
                                                                  ranges)
-if segment is None:
-    safe.chart(safe.lazy(mcharts.range_chart, status, label=label, reference_end=None if mode == "fixed" else reference_end,
-                                   estimated=est), key="mon_chart")
-else:
-    domain = [s.name for s in named] if segment == mon.SLICES else ds.codes(segment)[1]
-    safe.chart(safe.lazy(mcharts.segments_overlay_chart, status, label=label, segment_column=segment, domain=domain),
-               key="mon_overlay")
-    safe.chart(safe.lazy(mcharts.small_multiples_chart, status, label=label, segment_column=segment, domain=domain),
-               key="mon_multiples")
-    if est is not None and len(est):
-        safe.chart(safe.lazy(mcharts.segments_overlay_chart, est, label=f"Estimated {label.lower()}", segment_column=segment,
-                                                  domain=domain), key="mon_est_overlay")
+for chart, chart_key in monitor_views.metric_charts(ds, status, named, label=label, segment=segment, mode=mode,
+                                                   reference_end=reference_end, est=est):
+    safe.chart(chart, key=chart_key)
 
 st.subheader("Alerts")
 safe.table(alerts[mon.ALERT_COLUMNS], key="mon_alerts", file_name="alerts.csv",

@@ -7,12 +7,15 @@ Streamlit-only: every number comes from :mod:`mlimpact.monitoring` (``estimated_
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 
 import pandas as pd
 import streamlit as st
 
 from mlimpact import monitoring as mon
 from mlimpact.io import Dataset
+from mlimpact.metrics import METRICS
+from mlimpact.report.charts import monitoring as mcharts
 
 from . import safe, state
 
@@ -26,14 +29,64 @@ def series(ds: Dataset, full: Dataset, named, *, metric: str, period: str, segme
 
 
 def prefetch_other_metrics(ds: Dataset, full: Dataset, named, metrics, key: tuple, *, period: str,
-                           segment: str | None, settings: mon.MonitorSettings) -> None:
-    """The other metrics' series, computed in the background while the page is read: a metric change then finds
-    them (``key``: the page's memo key with the metric as its fourth element)."""
-    jobs = []
+                           segment: str | None, settings: mon.MonitorSettings, ranges_in: dict) -> None:
+    """What a metric change needs, computed in the background for the next few metrics while the page is read:
+    the series, its ranges, the alerts' causes and the charts (``key``: the page's memo key with the metric as
+    its fourth element; the same keys as the page's, so the click finds them)."""
+    steps = []
     for m in [m for m in metrics if m != key[3]][:state.PREFETCH_MAX]:  # the next few in the list
-        jobs.append((key[:3] + (m,) + key[4:], lambda m=m: series(ds, full, named, metric=m, period=period,
-                                                                 segment=segment, settings=settings)))
-    state.prefetch(jobs)
+        k = key[:3] + (m,) + key[4:]
+        done = ("prefetched",) + k + tuple(ranges_in.values())
+        if state.has_memo(done):
+            continue
+
+        def step(put, m=m, k=k, done=done):
+            table = put(k, lambda: series(ds, full, named, metric=m, period=period, segment=segment,
+                                          settings=settings))
+            ranges = put(k + tuple(ranges_in.values()), lambda: mon.derive_ranges(ds, table, **ranges_in,
+                                                                                  settings=settings))
+            status = mon.check_ranges(table, ranges, rule=settings.rule)
+            if segment != mon.SLICES and _alerting(status).any():
+                put(causes_key(ds, status, ranges_in["reference_end"], settings), lambda: mon.alert_causes(
+                    ds, status, reference_end=ranges_in["reference_end"], settings=settings))
+            if ds.unlabelled is None or segment == mon.SLICES:  # else the charts hold an estimate drawn on the page
+                for chart, _ in metric_charts(ds, status, named, label=METRICS[m].label, segment=segment,
+                                              mode=ranges_in["mode"], reference_end=ranges_in["reference_end"]):
+                    safe.chart_step(chart, put)
+            put(done, lambda: True)
+
+        steps.append(step)
+    state.prefetch_steps(ds.content_hash, steps)
+
+
+def metric_charts(ds: Dataset, status: pd.DataFrame, named, *, label: str, segment: str | None, mode: str,
+                  reference_end, est: pd.DataFrame | None = None) -> list:
+    """The page's charts of one metric's status table, as (:func:`ui.safe.lazy_shared`, widget key) pairs."""
+    shared = partial(safe.lazy_shared, ds.content_hash)
+    if segment is None:
+        return [(shared(mcharts.range_chart, status, label=label, estimated=est,
+                        reference_end=None if mode == "fixed" else reference_end), "mon_chart")]
+    domain = [s.name for s in named] if segment == mon.SLICES else ds.codes(segment)[1]
+    out = [(shared(mcharts.segments_overlay_chart, status, label=label, segment_column=segment, domain=domain),
+            "mon_overlay"),
+           (shared(mcharts.small_multiples_chart, status, label=label, segment_column=segment, domain=domain),
+            "mon_multiples")]
+    if est is not None and len(est):
+        out.append((shared(mcharts.segments_overlay_chart, est, label=f"Estimated {label.lower()}",
+                           segment_column=segment, domain=domain), "mon_est_overlay"))
+    return out
+
+
+def _alerting(status: pd.DataFrame) -> pd.Series:
+    return status["status"].isin(["below", "above"])
+
+
+def causes_key(ds: Dataset, status: pd.DataFrame, reference_end, settings: mon.MonitorSettings) -> tuple:
+    """The memo key of the alerts' causes of ``status`` (the page's and the background's)."""
+    alerting = status.loc[_alerting(status)]
+    return ("causes", ds.content_hash, ds.roles, settings, reference_end, tuple(status["metric"].unique()),
+            tuple(status["segment_column"].dropna().unique()), tuple(status["period"].dropna().unique()),
+            hashlib.sha1(pd.util.hash_pandas_object(alerting.astype(str), index=False).to_numpy().tobytes()).hexdigest())
 
 
 def estimated(ds: Dataset, metric: str, period: str, segment: str | None, reference_end,
@@ -72,12 +125,9 @@ def estimated(ds: Dataset, metric: str, period: str, segment: str | None, refere
 
 def why(ds: Dataset, status: pd.DataFrame, reference_end, settings: mon.MonitorSettings) -> None:
     """Per alert incident, the sentence that says which slices explain it, and the slices as a table."""
-    if not status["status"].isin(["below", "above"]).any():
+    if not _alerting(status).any():
         return
-    alerting = status.loc[status["status"].isin(["below", "above"])]
-    key = ("causes", ds.content_hash, ds.roles, settings, reference_end, tuple(status["metric"].unique()),
-           tuple(status["segment_column"].dropna().unique()), tuple(status["period"].dropna().unique()),
-           hashlib.sha1(pd.util.hash_pandas_object(alerting.astype(str), index=False).to_numpy().tobytes()).hexdigest())
+    key = causes_key(ds, status, reference_end, settings)
     with st.spinner("Looking for the slices behind each alert…"):
         causes = state.memo(key, lambda: mon.alert_causes(ds, status, reference_end=reference_end, settings=settings))
     st.markdown("**Why did it alert?** Each alert against the reference period, split by the other segment columns "

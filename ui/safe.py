@@ -91,6 +91,7 @@ class Lazy:
     build: Callable
     args: tuple
     kwargs: dict
+    file: str | None = None  # content hash: the drawn chart is kept in that file's shared store too
 
 
 def lazy(build: Callable, *args, **kwargs) -> Lazy:
@@ -98,6 +99,27 @@ def lazy(build: Callable, *args, **kwargs) -> Lazy:
     inputs (the same tables, compared by content) the Vega-Lite of the last draw is reused, so a click elsewhere
     on the page does not rebuild and reconvert every chart."""
     return Lazy(build, args, kwargs)
+
+
+def lazy_shared(content_hash: str, build: Callable, *args, **kwargs) -> Lazy:
+    """:func:`lazy`, its drawing also kept in the shared store of the file (``content_hash``): a background step
+    (:func:`chart_step`) can draw it before the click that shows it. Only a session holding that file, whose
+    own inputs have this content, reaches it."""
+    return Lazy(build, args, kwargs, content_hash)
+
+
+def _key_of(ch: Lazy):
+    try:
+        return (ch.build.__module__, ch.build.__qualname__, _fingerprint(ch.args), _fingerprint(ch.kwargs))
+    except TypeError:
+        return None
+
+
+def chart_step(ch: Lazy, put) -> None:
+    """Draw a :func:`lazy_shared` chart into its file's store with ``put`` (a :func:`ui.state.prefetch_steps` step)."""
+    key = _key_of(ch)
+    if key is not None and ch.file is not None:
+        put(("chart", ch.file) + key, lambda: _drawn(ch.build(*ch.args, **ch.kwargs)))
 
 
 def _fingerprint(value):
@@ -120,11 +142,14 @@ def _fingerprint(value):
 def _drawn(ch) -> tuple[dict, dict, int | None]:
     """(the Vega-Lite for the screen, with its data as Arrow; the plain Vega-Lite for downloads; height)."""
     if isinstance(ch, Lazy):
-        try:
-            key = (ch.build.__module__, ch.build.__qualname__, _fingerprint(ch.args), _fingerprint(ch.kwargs))
-        except TypeError:
-            key = None
-        return state.kept(state.CHARTS, key, lambda: _drawn(ch.build(*ch.args, **ch.kwargs)), state.MAX_CHARTS)
+        key = _key_of(ch)
+
+        def draw():
+            return _drawn(ch.build(*ch.args, **ch.kwargs))
+
+        shared = ch.file is not None and key is not None
+        return state.kept(state.CHARTS, key, (lambda: state.shared(("chart", ch.file) + key, draw)) if shared
+                          else draw, state.MAX_CHARTS)
     if not isinstance(getattr(ch, "description", None), str):  # the text alternative screen readers announce
         ch = ch.properties(description=text_alternative(ch))
     height = getattr(ch, "height", None)

@@ -217,16 +217,30 @@ def prefetch(jobs) -> None:
     keys already held are skipped. Nothing is drawn from the thread (it has no page to draw on)."""
     todo = [(key, compute, _store_of(key)) for key, compute in jobs]
     todo = [(key, compute, store) for key, compute, store in todo if store is not None and not store.has_result(key)]
-    if not todo:
+    prefetch_steps(todo[0][0][1] if todo else "", [lambda put, k=k, c=c: put(k, c) for k, c, _ in todo])
+
+
+def prefetch_steps(content_hash: str, steps) -> None:
+    """As :func:`prefetch`, for work whose later keys depend on earlier results: each step is called with
+    ``put(key, compute)`` (the file's :meth:`ui.store.FileStore.result`) in the background thread."""
+    store = st.session_state.get(STORES, {}).get(file_hash(content_hash)) if steps else None
+    if store is None:
         return
 
     def run() -> None:
         time.sleep(PREFETCH_DELAY_S)  # the page's own reruns first
-        for key, compute, store in todo:
+        for step in steps:
             with contextlib.suppress(Exception):  # a failure is the click's to report, when it computes it again
-                store.result(key, compute)
+                step(store.result)
 
     threading.Thread(target=run, name="mlimpact-prefetch", daemon=True).start()
+
+
+def shared(key: tuple, compute):
+    """``compute()`` once per ``key`` in the shared store of the file ``key[1]`` names (no store: computed), not
+    kept in this session's memo (:func:`kept` a caller's own cache)."""
+    store = _store_of(key)
+    return store.result(key, compute) if store is not None else compute()
 
 
 # --- what one page hands to the others -------------------------------------------------------

@@ -43,6 +43,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mlimpact import trace
 from mlimpact.io import Dataset
 from mlimpact.metrics import METRICS, Z95, benjamini_hochberg, evaluate, normal_p_value
 from mlimpact.monitoring.findings import _num
@@ -255,6 +256,7 @@ def alert_causes(dataset: Dataset, status: pd.DataFrame, *, columns=None, refere
     segment column. ``reference_end``: the end of the reference period (default as the Monitoring page).
     ``settings``: the threshold of the status table.
     """
+    trace.count("alert_causes")
     incidents = alert_incidents(status)
     if incidents.empty:
         return pd.DataFrame(columns=CAUSE_COLUMNS)

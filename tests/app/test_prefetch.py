@@ -1,12 +1,15 @@
 """While a page is read, what it is likely to be asked next is computed in the background (ui.state.prefetch):
-on Monitoring, the other metrics' series, so a metric change computes no series (counted with MLIMPACT_TRACE)."""
+on Monitoring, the other metrics' series, ranges, alert causes and charts, so a metric change computes none of
+them (counted with MLIMPACT_TRACE, and the chart functions wrapped); on Segments, the other columns' tables."""
 
 from __future__ import annotations
 
+import functools
 import time
 
 from streamlit.testing.v1 import AppTest
 
+from mlimpact.report.charts import monitoring as mcharts
 from mlimpact.trace import TRACE_ENV
 from tests.app.test_isolation import APP, csv_bytes, upload
 from ui.state import PREFETCH_MAX
@@ -28,9 +31,25 @@ def _settle(trace, name: str) -> None:
         time.sleep(0.1)
 
 
+def _count_charts(monkeypatch) -> list:
+    """Wrap the Monitoring page's metric charts so each drawing is counted (the wrapper keeps the name)."""
+    drawn = []
+    for name in ("range_chart", "segments_overlay_chart", "small_multiples_chart"):
+        build = getattr(mcharts, name)
+
+        @functools.wraps(build)
+        def counted(*args, _build=build, _name=name, **kwargs):
+            drawn.append(_name)
+            return _build(*args, **kwargs)
+
+        monkeypatch.setattr(mcharts, name, counted)
+    return drawn
+
+
 def test_a_metric_change_on_monitoring_finds_its_series_computed(tmp_path, monkeypatch):
     trace = tmp_path / "trace.log"
     monkeypatch.setenv(TRACE_ENV, str(trace))
+    drawn = _count_charts(monkeypatch)
     at = upload(AppTest.from_file(APP, default_timeout=60).run(), csv_bytes(3_000, seed=77))  # a store of its own
     at.switch_page("pages/monitoring.py").run()
     assert not at.exception and not at.error
@@ -38,11 +57,16 @@ def test_a_metric_change_on_monitoring_finds_its_series_computed(tmp_path, monke
     first = _calls(trace).count("metrics_over_time")
     _settle(trace, "metrics_over_time")
     assert _calls(trace).count("metrics_over_time") >= first + PREFETCH_MAX - 1  # the next few metrics
+    time.sleep(1.0)  # the last step's causes and charts, after its series
+    assert drawn  # the page's, and the next metrics' in the background
     trace.unlink()
+    drawn.clear()
     assert box.value != "precision"
     box.set_value("precision").run()
     assert not at.exception and not at.error
     assert "metrics_over_time" not in _calls(trace)  # found, not computed
+    assert "alert_causes" not in _calls(trace)
+    assert drawn == []  # its charts too
     assert next(s for s in at.selectbox if s.key == box.key).value == "precision"
 
 
