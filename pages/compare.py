@@ -4,11 +4,11 @@ from functools import partial
 
 import streamlit as st
 
-from mlimpact import compare, impact, slices
+from mlimpact import compare, slices
 from mlimpact.metrics import METRICS
 from mlimpact.report.charts import model_segment_chart, model_time_chart, segment_difference_chart
 from ui import columns as cols
-from ui import links, safe, sidebar, state, widgets
+from ui import computed, links, safe, sidebar, state, widgets
 
 ds, fs = sidebar.require_dataset("compare")
 threshold = fs.threshold
@@ -27,16 +27,9 @@ segment = c1.selectbox("Compare per value of", segments or ["(no segment columns
                        disabled=not segments)
 segment = segment if segments else None
 
-options = state.impact_options(ds.content_hash)
-costs, scale, unit = None, None, options.get("unit", "")
-if ds.task == "binary" and ds.score is not None:
-    costs = state.setting(state.COSTS, ds.content_hash) or impact.default_costs(ds)
-    scale = impact.saved_scale(ds, options)
-
-key = ("compare", ds.content_hash, ds.roles, float(threshold), segment, costs, scale)
+costs, scale, unit = computed.compare_money(ds)
 with safe.stop_on_input_error(), st.spinner("Comparing the models on the same rows…"):
-    comp = state.memo(key, lambda: compare.compare_models(ds, threshold=threshold, segment=segment, costs=costs,
-                                                          scale=scale, time_budget_s=2.0))
+    comp = state.memo(*computed.compare_job(ds, threshold, segment, costs, scale))
 
 metric = c2.selectbox("Metric for the charts", list(comp.metrics), format_func=lambda m: METRICS[m].label,
                       key=f"cmp_metric_{h}")

@@ -83,3 +83,5 @@ else:
     with c2:
         safe.chart(safe.lazy(charts.predicted_actual_chart, curves.predicted_vs_actual(ds.y, ds.prediction),
                                                  r2=cells.get("r2", {})))
+
+computed.warm_up(ds, threshold)  # a large file: Segments' weak slices and Compare start in the background

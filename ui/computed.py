@@ -6,8 +6,8 @@ computed on one page is reused on another and forgotten with its file.
 
 from __future__ import annotations
 
+from mlimpact import compare, impact, slices
 from mlimpact import difficulty as dif
-from mlimpact import impact
 from mlimpact.io import Dataset
 from mlimpact.metrics import default_metrics, evaluate
 from mlimpact.slices import SegmentCodes
@@ -47,3 +47,51 @@ def solve(ds: Dataset, curve: dif.LaneCurve, policy: dif.LanePolicy) -> dif.Oper
     """The operating point a policy chooses on ``curve``."""
     return state.memo(("lane_solve", ds.content_hash, ds.roles, curve.mode, curve.tolerance, policy),
                       lambda: dif.choose_lanes(curve, policy))
+
+
+def weak_slices_job(ds: Dataset, threshold: float, *, kind: str, max_level: int = 3, scoring: str = "balanced",
+                    alpha: float = 0.95, progress=None) -> tuple:
+    """The Segments page's weak-slice search (defaults: the page's) as a (key, compute) pair for :func:`ui.state.memo`."""
+    key = ("weak_slices", ds.content_hash, ds.roles, threshold, kind, int(max_level), scoring, float(alpha))
+    return key, lambda: slices.search_weak_slices(ds, kind=kind, threshold=threshold, max_level=int(max_level),
+                                                  scoring=scoring, alpha=float(alpha), k=10, time_budget_s=30.0,
+                                                  progress=progress)
+
+
+def compare_money(ds: Dataset) -> tuple:
+    """The money the Compare page puts on each model: (costs, scale, unit), the Impact page's when set."""
+    options = state.impact_options(ds.content_hash)
+    if ds.task != "binary" or ds.score is None:
+        return None, None, options.get("unit", "")
+    costs = state.setting(state.COSTS, ds.content_hash) or impact.default_costs(ds)
+    return costs, impact.saved_scale(ds, options), options.get("unit", "")
+
+
+def compare_job(ds: Dataset, threshold: float, segment: str | None, costs, scale) -> tuple:
+    """The Compare page's comparison as a (key, compute) pair for :func:`ui.state.memo`."""
+    key = ("compare", ds.content_hash, ds.roles, float(threshold), segment, costs, scale)
+    return key, lambda: compare.compare_models(ds, threshold=threshold, segment=segment, costs=costs, scale=scale,
+                                               time_budget_s=2.0)
+
+
+#: files from this many rows on get their heaviest first visits computed in the background once loaded
+WARM_UP_ROWS = 200_000
+
+
+def warm_up(ds: Dataset, threshold: float) -> None:
+    """Once per file and session, from the Overview: the weak slices and the comparison at the pages' default
+    settings, computed in the background (:func:`ui.state.prefetch`, in page order) while the Overview is read,
+    so the first visit of Segments and Compare finds them (or waits for them) on a large file. Smaller files
+    compute them on the visit quickly enough; ``ui.state.PREFETCH_MAX = 0`` turns background work off."""
+    done = state.warmed_up()
+    if len(ds.frame) < WARM_UP_ROWS or state.PREFETCH_MAX == 0 or (ds.content_hash, ds.roles) in done:
+        return
+    done.add((ds.content_hash, ds.roles))
+    jobs = [weak_slices_job(ds, threshold, kind=slices.error_kinds(ds.task)[0])]
+    models = compare.model_columns(ds)
+    if len(models) >= 2:
+        segments = slices.role_segments(ds)
+        segment = segments[segments.index(state.preferred_segment_column())] \
+            if state.preferred_segment_column() in segments else (segments[0] if segments else None)
+        jobs.append(compare_job(ds, threshold, segment, *compare_money(ds)[:2]))
+    state.prefetch(jobs)

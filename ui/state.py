@@ -236,6 +236,11 @@ def prefetch_steps(content_hash: str, steps) -> None:
     threading.Thread(target=run, name="mlimpact-prefetch", daemon=True).start()
 
 
+def warmed_up() -> set:
+    """The (file, roles) pairs whose background warm-up this session started (:func:`ui.computed.warm_up`)."""
+    return st.session_state.setdefault("mi_warmed_up", set())
+
+
 def shared(key: tuple, compute):
     """``compute()`` once per ``key`` in the shared store of the file ``key[1]`` names (no store: computed), not
     kept in this session's memo (:func:`kept` a caller's own cache)."""

@@ -11,7 +11,7 @@ from mlimpact import slices
 from mlimpact.io import Dataset
 
 from . import columns as cols
-from . import nav, safe, slice_panel, state, widgets
+from . import computed, nav, safe, slice_panel, state, widgets
 
 
 def show(ds: Dataset, threshold: float, metrics: list[str]) -> None:
@@ -33,12 +33,11 @@ def show(ds: Dataset, threshold: float, metrics: list[str]) -> None:
                             disabled=scoring != "sliceline")
     rerank = st.selectbox("Re-rank the slices found by", slices.rerank_options(metrics), key="seg_ws_rerank")
 
-    ws_key = ("weak_slices", ds.content_hash, ds.roles, threshold, kind, int(max_level), scoring, float(alpha))
+    ws_key, _ = computed.weak_slices_job(ds, threshold, kind=kind, max_level=max_level, scoring=scoring, alpha=alpha)
     with safe.stop_on_input_error(lambda exc: safe.info(f"Weak slices are not available here: {exc}")), \
             widgets.progress(not state.has_memo(ws_key), "Searching slices…") as progress:
-        result = state.memo(ws_key, lambda: slices.search_weak_slices(
-            ds, kind=kind, threshold=threshold, max_level=int(max_level), scoring=scoring, alpha=float(alpha), k=10,
-            time_budget_s=30.0, progress=progress))
+        result = state.memo(ws_key, computed.weak_slices_job(ds, threshold, kind=kind, max_level=max_level,
+                                                             scoring=scoring, alpha=alpha, progress=progress)[1])
     st.caption(slices.search_caption(result))
     if result.slices.empty:
         st.success("No slice is clearly worse than the rest at these settings.", icon=":material/check_circle:")

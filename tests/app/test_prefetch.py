@@ -83,3 +83,33 @@ def test_another_segment_column_finds_its_table_computed(tmp_path, monkeypatch):
     box.set_value([other]).run()
     assert not at.exception and not at.error
     assert "segment_table" not in _calls(trace)  # found, not computed
+
+
+def test_a_large_file_warms_up_the_heaviest_first_visits(tmp_path, monkeypatch):
+    """From the Overview, the weak slices and the comparison at the pages' defaults start in the background
+    (files from ui.computed.WARM_UP_ROWS rows; lowered here): the first visits of Segments and Compare find them."""
+    at = AppTest.from_file(APP, default_timeout=60).run()  # the default sample: fewer rows than the default
+    monkeypatch.setattr("ui.computed.WARM_UP_ROWS", 1_000)
+    trace = tmp_path / "trace.log"
+    monkeypatch.setenv(TRACE_ENV, str(trace))
+    at = upload(at, csv_bytes(3_000, seed=79))
+    assert not at.exception and not at.error
+    _settle(trace, "compare_models")
+    assert _calls(trace).count("search_weak_slices") == 1 and _calls(trace).count("compare_models") == 1
+    trace.unlink()
+    for page in ("segments", "compare"):
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception and not at.error
+    calls = _calls(trace)
+    assert "search_weak_slices" not in calls and "compare_models" not in calls  # found, not computed
+    at.switch_page("pages/overview.py").run()  # once per file and session
+    time.sleep(0.5)
+    assert "search_weak_slices" not in _calls(trace)
+
+
+def test_a_smaller_file_is_not_warmed_up(tmp_path, monkeypatch):
+    trace = tmp_path / "trace.log"
+    monkeypatch.setenv(TRACE_ENV, str(trace))
+    at = upload(AppTest.from_file(APP, default_timeout=60).run(), csv_bytes(3_000, seed=80))
+    time.sleep(1.0)
+    assert "search_weak_slices" not in _calls(trace) and "compare_models" not in _calls(trace)
