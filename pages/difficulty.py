@@ -43,7 +43,7 @@ if len(modes) > 1 or ds.task == "regression":
 if mode == "error_size":
     st.warning(dif.ERROR_SIZE_WARNING, icon=":material/warning:")
 curve = computed.lane_curve(ds, mode, tolerance)
-frontier = state.memo(("lane_frontier", ds.content_hash, ds.roles, mode, tolerance), lambda: dif.tradeoff_curve(curve))
+frontier = state.memo(computed.frontier_key(ds, mode, tolerance), lambda: dif.tradeoff_curve(curve))
 
 # ------------------------------------------------------------------ the policy
 start = state.memo(("dif_start", ds.content_hash, ds.roles, float(threshold)),

@@ -32,10 +32,20 @@ def default_rule(ds: Dataset) -> str:
     return state.memo(("default_rule", ds.content_hash, ds.roles), lambda: impact.default_rule(ds))
 
 
+def lane_curve_job(ds: Dataset, mode: str, tolerance: float | None) -> tuple:
+    """The file's lane curve for one difficulty mode (and regression tolerance), as (key, compute)."""
+    return ("lane_curve", ds.content_hash, ds.roles, mode, tolerance), lambda: dif.lane_curve(ds, mode=mode,
+                                                                                              tolerance=tolerance)
+
+
 def lane_curve(ds: Dataset, mode: str, tolerance: float | None) -> dif.LaneCurve:
-    """The file's lane curve for one difficulty mode (and regression tolerance)."""
-    return state.memo(("lane_curve", ds.content_hash, ds.roles, mode, tolerance),
-                      lambda: dif.lane_curve(ds, mode=mode, tolerance=tolerance))
+    """:func:`lane_curve_job`, memoised."""
+    return state.memo(*lane_curve_job(ds, mode, tolerance))
+
+
+def frontier_key(ds: Dataset, mode: str, tolerance: float | None) -> tuple:
+    """The Difficulty page's trade-off curve (``dif.tradeoff_curve`` of the lane curve)."""
+    return ("lane_frontier", ds.content_hash, ds.roles, mode, tolerance)
 
 
 def curve_of(ds: Dataset) -> dif.CurveOf:
@@ -79,19 +89,28 @@ WARM_UP_ROWS = 200_000
 
 
 def warm_up(ds: Dataset, threshold: float) -> None:
-    """Once per file and session, from the Overview: the weak slices and the comparison at the pages' default
-    settings, computed in the background (:func:`ui.state.prefetch`, in page order) while the Overview is read,
-    so the first visit of Segments and Compare finds them (or waits for them) on a large file. Smaller files
-    compute them on the visit quickly enough; ``ui.state.PREFETCH_MAX = 0`` turns background work off."""
+    """Once per file and session, from the Overview: what the first visits of Segments (weak slices), Difficulty
+    (lanes and trade-off, classification) and Compare compute at their default settings, in the background in
+    page order (:func:`ui.state.prefetch_steps`) while the Overview is read, so those visits find it (or wait for
+    it) on a large file. Smaller files compute them on the visit quickly enough; ``ui.state.PREFETCH_MAX = 0``
+    turns background work off."""
     done = state.warmed_up()
     if len(ds.frame) < WARM_UP_ROWS or state.PREFETCH_MAX == 0 or (ds.content_hash, ds.roles) in done:
         return
     done.add((ds.content_hash, ds.roles))
     jobs = [weak_slices_job(ds, threshold, kind=slices.error_kinds(ds.task)[0])]
+    if ds.task != "regression" and not dif.unavailable_reason(ds):
+        jobs.append(lane_curve_job(ds, dif.available_modes(ds)[0], None))
     models = compare.model_columns(ds)
     if len(models) >= 2:
         segments = slices.role_segments(ds)
-        segment = segments[segments.index(state.preferred_segment_column())] \
-            if state.preferred_segment_column() in segments else (segments[0] if segments else None)
+        preferred = state.preferred_segment_column()
+        segment = preferred if preferred in segments else (segments[0] if segments else None)
         jobs.append(compare_job(ds, threshold, segment, *compare_money(ds)[:2]))
-    state.prefetch(jobs)
+
+    def step(store, key, compute):
+        result = store.result(key, compute)
+        if key[0] == "lane_curve":  # and its trade-off, as the page asks for it next
+            store.result(frontier_key(ds, key[3], key[4]), lambda: dif.tradeoff_curve(result))
+
+    state.prefetch_steps(ds.content_hash, [lambda store, k=k, c=c: step(store, k, c) for k, c in jobs])

@@ -40,7 +40,8 @@ def prefetch_other_metrics(ds: Dataset, full: Dataset, named, metrics, key: tupl
         if state.has_memo(done):
             continue
 
-        def step(put, m=m, k=k, done=done):
+        def step(store, m=m, k=k, done=done):
+            put = store.result
             table = put(k, lambda: series(ds, full, named, metric=m, period=period, segment=segment,
                                           settings=settings))
             ranges = put(k + tuple(ranges_in.values()), lambda: mon.derive_ranges(ds, table, **ranges_in,
@@ -52,7 +53,7 @@ def prefetch_other_metrics(ds: Dataset, full: Dataset, named, metrics, key: tupl
             if ds.unlabelled is None or segment == mon.SLICES:  # else the charts hold an estimate drawn on the page
                 for chart, _ in metric_charts(ds, status, named, label=METRICS[m].label, segment=segment,
                                               mode=ranges_in["mode"], reference_end=ranges_in["reference_end"]):
-                    safe.chart_step(chart, put)
+                    safe.chart_step(chart, store)
             put(done, lambda: True)
 
         steps.append(step)

@@ -91,20 +91,21 @@ class Lazy:
     build: Callable
     args: tuple
     kwargs: dict
-    file: str | None = None  # content hash: the drawn chart is kept in that file's shared store too
+    file: str | None = None  # content hash of the file whose shared store keeps the drawing (None: the one in use)
 
 
 def lazy(build: Callable, *args, **kwargs) -> Lazy:
     """Hand :func:`chart` the chart function and its inputs rather than the chart: on a rerun with the same
     inputs (the same tables, compared by content) the Vega-Lite of the last draw is reused, so a click elsewhere
-    on the page does not rebuild and reconvert every chart."""
+    on the page does not rebuild and reconvert every chart; and it is drawn once for every session of the file
+    in use (kept in its shared store, :meth:`ui.store.FileStore.chart`), reached only with inputs of the same
+    content, which such a session computed itself."""
     return Lazy(build, args, kwargs)
 
 
 def lazy_shared(content_hash: str, build: Callable, *args, **kwargs) -> Lazy:
-    """:func:`lazy`, its drawing also kept in the shared store of the file (``content_hash``): a background step
-    (:func:`chart_step`) can draw it before the click that shows it. Only a session holding that file, whose
-    own inputs have this content, reaches it."""
+    """:func:`lazy` for the file ``content_hash``: a background step (:func:`chart_step`) can draw it before the
+    click that shows it."""
     return Lazy(build, args, kwargs, content_hash)
 
 
@@ -115,11 +116,11 @@ def _key_of(ch: Lazy):
         return None
 
 
-def chart_step(ch: Lazy, put) -> None:
-    """Draw a :func:`lazy_shared` chart into its file's store with ``put`` (a :func:`ui.state.prefetch_steps` step)."""
+def chart_step(ch: Lazy, store) -> None:
+    """Draw a :func:`lazy_shared` chart into its file's ``store`` (in a :func:`ui.state.prefetch_steps` step)."""
     key = _key_of(ch)
-    if key is not None and ch.file is not None:
-        put(("chart", ch.file) + key, lambda: _drawn(ch.build(*ch.args, **ch.kwargs)))
+    if key is not None:
+        store.chart(key, lambda: _drawn(ch.build(*ch.args, **ch.kwargs)))
 
 
 def _fingerprint(value):
@@ -147,8 +148,7 @@ def _drawn(ch) -> tuple[dict, dict, int | None]:
         def draw():
             return _drawn(ch.build(*ch.args, **ch.kwargs))
 
-        shared = ch.file is not None and key is not None
-        return state.kept(state.CHARTS, key, (lambda: state.shared(("chart", ch.file) + key, draw)) if shared
+        return state.kept(state.CHARTS, key, (lambda: state.shared_chart(ch.file, key, draw)) if key is not None
                           else draw, state.MAX_CHARTS)
     if not isinstance(getattr(ch, "description", None), str):  # the text alternative screen readers announce
         ch = ch.properties(description=text_alternative(ch))

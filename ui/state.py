@@ -217,12 +217,12 @@ def prefetch(jobs) -> None:
     keys already held are skipped. Nothing is drawn from the thread (it has no page to draw on)."""
     todo = [(key, compute, _store_of(key)) for key, compute in jobs]
     todo = [(key, compute, store) for key, compute, store in todo if store is not None and not store.has_result(key)]
-    prefetch_steps(todo[0][0][1] if todo else "", [lambda put, k=k, c=c: put(k, c) for k, c, _ in todo])
+    prefetch_steps(todo[0][0][1] if todo else "", [lambda store, k=k, c=c: store.result(k, c) for k, c, _ in todo])
 
 
 def prefetch_steps(content_hash: str, steps) -> None:
-    """As :func:`prefetch`, for work whose later keys depend on earlier results: each step is called with
-    ``put(key, compute)`` (the file's :meth:`ui.store.FileStore.result`) in the background thread."""
+    """As :func:`prefetch`, for work whose later keys depend on earlier results: each step is called with the
+    file's :class:`ui.store.FileStore` (``result(key, compute)``, ``chart(key, draw)``) in the background thread."""
     store = st.session_state.get(STORES, {}).get(file_hash(content_hash)) if steps else None
     if store is None:
         return
@@ -231,21 +231,21 @@ def prefetch_steps(content_hash: str, steps) -> None:
         time.sleep(PREFETCH_DELAY_S)  # the page's own reruns first
         for step in steps:
             with contextlib.suppress(Exception):  # a failure is the click's to report, when it computes it again
-                step(store.result)
+                step(store)
 
     threading.Thread(target=run, name="mlimpact-prefetch", daemon=True).start()
+
+
+def shared_chart(content_hash: str | None, key: tuple, draw):
+    """A chart drawn once for every session of the file (``content_hash``; None: the file in use), by its inputs'
+    content (``key``); drawn here when this session has no such file."""
+    store = st.session_state.get(STORES, {}).get(file_hash(content_hash or st.session_state.get(CURRENT) or ""))
+    return store.chart(key, draw) if store is not None else draw()
 
 
 def warmed_up() -> set:
     """The (file, roles) pairs whose background warm-up this session started (:func:`ui.computed.warm_up`)."""
     return st.session_state.setdefault("mi_warmed_up", set())
-
-
-def shared(key: tuple, compute):
-    """``compute()`` once per ``key`` in the shared store of the file ``key[1]`` names (no store: computed), not
-    kept in this session's memo (:func:`kept` a caller's own cache)."""
-    store = _store_of(key)
-    return store.result(key, compute) if store is not None else compute()
 
 
 # --- what one page hands to the others -------------------------------------------------------

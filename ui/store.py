@@ -41,6 +41,7 @@ from mlimpact.io.load import Source
 
 MAX_RESULTS = 64   # results kept per file (every session's views of it together)
 MAX_DATASETS = 4   # role mappings kept per file
+MAX_CHARTS = 96    # drawn charts kept per file (apart from the results: a chart never evicts a computation)
 RELEASE_ROWS = 100_000  # files from this many rows hand their parse's buffers back (smaller ones: not worth a trim)
 
 pa.set_memory_pool(pa.system_memory_pool())  # memory freed in any session's thread can go back (see above)
@@ -58,6 +59,7 @@ class FileStore:
         self.source: Source | None = None
         self._datasets: OrderedDict = OrderedDict()
         self._results: OrderedDict = OrderedDict()
+        self._charts: OrderedDict = OrderedDict()
         self._computing: dict = {}
         self._lock = threading.Lock()       # guards the dicts (held only for dict operations)
         self._load_lock = threading.Lock()  # one parse of the file at a time
@@ -78,6 +80,10 @@ class FileStore:
     def result(self, key: tuple, compute: Callable[[], object]):
         """``compute()`` once per ``key``; concurrent callers of the same key wait for the first."""
         return self._once(self._results, key, compute, MAX_RESULTS)
+
+    def chart(self, key: tuple, draw: Callable[[], object]):
+        """A chart drawn once per ``key`` (its inputs' content) for every session of the file."""
+        return self._once(self._charts, key, draw, MAX_CHARTS)
 
     def has_result(self, key: tuple) -> bool:
         with self._lock:

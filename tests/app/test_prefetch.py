@@ -95,13 +95,14 @@ def test_a_large_file_warms_up_the_heaviest_first_visits(tmp_path, monkeypatch):
     at = upload(at, csv_bytes(3_000, seed=79))
     assert not at.exception and not at.error
     _settle(trace, "compare_models")
-    assert _calls(trace).count("search_weak_slices") == 1 and _calls(trace).count("compare_models") == 1
+    heavy = ("search_weak_slices", "lane_curve", "tradeoff_curve", "compare_models")
+    assert [_calls(trace).count(name) for name in heavy] == [1, 1, 1, 1]
     trace.unlink()
-    for page in ("segments", "compare"):
+    for page in ("segments", "difficulty", "compare"):
         at.switch_page(f"pages/{page}.py").run()
         assert not at.exception and not at.error
     calls = _calls(trace)
-    assert "search_weak_slices" not in calls and "compare_models" not in calls  # found, not computed
+    assert not [name for name in heavy if name in calls]  # found, not computed
     at.switch_page("pages/overview.py").run()  # once per file and session
     time.sleep(0.5)
     assert "search_weak_slices" not in _calls(trace)
@@ -110,6 +111,6 @@ def test_a_large_file_warms_up_the_heaviest_first_visits(tmp_path, monkeypatch):
 def test_a_smaller_file_is_not_warmed_up(tmp_path, monkeypatch):
     trace = tmp_path / "trace.log"
     monkeypatch.setenv(TRACE_ENV, str(trace))
-    at = upload(AppTest.from_file(APP, default_timeout=60).run(), csv_bytes(3_000, seed=80))
+    upload(AppTest.from_file(APP, default_timeout=60).run(), csv_bytes(3_000, seed=80))
     time.sleep(1.0)
     assert "search_weak_slices" not in _calls(trace) and "compare_models" not in _calls(trace)

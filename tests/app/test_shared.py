@@ -2,7 +2,7 @@
 
 * Two AppTest sessions upload the same bytes under the same name: one Source object, one Dataset, and a
   result computed by the first session is not computed again for the second (counted with
-  ``MLIMPACT_TRACE``). Their own choices (roles, verdicts) stay their own.
+  ``MLIMPACT_TRACE``), nor a chart drawn again. Their own choices (roles, verdicts) stay their own.
 * The same bytes under another name, or other bytes under the same name, get a store of their own.
 * When the sessions end, their stores (frame, datasets, results) are freed.
 * :class:`ui.store.FileStore` computes a result once while four threads ask for it at the same time, and a
@@ -53,9 +53,14 @@ def quiet_background(monkeypatch) -> None:
 
 
 def test_the_same_bytes_are_parsed_once_and_each_result_computed_once(tmp_path, monkeypatch):
+    from ui import safe  # the app's own module: each chart drawn is converted once by vega_spec
+
     quiet_background(monkeypatch)
     trace = tmp_path / "trace.log"
     monkeypatch.setenv(TRACE_ENV, str(trace))
+    drawn = []
+    convert = safe.vega_spec
+    monkeypatch.setattr(safe, "vega_spec", lambda ch: drawn.append(1) or convert(ch))
     x = csv_bytes(3_000, seed=21)
     a = AppTest.from_file(APP, default_timeout=60).run()  # opens on the default sample
     b = AppTest.from_file(APP, default_timeout=60).run()
@@ -68,9 +73,12 @@ def test_the_same_bytes_are_parsed_once_and_each_result_computed_once(tmp_path, 
     assert first.count("evaluate") >= 1
     settle(trace)  # A's page computes the other columns' tables in the background (ui.state.prefetch)
     trace.unlink(missing_ok=True)
+    assert drawn  # A drew its pages' charts
+    drawn.clear()
     upload(b, x)
     b.switch_page("pages/segments.py").run()
     assert_clean(b)
+    assert drawn == []  # B's Overview and Segments charts: drawn once for both, by A
     h = sha(x)
     assert a.session_state["mi_loaded"][h] is b.session_state["mi_loaded"][h]  # one parsed copy
     datasets_a, datasets_b = (list(at.session_state["mi_datasets"].values()) for at in (a, b))
