@@ -42,11 +42,9 @@ scale = impact.scale_of(scale_label)
 st.session_state[state.COSTS][f"{ds.content_hash}:options"] = chosen
 
 lanes = impact.lanes_from(state.setting(state.LANES, ds.content_hash))  # only lanes the user set
-key = ("impact", ds.content_hash, ds.roles, float(threshold), costs, lanes, rule_text.strip(), segment, scale, unit)
 with safe.stop_on_input_error(), st.spinner("Putting money on the decisions…"):
-    report = state.memo(key, lambda: impact.analyze_impact(
-        ds, costs, threshold=threshold, lanes=lanes, rule=rule_text.strip() or None, segment=segment,
-        scale=scale, unit=unit, time_budget_s=5.0))
+    report = state.memo(*computed.impact_job(ds, threshold, costs, lanes=lanes, rule=rule_text, segment=segment,
+                                             scale=scale, unit=unit))
 
 # ---- the answer ---------------------------------------------------------------------------------
 head = report.headline()

@@ -84,13 +84,32 @@ def compare_job(ds: Dataset, threshold: float, segment: str | None, costs, scale
                                                time_budget_s=2.0)
 
 
+def impact_job(ds: Dataset, threshold: float, costs, *, lanes, rule: str, segment: str | None, scale: str | None,
+               unit: str) -> tuple:
+    """The Impact page's analysis as a (key, compute) pair for :func:`ui.state.memo`."""
+    key = ("impact", ds.content_hash, ds.roles, float(threshold), costs, lanes, rule.strip(), segment, scale, unit)
+    return key, lambda: impact.analyze_impact(ds, costs, threshold=threshold, lanes=lanes, rule=rule.strip() or None,
+                                              segment=segment, scale=scale, unit=unit, time_budget_s=5.0)
+
+
+def impact_defaults(ds: Dataset, threshold: float) -> tuple:
+    """:func:`impact_job` at the settings the Impact page opens with (a binary file)."""
+    options = state.impact_options(ds.content_hash)
+    costs = state.setting(state.COSTS, ds.content_hash) or impact.default_costs(ds)
+    scale = impact.scale_of(impact.start_scale(options, impact.detect_period(ds)))
+    segment = impact.start_segment(options, state.preferred_segment_column(), slices.role_segments(ds))
+    return impact_job(ds, threshold, costs, lanes=impact.lanes_from(state.setting(state.LANES, ds.content_hash)),
+                      rule=options.get("rule", default_rule(ds)), segment=segment, scale=scale,
+                      unit=options.get("unit", ""))
+
+
 #: files from this many rows on get their heaviest first visits computed in the background once loaded
 WARM_UP_ROWS = 200_000
 
 
 def warm_up(ds: Dataset, threshold: float) -> None:
     """Once per file and session, from the Overview: what the first visits of Segments (weak slices), Difficulty
-    (lanes and trade-off, classification) and Compare compute at their default settings, in the background in
+    (lanes and trade-off, classification), Impact (binary) and Compare compute at their default settings, in the background in
     page order (:func:`ui.state.prefetch_steps`) while the Overview is read, so those visits find it (or wait for
     it) on a large file. Smaller files compute them on the visit quickly enough; ``ui.state.PREFETCH_MAX = 0``
     turns background work off."""
@@ -101,6 +120,8 @@ def warm_up(ds: Dataset, threshold: float) -> None:
     jobs = [weak_slices_job(ds, threshold, kind=slices.error_kinds(ds.task)[0])]
     if ds.task != "regression" and not dif.unavailable_reason(ds):
         jobs.append(lane_curve_job(ds, dif.available_modes(ds)[0], None))
+    if ds.task == "binary" and not impact.unavailable_reason(ds):
+        jobs.append(impact_defaults(ds, threshold))
     models = compare.model_columns(ds)
     if len(models) >= 2:
         segments = slices.role_segments(ds)

@@ -121,8 +121,9 @@ def _encode_numeric(x: np.ndarray, n_bins: int) -> tuple[np.ndarray, list[str], 
     uniq, counts = np.unique(x[~missing], return_counts=True)
     bin_of, labels, interval = numeric_bins(uniq, counts, n_bins)
     codes = np.zeros(len(x), dtype=np.int32)
-    if len(uniq):
-        codes = bin_of[np.minimum(np.searchsorted(uniq, x), len(uniq) - 1)].astype(np.int32)
+    if len(uniq):  # bins are runs of the sorted values: search each row among the bins' first values (a handful)
+        first = uniq[np.r_[True, bin_of[1:] != bin_of[:-1]]]
+        codes = np.maximum(np.searchsorted(first, x, side="right") - 1, 0).astype(np.int32)
     codes[missing] = len(labels)
     if missing.any():
         labels.append(MISSING_LABEL)

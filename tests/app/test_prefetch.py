@@ -95,10 +95,10 @@ def test_a_large_file_warms_up_the_heaviest_first_visits(tmp_path, monkeypatch):
     at = upload(at, csv_bytes(3_000, seed=79))
     assert not at.exception and not at.error
     _settle(trace, "compare_models")
-    heavy = ("search_weak_slices", "lane_curve", "tradeoff_curve", "compare_models")
-    assert [_calls(trace).count(name) for name in heavy] == [1, 1, 1, 1]
+    heavy = ("search_weak_slices", "lane_curve", "tradeoff_curve", "analyze_impact", "compare_models")
+    assert [_calls(trace).count(name) for name in heavy] == [1, 1, 1, 1, 1]
     trace.unlink()
-    for page in ("segments", "difficulty", "compare"):
+    for page in ("segments", "difficulty", "impact", "compare"):
         at.switch_page(f"pages/{page}.py").run()
         assert not at.exception and not at.error
     calls = _calls(trace)

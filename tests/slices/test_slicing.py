@@ -146,3 +146,25 @@ def test_bad_requests():
         segment_codes(ds, ["region", "region"])
     with pytest.raises(InputError, match="bin edges need a column of numbers"):
         segment_codes(ds, ["region"], edges={"region": [1, 2]})
+
+
+def test_numeric_codes_equal_the_bin_of_each_distinct_value():
+    """Rows are coded by searching among the bins' first values; that is the bin of the row's own distinct value
+    (normal, rounded, integer, mostly-zero and ±0 columns, with missing values, 2 to 10 bins)."""
+    import numpy as np
+
+    from mlimpact.slices.encoding import _encode_numeric, numeric_bins
+
+    rng = np.random.default_rng(0)
+    for trial in range(150):
+        n = int(rng.integers(1, 3000))
+        x = [rng.normal(size=n), np.round(rng.gamma(1, 3, n), trial % 3), rng.integers(-3, 4, n).astype(float),
+             np.where(rng.random(n) < 0.7, 0.0, rng.random(n)), np.r_[-0.0, 0.0, rng.normal(size=n)]][trial % 5]
+        x[rng.random(len(x)) < 0.05] = np.nan
+        missing = np.isnan(x)
+        uniq, counts = np.unique(x[~missing], return_counts=True)
+        for n_bins in (2, 5, 10):
+            bin_of, labels, _ = numeric_bins(uniq, counts, n_bins)
+            want = np.full(len(x), len(labels), dtype=np.int64)
+            want[~missing] = bin_of[np.searchsorted(uniq, x[~missing])]
+            np.testing.assert_array_equal(_encode_numeric(x, n_bins)[0], want)
