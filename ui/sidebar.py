@@ -256,6 +256,7 @@ def render() -> SidebarState:
     """Render the sidebar frame and return the current data (once per run: widget keys are fixed)."""
     nav.page_config()
     state.init()
+    store.touch()  # the server is in use (ui.store's janitor frees ended sessions' stores once it is idle)
     share.read_once()
     result = SidebarState(source=None, dataset=None, threshold=DEFAULT_THRESHOLD)
     with st.sidebar:

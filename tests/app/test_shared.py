@@ -212,3 +212,29 @@ def test_memory_goes_back_to_the_system_when_a_store_is_freed(monkeypatch):
     grown, left = _parse_and_drop(data)
     assert left_kept > 0.8 * grown_kept > 20, (grown_kept, left_kept)  # measured 32-88 MiB, all kept
     assert left < 0.2 * left_kept, (grown, left)  # measured 1-11 MiB
+
+
+def test_an_idle_server_frees_the_stores_of_ended_sessions(monkeypatch):
+    """Ended sessions hold reference cycles: without a full collection their stores stay. With the automatic
+    collector off, ui.store's janitor collects once the server has been idle (IDLE_COLLECT_S, shortened here)."""
+    import weakref  # a weak reference to watch the store go
+
+    from ui import store as app_store  # the app's own module, as the pages use it
+
+    monkeypatch.setattr(app_store, "IDLE_COLLECT_S", 1.0)
+    gc.collect()
+    gc.disable()
+    try:
+        x = csv_bytes(2_000, seed=25)
+        at = upload(AppTest.from_file(APP, default_timeout=60).run(), x)
+        watched = weakref.ref(at.session_state["mi_stores"][sha(x)])
+        del at
+        time.sleep(0.3)
+        assert watched() is not None  # held by cycles until a collection
+        for _ in range(100):
+            if watched() is None:
+                break
+            time.sleep(0.1)
+        assert watched() is None
+    finally:
+        gc.enable()
