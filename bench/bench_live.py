@@ -315,7 +315,7 @@ async def load_part(path: str, rows: int, size: int, sessions: int, work: str, l
             subprocess.run([sys.executable, "-c", VISITOR, self.url], check=False, timeout=120,
                            capture_output=True)
             after["rss_visited"] = []
-            for _ in range(15):
+            for _ in range(30):  # ui.store's janitor collects after 10 s without a page run
                 time.sleep(1)
                 after["rss_visited"].append(self.rss())
             super().__exit__(*exc)
@@ -381,7 +381,7 @@ def load_md(res: dict, rows: int, size: int, sessions: int, frame: int) -> tuple
            f"| errors (sessions, pages, JavaScript, server log) | {len(problems)} | none | {mark(checks[2])} |",
            f"| server RSS: all contexts closed → {len(res.get('rss_wait', []))} s later (lowest meanwhile) | "
            f"{res.get('rss_closed', 0) / MiB:,.0f} → {wait[-1]:,.0f} MiB ({min(wait):,.0f}) | | |",
-           f"| server RSS 15 s after one more visitor came and left (Streamlit then drops the expired sessions) | "
+           f"| server RSS 30 s after one more visitor came and left (Streamlit then drops the expired sessions) | "
            f"{min(res.get('rss_visited') or [0]) / MiB:,.0f} MiB | | |", "",
            "Page switches timed as in A and B (this bench's `switch` in place of `bench_scale.visit`); upload times "
            "and server peak RSS below. Streamlit keeps a closed session for `server.disconnectedSessionTTL` "

@@ -20,7 +20,7 @@ is freed: a 214 MiB frame then holds 285 MiB resident instead of 419, and 19 MiB
 
 Ended sessions: Streamlit drops an expired session's objects, but they hold reference cycles, so its stores are
 freed only by the garbage collector's next full pass, which an idle server may not run for a long time (measured:
-five sessions' 1M-row file, 808 MiB still resident after they expired). :func:`touch` notes every page run;
+five sessions on a 1M-row file: 797–808 MiB still resident after they expired). :func:`touch` notes every page run;
 once the server has been idle for :data:`IDLE_COLLECT_S` seconds, a janitor thread runs one full collection
 (once per idle spell, never while anyone clicks), so the stores of ended sessions are freed and released.
 
@@ -44,6 +44,7 @@ from collections.abc import Callable, Sequence
 
 import pyarrow as pa
 
+from mlimpact import trace
 from mlimpact.io import Dataset, Roles
 from mlimpact.io.load import Source
 
@@ -129,8 +130,14 @@ def _open(key: tuple) -> FileStore:
         if store is None:
             store = FileStore(key)
             _REGISTRY[key] = store
-            weakref.finalize(store, _release_soon).atexit = False  # at exit the process gives everything back
+            trace.count("store_opened")
+            weakref.finalize(store, _store_freed).atexit = False  # at exit the process gives everything back
         return store
+
+
+def _store_freed() -> None:
+    trace.count("store_freed")
+    _release_soon()
 
 
 def release_memory() -> None:
@@ -143,7 +150,7 @@ def release_memory() -> None:
 _PENDING = threading.Lock()  # held while a release is scheduled: stores that die meanwhile share it
 
 #: seconds without a page run after which the janitor collects the ended sessions' stores (once per idle spell)
-IDLE_COLLECT_S = 20.0
+IDLE_COLLECT_S = 10.0
 _ACTIVITY = {"last": time.monotonic(), "janitor": None}
 
 
