@@ -97,7 +97,9 @@ def impact_defaults(ds: Dataset, threshold: float) -> tuple:
     options = state.impact_options(ds.content_hash)
     costs = state.setting(state.COSTS, ds.content_hash) or impact.default_costs(ds)
     scale = impact.scale_of(impact.start_scale(options, impact.detect_period(ds)))
-    segment = impact.start_segment(options, state.preferred_segment_column(), slices.role_segments(ds))
+    segments = slices.role_segments(ds)
+    start = impact.start_segment(options, state.preferred_segment_column(), segments)
+    segment = start if start in segments else (segments[0] if segments else None)  # the page's selectbox
     return impact_job(ds, threshold, costs, lanes=impact.lanes_from(state.setting(state.LANES, ds.content_hash)),
                       rule=options.get("rule", default_rule(ds)), segment=segment, scale=scale,
                       unit=options.get("unit", ""))
@@ -108,15 +110,16 @@ WARM_UP_ROWS = 200_000
 
 
 def warm_up(ds: Dataset, threshold: float) -> None:
-    """Once per file and session, from the Overview: what the first visits of Segments (weak slices), Difficulty
+    """Once per file, roles and threshold in a session, from the Overview: what the first visits of Segments (weak slices), Difficulty
     (lanes and trade-off, classification), Impact (binary) and Compare compute at their default settings, in the background in
     page order (:func:`ui.state.prefetch_steps`) while the Overview is read, so those visits find it (or wait for
     it) on a large file. Smaller files compute them on the visit quickly enough; ``ui.state.PREFETCH_MAX = 0``
     turns background work off."""
     done = state.warmed_up()
-    if len(ds.frame) < WARM_UP_ROWS or state.PREFETCH_MAX == 0 or (ds.content_hash, ds.roles) in done:
+    marker = ("warm_up", ds.content_hash, ds.roles, float(threshold))
+    if len(ds.frame) < WARM_UP_ROWS or state.PREFETCH_MAX == 0 or marker in done:
         return
-    done.add((ds.content_hash, ds.roles))
+    done.add(marker)
     jobs = [weak_slices_job(ds, threshold, kind=slices.error_kinds(ds.task)[0])]
     if ds.task != "regression" and not dif.unavailable_reason(ds):
         jobs.append(lane_curve_job(ds, dif.available_modes(ds)[0], None))

@@ -37,10 +37,11 @@ def prefetch_other_metrics(ds: Dataset, full: Dataset, named, metrics, key: tupl
     for m in [m for m in metrics if m != key[3]][:state.PREFETCH_MAX]:  # the next few in the list
         k = key[:3] + (m,) + key[4:]
         done = ("prefetched",) + k + tuple(ranges_in.values())
-        if state.has_memo(done):
+        if done in state.warmed_up():  # this session scheduled it already
             continue
+        state.warmed_up().add(done)
 
-        def step(store, m=m, k=k, done=done):
+        def step(store, m=m, k=k):
             put = store.result
             table = put(k, lambda: series(ds, full, named, metric=m, period=period, segment=segment,
                                           settings=settings))
@@ -54,7 +55,6 @@ def prefetch_other_metrics(ds: Dataset, full: Dataset, named, metrics, key: tupl
                 for chart, _ in metric_charts(ds, status, named, label=METRICS[m].label, segment=segment,
                                               mode=ranges_in["mode"], reference_end=ranges_in["reference_end"]):
                     safe.chart_step(chart, store)
-            put(done, lambda: True)
 
         steps.append(step)
     state.prefetch_steps(ds.content_hash, steps)

@@ -46,6 +46,7 @@ LARGE = "mi_large"                  # the last summary counted on DuckDB (Large 
 TOO_LARGE = "mi_too_large"          # the server source opened above the budget: (kind, path or query, why)
 LARGE_BY_SOURCE = "mi_large_by_source"  # each recent server source's latest DuckDB summary, by (kind, text)
 LARGE_FAILED = "mi_large_failed"    # why a source's summary failed, by (kind, text): tried again on request
+WARMED_UP = "mi_warmed_up"          # what this session already started in the background (warm-up, prefetch)
 SELECTED_ROWS = "mi_selected_rows"  # {"content_hash", "description", "rows": row positions} picked from a slice
 # Widget keys of a page start with its prefix: seg_, dif_, rev_, imp_, cmp_, mon_, data_.
 
@@ -141,6 +142,7 @@ def kept(name: str, key, make, limit: int):
     if key is None:
         return make()
     cache: OrderedDict = st.session_state.setdefault(name, OrderedDict())
+    stores.touch()  # a page is running: the store's janitor waits for an idle spell
     if key in cache:
         cache.move_to_end(key)
         return cache[key]
@@ -214,7 +216,8 @@ def prefetch(jobs) -> None:
     """Compute ``jobs`` (``(key, compute)`` pairs, as :func:`memo` takes them) in the background, into the file's
     shared store, so the next click that asks for one finds it (or waits for it) instead of computing it: what a
     page is likely to be asked next, while the user reads it. One daemon thread per call, one job at a time;
-    keys already held are skipped. Nothing is drawn from the thread (it has no page to draw on)."""
+    keys already held are skipped. Nothing is shown from the thread (it has no page to show on); charts drawn
+    there are kept for the page (:func:`ui.safe.chart_step`)."""
     todo = [(key, compute, _store_of(key)) for key, compute in jobs]
     todo = [(key, compute, store) for key, compute, store in todo if store is not None and not store.has_result(key)]
     prefetch_steps(todo[0][0][1] if todo else "", [lambda store, k=k, c=c: store.result(k, c) for k, c, _ in todo])
@@ -244,8 +247,9 @@ def shared_chart(content_hash: str | None, key: tuple, draw):
 
 
 def warmed_up() -> set:
-    """The (file, roles) pairs whose background warm-up this session started (:func:`ui.computed.warm_up`)."""
-    return st.session_state.setdefault("mi_warmed_up", set())
+    """What this session already started in the background (:func:`ui.computed.warm_up`, Monitoring's prefetch),
+    so a rerun does not start it again."""
+    return st.session_state.setdefault(WARMED_UP, set())
 
 
 # --- what one page hands to the others -------------------------------------------------------

@@ -155,7 +155,8 @@ _ACTIVITY = {"last": time.monotonic(), "janitor": None}
 
 
 def touch() -> None:
-    """A page ran: the server is in use (the janitor waits for the next idle spell); starts the janitor once."""
+    """A page is running (called by its sidebar and each kept result): the janitor waits for the next idle spell
+    without background work; starts the janitor once."""
     _ACTIVITY["last"] = time.monotonic()
     if _ACTIVITY["janitor"] is None:
         with _REGISTRY_LOCK:
@@ -169,7 +170,8 @@ def _janitor() -> None:
     while not sys.is_finalizing():
         time.sleep(min(IDLE_COLLECT_S / 4, 5.0))
         last = _ACTIVITY["last"]
-        if last != collected_for and time.monotonic() - last >= IDLE_COLLECT_S:
+        busy = any(t.name == "mlimpact-prefetch" for t in threading.enumerate())
+        if last != collected_for and time.monotonic() - last >= IDLE_COLLECT_S and not busy:
             collected_for = last
             gc.collect()  # dead sessions' cycles: their stores' finalisers then schedule the release
 

@@ -65,7 +65,7 @@ class _Policies:
     lanes: tuple | None
     best_lane: tuple | None
     cuts: np.ndarray        # the bootstrap's grid of cut-offs
-    sums: np.ndarray        # (b, len(cuts)+1, 2 or 3) replicate sums of keep, flag (review: with lanes) per bin
+    sums: np.ndarray        # (b, len(cuts)+1, 3) replicate sums of keep, flag and review money per bin
     orig: np.ndarray        # exact values at the grid's cut indices
     extras: list            # (key, description, threshold, decisions, note) of the rule and other models
     extra_reps: np.ndarray  # (b', len(extras)) replicate totals of their money
@@ -115,8 +115,8 @@ def policies_of(g: Gains, *, threshold: float, lanes, extras_of, cells_of, n_boo
 
     ``extras_of(k, n)`` gives the rule's and the other models' policies once the model's flag count ``k`` is
     known; ``cells_of(bins, pattern, n_cells, columns, derived)`` groups rows (or units) into the bootstrap's cells
-    with the first ``columns`` of keep, flag and review money (review only with lanes) and the extra policies'
-    money as ``derived`` columns (:func:`mlimpact.impact.bootstrap.make_cells`).
+    with the first ``columns`` of keep, flag and review money and the extra policies' money as ``derived``
+    columns (:func:`mlimpact.impact.bootstrap.make_cells`). Each bootstrap has its own ``time_budget_s``.
     ``fixed``: what of it does not depend on the money, computed once for the rows (:func:`policy_layout`).
     """
     ex = exact_curve(g, None if fixed is None else fixed.counts)
@@ -130,7 +130,7 @@ def policies_of(g: Gains, *, threshold: float, lanes, extras_of, cells_of, n_boo
                      *(lanes or ()), *(best_lane[:2] if best_lane else ())], None if fixed is None else fixed.quantiles)
     bins = np.searchsorted(cuts, g.score, side="right") if fixed is None else fixed.bins_of(cuts)
     y = g.y.astype(np.int64)
-    cells = cells_of(bins, y, len(cuts) + 1, 2 if lanes is None else 3, [])
+    cells = cells_of(bins, y, len(cuts) + 1, 3, [])  # review money too, lanes or not: the same draws either way
     reps, used = cell_bootstrap(cells, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
     sums = reps["sums"]
     orig = threshold_values(np.bincount(bins, weights=g.keep, minlength=len(cuts) + 1),

@@ -228,6 +228,7 @@ def test_an_idle_server_frees_the_stores_of_ended_sessions(monkeypatch):
         x = csv_bytes(2_000, seed=25)
         at = upload(AppTest.from_file(APP, default_timeout=60).run(), x)
         watched = weakref.ref(at.session_state["mi_stores"][sha(x)])
+        app_store.touch()  # the idle spell starts now
         del at
         time.sleep(0.3)
         assert watched() is not None  # held by cycles until a collection

@@ -543,3 +543,21 @@ def test_cli_json_is_strict_json():
     text = json_text({"value": float("nan"), "bounds": [float("inf"), -float("inf"), 0.5]})
     assert json.loads(text, parse_constant=lambda token: pytest.fail(f"non-standard token {token}")) == {
         "value": None, "bounds": [None, None, 0.5]}
+
+
+def test_setting_lanes_leaves_the_other_intervals_alone():
+    """The model at its threshold and the baselines come from a bootstrap of (label × fixed decisions), which lanes
+    do not enter: setting lanes adds their rows and changes neither the current point's interval nor the
+    baselines'. (The best threshold's grid holds the lanes' cut-offs, so its interval may move.)"""
+    ds = build_dataset(pd.read_csv(sample_path("fraud")), Roles(label="is_fraud", score="fraud_score",
+                                                                 amount="amount", other_scores=("fraud_score_v2",)))
+    costs = CostModel(cost_fp=5, cost_fn="amount", cost_review=2)
+    plain = impact.analyze_impact(ds, costs, threshold=0.5, time_budget_s=None, n_boot=300)
+    lanes = impact.analyze_impact(ds, costs, threshold=0.5, lanes=(0.2, 0.6), time_budget_s=None, n_boot=300)
+    cols = ["value", "low", "high", "vs_none_low", "vs_none_high", "optimism"]
+    pd.testing.assert_frame_equal(plain.points.set_index("point").loc[["current", "best"], cols[:1]],
+                                  lanes.points.set_index("point").loc[["current", "best"], cols[:1]])
+    pd.testing.assert_frame_equal(plain.points.set_index("point").loc[["current"], cols[:-1]],
+                                  lanes.points.set_index("point").loc[["current"], cols[:-1]])
+    pd.testing.assert_frame_equal(plain.baselines, lanes.baselines)
+    assert {"lanes", "best_lanes"} <= set(lanes.points["point"])
