@@ -109,6 +109,7 @@ def test_a_large_file_warms_up_the_heaviest_first_visits(tmp_path, monkeypatch):
 
 
 def test_a_smaller_file_is_not_warmed_up(tmp_path, monkeypatch):
+    monkeypatch.setattr("ui.computed.WARM_UP_ROWS", 200_000)  # on, above this file's rows
     trace = tmp_path / "trace.log"
     monkeypatch.setenv(TRACE_ENV, str(trace))
     upload(AppTest.from_file(APP, default_timeout=60).run(), csv_bytes(3_000, seed=80))
