@@ -108,7 +108,7 @@ def impact_defaults(ds: Dataset, threshold: float) -> tuple:
 
 
 #: files from this many rows on get their heaviest first visits computed in the background once loaded; off
-#: (None) unless ``MLIMPACT_WARM_UP_ROWS`` sets it: in 2 of 7 runs of five sessions uploading a 1M-row file at
+#: (None) unless ``MLIMPACT_WARM_UP_ROWS`` sets it: in 2 of 8 runs of five sessions uploading a 1M-row file at
 #: once, two or three sessions' uploads never finished while it ran (not seen without it; cause not found)
 WARM_UP_ROWS = int(os.environ["MLIMPACT_WARM_UP_ROWS"]) if os.environ.get("MLIMPACT_WARM_UP_ROWS") else None
 
