@@ -114,31 +114,32 @@ WARM_UP_ROWS = int(os.environ["MLIMPACT_WARM_UP_ROWS"]) if os.environ.get("MLIMP
 
 
 def warm_up(ds: Dataset, threshold: float) -> None:
-    """Once per file, roles and threshold in a session, from the Overview: what the first visits of Segments (weak slices), Difficulty
-    (lanes and trade-off, classification), Impact (binary) and Compare compute at their default settings, in the background in
-    page order (:func:`ui.state.prefetch_steps`) while the Overview is read, so those visits find it (or wait for
-    it) on a large file. Smaller files compute them on the visit quickly enough; ``ui.state.PREFETCH_MAX = 0``
+    """Once per file, roles and threshold in a session, from the Overview: what the first visits of Segments
+    (weak slices), Difficulty (lanes and trade-off, classification), Impact (binary) and Compare compute at their
+    default settings, in the background in page order (:func:`ui.state.prefetch_steps`) while the Overview is
+    read, so those visits find it (or wait for it) on a large file. Smaller files compute them on the visit quickly enough; ``ui.state.PREFETCH_MAX = 0``
     turns background work off."""
     done = state.warmed_up()
     marker = ("warm_up", ds.content_hash, ds.roles, float(threshold))
     if WARM_UP_ROWS is None or len(ds.frame) < WARM_UP_ROWS or state.PREFETCH_MAX == 0 or marker in done:
         return
     done.add(marker)
-    jobs = [weak_slices_job(ds, threshold, kind=slices.error_kinds(ds.task)[0])]
+
+    def put(job):
+        return lambda store: store.result(*job)
+
+    steps = [put(weak_slices_job(ds, threshold, kind=slices.error_kinds(ds.task)[0]))]
     if ds.task != "regression" and not dif.unavailable_reason(ds):
-        jobs.append(lane_curve_job(ds, dif.available_modes(ds)[0], None))
+        mode = dif.available_modes(ds)[0]
+
+        def lanes(store):  # the curve, then its trade-off (the page asks for both)
+            curve = store.result(*lane_curve_job(ds, mode, None))
+            store.result(frontier_key(ds, mode, None), lambda: dif.tradeoff_curve(curve))
+
+        steps.append(lanes)
     if ds.task == "binary" and not impact.unavailable_reason(ds):
-        jobs.append(impact_defaults(ds, threshold))
-    models = compare.model_columns(ds)
-    if len(models) >= 2:
-        segments = slices.role_segments(ds)
-        preferred = state.preferred_segment_column()
-        segment = preferred if preferred in segments else (segments[0] if segments else None)
-        jobs.append(compare_job(ds, threshold, segment, *compare_money(ds)[:2]))
-
-    def step(store, key, compute):
-        result = store.result(key, compute)
-        if key[0] == "lane_curve":  # and its trade-off, as the page asks for it next
-            store.result(frontier_key(ds, key[3], key[4]), lambda: dif.tradeoff_curve(result))
-
-    state.prefetch_steps(ds.content_hash, [lambda store, k=k, c=c: step(store, k, c) for k, c in jobs])
+        steps.append(put(impact_defaults(ds, threshold)))
+    if len(compare.model_columns(ds)) >= 2:
+        segment = impact.start_segment({}, state.preferred_segment_column(), slices.role_segments(ds))
+        steps.append(put(compare_job(ds, threshold, segment, *compare_money(ds)[:2])))
+    state.prefetch_steps(ds.content_hash, steps)
