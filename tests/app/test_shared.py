@@ -222,6 +222,8 @@ def test_an_idle_server_frees_the_stores_of_ended_sessions(monkeypatch):
     from ui import store as app_store  # the app's own module, as the pages use it
 
     monkeypatch.setattr(app_store, "IDLE_COLLECT_S", 1.0)
+    released_by = []  # the janitor hands back what its collection freed (a store's own release can come before)
+    monkeypatch.setattr(app_store, "release_memory", lambda: released_by.append(threading.current_thread().name))
     gc.collect()
     gc.disable()
     try:
@@ -237,5 +239,10 @@ def test_an_idle_server_frees_the_stores_of_ended_sessions(monkeypatch):
                 break
             time.sleep(0.1)
         assert watched() is None
+        for _ in range(50):
+            if "mlimpact-janitor" in released_by:
+                break
+            time.sleep(0.1)
+        assert "mlimpact-janitor" in released_by, released_by
     finally:
         gc.enable()
