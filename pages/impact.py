@@ -9,6 +9,8 @@ from mlimpact.report.charts import baselines_chart, segment_loss_chart, tornado_
 from ui import columns as cols
 from ui import computed, controls, links, safe, sidebar, state
 
+VIEWS = ["Against the alternatives", "Sensitivity (each money term ±50%)", "Where value is lost", "Every threshold"]
+
 ds, fs = sidebar.require_dataset("impact")
 threshold = fs.threshold
 st.title("Impact")
@@ -70,22 +72,31 @@ safe.chart(safe.lazy(value_curve_chart, report.curve, threshold=threshold, best_
                              best_gain=head["best_gain"], unit=unit, per=scale), key="imp_curve_chart")
 st.markdown("**Operating points**")
 table(impact.shown_points(report.points, lanes), key="imp_points", file_name="impact_operating_points.csv")
-safe.chart(safe.lazy(baselines_chart, report.baselines, unit=unit, per=scale), key="imp_baselines_chart", title_space=150)
-st.markdown("**Against the alternatives** (difference = model − alternative; positive: the model is worth more)")
-table(report.baselines, key="imp_baselines", file_name="impact_baselines.csv")
-safe.chart(safe.lazy(tornado_chart, report.sensitivity, unit=unit, per=scale), key="imp_tornado", title_space=150)
-with st.expander("Sensitivity: each money term ±50%, one at a time", expanded=False):
-    table(report.sensitivity, key="imp_sensitivity", file_name="impact_sensitivity.csv")
-if report.segments is not None:
-    domain = computed.segment_codes(ds, segment).labels[segment].tolist()
-    safe.chart(safe.lazy(segment_loss_chart, report.segments, column=segment, domain=domain, unit=unit, per=scale),
-               key="imp_segment_chart", title_space=150)
-    with st.expander("Where value is lost, per segment", expanded=False):
-        table(report.segments, key="imp_segments", file_name="impact_segments.csv")
-else:
-    st.info("Pick segment columns in the sidebar to see where value is lost.", icon=":material/info:")
-with st.expander("Value at every threshold", expanded=False):
-    table(report.curve, key="imp_curve", file_name="impact_value_curve.csv")
+# Only the open tab is drawn: a cost change redraws one chart and table here, not four (the rest on request)
+alternatives, sensitivity, lost, every = st.tabs(VIEWS, key="imp_view", on_change="rerun")
+if alternatives.open:
+    with alternatives:
+        safe.chart(safe.lazy(baselines_chart, report.baselines, unit=unit, per=scale), key="imp_baselines_chart",
+                   title_space=150)
+        st.markdown("Difference = model − alternative; positive: the model is worth more")
+        table(report.baselines, key="imp_baselines", file_name="impact_baselines.csv")
+if sensitivity.open:
+    with sensitivity:
+        safe.chart(safe.lazy(tornado_chart, report.sensitivity, unit=unit, per=scale), key="imp_tornado",
+                   title_space=150)
+        table(report.sensitivity, key="imp_sensitivity", file_name="impact_sensitivity.csv")
+if lost.open:
+    with lost:
+        if report.segments is None:
+            st.info("Pick segment columns in the sidebar to see where value is lost.", icon=":material/info:")
+        else:
+            domain = computed.segment_codes(ds, segment).labels[segment].tolist()
+            safe.chart(safe.lazy(segment_loss_chart, report.segments, column=segment, domain=domain, unit=unit,
+                                 per=scale), key="imp_segment_chart", title_space=150)
+            table(report.segments, key="imp_segments", file_name="impact_segments.csv")
+if every.open:
+    with every:
+        table(report.curve, key="imp_curve", file_name="impact_value_curve.csv")
 
 st.markdown("**Assumptions** (printed in every export)")
 st.text("\n".join(report.assumptions()))

@@ -123,7 +123,7 @@ CONTROLS: dict[str, tuple[str, str]] = {
     **{f"imp_{t}_src": (f"imp_{t}_src_{{h}}", "text") for t in MONEY_TERMS},
     **{f"imp_{t}_num": (f"imp_{t}_num_{{h}}", "float") for t in MONEY_TERMS},
     "imp_scale": ("imp_scale_{h}", "text"), "imp_unit": ("imp_unit_{h}", "text"), "imp_rule": ("imp_rule_{h}", "text"),
-    "imp_segment": ("imp_segment_{h}", "text"),
+    "imp_segment": ("imp_segment_{h}", "text"), "imp_view": ("imp_view", "text"),
     # Compare
     "cmp_segment": ("cmp_segment_{h}", "text"), "cmp_metric": ("cmp_metric_{h}", "text"),
     "cmp_challenger": ("cmp_challenger_{h}", "text"),

@@ -53,6 +53,17 @@ def test_a_link_restores_the_pages_controls(page, changes):
         assert _widget(again, key.format(h=h)).value == value, (key, params)
 
 
+def test_a_link_restores_the_open_impact_tab():
+    at = _app({}, "pages/impact.py")
+    at.session_state["imp_view"] = "Every threshold"
+    at.run()
+    params = {k: at.query_params[k] for k in at.query_params}
+    assert params["imp_view"] == "Every threshold"
+    again = _app(params, "pages/impact.py")
+    assert not again.exception and not again.error
+    assert [t.label for t in again.tabs if t.children] == ["Every threshold"]
+
+
 def test_lanes_set_on_difficulty_travel_to_impact():
     at = _app({}, "pages/difficulty.py")
     h = _h(at)

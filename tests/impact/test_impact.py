@@ -485,7 +485,7 @@ def test_page_fraud_equals_the_cli(tmp_path, capsys):
     at = _page(0)
     assert [m.label for m in at.metric] == ["Worth now per month", "Best threshold", "Worth at best per month",
                                             "Net value per month"]
-    assert len(at.get("vega_lite_chart")) == 4
+    assert len(at.get("vega_lite_chart")) == 2  # the value curve, and the open tab's: against the alternatives
     h = next(s.key for s in at.radio if s.key.startswith("imp_scale_")).removeprefix("imp_scale_")
     at.radio(key=f"imp_scale_{h}").set_value("whole file").run()
     at.text_input(key=f"imp_rule_{h}").set_value("").run()
@@ -500,6 +500,26 @@ def test_page_fraud_equals_the_cli(tmp_path, capsys):
     base = next(d.value for d in at.dataframe if "baseline" in d.value.columns).set_index("baseline")
     assert base.loc["flag_none", "value"] == pytest.approx(doc["baselines"]["flag_none"])
     assert at.code[0].value.splitlines() == doc["summary"]
+
+
+def test_page_draws_only_the_open_tab():
+    """A cost change redraws the open tab's chart and table only; each tab draws its own when opened."""
+    at = _page(0)
+    drawn = {}
+    for view, table_column in [("Against the alternatives", "baseline"), ("Sensitivity (each money term ±50%)", "term"),
+                               ("Where value is lost", "segment"), ("Every threshold", "threshold")]:
+        at.session_state["imp_view"] = view
+        at.run()
+        assert not at.exception and not at.error
+        tabs = {t.label: t for t in at.tabs}
+        assert sorted(tabs) == sorted([view, *[t for t in tabs if t != view]]) and len(tabs) == 4
+        for label, tab in tabs.items():  # the closed tabs hold nothing
+            assert bool(tab.children) == (label == view), label
+        frames = [d.value for d in tabs[view].dataframe]
+        assert any(table_column in f.columns for f in frames), (view, [f.columns.tolist() for f in frames])
+        drawn[view] = len(tabs[view].get("vega_lite_chart"))
+    assert drawn == {"Against the alternatives": 1, "Sensitivity (each money term ±50%)": 1,
+                     "Where value is lost": 1, "Every threshold": 0}
 
 
 def test_page_ads_binary_without_amount():
