@@ -35,6 +35,7 @@ from mlimpact.compare.candidates import (
 from mlimpact.compare.differences import DIFFERENCE_COLUMNS, _differences, _Groups
 from mlimpact.compare.paired import _value_table
 from mlimpact.compare.robustness import ROBUSTNESS_COLUMNS, _robustness
+from mlimpact.engine.memory import score_order
 from mlimpact.errors import InputError
 from mlimpact.impact import CostModel
 from mlimpact.io import Dataset
@@ -227,13 +228,20 @@ class _Evaluation:
     time_budget_s: float | None
     min_group_size: int
 
+    orders: dict = field(default_factory=dict)  # each binary model's score sort, shared by its overall and segments
+
     def evaluate(self, m: _Model, codes=None, n_groups=None) -> pd.DataFrame:
         """:func:`mlimpact.metrics.compute_metrics` of one model, with intervals, over all rows or per group."""
+        order = None
+        if self.task == "binary" and m.score is not None:
+            order = self.orders.get(m.name)
+            if order is None:
+                order = self.orders[m.name] = score_order(self.y, m.score)
         return compute_metrics(self.task, y=self.y, **_arrays(self.task, m, self.classes), codes=codes,
                                n_groups=n_groups, threshold=self.threshold, metrics=self.metrics, intervals=True,
                                seed=self.seed, n_boot=self.n_boot,
                                time_budget_s=0.2 if self.time_budget_s is not None else None,
-                               min_group_size=self.min_group_size)
+                               min_group_size=self.min_group_size, order=order)
 
     def overall(self, models: list[_Model]) -> pd.DataFrame:
         """Every model's metrics over all rows: ``model, metric, value, low, high, n, positives, note``."""

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from mlimpact import trace
+from mlimpact.engine.memory import score_order
 from mlimpact.io import Dataset
 from mlimpact.io.decision import DEFAULT_THRESHOLD
 from mlimpact.metrics.compute import compute_metrics
@@ -93,9 +94,23 @@ def evaluate(dataset: Dataset, *, threshold: float = DEFAULT_THRESHOLD, metrics=
     trace.count("evaluate")
 
     metrics = list(metrics) if metrics else default_metrics(dataset)
+    if dataset.task == "binary" and dataset.score is not None and options.get("order") is None:
+        options["order"] = _score_order(dataset)
     table = compute_metrics(dataset.task, **dataset_arrays(dataset), codes=codes, n_groups=n_groups,
                             threshold=threshold, metrics=metrics, **options)
     return in_metric_order(table, metrics)
+
+
+def _score_order(dataset: Dataset):
+    """The score's one sort for this Dataset, kept with it: every segment table, slice and overall figure of the
+    same rows shares it (and what it caches) instead of sorting a million scores again."""
+    found = dataset._codes.get(_ORDER_KEY)
+    if found is None:  # sessions sharing the Dataset: at worst sorted twice
+        found = dataset._codes[_ORDER_KEY] = score_order(dataset.y, dataset.score)
+    return found
+
+
+_ORDER_KEY = ("mlimpact.metrics.evaluate", "score_order")  # never a column name (those are strings)
 
 
 def in_metric_order(table: pd.DataFrame, metrics) -> pd.DataFrame:

@@ -532,3 +532,36 @@ def test_thousands_of_classes_cost_what_occurs_not_classes_squared(monkeypatch):
     table = confusion_table(y, pred, [f"c{i}" for i in range(K)])
     assert len(table) == 20 * 20 and table["rows"].sum() == n
     assert table["actual"].iloc[-1] == "other (281 classes)"
+
+
+def test_a_datasets_score_is_sorted_once_for_every_grouping(monkeypatch):
+    """evaluate() keeps the score's sort with the Dataset: the overall figures and every segment table of the same
+    rows share it (each used to sort a million scores again); the numbers are those of a sort per call."""
+    import importlib
+
+    from mlimpact.io import Roles, build_dataset
+
+    ev = importlib.import_module("mlimpact.metrics.evaluate")  # the module (the package exports a function of its name)
+
+    rng = np.random.default_rng(11)
+    n = 3_000
+    frame = pd.DataFrame({"y": rng.integers(0, 2, n), "p": rng.random(n).round(2),
+                          "a": rng.choice(list("xyz"), n), "b": rng.choice(list("uv"), n)})
+
+    def tables(ds):
+        out = [ev.evaluate(ds, intervals=True, n_boot=50, seed=1)]
+        for column in ("a", "b"):
+            codes, labels = ds.codes(column)
+            out.append(ev.evaluate(ds, codes=codes, n_groups=len(labels), intervals=True, n_boot=50, seed=1,
+                                   compare_to_rest=True))
+        return out
+
+    sorts = []
+    real = ev.score_order
+    monkeypatch.setattr(ev, "score_order", lambda *a, **k: sorts.append(1) or real(*a, **k))
+    shared = tables(build_dataset(frame, Roles(label="y", score="p")))
+    assert len(sorts) == 1
+    monkeypatch.setattr(ev, "_score_order", lambda ds: None)  # each call sorts on its own, as before
+    alone = tables(build_dataset(frame, Roles(label="y", score="p")))
+    for s, a in zip(shared, alone, strict=True):
+        pd.testing.assert_frame_equal(s, a)
