@@ -291,6 +291,13 @@ async def page_alerts(page) -> list[str]:
     return [f for f in await page.evaluate(ERRORS_JS) if f.startswith("alert(")]
 
 
+def prediction_files_input(page):
+    """The sidebar's "Prediction files" input, by its label: the sidebar's slices uploader has the same test id,
+    and under load it can still be on screen (stale) from the run before "Upload my files" was chosen."""
+    label = page.get_by_test_id("stWidgetLabel").get_by_text("Prediction files", exact=True)
+    return page.get_by_test_id("stFileUploader").filter(has=label).get_by_test_id("stFileUploaderDropzoneInput")
+
+
 async def upload_file(page, path: str, rows: int) -> float:
     """Choose "Upload my files", set the file on the real input; seconds until the Overview is idle with
     its metrics and the "of N rows used" caption for the new file."""
@@ -299,7 +306,7 @@ async def upload_file(page, path: str, rows: int) -> float:
     await data_box.click()
     await page.get_by_role("option", name=UPLOAD_LABEL, exact=True).click()
     await wait_idle(page)
-    file_input = page.get_by_test_id("stFileUploaderDropzoneInput")
+    file_input = prediction_files_input(page)
     await file_input.wait_for(state="attached")
     start = time.perf_counter()
     await file_input.set_input_files(path)
@@ -453,7 +460,7 @@ async def over_limit_browser(path: str, limit_mb: int, work: str, shots: str | N
                 await page.get_by_role("option", name=UPLOAD_LABEL, exact=True).click()
                 await wait_idle(page)
                 rss_before = server.rss()
-                await page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(path)
+                await prediction_files_input(page).set_input_files(path)
                 refusal = page.get_by_test_id("stSidebar").get_by_text(re.compile(r"File must be .* or smaller"))
                 await refusal.first.wait_for(state="attached", timeout=60_000)
                 await wait_idle(page)

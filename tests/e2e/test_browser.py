@@ -47,7 +47,8 @@ def upload(page, path) -> None:
     data_box = sidebar(page).get_by_role("combobox", name="Data", exact=True)
     choose_option(page, data_box, UPLOAD_LABEL)
     expect(data_box).to_have_value(UPLOAD_LABEL)
-    file_input = page.get_by_test_id("stFileUploaderDropzoneInput")
+    label = page.get_by_test_id("stWidgetLabel").get_by_text("Prediction files", exact=True)  # not the slices one
+    file_input = page.get_by_test_id("stFileUploader").filter(has=label).get_by_test_id("stFileUploaderDropzoneInput")
     file_input.wait_for(state="attached")
     file_input.set_input_files(str(path))
     # The file's name shows in the uploader once the server has it; once read, the upload is "in use" and the
