@@ -206,7 +206,7 @@ def _roles_widgets(source: Source, controls: bool = True) -> Roles:
         positive = None
         if task == "binary" and label is not None:
             values = state.memo(("label_values", source.content_hash, label),  # once per file, not every run
-                                lambda: sorted(normalize_labels(source.frame[label]).dropna().unique().tolist())[:50])
+                                lambda: tuple(sorted(normalize_labels(source.frame[label]).dropna().unique().tolist())[:50]))
             if values:
                 default = saved.positive if saved.positive in values else values[-1]
                 positive = st.selectbox("Positive class", values, index=values.index(default), key=f"role_pos_{h}")

@@ -223,12 +223,13 @@ def prefetch(jobs) -> None:
     prefetch_steps(todo[0][0][1] if todo else "", [lambda store, k=k, c=c: store.result(k, c) for k, c, _ in todo])
 
 
-def prefetch_steps(content_hash: str, steps) -> None:
+def prefetch_steps(content_hash: str, steps) -> threading.Thread | None:
     """As :func:`prefetch`, for work whose later keys depend on earlier results: each step is called with the
-    file's :class:`ui.store.FileStore` (``result(key, compute)``, ``chart(key, draw)``) in the background thread."""
+    file's :class:`ui.store.FileStore` (``result(key, compute)``, ``chart(key, draw)``) in the background thread
+    (returned; None when nothing started)."""
     store = st.session_state.get(STORES, {}).get(file_hash(content_hash)) if steps else None
     if store is None:
-        return
+        return None
 
     def run() -> None:
         time.sleep(PREFETCH_DELAY_S)  # the page's own reruns first
@@ -236,7 +237,9 @@ def prefetch_steps(content_hash: str, steps) -> None:
             with contextlib.suppress(Exception):  # a failure is the click's to report, when it computes it again
                 step(store)
 
-    threading.Thread(target=run, name="mlimpact-prefetch", daemon=True).start()
+    thread = threading.Thread(target=run, name="mlimpact-prefetch", daemon=True)
+    thread.start()
+    return thread
 
 
 def shared_chart(content_hash: str | None, key: tuple, draw):

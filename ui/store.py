@@ -21,9 +21,10 @@ is freed: a 214 MiB frame then holds 285 MiB resident instead of 419, and 19 MiB
 Heaps: glibc gives each new thread a heap of its own (up to 8 per core), and ``malloc_trim`` cannot hand back
 the free top of those heaps (up to 64 MiB each, as the trim threshold grows with the largest freed block); each
 Streamlit run is a new thread. So the app's threads share the heaps that exist when this module is imported
-(``mallopt(M_ARENA_MAX, 1)``): five sessions on a 1M-row file, 566–592 MiB resident once they ended, 243 MiB
-with one heap (peak 930–1,016 → 678 MiB); the allocator's lock is taken for large blocks only (small objects use
-Python's own allocator), so the sessions do not queue on it.
+(``mallopt(M_ARENA_MAX, 1)``; it holds as long as glibc has opened at most 8 heaps by then): five sessions on a
+1M-row file visiting every page once, 566–592 MiB resident once they ended, 296 MiB with it (peak 930–1,016 →
+809 MiB). Python's small objects do not take the allocator's lock, but numpy's, pandas' and pyarrow's buffers do,
+so concurrent sessions can queue on it: not measured apart from the five-session benchmark (README, Live).
 
 Ended sessions: Streamlit drops an expired session's objects, but they hold reference cycles, so its stores are
 freed only by the garbage collector's next full pass, which an idle server may not run for a long time (measured:

@@ -107,6 +107,10 @@ def multiclass_confusion(y, pred, codes, n_groups: int, n_classes: int) -> np.nd
     return np.bincount(flat, minlength=n_groups * k * k).reshape(n_groups, k, k)
 
 
+KEPT_PER_KIND = 3  # per-parameter work kept per ScoreOrder (the last few thresholds)
+_MISSING = object()
+
+
 @dataclass(frozen=True, eq=False)
 class ScoreOrder:
     """One global ascending sort of the score, reusable by every grouping of the same rows.
@@ -124,15 +128,25 @@ class ScoreOrder:
     _cache: dict = field(default_factory=dict, repr=False)
 
     def cached(self, key, build):
-        """``build()`` computed once per ScoreOrder and ``key``: per-score work shared by every grouping.
+        """``build()`` computed once per ScoreOrder and ``key``: per-score work shared by every grouping. Keys
+        that are tuples are kinds with a parameter (``("grid", threshold)``): the last :data:`KEPT_PER_KIND` of a
+        kind are kept (a ScoreOrder kept with its Dataset would otherwise hold a grid per threshold ever shown).
 
         >>> so = score_order([0, 1], [0.2, 0.7])
         >>> so.cached("n", lambda: len(so.score)), so.cached("n", lambda: -1)
         (2, 2)
+        >>> [so.cached(("t", i), lambda: i) for i in range(5)] and sorted(k for k in so._cache if k != "n")
+        [('t', 2), ('t', 3), ('t', 4)]
         """
-        if key not in self._cache:
-            self._cache[key] = build()
-        return self._cache[key]
+        found = self._cache.pop(key, _MISSING)  # re-inserted: the most recently used last
+        if found is _MISSING:
+            found = build()
+        self._cache[key] = found
+        if isinstance(key, tuple):
+            same_kind = [k for k in list(self._cache) if isinstance(k, tuple) and k[0] == key[0]]
+            for old in same_kind[:-KEPT_PER_KIND]:
+                self._cache.pop(old, None)
+        return found
 
     def placements(self) -> tuple[np.ndarray, np.ndarray, float]:
         """``(pos_neg_below, neg_pos_above, u_total)``: per positive (``pos_idx`` order) the negatives

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import time
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from mlimpact.report.charts import monitoring as mcharts
@@ -115,3 +116,46 @@ def test_a_smaller_file_is_not_warmed_up(tmp_path, monkeypatch):
     upload(AppTest.from_file(APP, default_timeout=60).run(), csv_bytes(3_000, seed=80))
     time.sleep(1.0)
     assert "search_weak_slices" not in _calls(trace) and "compare_models" not in _calls(trace)
+
+
+def test_a_threshold_moved_during_the_warm_up_starts_no_second_one(tmp_path, monkeypatch):
+    """One warm-up at a time per file: moving the threshold while it runs does not pile up background work (the
+    pages compute what they need at the new threshold on their visit)."""
+    import threading
+
+    from ui import computed
+
+    at = AppTest.from_file(APP, default_timeout=60).run()  # the default sample first, before the warm-up is on
+    monkeypatch.setattr("ui.computed.WARM_UP_ROWS", 1_000)
+    gate = threading.Event()
+    started = []
+
+    def slow(content_hash, steps):  # a warm-up that runs until the test lets it finish
+        started.append(len(steps))
+        thread = threading.Thread(target=gate.wait, name="mlimpact-prefetch", daemon=True)
+        thread.start()
+        return thread
+
+    monkeypatch.setattr("ui.state.prefetch_steps", slow)
+    try:
+        at = upload(at, csv_bytes(3_000, seed=81))
+        assert len(started) == 1
+        key = next(s.key for s in at.sidebar.slider if s.key.startswith("threshold_"))
+        at.sidebar.slider(key=key).set_value(0.3).run()
+        assert not at.exception and len(started) == 1  # still running: none started
+        gate.set()
+        for thread in list(computed._WARMING.values()):
+            thread.join(5)
+        at.sidebar.slider(key=key).set_value(0.4).run()
+        assert len(started) == 2  # done: the next threshold warms up again
+    finally:
+        gate.set()
+
+
+@pytest.mark.parametrize("value, rows", [("200000", 200_000), ("200_000", 200_000), ("200,000", 200_000),
+                                         ("2e5", 200_000), ("off", None), ("0", None), ("-1", None),
+                                         ("lots", 200_000)])
+def test_the_warm_up_threshold_from_the_environment(value, rows):
+    from ui.computed import _warm_up_rows
+
+    assert _warm_up_rows(value) == rows

@@ -12,6 +12,9 @@
 from __future__ import annotations
 
 import gc
+import os
+import platform
+import sys
 import threading
 import time
 from pathlib import Path
@@ -276,16 +279,19 @@ print(rss() - base)
 """
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
+                    reason="glibc's per-thread heaps: the app's setting is for them (other allocators return memory their own way)")
 def test_the_app_threads_share_one_heap_so_freed_memory_goes_back():
     """glibc opens a heap per thread, and malloc_trim cannot hand back those heaps' free tops: four runs that held
     and freed 48 MiB each keep ~100-150 MiB resident. With ui.store imported (one heap), at most one heap's worth."""
     import subprocess
-    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MALLOC_", "GLIBC_TUNABLES"))}  # glibc's defaults
 
     def grown(mode: str) -> int:
         out = subprocess.run([sys.executable, "-c", HEAPS_CODE, mode], cwd=ROOT, capture_output=True, text=True,
-                             timeout=120, check=True).stdout
+                             timeout=120, check=True, env=env).stdout
         return int(out.split()[-1])
 
     assert grown("default") >= 80  # the case the app avoids (measured 100-144 MiB)
-    assert grown("app") <= 50  # measured -1 to 43 MiB
+    assert grown("app") <= 64  # at most one heap's worth (measured -1 to 43 MiB)
