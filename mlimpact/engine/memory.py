@@ -15,6 +15,7 @@ import numpy as np
 from mlimpact.engine.runs import RankStats, rank_stats_from_sums, run_sums
 
 __all__ = ["rank_statistics_from_order",
+    "kept_per_kind",
     "ScoreOrder",
     "RankStats",
     "as_codes",
@@ -111,6 +112,25 @@ KEPT_PER_KIND = 3  # per-parameter work kept per ScoreOrder (the last few thresh
 _MISSING = object()
 
 
+def kept_per_kind(cache: dict, key, build, limit: int):
+    """``build()`` once per ``key`` in ``cache`` (the most recently used last); of the keys that are tuples, only
+    the last ``limit`` of each kind (``key[0]``) stay. Safe when threads share the cache: at worst built twice.
+
+    >>> c = {}
+    >>> [kept_per_kind(c, ("t", i), lambda: i, 2) for i in range(4)], list(c)
+    ([0, 1, 2, 3], [('t', 2), ('t', 3)])
+    """
+    found = cache.pop(key, _MISSING)  # re-inserted below: the most recently used last
+    if found is _MISSING:
+        found = build()
+    cache[key] = found
+    if isinstance(key, tuple):
+        same_kind = [k for k in list(cache) if isinstance(k, tuple) and k[0] == key[0]]
+        for old in same_kind[:-limit]:
+            cache.pop(old, None)
+    return found
+
+
 @dataclass(frozen=True, eq=False)
 class ScoreOrder:
     """One global ascending sort of the score, reusable by every grouping of the same rows.
@@ -138,15 +158,7 @@ class ScoreOrder:
         >>> [so.cached(("t", i), lambda: i) for i in range(5)] and sorted(k for k in so._cache if k != "n")
         [('t', 2), ('t', 3), ('t', 4)]
         """
-        found = self._cache.pop(key, _MISSING)  # re-inserted: the most recently used last
-        if found is _MISSING:
-            found = build()
-        self._cache[key] = found
-        if isinstance(key, tuple):
-            same_kind = [k for k in list(self._cache) if isinstance(k, tuple) and k[0] == key[0]]
-            for old in same_kind[:-KEPT_PER_KIND]:
-                self._cache.pop(old, None)
-        return found
+        return kept_per_kind(self._cache, key, build, KEPT_PER_KIND)
 
     def placements(self) -> tuple[np.ndarray, np.ndarray, float]:
         """``(pos_neg_below, neg_pos_above, u_total)``: per positive (``pos_idx`` order) the negatives

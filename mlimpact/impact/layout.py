@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from mlimpact import trace
+from mlimpact.engine.memory import kept_per_kind
 from mlimpact.errors import InputError
 from mlimpact.impact.bootstrap import (
     _Cells,
@@ -58,15 +59,7 @@ _STORE = ("impact_layouts",)  # a tuple: the same cache holds column names as ke
 def _kept(dataset: Dataset, key: tuple, compute):
     """``compute()`` once per ``key`` for this Dataset, kept in its cache (bounded per kind, ``key[0]``; safe when
     sessions share the Dataset: at worst a layout is computed twice)."""
-    store = dataset._codes.setdefault(_STORE, {})
-    found = store.pop(key, None)
-    if found is None:
-        found = compute()
-    store[key] = found  # the most recently used last
-    same_kind = [k for k in list(store) if k[0] == key[0]]
-    for old in same_kind[:-KEPT_LAYOUTS]:
-        store.pop(old, None)
-    return found
+    return kept_per_kind(dataset._codes.setdefault(_STORE, {}), key, compute, KEPT_LAYOUTS)
 
 
 def other_scores(dataset: Dataset) -> dict[str, np.ndarray]:
