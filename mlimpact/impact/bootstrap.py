@@ -209,26 +209,30 @@ def _noisy(cells: _Cells) -> np.ndarray | None:
     return None if len(noisy) == len(cells.root) else noisy
 
 
-def _replicate_sums(cells: _Cells, m: np.ndarray, z: np.ndarray | None, noisy: np.ndarray | None) -> dict:
+def _replicate_sums(cells: _Cells, m: np.ndarray, z: np.ndarray | None, noisy: np.ndarray | None,
+                    columns: int | None = None) -> dict:
     """``counts`` and per-group ``sums`` of the replicates with cell counts ``m`` (b, C) and, when the money varies
     within cells, standard normals ``z`` (b, C, P); only the ``noisy`` cells (all when None) get the normal term.
-    With derived columns (``cells.src``), ``derived`` (b, E): each one's total over every cell."""
+    With derived columns (``cells.src``), ``derived`` (b, E): each one's total over every cell. ``columns``: sums of
+    the first few columns only (the same numbers as theirs among all; not with derived columns)."""
     b, (C, P) = len(m), cells.mean.shape
+    Q = P if columns is None or cells.src is not None else min(int(columns), P)
     out = {"counts": m}
     if P:
-        contrib = m[:, :, None] * cells.mean[None]
+        mean, root = cells.mean[:, :Q], None if cells.root is None else cells.root[:, :Q]
+        contrib = m[:, :, None] * mean[None]
         if z is not None and noisy is None:
-            contrib += np.sqrt(m)[:, :, None] * np.einsum("bcp,cqp->bcq", z, cells.root, optimize=True)
+            contrib += np.sqrt(m)[:, :, None] * np.einsum("bcp,cqp->bcq", z, root, optimize=True)
         elif z is not None and len(noisy):
             contrib[:, noisy] += np.sqrt(m[:, noisy])[:, :, None] * np.einsum(
-                "bcp,cqp->bcq", z[:, noisy], cells.root[noisy], optimize=True)
-        sums = np.zeros((b, cells.n_groups, P))
+                "bcp,cqp->bcq", z[:, noisy], root[noisy], optimize=True)
+        sums = np.zeros((b, cells.n_groups, Q))
         if C:
             sums[:, cells.present] = np.add.reduceat(contrib, cells.starts, axis=1)
         out["sums"] = sums
         if cells.src is not None:  # a derived column's cell sum is its base column's
-            flat = contrib.reshape(b, C * P)
-            out["derived"] = np.stack([flat[:, np.arange(C) * P + cells.src[:, e]].sum(axis=1)
+            flat = contrib.reshape(b, C * Q)
+            out["derived"] = np.stack([flat[:, np.arange(C) * Q + cells.src[:, e]].sum(axis=1)
                                        for e in range(cells.src.shape[1])], axis=1)
     return out
 
@@ -246,10 +250,12 @@ def layout_draws(layout: _Layout, P: int, *, n_boot: int, seed: int, time_budget
     return run_bootstrap(replicate, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s, chunk=_chunk(C, P))
 
 
-def replicates_of_draws(cells: _Cells, draws: dict) -> dict:
-    """:func:`cell_bootstrap`'s replicates of ``cells`` from :func:`layout_draws` of their layout: the same numbers."""
+def replicates_of_draws(cells: _Cells, draws: dict, columns: int | None = None) -> dict:
+    """:func:`cell_bootstrap`'s replicates of ``cells`` from :func:`layout_draws` of their layout: the same numbers
+    (``columns``: of the first few money columns only, see :func:`_replicate_sums`)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _replicate_sums(cells, draws["m"], draws["z"] if cells.root is not None else None, _noisy(cells))
+        return _replicate_sums(cells, draws["m"], draws["z"] if cells.root is not None else None, _noisy(cells),
+                               columns)
 
 
 def _basic_interval(value, reps):

@@ -3,15 +3,15 @@
 The Impact page asks about the same rows again and again while only the money changes, and most of the work
 does not depend on the money: the positives and rows per distinct score, the bootstrap grid's quantiles, the rows
 flagged at the threshold, the rule's flags, the other models' sorted scores and their flags at the model's rate;
-per segment column, which rows fall in which cell and the cells' resampled counts with the normals of the
-within-cell term (:func:`mlimpact.impact.bootstrap.layout_draws`). :func:`policy_layout` and
+per segment column, and for the score grid of the thresholds chosen again in every replicate (its cut-offs: the
+quantiles, the threshold and the review lanes), which rows fall in which cell and the cells' resampled counts with
+the normals of the within-cell term (:func:`mlimpact.impact.bootstrap.layout_draws`). :func:`policy_layout` and
 :func:`segment_layout` compute them once (each traced: :mod:`mlimpact.trace`) and keep the last
 :data:`KEPT_LAYOUTS` in the Dataset's cache, so a cost change only puts money on them. Every number is the one
 computed afresh (the same operations on the same arrays).
 
-The policies' bootstraps are not kept: one's grid holds the value-maximising threshold and the other's cells the
-other models' own best flags, both of which move with the money. They are small (score bins × label; label ×
-a handful of decisions: :mod:`mlimpact.impact.points`), so they are drawn again.
+The fixed policies' bootstrap is not kept: its cells hold the other models' own best flags, which move with the
+money. It is small (label × a handful of decisions: :mod:`mlimpact.impact.points`), so it is drawn again.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from mlimpact.engine.memory import kept_per_kind
 from mlimpact.errors import InputError
 from mlimpact.impact.bootstrap import (
     _Cells,
+    _grid,
     _Layout,
     grid_quantiles,
     layout_draws,
@@ -46,7 +47,7 @@ from mlimpact.io import Dataset
 from mlimpact.io.decision import decide
 from mlimpact.slices import segment_codes
 
-__all__ = ["KEPT_LAYOUTS", "OtherModel", "PolicyLayout", "policy_layout", "SegmentLayout", "segment_layout",
+__all__ = ["KEPT_LAYOUTS", "OtherModel", "PolicyLayout", "policy_layout", "GridLayout", "SegmentLayout", "segment_layout",
            "other_scores", "same_rate_threshold"]
 
 #: layouts of each kind (scores, decisions, segment cells) kept per Dataset: the last few thresholds, rules and
@@ -149,13 +150,15 @@ class PolicyLayout:
     k: int                # rows flagged at the threshold
     rule: np.ndarray | None
     others: list
+    grid: GridLayout | None = None  # the bootstrap's grid at the threshold and lanes
 
     def bins_of(self, cuts: np.ndarray) -> np.ndarray:
         """Each row's bin among ``cuts`` (``searchsorted(cuts, score, "right")``, one search per distinct score)."""
         return np.searchsorted(cuts, self.distinct, side="right")[self.inverse]
 
 
-def policy_layout(dataset: Dataset, g: Gains, *, threshold: float, rule: Rule | None, others: bool) -> PolicyLayout:
+def policy_layout(dataset: Dataset, g: Gains, *, threshold: float, rule: Rule | None, others: bool,
+                  lanes: tuple | None = None) -> PolicyLayout:
     """:class:`PolicyLayout` of the rows of ``g`` (the Dataset's, any money), computed once and kept."""
 
     def scores():
@@ -169,9 +172,19 @@ def policy_layout(dataset: Dataset, g: Gains, *, threshold: float, rule: Rule | 
         return (k, None if rule is None else rule.mask(dataset.frame),
                 [_other_model(dataset, col, s, k) for col, s in other_scores(dataset).items()] if others else [])
 
+    def grid():
+        trace.count("impact_grid_layout")
+        cuts = _grid(g, [threshold, *(lanes or ())], quantiles)
+        bins = np.searchsorted(cuts, distinct, side="right")[inverse]
+        cells = make_layout(bins, g.y.astype(np.int64), len(cuts) + 1)
+        if len(cells.count) < 2**31:  # kept: half the memory (bincount takes either)
+            cells = dataclasses.replace(cells, inv=cells.inv.astype(np.int32))
+        return GridLayout(cuts, cells)
+
     distinct, inverse, counts, quantiles = _kept(dataset, ("scores", g.bins is not None), scores)
     k, mask, models = _kept(dataset, ("decisions", threshold, rule, others), decisions)
-    return PolicyLayout(distinct, inverse, counts, quantiles, k, mask, models)
+    return PolicyLayout(distinct, inverse, counts, quantiles, k, mask, models,
+                        _kept(dataset, ("grid", g.bins is not None, threshold, lanes), grid))
 
 
 @dataclass(frozen=True, eq=False)
@@ -189,13 +202,37 @@ class SegmentLayout:
     def replicates(self, cells: _Cells, *, n_boot: int, seed: int, time_budget_s) -> tuple[dict, int]:
         """:func:`mlimpact.impact.bootstrap.cell_bootstrap` of ``cells`` (money on :attr:`cells`), from draws
         made once (again only when fewer than ``n_boot`` were made and no time budget is given)."""
-        key = (n_boot, seed, cells.mean.shape[1])
-        found = self.draws.get(key)
-        if found is None or (time_budget_s is None and found[1] < n_boot):
-            trace.count("impact_segment_draws")
-            found = layout_draws(self.cells, key[2], n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
-            self.draws[key] = found
-        return replicates_of_draws(cells, found[0]), found[1]
+        return _replicates(self, "impact_segment_draws", cells, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
+
+
+def _replicates(layout, name: str, cells: _Cells, *, n_boot: int, seed: int, time_budget_s,
+                columns: int | None = None) -> tuple[dict, int]:
+    """``layout.replicates``: the draws kept in ``layout.draws`` per (n_boot, seed, money columns), made (and traced
+    as ``name``) when missing, or when fewer than ``n_boot`` were made and no time budget is given now."""
+    key = (n_boot, seed, cells.mean.shape[1])
+    found = layout.draws.get(key)
+    if found is None or (time_budget_s is None and found[1] < n_boot):
+        trace.count(name)
+        found = layout_draws(layout.cells, key[2], n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
+        layout.draws[key] = found
+    return replicates_of_draws(cells, found[0], columns), found[1]
+
+
+@dataclass(frozen=True, eq=False)
+class GridLayout:
+    """The score grid of the thresholds chosen again in every replicate (:func:`mlimpact.impact.points.policies_of`):
+    its cut-offs (quantiles, the threshold and the review lanes: nothing that moves with the money), which rows fall
+    in which bin × label cell, and the cells' draws."""
+
+    cuts: np.ndarray
+    cells: _Layout        # score bin × label
+    draws: dict = field(default_factory=dict)  # (n_boot, seed, columns) -> (draws, replicates used)
+
+    def replicates(self, cells: _Cells, *, n_boot: int, seed: int, time_budget_s,
+                   columns: int | None = None) -> tuple[dict, int]:
+        """As :meth:`SegmentLayout.replicates`; ``columns``: sums of the first few money columns only."""
+        return _replicates(self, "impact_grid_draws", cells, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s,
+                           columns=columns)
 
 
 def segment_layout(dataset: Dataset, g: Gains, *, column: str, threshold: float, lanes, n_bins: int,

@@ -1,7 +1,8 @@
 """A cost change reuses everything that does not depend on the money, and changes no number.
 
 * A second ``analyze_impact`` with other costs on the same Dataset does not lay out its rows again (the traced
-  ``impact_scores``, ``impact_layout``, ``impact_segment_layout`` and ``impact_segment_draws`` run once), and its
+  ``impact_scores``, ``impact_layout``, the score grid's ``impact_grid_layout`` and ``impact_grid_draws``,
+  ``impact_segment_layout`` and ``impact_segment_draws`` run once), and its
   report equals the one computed on a fresh copy of the file (nothing kept): numeric costs, a cost from a column,
   review lanes, another threshold, a rule and another model.
 * Another threshold or segment column does lay out again; the kept layouts are bounded.
@@ -31,7 +32,8 @@ from mlimpact.io import Roles, build_dataset, load, sample_path
 from mlimpact.trace import TRACE_ENV
 
 TABLES = ("points", "baselines", "curve", "sensitivity", "segments")
-LAID_OUT = ("impact_scores", "impact_layout", "impact_segment_layout", "impact_segment_draws")
+LAID_OUT = ("impact_scores", "impact_layout", "impact_grid_layout", "impact_grid_draws", "impact_segment_layout",
+            "impact_segment_draws")
 
 
 @pytest.fixture
@@ -93,14 +95,14 @@ def test_another_threshold_or_segment_lays_out_again_and_the_layouts_are_bounded
     impact.analyze_impact(ds, costs, threshold=0.5, segment="region", **options)
     traced()
     impact.analyze_impact(ds, costs.replace(cost_fp=8), threshold=0.4, segment="region", **options)
-    assert traced() == Counter({"analyze_impact": 1, "impact_layout": 1, "impact_segment_layout": 1,
-                                "impact_segment_draws": 1})  # the sorted scores are kept
+    assert traced() == Counter({"analyze_impact": 1, "impact_layout": 1, "impact_grid_layout": 1, "impact_grid_draws": 1,
+                                "impact_segment_layout": 1, "impact_segment_draws": 1})  # the sorted scores are kept
     impact.analyze_impact(ds, costs, threshold=0.4, segment="channel", **options)
     assert traced() == Counter({"analyze_impact": 1, "impact_segment_layout": 1, "impact_segment_draws": 1})
     for t in np.linspace(0.1, 0.9, 9):
         impact.analyze_impact(ds, costs, threshold=float(t), segment="region", **options)
     kinds = Counter(key[0] for key in ds._codes[("impact_layouts",)])
-    assert kinds == Counter({"scores": 1, "decisions": KEPT_LAYOUTS, "segment": KEPT_LAYOUTS})
+    assert kinds == Counter({"scores": 1, "decisions": KEPT_LAYOUTS, "grid": KEPT_LAYOUTS, "segment": KEPT_LAYOUTS})
 
 
 def test_cells_with_derived_columns_equal_cells_with_the_columns_stacked():
@@ -168,3 +170,48 @@ def test_the_rate_threshold_from_counts_equals_the_sorted_one():
         model = _other_model(ds, "q", other, k)
         assert model.rate_threshold == same_rate_threshold(filled, k)
         np.testing.assert_array_equal(model.at_rate, filled >= model.rate_threshold)
+
+
+def test_the_first_columns_alone_are_the_same_numbers():
+    """Without review lanes the grid sums keep and flag money only: the same numbers as among all three columns
+    (the review column's normals are still drawn, so setting lanes moves no other interval)."""
+    rng = np.random.default_rng(8)
+    n = 20_000
+    y = rng.random(n) < 0.1
+    group = rng.integers(0, 30, n)
+    amount = rng.gamma(2.0, 40.0, n)
+    money = np.column_stack([np.where(y, -amount, 0.0), np.where(y, 2.0, -5.0), np.where(y, 2.0 - 0.3 * amount, -2.0)])
+    layout = make_layout(group, y.astype(np.int64), 30)
+    draws, _ = layout_draws(layout, 3, n_boot=300, seed=4, time_budget_s=None)
+    cells = make_cells(group, y.astype(np.int64), money, 30)
+    assert cells.root is not None
+    every = replicates_of_draws(cells, draws)["sums"]
+    two = replicates_of_draws(cells, draws, columns=2)["sums"]
+    assert two.shape == every.shape[:2] + (2,)
+    np.testing.assert_allclose(two, every[..., :2], rtol=1e-12, atol=1e-9)
+
+
+def test_the_best_threshold_interval_is_the_grids_spread_around_the_exact_value():
+    """The grid holds no cut-off that moves with the money, so its best on the rows can fall short of the exact
+    best; the interval is the replicates' spread about the grid's best, placed around the exact value. With every
+    distinct score in the grid the two agree and it is the plain basic interval."""
+    from mlimpact.impact.bootstrap import _basic_interval
+    from mlimpact.impact.points import _points_table, _policies
+    from mlimpact.impact.values import threshold_values
+
+    rng = np.random.default_rng(2)
+    n = 6_000
+    y = rng.random(n) < 0.15
+    for score, exact_in_grid in ((np.round(np.clip(rng.normal(0.3 + 0.4 * y, 0.2), 0, 1), 2), True),
+                                 (np.clip(rng.normal(0.3 + 0.4 * y, 0.2), 0, 1), False)):
+        ds = build_dataset(pd.DataFrame({"y": y.astype(int), "p": score}), Roles(label="y", score="p"))
+        P = _policies(ds, impact.CostModel(cost_fp=1, cost_fn=6), threshold=0.5, lanes=None, rule=None, others=False,
+                      n_boot=300, seed=1, time_budget_s=None)
+        grid_best, exact_best = float(P.orig.max()), float(P.vals[P.j_best])
+        assert grid_best <= exact_best + 1e-9
+        assert (abs(grid_best - exact_best) < 1e-9) == exact_in_grid, (grid_best, exact_best)
+        best_r = threshold_values(P.sums[..., 0], P.sums[..., 1]).max(axis=1)
+        row = _points_table(P, 1.0, None).set_index("point").loc["best"]
+        low, high = np.add(_basic_interval(grid_best, best_r), exact_best - grid_best)
+        assert (row["value"], row["low"], row["high"]) == pytest.approx((exact_best, low, high))
+        assert row["low"] < row["value"] < row["high"]
