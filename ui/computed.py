@@ -134,17 +134,17 @@ WARM_UP_ROWS = _warm_up_rows(os.environ.get("MLIMPACT_WARM_UP_ROWS", str(DEFAULT
 
 
 def warm_up(ds: Dataset, threshold: float) -> None:
-    """Once per file, roles and threshold in a session, from the Overview: what the first visits of Segments
+    """Once per file and roles in a session, from the Overview: what the first visits of Segments
     (weak slices), Difficulty (lanes and trade-off, classification), Impact (binary) and Compare compute at their
     default settings, in the background in page order (:func:`ui.state.prefetch_steps`) while the Overview is
     read, so those visits find it (or wait for it) on a large file. Smaller files compute them on the visit quickly enough; ``ui.state.PREFETCH_MAX = 0``
     turns background work off."""
     done = state.warmed_up()
-    marker = ("warm_up", ds.content_hash, ds.roles, float(threshold))
+    marker = ("warm_up", ds.content_hash, ds.roles)  # once: a moved threshold's visits compute what they need
     if WARM_UP_ROWS is None or len(ds.frame) < WARM_UP_ROWS or state.PREFETCH_MAX == 0 or marker in done:
         return
     running = _WARMING.get(ds.content_hash)
-    if running is not None and running.is_alive():  # a threshold moved meanwhile: its visits compute what they need
+    if running is not None and running.is_alive():  # another session's: one at a time per file
         return
     done.add(marker)
 

@@ -176,6 +176,9 @@ _PENDING = threading.Lock()  # held while a release is scheduled: stores that di
 #: seconds without a page run after which the janitor collects garbage: ended sessions' stores, live sessions'
 #: temporaries (once per idle spell)
 IDLE_COLLECT_S = 3.0
+#: threads whose being alive means work is under way: the app's background work, and a page run (Streamlit names
+#: each run's thread so; a first visit can compute for longer than the idle spell)
+_BUSY_THREADS = ("mlimpact-prefetch", "ScriptRunner.scriptThread")
 _ACTIVITY = {"last": time.monotonic(), "janitor": None}
 
 
@@ -195,7 +198,7 @@ def _janitor() -> None:
     while not sys.is_finalizing():
         time.sleep(min(IDLE_COLLECT_S / 4, 5.0))
         last = _ACTIVITY["last"]
-        busy = any(t.name == "mlimpact-prefetch" for t in threading.enumerate())
+        busy = any(t.name in _BUSY_THREADS for t in threading.enumerate())  # background work, or a long run
         if last != collected_for and time.monotonic() - last >= IDLE_COLLECT_S and not busy:
             collected_for = last
             gc.collect()  # dead sessions' cycles (their frames, results and session state)...

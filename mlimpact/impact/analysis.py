@@ -20,8 +20,8 @@ small modules and are re-exported here, so ``from mlimpact.impact import ...`` i
 * :mod:`mlimpact.impact.costs` — the assumptions: cost model, rule, period;
 * :mod:`mlimpact.impact.values` — per-row money, the exact value curve, best threshold and lanes;
 * :mod:`mlimpact.impact.bootstrap` — the bootstrap of cell sums (shared with :mod:`mlimpact.compare`);
-* :mod:`mlimpact.impact.layout` — what a cost change leaves alone (sorted scores, cells, resampled segment
-  counts), computed once per Dataset and kept with it;
+* :mod:`mlimpact.impact.layout` — what a cost change leaves alone (sorted scores, cells, the score grid's and the
+  segments' resampled counts), computed once per Dataset and kept with it;
 * :mod:`mlimpact.impact.points` — operating points and baselines (two bootstraps: score bins for the chosen thresholds, decisions for the fixed policies);
 * :mod:`mlimpact.impact.risks` — sensitivity to each cost and value lost per segment;
 * :mod:`mlimpact.impact.executive` — money in words and the executive summary.

@@ -7,7 +7,8 @@ per segment column, and for the score grid of the thresholds chosen again in eve
 quantiles, the threshold and the review lanes), which rows fall in which cell and the cells' resampled counts with
 the normals of the within-cell term (:func:`mlimpact.impact.bootstrap.layout_draws`). :func:`policy_layout` and
 :func:`segment_layout` compute them once (each traced: :mod:`mlimpact.trace`) and keep the last
-:data:`KEPT_LAYOUTS` in the Dataset's cache, so a cost change only puts money on them. Every number is the one
+:data:`KEPT_LAYOUTS` of each kind (:data:`KEPT_GRIDS` score grids) in the Dataset's cache, so a cost change only
+puts money on them. Every number is the one
 computed afresh (the same operations on the same arrays).
 
 The fixed policies' bootstrap is not kept: its cells hold the other models' own best flags, which move with the
@@ -37,6 +38,7 @@ from mlimpact.impact.bootstrap import (
 from mlimpact.impact.costs import Rule
 from mlimpact.impact.values import (
     Gains,
+    _check_lanes,
     curve_counts,
     cut_threshold,
     lane_decisions,
@@ -47,20 +49,23 @@ from mlimpact.io import Dataset
 from mlimpact.io.decision import decide
 from mlimpact.slices import segment_codes
 
-__all__ = ["KEPT_LAYOUTS", "OtherModel", "PolicyLayout", "policy_layout", "GridLayout", "SegmentLayout", "segment_layout",
+__all__ = ["KEPT_LAYOUTS", "KEPT_GRIDS", "OtherModel", "PolicyLayout", "policy_layout", "GridLayout", "SegmentLayout", "segment_layout",
            "other_scores", "same_rate_threshold"]
 
 #: layouts of each kind (scores, decisions, segment cells) kept per Dataset: the last few thresholds, rules and
 #: segment columns; the least recently used goes first. At 1M rows: about 4 MB per segment column, 2 MB per
 #: threshold and rule, 1.2 MB for the sorted scores' counts.
 KEPT_LAYOUTS = 3
+#: score grids kept per Dataset: the one in use. Its draws are score bins × label × (1 + 3 money columns) floats per
+#: replicate whatever the rows (about 33 MB for 1,000 replicates); a grid is remade in ~0.07 s
+KEPT_GRIDS = 1
 _STORE = ("impact_layouts",)  # a tuple: the same cache holds column names as keys
 
 
-def _kept(dataset: Dataset, key: tuple, compute):
-    """``compute()`` once per ``key`` for this Dataset, kept in its cache (bounded per kind, ``key[0]``; safe when
-    sessions share the Dataset: at worst a layout is computed twice)."""
-    return kept_per_kind(dataset._codes.setdefault(_STORE, {}), key, compute, KEPT_LAYOUTS)
+def _kept(dataset: Dataset, key: tuple, compute, limit: int = KEPT_LAYOUTS):
+    """``compute()`` once per ``key`` for this Dataset, kept in its cache (the last ``limit`` of each kind,
+    ``key[0]``; safe when sessions share the Dataset: at worst a layout is computed twice)."""
+    return kept_per_kind(dataset._codes.setdefault(_STORE, {}), key, compute, limit)
 
 
 def other_scores(dataset: Dataset) -> dict[str, np.ndarray]:
@@ -141,7 +146,7 @@ def _at_least(distinct: np.ndarray, inverse: np.ndarray, t: float) -> np.ndarray
 
 @dataclass(frozen=True, eq=False)
 class PolicyLayout:
-    """The money-free part of :func:`mlimpact.impact.points.policies_of` for one threshold and rule."""
+    """The money-free part of :func:`mlimpact.impact.points.policies_of` for one threshold, rule and lanes."""
 
     distinct: np.ndarray  # the model's ascending distinct scores
     inverse: np.ndarray   # each row's index into them
@@ -152,14 +157,11 @@ class PolicyLayout:
     others: list
     grid: GridLayout | None = None  # the bootstrap's grid at the threshold and lanes
 
-    def bins_of(self, cuts: np.ndarray) -> np.ndarray:
-        """Each row's bin among ``cuts`` (``searchsorted(cuts, score, "right")``, one search per distinct score)."""
-        return np.searchsorted(cuts, self.distinct, side="right")[self.inverse]
-
 
 def policy_layout(dataset: Dataset, g: Gains, *, threshold: float, rule: Rule | None, others: bool,
                   lanes: tuple | None = None) -> PolicyLayout:
     """:class:`PolicyLayout` of the rows of ``g`` (the Dataset's, any money), computed once and kept."""
+    lanes = _check_lanes(lanes)  # a tuple (part of a key) or None
 
     def scores():
         trace.count("impact_scores")
@@ -184,7 +186,7 @@ def policy_layout(dataset: Dataset, g: Gains, *, threshold: float, rule: Rule | 
     distinct, inverse, counts, quantiles = _kept(dataset, ("scores", g.bins is not None), scores)
     k, mask, models = _kept(dataset, ("decisions", threshold, rule, others), decisions)
     return PolicyLayout(distinct, inverse, counts, quantiles, k, mask, models,
-                        _kept(dataset, ("grid", g.bins is not None, threshold, lanes), grid))
+                        _kept(dataset, ("grid", g.bins is not None, threshold, lanes), grid, KEPT_GRIDS))
 
 
 @dataclass(frozen=True, eq=False)
@@ -214,6 +216,7 @@ def _replicates(layout, name: str, cells: _Cells, *, n_boot: int, seed: int, tim
     if found is None or (time_budget_s is None and found[1] < n_boot):
         trace.count(name)
         found = layout_draws(layout.cells, key[2], n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
+        layout.draws.clear()  # the newest only: a grid's draws are ~33 MB whatever the rows
         layout.draws[key] = found
     return replicates_of_draws(cells, found[0], columns), found[1]
 

@@ -286,8 +286,10 @@ def operating_points(dataset: Dataset, costs: CostModel, *, threshold: float = D
     best band, exact over all cut pairs) when ``lanes`` are given. ``value_vs_flag_none`` is what
     the decisions are worth against flagging nothing. Intervals (95%) are bootstrap: percentile for
     fixed cut-offs; for the best ones the cut-offs are chosen again in every replicate and the basic
-    (reverse-percentile) interval is used, which corrects for choosing them on these rows;
-    ``optimism`` is the bootstrap estimate of how much choosing on these rows flatters the value.
+    (reverse-percentile) interval is used, which corrects for choosing them on these rows (chosen again among the
+    grid's cut-offs: the replicates' spread about the grid's best on the rows, placed around the exact value);
+    ``optimism`` is the bootstrap estimate of how much choosing on these rows flatters the value (over the grid:
+    it can understate the exact choice's a little; fraud sample 113 where a grid holding the best cut-off gave 123).
     Money is per ``scale`` ("month"/"year") when given. Columns: :data:`POINT_COLUMNS`.
     """
     factor, _ = scale_factor(dataset, scale)

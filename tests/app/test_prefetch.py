@@ -119,8 +119,8 @@ def test_a_smaller_file_is_not_warmed_up(tmp_path, monkeypatch):
 
 
 def test_a_threshold_moved_during_the_warm_up_starts_no_second_one(tmp_path, monkeypatch):
-    """One warm-up at a time per file: moving the threshold while it runs does not pile up background work (the
-    pages compute what they need at the new threshold on their visit)."""
+    """One warm-up per file and session: moving the threshold, while it runs or after, starts no other (the pages
+    compute what they need at the new threshold on their visit)."""
     import threading
 
     from ui import computed
@@ -147,7 +147,7 @@ def test_a_threshold_moved_during_the_warm_up_starts_no_second_one(tmp_path, mon
         for thread in list(computed._WARMING.values()):
             thread.join(5)
         at.sidebar.slider(key=key).set_value(0.4).run()
-        assert len(started) == 2  # done: the next threshold warms up again
+        assert not at.exception and len(started) == 1  # done: once per file (each warm-up is seconds of CPU at 1M rows)
     finally:
         gate.set()
 

@@ -27,7 +27,7 @@ from mlimpact.impact.bootstrap import (
     make_layout,
     replicates_of_draws,
 )
-from mlimpact.impact.layout import KEPT_LAYOUTS, _other_model, same_rate_threshold
+from mlimpact.impact.layout import KEPT_GRIDS, KEPT_LAYOUTS, _other_model, same_rate_threshold
 from mlimpact.io import Roles, build_dataset, load, sample_path
 from mlimpact.trace import TRACE_ENV
 
@@ -102,7 +102,7 @@ def test_another_threshold_or_segment_lays_out_again_and_the_layouts_are_bounded
     for t in np.linspace(0.1, 0.9, 9):
         impact.analyze_impact(ds, costs, threshold=float(t), segment="region", **options)
     kinds = Counter(key[0] for key in ds._codes[("impact_layouts",)])
-    assert kinds == Counter({"scores": 1, "decisions": KEPT_LAYOUTS, "grid": KEPT_LAYOUTS, "segment": KEPT_LAYOUTS})
+    assert kinds == Counter({"scores": 1, "decisions": KEPT_LAYOUTS, "grid": KEPT_GRIDS, "segment": KEPT_LAYOUTS})
 
 
 def test_cells_with_derived_columns_equal_cells_with_the_columns_stacked():
@@ -174,7 +174,7 @@ def test_the_rate_threshold_from_counts_equals_the_sorted_one():
 
 def test_the_first_columns_alone_are_the_same_numbers():
     """Without review lanes the grid sums keep and flag money only: the same numbers as among all three columns
-    (the review column's normals are still drawn, so setting lanes moves no other interval)."""
+    (the review column's normals are still drawn, so summing it changes no keep or flag sum)."""
     rng = np.random.default_rng(8)
     n = 20_000
     y = rng.random(n) < 0.1
@@ -197,7 +197,7 @@ def test_the_best_threshold_interval_is_the_grids_spread_around_the_exact_value(
     distinct score in the grid the two agree and it is the plain basic interval."""
     from mlimpact.impact.bootstrap import _basic_interval
     from mlimpact.impact.points import _points_table, _policies
-    from mlimpact.impact.values import threshold_values
+    from mlimpact.impact.values import _lanes_values, threshold_values
 
     rng = np.random.default_rng(2)
     n = 6_000
@@ -210,8 +210,22 @@ def test_the_best_threshold_interval_is_the_grids_spread_around_the_exact_value(
         grid_best, exact_best = float(P.orig.max()), float(P.vals[P.j_best])
         assert grid_best <= exact_best + 1e-9
         assert (abs(grid_best - exact_best) < 1e-9) == exact_in_grid, (grid_best, exact_best)
-        best_r = threshold_values(P.sums[..., 0], P.sums[..., 1]).max(axis=1)
+        rv = threshold_values(P.sums[..., 0], P.sums[..., 1])
+        best_r, none_v, none_r = rv.max(axis=1), float(P.vals[-1]), rv[:, -1]
         row = _points_table(P, 1.0, None).set_index("point").loc["best"]
-        low, high = np.add(_basic_interval(grid_best, best_r), exact_best - grid_best)
-        assert (row["value"], row["low"], row["high"]) == pytest.approx((exact_best, low, high))
+        shift = exact_best - grid_best
+        low, high = np.add(_basic_interval(grid_best, best_r), shift)
+        vs_low, vs_high = np.add(_basic_interval(grid_best - none_v, best_r - none_r), shift)
+        assert (row["value"], row["low"], row["high"], row["vs_none_low"], row["vs_none_high"]) == pytest.approx(
+            (exact_best, low, high, vs_low, vs_high))
         assert row["low"] < row["value"] < row["high"]
+        # the best review band: exact over every cut pair, chosen again among the grid's
+        P = _policies(ds, impact.CostModel(cost_fp=1, cost_fn=6, cost_review=0.4), threshold=0.5, lanes=(0.3, 0.6),
+                      rule=None, others=False, n_boot=300, seed=1, time_budget_s=None)
+        band = _points_table(P, 1.0, None).set_index("point").loc["best_lanes"]
+        exact_band = float(P.best_lane[2])
+        assert P.orig_lanes <= exact_band + 1e-9
+        assert (abs(P.orig_lanes - exact_band) < 1e-9) == exact_in_grid, (P.orig_lanes, exact_band)
+        band_r, _ = _lanes_values(P.sums[..., 0], P.sums[..., 1], P.sums[..., 2])
+        low, high = np.add(_basic_interval(P.orig_lanes, band_r), exact_band - P.orig_lanes)
+        assert (band["value"], band["low"], band["high"]) == pytest.approx((exact_band, low, high))
