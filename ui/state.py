@@ -195,6 +195,13 @@ def has_memo(key: tuple) -> bool:
     return key in st.session_state.get(MEMO, {}) or (store is not None and store.has_result(key))
 
 
+def computing_elsewhere(key: tuple) -> bool:
+    """Whether the file's store is computing ``key`` for someone else (the warm-up, another session) while this
+    session does not hold it: a page can show progress and come back, instead of waiting with nothing drawn."""
+    store = _store_of(key)
+    return key not in st.session_state.get(MEMO, {}) and store is not None and store.computing(key)
+
+
 def memo(key: tuple, compute, *, private: bool = False):
     """A computation keyed by what it computes, the file's content hash and every setting it depends on (never
     by a sampled frame hash): computed once for every session that loaded the same bytes (:mod:`ui.store`).

@@ -122,6 +122,11 @@ class FileStore:
         with self._lock:
             return key in self._results
 
+    def computing(self, key: tuple) -> bool:
+        """Whether a result for ``key`` is being computed right now (by a session or the background)."""
+        with self._lock:
+            return (id(self._results), key) in self._computing and key not in self._results
+
     def _once(self, cache: OrderedDict, key, compute: Callable[[], object], limit: int):
         with self._lock:
             if key in cache:

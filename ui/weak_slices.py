@@ -14,6 +14,15 @@ from . import columns as cols
 from . import computed, nav, safe, slice_panel, state, widgets
 
 
+@st.fragment(run_every=1.0)
+def _found_soon(key: tuple) -> None:
+    """While the background finds the slices: say so, look again every second, and redraw the page once found."""
+    if not state.computing_elsewhere(key):
+        st.rerun()  # the whole page: the slices are kept now
+    st.info("Finding weak slices in the background (started when the file was opened): they appear here when "
+            "found; the rest of the page is ready.", icon=":material/hourglass_top:")
+
+
 def show(ds: Dataset, threshold: float, metrics: list[str]) -> None:
     """The "Weak slices" section: search with the chosen settings, list the slices, keep the one picked."""
     st.divider()
@@ -34,6 +43,9 @@ def show(ds: Dataset, threshold: float, metrics: list[str]) -> None:
     rerank = st.selectbox("Re-rank the slices found by", slices.rerank_options(metrics), key="seg_ws_rerank")
 
     ws_key, _ = computed.weak_slices_job(ds, threshold, kind=kind, max_level=max_level, scoring=scoring, alpha=alpha)
+    if state.computing_elsewhere(ws_key):  # the warm-up is finding them: the page is ready, the slices follow
+        _found_soon(ws_key)
+        return
     with safe.stop_on_input_error(lambda exc: safe.info(f"Weak slices are not available here: {exc}")), \
             widgets.progress(not state.has_memo(ws_key), "Searching slices…") as progress:
         result = state.memo(ws_key, computed.weak_slices_job(ds, threshold, kind=kind, max_level=max_level,

@@ -159,3 +159,40 @@ def test_the_warm_up_threshold_from_the_environment(value, rows):
     from ui.computed import _warm_up_rows
 
     assert _warm_up_rows(value) == rows
+
+
+def test_segments_is_drawn_while_the_background_finds_the_weak_slices(monkeypatch):
+    """A large file's warm-up finds the weak slices; a visit of Segments meanwhile draws the page (its table) with
+    a note instead of waiting, and the slices appear once found (the note's fragment reruns the page)."""
+    import threading
+
+    from mlimpact import slices
+    from ui import computed
+
+    at = AppTest.from_file(APP, default_timeout=60).run()  # the default sample first, before the warm-up is on
+    monkeypatch.setattr("ui.computed.WARM_UP_ROWS", 1_000)
+    started, release = threading.Event(), threading.Event()
+    search = slices.search_weak_slices
+
+    def slow(*args, **kwargs):  # the warm-up's search, held until the test lets it go
+        started.set()
+        release.wait(20)
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(slices, "search_weak_slices", slow)
+    try:
+        at = upload(at, csv_bytes(3_000, seed=82))
+        assert started.wait(10)
+        at.switch_page("pages/segments.py").run()
+        assert not at.exception and not at.error
+        assert any("Finding weak slices in the background" in i.value for i in at.info)
+        assert at.dataframe  # the segment table is there
+        assert not any("slices evaluated" in c.value for c in at.caption)
+    finally:
+        release.set()
+    for thread in list(computed._WARMING.values()):
+        thread.join(20)
+    at.run()
+    assert not at.exception and not at.error
+    assert not any("Finding weak slices in the background" in i.value for i in at.info)
+    assert any("slices evaluated" in c.value for c in at.caption)  # found by the warm-up, shown now
