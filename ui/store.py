@@ -34,9 +34,9 @@ once the server has been idle for :data:`IDLE_COLLECT_S` seconds, a janitor thre
 freed back. The same pass returns a live session's garbage: the pages' temporaries and cycles, which Python's
 collector and glibc keep for a while (one session touring every page of a 1M-row file: 1,327 MiB resident at the
 last page, 747 MiB 4 s later; 296 before the upload). Three seconds is a pause in a meeting; the collection takes
-about 0.1 s, so a click that lands during it waits at most that long. A store's finaliser can run before its frame is freed (the frame is still held by the session's other
-cycles), so the store's own release alone left it resident (one session on a 1M-row file: 513 MiB after it
-expired; with the janitor's release 244 MiB).
+about 0.1 s, so a click that lands during it waits at most that long. A store's finaliser can run before its frame
+is freed (the frame is still held by the session's other cycles), so the store's own release alone left it
+resident (one session on a 1M-row file: 513 MiB after it expired; with the janitor's release 244 MiB).
 
 Concurrency: each session runs in its own thread. A result being computed is computed once; a second
 session asking for it waits for the first instead of computing it again (2 cores do not gain from both).

@@ -8,8 +8,7 @@ quantiles, the threshold and the review lanes), which rows fall in which cell an
 the normals of the within-cell term (:func:`mlimpact.impact.bootstrap.layout_draws`). :func:`policy_layout` and
 :func:`segment_layout` compute them once (each traced: :mod:`mlimpact.trace`) and keep the last
 :data:`KEPT_LAYOUTS` of each kind (:data:`KEPT_GRIDS` score grids) in the Dataset's cache, so a cost change only
-puts money on them. Every number is the one
-computed afresh (the same operations on the same arrays).
+puts money on them. Every number is the one computed afresh (the same operations on the same arrays).
 
 The fixed policies' bootstrap is not kept: its cells hold the other models' own best flags, which move with the
 money. It is small (label × a handful of decisions: :mod:`mlimpact.impact.points`), so it is drawn again.
@@ -49,8 +48,8 @@ from mlimpact.io import Dataset
 from mlimpact.io.decision import decide
 from mlimpact.slices import segment_codes
 
-__all__ = ["KEPT_LAYOUTS", "KEPT_GRIDS", "OtherModel", "PolicyLayout", "policy_layout", "GridLayout", "SegmentLayout", "segment_layout",
-           "other_scores", "same_rate_threshold"]
+__all__ = ["KEPT_LAYOUTS", "KEPT_GRIDS", "OtherModel", "PolicyLayout", "policy_layout", "GridLayout",
+           "SegmentLayout", "segment_layout", "other_scores", "same_rate_threshold"]
 
 #: layouts of each kind (scores, decisions, segment cells) kept per Dataset: the last few thresholds, rules and
 #: segment columns; the least recently used goes first. At 1M rows: about 4 MB per segment column, 2 MB per
@@ -189,53 +188,51 @@ def policy_layout(dataset: Dataset, g: Gains, *, threshold: float, rule: Rule | 
                         _kept(dataset, ("grid", g.bins is not None, threshold, lanes), grid, KEPT_GRIDS))
 
 
+class _Drawn:
+    """A layout (``cells``) whose draws are kept in ``draws``, made once and traced as ``_TRACED``."""
+
+    _TRACED: str = ""
+
+    def replicates(self, cells: _Cells, *, n_boot: int, seed: int, time_budget_s,
+                   columns: int | None = None) -> tuple[dict, int]:
+        """:func:`mlimpact.impact.bootstrap.cell_bootstrap` of ``cells`` (money on :attr:`cells`; ``columns``: of
+        the first few money columns only), from draws made once per (n_boot, seed, money columns), again only when
+        fewer than ``n_boot`` were made and no time budget is given now."""
+        key = (n_boot, seed, cells.mean.shape[1])
+        found = self.draws.get(key)
+        if found is None or (time_budget_s is None and found[1] < n_boot):
+            trace.count(self._TRACED)
+            found = layout_draws(self.cells, key[2], n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
+            self.draws.clear()  # the newest only: a grid's draws are ~33 MB whatever the rows
+            self.draws[key] = found
+        return replicates_of_draws(cells, found[0], columns), found[1]
+
+
 @dataclass(frozen=True, eq=False)
-class SegmentLayout:
+class SegmentLayout(_Drawn):
     """The money-free part of :func:`mlimpact.impact.risks.segment_impact` for one column, threshold and lanes."""
+
+    _TRACED = "impact_segment_draws"
 
     labels: pd.DataFrame
     cells: _Layout        # segment × decision × label (pattern: decision · 2 + label)
-    draws: dict = field(default_factory=dict)  # (n_boot, seed, columns) -> (draws, replicates used)
+    draws: dict = field(default_factory=dict)  # (n_boot, seed, columns) -> (draws, replicates used): the newest
 
     def rows(self) -> tuple[np.ndarray, np.ndarray]:
         """Each row's segment code and decision (0 keep, 1 flag, 2 review), from its cell (not kept twice)."""
         return self.cells.group[self.cells.inv], (self.cells.pattern[self.cells.inv] >> 1).astype(np.int8)
 
-    def replicates(self, cells: _Cells, *, n_boot: int, seed: int, time_budget_s) -> tuple[dict, int]:
-        """:func:`mlimpact.impact.bootstrap.cell_bootstrap` of ``cells`` (money on :attr:`cells`), from draws
-        made once (again only when fewer than ``n_boot`` were made and no time budget is given)."""
-        return _replicates(self, "impact_segment_draws", cells, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
-
-
-def _replicates(layout, name: str, cells: _Cells, *, n_boot: int, seed: int, time_budget_s,
-                columns: int | None = None) -> tuple[dict, int]:
-    """``layout.replicates``: the draws kept in ``layout.draws`` per (n_boot, seed, money columns), made (and traced
-    as ``name``) when missing, or when fewer than ``n_boot`` were made and no time budget is given now."""
-    key = (n_boot, seed, cells.mean.shape[1])
-    found = layout.draws.get(key)
-    if found is None or (time_budget_s is None and found[1] < n_boot):
-        trace.count(name)
-        found = layout_draws(layout.cells, key[2], n_boot=n_boot, seed=seed, time_budget_s=time_budget_s)
-        layout.draws.clear()  # the newest only: a grid's draws are ~33 MB whatever the rows
-        layout.draws[key] = found
-    return replicates_of_draws(cells, found[0], columns), found[1]
-
 
 @dataclass(frozen=True, eq=False)
-class GridLayout:
+class GridLayout(_Drawn):
     """The score grid of the thresholds chosen again in every replicate (:func:`mlimpact.impact.points.policies_of`):
     its cut-offs (quantiles, the threshold and the review lanes: nothing that moves with the money), which rows fall
     in which bin × label cell, and the cells' draws."""
 
+    _TRACED = "impact_grid_draws"
     cuts: np.ndarray
     cells: _Layout        # score bin × label
-    draws: dict = field(default_factory=dict)  # (n_boot, seed, columns) -> (draws, replicates used)
-
-    def replicates(self, cells: _Cells, *, n_boot: int, seed: int, time_budget_s,
-                   columns: int | None = None) -> tuple[dict, int]:
-        """As :meth:`SegmentLayout.replicates`; ``columns``: sums of the first few money columns only."""
-        return _replicates(self, "impact_grid_draws", cells, n_boot=n_boot, seed=seed, time_budget_s=time_budget_s,
-                           columns=columns)
+    draws: dict = field(default_factory=dict)  # (n_boot, seed, columns) -> (draws, replicates used): the newest
 
 
 def segment_layout(dataset: Dataset, g: Gains, *, column: str, threshold: float, lanes, n_bins: int,
