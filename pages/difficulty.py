@@ -46,8 +46,7 @@ curve = computed.lane_curve(ds, mode, tolerance)
 frontier = state.memo(computed.frontier_key(ds, mode, tolerance), lambda: dif.tradeoff_curve(curve))
 
 # ------------------------------------------------------------------ the policy
-start = state.memo(("dif_start", ds.content_hash, ds.roles, float(threshold)),
-                   lambda: dif.default_start(ds, threshold, curve=computed.lane_curve(ds, modes[0], None)))
+start = computed.default_start(ds, threshold)
 method, policy = lane_controls.lane_policy(ds, saved.policy if saved is not None else start.policy, user_set=user_set)
 st.caption(safe.md_escape(start.caption(ds.n)))
 

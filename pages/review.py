@@ -23,9 +23,9 @@ verdicts: dict = st.session_state[state.VERDICTS].setdefault((ds.content_hash, d
 # ------------------------------------------------------------------ lanes (chosen on the Difficulty page)
 lanes, codes = None, None
 if not dif.unavailable_reason(ds):
-    used = dif.lanes_in_use(ds, state.setting(state.LANES, ds.content_hash), curve_of=computed.curve_of(ds))
+    used = computed.lanes_in_use(ds, state.setting(state.LANES, ds.content_hash), threshold)
     lanes = used.lanes
-    policy = state.memo(("default_policy", ds.content_hash, ds.roles), lambda: dif.default_policy(ds))
+    policy = computed.default_start(ds, threshold).policy
     st.caption(safe.md_escape(f"Lanes: {lanes} (the default, {policy}; choose them on the Difficulty "
                               "page)." if used.is_default else f"Lanes from the Difficulty page: {lanes}."))
     curve = computed.lane_curve(ds, lanes.mode, lanes.tolerance)

@@ -56,10 +56,39 @@ def curve_of(ds: Dataset) -> dif.CurveOf:
     return lambda mode, tolerance: lane_curve(ds, mode, tolerance)
 
 
+def default_start_job(ds: Dataset, threshold: float, curve_of: dif.CurveOf) -> tuple:
+    """The Difficulty page's default policy and how it was chosen at ``threshold`` (on the first mode's curve,
+    ``curve_of(mode, tolerance)``), as (key, compute)."""
+    return (("dif_start", ds.content_hash, ds.roles, float(threshold)),
+            lambda: dif.default_start(ds, threshold, curve=curve_of(dif.available_modes(ds)[0], None)))
+
+
+def default_start(ds: Dataset, threshold: float) -> dif.DefaultStart:
+    """:func:`default_start_job`, memoised."""
+    return state.memo(*default_start_job(ds, threshold, curve_of(ds)))
+
+
+def lanes_in_use_job(ds: Dataset, saved, threshold: float, curve_of: dif.CurveOf) -> tuple:
+    """The lanes the Review page uses at ``threshold`` (the user's, else the default: the Difficulty page's first
+    answer), as (key, compute)."""
+    return (("lanes_in_use", ds.content_hash, ds.roles, saved, float(threshold)),
+            lambda: dif.lanes_in_use(ds, saved, curve_of=curve_of, threshold=threshold))
+
+
+def lanes_in_use(ds: Dataset, saved, threshold: float) -> dif.LanesInUse:
+    """:func:`lanes_in_use_job`, memoised."""
+    return state.memo(*lanes_in_use_job(ds, saved, threshold, curve_of(ds)))
+
+
+def solve_job(ds: Dataset, curve: dif.LaneCurve, policy: dif.LanePolicy) -> tuple:
+    """The operating point a policy chooses on ``curve``, as (key, compute)."""
+    return (("lane_solve", ds.content_hash, ds.roles, curve.mode, curve.tolerance, policy),
+            lambda: dif.choose_lanes(curve, policy))
+
+
 def solve(ds: Dataset, curve: dif.LaneCurve, policy: dif.LanePolicy) -> dif.OperatingPoint:
-    """The operating point a policy chooses on ``curve``."""
-    return state.memo(("lane_solve", ds.content_hash, ds.roles, curve.mode, curve.tolerance, policy),
-                      lambda: dif.choose_lanes(curve, policy))
+    """:func:`solve_job`, memoised."""
+    return state.memo(*solve_job(ds, curve, policy))
 
 
 def weak_slices_job(ds: Dataset, threshold: float, *, kind: str, max_level: int = 3, scoring: str = "balanced",
@@ -155,9 +184,13 @@ def warm_up(ds: Dataset, threshold: float) -> None:
     if ds.task != "regression" and not dif.unavailable_reason(ds):
         mode = dif.available_modes(ds)[0]
 
-        def lanes(store):  # the curve, then its trade-off (the page asks for both)
+        def lanes(store):  # the curve, its trade-off and default lanes (Difficulty's first answer, Review's lanes)
             curve = store.result(*lane_curve_job(ds, mode, None))
             store.result(frontier_key(ds, mode, None), lambda: dif.tradeoff_curve(curve))
+            curves = lambda m, tolerance: store.result(*lane_curve_job(ds, m, tolerance))  # noqa: E731
+            start = store.result(*default_start_job(ds, threshold, curves))
+            store.result(*solve_job(ds, curve, start.policy))
+            store.result(*lanes_in_use_job(ds, None, threshold, curves))
 
         steps.append(lanes)
     if ds.task == "binary" and not impact.unavailable_reason(ds):

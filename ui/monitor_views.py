@@ -32,7 +32,10 @@ def prefetch_other_metrics(ds: Dataset, full: Dataset, named, metrics, key: tupl
                            segment: str | None, settings: mon.MonitorSettings, ranges_in: dict) -> None:
     """What a metric change needs, computed in the background for the next few metrics while the page is read:
     the series, its ranges, the alerts' causes and the charts (``key``: the page's memo key with the metric as
-    its fourth element; the same keys as the page's, so the click finds them)."""
+    its fourth element; the same keys as the page's, so the click finds them). Not while another session's page
+    runs (:func:`ui.state.quiet`)."""
+    if not state.quiet():
+        return
     steps = []
     for m in [m for m in metrics if m != key[3]][:state.PREFETCH_MAX]:  # the next few in the list
         k = key[:3] + (m,) + key[4:]

@@ -224,10 +224,19 @@ def prefetch(jobs) -> None:
     shared store, so the next click that asks for one finds it (or waits for it) instead of computing it: what a
     page is likely to be asked next, while the user reads it. One daemon thread per call, one job at a time;
     keys already held are skipped. Nothing is shown from the thread (it has no page to show on); charts drawn
-    there are kept for the page (:func:`ui.safe.chart_step`)."""
+    there are kept for the page (:func:`ui.safe.chart_step`). Skipped while another session's page runs
+    (:func:`quiet`)."""
+    if not quiet():
+        return
     todo = [(key, compute, _store_of(key)) for key, compute in jobs]
     todo = [(key, compute, store) for key, compute, store in todo if store is not None and not store.has_result(key)]
     prefetch_steps(todo[0][0][1] if todo else "", [lambda store, k=k, c=c: store.result(k, c) for k, c, _ in todo])
+
+
+def quiet() -> bool:
+    """No other session's page is running: background guesses at the next click (:func:`prefetch`) may take the
+    CPU. With several people at once they are skipped: a guess for one would slow the others' clicks."""
+    return not stores.others_running()
 
 
 def prefetch_steps(content_hash: str, steps) -> threading.Thread | None:

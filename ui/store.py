@@ -183,7 +183,8 @@ _PENDING = threading.Lock()  # held while a release is scheduled: stores that di
 IDLE_COLLECT_S = 3.0
 #: threads whose being alive means work is under way: the app's background work, and a page run (Streamlit names
 #: each run's thread so; a first visit can compute for longer than the idle spell)
-_BUSY_THREADS = ("mlimpact-prefetch", "ScriptRunner.scriptThread")
+_RUN_THREAD = "ScriptRunner.scriptThread"
+_BUSY_THREADS = ("mlimpact-prefetch", _RUN_THREAD)
 _ACTIVITY = {"last": time.monotonic(), "janitor": None}
 
 
@@ -196,6 +197,13 @@ def touch() -> None:
             if _ACTIVITY["janitor"] is None:
                 _ACTIVITY["janitor"] = threading.Thread(target=_janitor, name="mlimpact-janitor", daemon=True)
                 _ACTIVITY["janitor"].start()
+
+
+def others_running() -> bool:
+    """Whether a page run other than the caller's is under way: another session's click, which a background
+    guess (:func:`ui.state.prefetch`) would take the server's cores from."""
+    me = threading.current_thread()
+    return any(t.name == _RUN_THREAD and t is not me for t in threading.enumerate())
 
 
 def _janitor() -> None:

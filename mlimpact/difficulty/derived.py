@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlimpact import trace
 from mlimpact.difficulty.curve import LaneCurve, lane_curve
 from mlimpact.difficulty.lanes import DEFAULT_TARGET, MIN_AUTOMATED, LanePolicy, available_modes
 from mlimpact.difficulty.solvers import choose_lanes, tradeoff_curve
@@ -139,6 +140,7 @@ class DefaultStart:
 def default_start(dataset: Dataset, threshold: float | None = None, *, curve: LaneCurve | None = None) -> DefaultStart:
     """The default policy for ``dataset`` and how it was chosen (``curve``: its first mode's lane curve,
     built when not given; ``threshold``: the binary decision's, the dataset's default when None)."""
+    trace.count("default_start")
     per_day, days = volume_per_day(dataset)
     if curve is None:
         curve = lane_curve(dataset, mode=available_modes(dataset)[0])

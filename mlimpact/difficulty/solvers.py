@@ -228,6 +228,7 @@ def solve_for_capacity(curve: LaneCurve, *, reviewers: float, cases_per_reviewer
 
 def choose_lanes(curve: LaneCurve, policy: LanePolicy) -> OperatingPoint:
     """Solve the policy: ``target`` → :func:`solve_for_target`; ``capacity`` → :func:`solve_for_capacity`."""
+    trace.count("choose_lanes")
     if policy.method == "target":
         return solve_for_target(curve, policy.target_error, policy=policy)
     if policy.method == "capacity":

@@ -160,3 +160,17 @@ def test_weak_slice_pick_filters_the_review_page():
     assert toggle.value is True
     shown_tables = [d.value for d in at.dataframe]
     assert any("device" in t.columns and len(t) and set(t["device"]) == {"unknown"} for t in shown_tables)
+
+
+def test_review_uses_the_difficulty_pages_default_lanes_at_the_threshold_in_use():
+    """The default lanes follow the threshold (the target is half the model's error there): the Review page
+    shows the lanes the Difficulty page chose at the same threshold, not those of the file's default one."""
+    at = _app().run()
+    next(s for s in at.slider if s.key.startswith("threshold_")).set_value(0.15).run()
+    at.switch_page("pages/difficulty.py").run()
+    _assert_clean(at)
+    lanes = next(shown(c.value) for c in at.caption if " Lanes: " in shown(c.value)).split(" Lanes: ")[1].rstrip(".")
+    at.switch_page("pages/review.py").run()
+    _assert_clean(at)
+    caption = next(shown(c.value) for c in at.caption if shown(c.value).startswith("Lanes"))
+    assert caption.startswith(f"Lanes: {lanes} (the default, "), (lanes, caption)

@@ -98,12 +98,13 @@ def test_a_large_file_warms_up_the_heaviest_first_visits(tmp_path, monkeypatch):
     _settle(trace, "compare_models")
     heavy = ("search_weak_slices", "lane_curve", "tradeoff_curve", "analyze_impact", "compare_models")
     assert [_calls(trace).count(name) for name in heavy] == [1, 1, 1, 1, 1]
+    assert _calls(trace).count("default_start") == 2  # Difficulty's first answer, and Review's default lanes
     trace.unlink()
-    for page in ("segments", "difficulty", "impact", "compare"):
+    for page in ("segments", "difficulty", "review", "impact", "compare"):
         at.switch_page(f"pages/{page}.py").run()
         assert not at.exception and not at.error
     calls = _calls(trace)
-    assert not [name for name in heavy if name in calls]  # found, not computed
+    assert not [name for name in heavy + ("default_start", "choose_lanes") if name in calls]  # found, not computed
     at.switch_page("pages/overview.py").run()  # once per file and session
     time.sleep(0.5)
     assert "search_weak_slices" not in _calls(trace)
