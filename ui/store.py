@@ -19,11 +19,16 @@ freed heap back (``malloc_trim`` reaches every thread's arena) after a file is p
 is freed: a 214 MiB frame then holds 285 MiB resident instead of 419, and 19 MiB remain once it is freed.
 
 Heaps: glibc gives each new thread a heap of its own (up to 8 per core), and ``malloc_trim`` cannot hand back
-the free top of those heaps (up to 64 MiB each, as the trim threshold grows with the largest freed block); each
-Streamlit run is a new thread. So the app's threads share the heaps that exist when this module is imported
-(``mallopt(M_ARENA_MAX, 1)``; it holds as long as glibc has opened at most 8 heaps by then): five sessions on a
-1M-row file visiting every page once, 566–592 MiB resident once they ended, 296 MiB with it (peak 930–1,016 →
-809 MiB). Python's small objects do not take the allocator's lock, but numpy's, pandas' and pyarrow's buffers do:
+the free top of those heaps, which glibc keeps up to its trim threshold (it grows with the largest block freed, to
+64 MiB); each Streamlit run is a new thread. The app's threads are asked to share the heaps that exist when this
+module is imported (``mallopt(M_ARENA_MAX, 1)``), but glibc fixes that limit once it has opened 8 heaps, and a
+``streamlit run`` server has by the time its first run imports this module: after five sessions it had 16. So the
+thresholds are fixed as well (``M_MMAP_THRESHOLD`` 32 MiB, glibc's own ceiling for it; ``M_TRIM_THRESHOLD``
+4 MiB), which glibc applies to every heap at once: a heap's free top beyond 4 MiB goes back when the block next to
+it is freed. Five sessions on a 1M-row file visiting every page once (bench_live part C), resident 30 s after they
+expired: 433–499 MiB with the heap limit alone, 254 MiB with the thresholds (252 with ``MALLOC_ARENA_MAX=1`` in the
+server's environment); the CLI's weak-slice search at 1M rows took ~8% longer with them, its impact analysis the
+same. Python's small objects do not take the allocator's lock, but numpy's, pandas' and pyarrow's buffers do:
 three threads each reading a 1M-row file and its metrics at once took 3.98 s with one heap, 3.96 s without.
 
 Ended sessions: Streamlit drops an expired session's objects, but they hold reference cycles, so its stores are
@@ -68,13 +73,21 @@ MAX_CHARTS = 96    # drawn charts kept per file (apart from the results: a chart
 RELEASE_ROWS = 100_000  # files from this many rows hand their parse's buffers back (smaller ones: not worth a trim)
 
 pa.set_memory_pool(pa.system_memory_pool())  # memory freed in any session's thread can go back (see above)
-M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8  # glibc's mallopt parameters (malloc.h)
+#: blocks from this size on get pages of their own, given back when freed (glibc's ceiling for its moving threshold)
+MMAP_FROM = 32 << 20
+#: a heap's free top beyond this goes back to the system when the block next to it is freed
+TRIM_FROM = 4 << 20
 
 
 def _one_heap() -> None:
-    """Threads created from now on share glibc's existing heaps instead of opening one each (see above)."""
+    """Threads created from now on share glibc's existing heaps instead of opening one each, when glibc still
+    allows it; and every heap hands its free top back beyond :data:`TRIM_FROM` (see above)."""
     with contextlib.suppress(OSError, AttributeError):  # not glibc
-        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, 1)
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(M_ARENA_MAX, 1)
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_FROM)
+        libc.mallopt(M_TRIM_THRESHOLD, TRIM_FROM)
 
 
 _one_heap()
