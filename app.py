@@ -1,4 +1,4 @@
-"""mlimpact: entry point. Only routes: every page renders the shared frame itself (see ui/frame.py)."""
+"""mlimpact: entry point. Only routes: every page draws the shared sidebar itself (ui.sidebar.require_dataset)."""
 
 import streamlit as st
 
