@@ -187,7 +187,9 @@ def warm_up(ds: Dataset, threshold: float) -> None:
         def lanes(store):  # the curve, its trade-off and default lanes (Difficulty's first answer, Review's lanes)
             curve = store.result(*lane_curve_job(ds, mode, None))
             store.result(frontier_key(ds, mode, None), lambda: dif.tradeoff_curve(curve))
-            curves = lambda m, tolerance: store.result(*lane_curve_job(ds, m, tolerance))  # noqa: E731
+            def curves(m, tolerance):  # the lane curves, from the store (this thread has no session)
+                return store.result(*lane_curve_job(ds, m, tolerance))
+
             start = store.result(*default_start_job(ds, threshold, curves))
             store.result(*solve_job(ds, curve, start.policy))
             store.result(*lanes_in_use_job(ds, None, threshold, curves))
